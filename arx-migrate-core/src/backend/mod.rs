@@ -1,0 +1,134 @@
+//! The boundary between the runner and a database driver.
+//!
+//! The runner speaks to a [`Connection`]; each driver (rusqlite, postgres)
+//! implements it once. Statements and rows travel as text, so the runner
+//! and the version store are the same code for every backend.
+
+use std::time::Duration;
+
+use crate::error::DbError;
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+
+/// The SQL dialect of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// SQLite, through rusqlite.
+    Sqlite,
+    /// PostgreSQL, through the `postgres` crate.
+    Postgres,
+}
+
+impl Backend {
+    /// A short lowercase name (`sqlite`, `postgres`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Backend {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "sqlite" | "sqlite3" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" | "pg" => Ok(Backend::Postgres),
+            other => Err(crate::Error::Config(format!(
+                "unknown backend {other:?}; use sqlite or postgres"
+            ))),
+        }
+    }
+}
+
+/// A row of text values (`None` is SQL NULL).
+pub type Row = Vec<Option<String>>;
+
+/// Session settings for one run, applied by [`Connection::prepare_run`].
+#[derive(Debug, Clone, Default)]
+pub struct RunSettings {
+    /// How long to wait for the migration lock (and on SQLite for the
+    /// database's write lock).
+    pub lock_wait: Duration,
+    /// PostgreSQL `lock_timeout` for the statements of the run.
+    pub lock_timeout: Option<Duration>,
+    /// PostgreSQL `statement_timeout` for the statements of the run.
+    pub statement_timeout: Option<Duration>,
+}
+
+/// What a data migration gets from [`crate::Ops::connection`]: the driver's
+/// own connection, inside the migration's transaction.
+#[non_exhaustive]
+pub enum DataConnection<'a> {
+    /// A rusqlite connection.
+    #[cfg(feature = "sqlite")]
+    Sqlite(&'a rusqlite::Connection),
+    /// A postgres client. Do not start or end transactions on it.
+    #[cfg(feature = "postgres")]
+    Postgres(&'a mut ::postgres::Client),
+    #[doc(hidden)]
+    _Lifetime(std::marker::PhantomData<&'a ()>),
+}
+
+/// A database connection as the runner sees it. Implemented for
+/// `rusqlite::Connection` and `postgres::Client`; implement it to add a
+/// backend.
+pub trait Connection {
+    /// The SQL dialect.
+    fn backend(&self) -> Backend;
+
+    /// Runs one or more statements that return no rows.
+    fn execute(&mut self, sql: &str) -> Result<(), DbError>;
+
+    /// Runs a query and returns its rows as text.
+    fn query(&mut self, sql: &str) -> Result<Vec<Row>, DbError>;
+
+    /// Whether `error` says that a table does not exist.
+    fn is_undefined_table(&self, error: &DbError) -> bool;
+
+    /// The statement that opens a transaction which writes (SQLite:
+    /// `BEGIN IMMEDIATE`, taking the write lock at once).
+    fn begin_statement(&self) -> &'static str {
+        "BEGIN"
+    }
+
+    /// Applies the run's session settings; called once per run, outside any
+    /// transaction, before the lock is taken.
+    fn prepare_run(&mut self, settings: &RunSettings) -> Result<(), DbError>;
+
+    /// Undoes [`Connection::prepare_run`] where it changed session state the
+    /// caller may rely on.
+    fn finish_run(&mut self, settings: &RunSettings) -> Result<(), DbError> {
+        let _ = settings;
+        Ok(())
+    }
+
+    /// Takes the run's exclusive lock on this migration set, waiting at most
+    /// `wait`. `Ok(false)` means it timed out. Backends whose transactions
+    /// lock the database (SQLite) take none and return `Ok(true)`.
+    fn acquire_run_lock(&mut self, key: i64, wait: Duration) -> Result<bool, DbError>;
+
+    /// Releases the lock of [`Connection::acquire_run_lock`].
+    fn release_run_lock(&mut self, key: i64) -> Result<(), DbError>;
+
+    /// The schema that unqualified names resolve to (`main` on SQLite).
+    fn current_schema(&mut self) -> Result<String, DbError>;
+
+    /// The driver connection, for data migrations.
+    fn data(&mut self) -> DataConnection<'_>;
+}
+
+/// Quotes a string literal.
+pub(crate) fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}

@@ -1,0 +1,251 @@
+//! The library's error type.
+//!
+//! Every error says what went wrong, where (revision, statement) and, where
+//! there is one, what to do about it. Connection strings never appear in an
+//! error: see [`crate::redact`].
+
+use std::fmt;
+
+/// A result whose error is this library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Which way a step moves the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Applying a revision.
+    Upgrade,
+    /// Reverting a revision.
+    Downgrade,
+}
+
+impl Direction {
+    /// The word stored in the history table and printed in logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Upgrade => "upgrade",
+            Direction::Downgrade => "downgrade",
+        }
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failure reported by the database driver, kept as text so that the
+/// error type does not depend on which drivers are compiled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbError {
+    /// The driver's message (for PostgreSQL including detail and hint).
+    pub message: String,
+    /// The SQLSTATE code on PostgreSQL, the extended result code on SQLite.
+    pub code: Option<String>,
+}
+
+impl std::error::Error for DbError {}
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{} [{code}]", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Everything that can go wrong while building a revision graph, planning or
+/// running migrations.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Two migrations declare the same revision id.
+    #[error("revision {revision:?} is defined more than once; give each migration its own id")]
+    DuplicateRevision {
+        /// The repeated id.
+        revision: String,
+    },
+    /// A migration names a parent that no migration defines.
+    #[error("revision {revision:?} revises {parent:?}, which no migration defines; fix its down_rev or add the missing migration")]
+    UnknownParent {
+        /// The child revision.
+        revision: String,
+        /// The missing parent.
+        parent: String,
+    },
+    /// The revisions form a cycle.
+    #[error("the revisions form a cycle: {}; a revision cannot depend on itself", cycle.join(" -> "))]
+    Cycle {
+        /// The revisions on the cycle, in order, the first repeated at the end.
+        cycle: Vec<String>,
+    },
+    /// A revision id that is empty or has characters other than letters,
+    /// digits, `_` and `-`, or is longer than the version table holds.
+    #[error("invalid revision id {revision:?}: {reason}")]
+    InvalidRevisionId {
+        /// The offending id.
+        revision: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// A target that names no revision.
+    #[error("unknown revision {target:?}{}", suggest(candidates))]
+    UnknownRevision {
+        /// What was asked for.
+        target: String,
+        /// The closest known ids.
+        candidates: Vec<String>,
+    },
+    /// A prefix that matches several revisions.
+    #[error("revision prefix {prefix:?} is ambiguous: it matches {}; give more characters", candidates.join(", "))]
+    AmbiguousRevision {
+        /// What was asked for.
+        prefix: String,
+        /// Every revision the prefix matches.
+        candidates: Vec<String>,
+    },
+    /// A target that cannot be understood or reached.
+    #[error("invalid target {target:?}: {reason}")]
+    InvalidTarget {
+        /// The target as given.
+        target: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
+    /// The operation needs one head but the graph (or the database) has several.
+    #[error("there are {} heads ({}) where one was needed; upgrade to \"heads\", name one, or merge them with `arx-migrate merge`", heads.len(), heads.join(", "))]
+    MultipleHeads {
+        /// The heads.
+        heads: Vec<String>,
+    },
+    /// The database is at a revision that this code does not know.
+    #[error("the database is at revision(s) {} that this program does not know (is it older than the code that migrated the database?); nothing was changed. Deploy the newer code, or downgrade with the code that has those revisions", unknown.join(", "))]
+    UnknownDatabaseRevision {
+        /// The unknown ids found in the version table.
+        unknown: Vec<String>,
+    },
+    /// An applied migration's SQL no longer matches what was applied.
+    #[error("migration {revision} was edited after it was applied: its SQL checksum is {current} but {recorded} was recorded; revert the edit and add a new revision, or accept the change with `repair`")]
+    ChecksumMismatch {
+        /// The edited revision.
+        revision: String,
+        /// The checksum stored when it was applied.
+        recorded: String,
+        /// The checksum of the code now.
+        current: String,
+    },
+    /// A non-transactional migration started and never finished.
+    #[error("migration {revision} ({direction}) is not transactional and was interrupted part way in an earlier run; inspect the database (on PostgreSQL look for INVALID indexes: SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid), clean up by hand, then `stamp` the revision you are at or `repair`")]
+    Interrupted {
+        /// The revision that did not finish.
+        revision: String,
+        /// What it was doing.
+        direction: Direction,
+    },
+    /// A statement failed.
+    #[error("{direction} of revision {revision} failed{}: {source}\n  statement: {}{}", if *rolled_back { "; its transaction was rolled back and the database is at the revision before it" } else { "" }, abbreviate(statement), hint.as_deref().map(|h| format!("\n  hint: {h}")).unwrap_or_default())]
+    Statement {
+        /// The revision whose statement failed.
+        revision: String,
+        /// Upgrade or downgrade.
+        direction: Direction,
+        /// The failing statement.
+        statement: String,
+        /// What the database said.
+        source: DbError,
+        /// Whether the step's changes were rolled back.
+        rolled_back: bool,
+        /// What to do, where the library knows.
+        hint: Option<String>,
+    },
+    /// A migration function returned an error of its own.
+    #[error("{direction} of revision {revision} failed: {message}")]
+    Migration {
+        /// The failing revision.
+        revision: String,
+        /// Upgrade or downgrade.
+        direction: Direction,
+        /// The migration's message.
+        message: String,
+    },
+    /// A sea-query statement cannot be rendered for this backend.
+    #[error("{operation} cannot be rendered for {backend}: {reason}")]
+    Unsupported {
+        /// What was asked for.
+        operation: String,
+        /// The backend.
+        backend: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The migration needs a live database connection (a data migration) but
+    /// was rendered offline.
+    #[error("revision {revision} reads or writes data through the connection and cannot be rendered as an offline SQL script; run it online")]
+    NeedsConnection {
+        /// The revision.
+        revision: String,
+    },
+    /// The bookkeeping (version or history table) could not be read or written.
+    #[error("version store {table}: {source}\n  statement: {}", abbreviate(statement))]
+    Store {
+        /// The table involved.
+        table: String,
+        /// The statement that failed.
+        statement: String,
+        /// What the database said.
+        source: DbError,
+    },
+    /// The run lock could not be taken in time.
+    #[error("timed out after {waited_ms} ms waiting for the migration lock on {what}; another process is migrating this database. Wait for it, or raise the lock timeout")]
+    LockTimeout {
+        /// The lock.
+        what: String,
+        /// How long we waited.
+        waited_ms: u128,
+    },
+    /// A configuration value that cannot be used.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The blocking `postgres` client was used on a thread that drives an
+    /// async runtime.
+    #[error("the blocking PostgreSQL client was called from inside an async runtime, where it cannot block; run the migration in tokio::task::spawn_blocking (see the arx_migrate docs, \"Async services\")")]
+    InsideAsyncRuntime,
+    /// A database driver error outside any migration.
+    #[error("database error: {0}")]
+    Database(DbError),
+}
+
+fn suggest(candidates: &[String]) -> String {
+    if candidates.is_empty() {
+        "; run `arx-migrate history` to list the revisions".to_string()
+    } else {
+        format!("; did you mean {}?", candidates.join(", "))
+    }
+}
+
+/// Long statements (a 200-column CREATE TABLE) are cut in error messages so
+/// that the database's message stays readable; the full text is logged.
+fn abbreviate(statement: &str) -> String {
+    const MAX: usize = 400;
+    let one_line: String = statement.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= MAX {
+        one_line
+    } else {
+        let cut: String = one_line.chars().take(MAX).collect();
+        format!("{cut} …")
+    }
+}
+
+impl Error {
+    /// A migration's own failure, for use with `?` on foreign errors inside
+    /// `upgrade`/`downgrade` (`.map_err(Error::custom)`): the runner fills in
+    /// the revision.
+    pub fn custom(message: impl fmt::Display) -> Self {
+        Error::Migration {
+            revision: String::new(),
+            direction: Direction::Upgrade,
+            message: message.to_string(),
+        }
+    }
+}

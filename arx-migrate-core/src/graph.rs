@@ -1,0 +1,466 @@
+//! The revision graph: revisions, heads, bases, branch and merge points, and
+//! plans to move from one set of heads to another.
+//!
+//! Built once and validated when built. Every operation is linear in the
+//! number of revisions (closures are breadth-first walks with a bitmap; the
+//! topological order is computed once).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use crate::error::{Direction, Error, Result};
+use crate::migration::Migration;
+
+/// The longest revision id the version table holds (`varchar(32)`).
+pub const MAX_REVISION_LEN: usize = 32;
+
+/// Checks that a revision id can be stored and typed on a command line.
+pub fn validate_revision_id(id: &str) -> Result<()> {
+    let reason = if id.is_empty() {
+        Some("it is empty".to_string())
+    } else if id.len() > MAX_REVISION_LEN {
+        Some(format!("it is longer than {MAX_REVISION_LEN} characters"))
+    } else if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        Some("only ASCII letters, digits, '_' and '-' are allowed".to_string())
+    } else if matches!(id, "head" | "heads" | "base") {
+        Some("it is a reserved target name".to_string())
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(Error::InvalidRevisionId {
+            revision: id.to_string(),
+            reason,
+        }),
+        None => Ok(()),
+    }
+}
+
+struct Node {
+    migration: Arc<dyn Migration>,
+    id: String,
+    parents: Vec<usize>,
+    children: Vec<usize>,
+}
+
+/// A validated graph of revisions.
+pub struct RevisionGraph {
+    nodes: Vec<Node>,
+    index: HashMap<String, usize>,
+    /// Node indexes in a topological order (parents first), ties broken by
+    /// registration order sorted by id so that plans are deterministic.
+    topo: Vec<usize>,
+    /// Position of each node in `topo`.
+    topo_pos: Vec<usize>,
+}
+
+impl std::fmt::Debug for RevisionGraph {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RevisionGraph")
+            .field("revisions", &self.nodes.len())
+            .field("heads", &self.heads())
+            .finish()
+    }
+}
+
+/// One step of a plan: apply or revert one revision.
+#[derive(Clone)]
+pub struct Step {
+    /// The migration.
+    pub migration: Arc<dyn Migration>,
+    /// Upgrade or downgrade.
+    pub direction: Direction,
+    /// The version table's rows after this step.
+    pub heads_after: Vec<String>,
+}
+
+impl Step {
+    /// The revision id.
+    pub fn revision(&self) -> &str {
+        self.migration.revision()
+    }
+}
+
+impl std::fmt::Debug for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.direction, self.revision())
+    }
+}
+
+impl RevisionGraph {
+    /// Builds and validates the graph: revision ids, duplicates, unknown
+    /// parents and cycles are errors naming the revisions.
+    pub fn new(migrations: Vec<Arc<dyn Migration>>) -> Result<Self> {
+        let mut migrations = migrations;
+        // Registration order depends on link order; sort for determinism.
+        migrations.sort_by(|a, b| a.revision().cmp(b.revision()));
+        let mut index = HashMap::with_capacity(migrations.len());
+        let mut nodes = Vec::with_capacity(migrations.len());
+        for migration in migrations {
+            let id = migration.revision().to_string();
+            validate_revision_id(&id)?;
+            if index.insert(id.clone(), nodes.len()).is_some() {
+                return Err(Error::DuplicateRevision { revision: id });
+            }
+            nodes.push(Node {
+                migration,
+                id,
+                parents: Vec::new(),
+                children: Vec::new(),
+            });
+        }
+        for i in 0..nodes.len() {
+            let parent_ids: Vec<String> = nodes[i]
+                .migration
+                .down_revisions()
+                .iter()
+                .map(|p| p.to_string())
+                .collect();
+            for parent in parent_ids {
+                let Some(&p) = index.get(&parent) else {
+                    return Err(Error::UnknownParent {
+                        revision: nodes[i].id.clone(),
+                        parent,
+                    });
+                };
+                if nodes[i].parents.contains(&p) {
+                    return Err(Error::InvalidRevisionId {
+                        revision: nodes[i].id.clone(),
+                        reason: format!("it lists parent {parent:?} twice"),
+                    });
+                }
+                nodes[i].parents.push(p);
+                nodes[p].children.push(i);
+            }
+        }
+        let topo = topological_order(&nodes)?;
+        let mut topo_pos = vec![0; nodes.len()];
+        for (pos, &node) in topo.iter().enumerate() {
+            topo_pos[node] = pos;
+        }
+        Ok(RevisionGraph {
+            nodes,
+            index,
+            topo,
+            topo_pos,
+        })
+    }
+
+    /// How many revisions there are.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether there are no revisions.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The migration with this exact id.
+    pub fn get(&self, id: &str) -> Option<&Arc<dyn Migration>> {
+        self.index.get(id).map(|&i| &self.nodes[i].migration)
+    }
+
+    /// Whether a revision with this exact id exists.
+    pub fn contains(&self, id: &str) -> bool {
+        self.index.contains_key(id)
+    }
+
+    /// Every revision, parents before children.
+    pub fn in_order(&self) -> impl DoubleEndedIterator<Item = &Arc<dyn Migration>> + '_ {
+        self.topo.iter().map(|&i| &self.nodes[i].migration)
+    }
+
+    /// Revisions that no other revision revises.
+    pub fn heads(&self) -> Vec<&str> {
+        self.topo
+            .iter()
+            .filter(|&&i| self.nodes[i].children.is_empty())
+            .map(|&i| self.nodes[i].id.as_str())
+            .collect()
+    }
+
+    /// Revisions with no parent.
+    pub fn bases(&self) -> Vec<&str> {
+        self.topo
+            .iter()
+            .filter(|&&i| self.nodes[i].parents.is_empty())
+            .map(|&i| self.nodes[i].id.as_str())
+            .collect()
+    }
+
+    /// Revisions with more than one child.
+    pub fn branch_points(&self) -> Vec<&str> {
+        self.topo
+            .iter()
+            .filter(|&&i| self.nodes[i].children.len() > 1)
+            .map(|&i| self.nodes[i].id.as_str())
+            .collect()
+    }
+
+    /// Revisions with more than one parent.
+    pub fn merge_points(&self) -> Vec<&str> {
+        self.topo
+            .iter()
+            .filter(|&&i| self.nodes[i].parents.len() > 1)
+            .map(|&i| self.nodes[i].id.as_str())
+            .collect()
+    }
+
+    /// The one head, or [`Error::MultipleHeads`].
+    pub fn single_head(&self) -> Result<&str> {
+        let heads = self.heads();
+        match heads.as_slice() {
+            [one] => Ok(one),
+            [] => Err(Error::InvalidTarget {
+                target: "head".into(),
+                reason: "there are no revisions".into(),
+            }),
+            _ => Err(Error::MultipleHeads {
+                heads: heads.iter().map(|h| h.to_string()).collect(),
+            }),
+        }
+    }
+
+    /// The ids of the parents of `id`.
+    pub fn parents_of(&self, id: &str) -> Vec<&str> {
+        self.index
+            .get(id)
+            .map(|&i| {
+                self.nodes[i]
+                    .parents
+                    .iter()
+                    .map(|&p| self.nodes[p].id.as_str())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The ids of the children of `id`.
+    pub fn children_of(&self, id: &str) -> Vec<&str> {
+        self.index
+            .get(id)
+            .map(|&i| {
+                self.nodes[i]
+                    .children
+                    .iter()
+                    .map(|&c| self.nodes[c].id.as_str())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn node_index(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    pub(crate) fn id_of(&self, node: usize) -> &str {
+        &self.nodes[node].id
+    }
+
+    pub(crate) fn parent_nodes(&self, node: usize) -> &[usize] {
+        &self.nodes[node].parents
+    }
+
+    pub(crate) fn child_nodes(&self, node: usize) -> &[usize] {
+        &self.nodes[node].children
+    }
+
+    /// Resolves database heads to node indexes; unknown ids are an error.
+    pub(crate) fn resolve_heads(&self, heads: &[String]) -> Result<Vec<usize>> {
+        let unknown: Vec<String> = heads
+            .iter()
+            .filter(|h| !self.index.contains_key(h.as_str()))
+            .cloned()
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Error::UnknownDatabaseRevision { unknown });
+        }
+        Ok(heads.iter().map(|h| self.index[h.as_str()]).collect())
+    }
+
+    /// A bitmap of `start` and all their ancestors.
+    pub(crate) fn closure_down(&self, start: &[usize]) -> Vec<bool> {
+        self.closure(start, |node| &self.nodes[node].parents)
+    }
+
+    /// A bitmap of `start` and all their descendants.
+    pub(crate) fn closure_up(&self, start: &[usize]) -> Vec<bool> {
+        self.closure(start, |node| &self.nodes[node].children)
+    }
+
+    fn closure<'g>(&'g self, start: &[usize], next: impl Fn(usize) -> &'g [usize]) -> Vec<bool> {
+        let mut seen = vec![false; self.nodes.len()];
+        let mut queue: VecDeque<usize> = VecDeque::new();
+        for &s in start {
+            if !seen[s] {
+                seen[s] = true;
+                queue.push_back(s);
+            }
+        }
+        while let Some(node) = queue.pop_front() {
+            for &n in next(node) {
+                if !seen[n] {
+                    seen[n] = true;
+                    queue.push_back(n);
+                }
+            }
+        }
+        seen
+    }
+
+    /// The revisions applied when the database's version table holds `heads`.
+    pub fn applied(&self, heads: &[String]) -> Result<Vec<&str>> {
+        let heads = self.resolve_heads(heads)?;
+        let applied = self.closure_down(&heads);
+        Ok(self
+            .topo
+            .iter()
+            .filter(|&&i| applied[i])
+            .map(|&i| self.nodes[i].id.as_str())
+            .collect())
+    }
+
+    /// The steps that bring a database from `current` heads to the state
+    /// where exactly `target` (and their ancestors) are applied, upgrading
+    /// what is missing. Revisions already applied stay applied.
+    pub(crate) fn upgrade_steps(&self, current: &[usize], target: &[usize]) -> Vec<Step> {
+        let applied = self.closure_down(current);
+        let wanted = self.closure_down(target);
+        let mut heads: Vec<usize> = self.heads_of(&applied);
+        let mut steps = Vec::new();
+        for &node in &self.topo {
+            if wanted[node] && !applied[node] {
+                let parents = &self.nodes[node].parents;
+                heads.retain(|h| !parents.contains(h));
+                heads.push(node);
+                steps.push(self.step(node, Direction::Upgrade, &heads));
+            }
+        }
+        steps
+    }
+
+    /// The steps that revert every applied revision in `remove` (a set closed
+    /// under descendants within the applied set), newest first.
+    pub(crate) fn downgrade_steps(&self, current: &[usize], remove: &[bool]) -> Vec<Step> {
+        let mut applied = self.closure_down(current);
+        let mut heads: Vec<usize> = self.heads_of(&applied);
+        let mut steps = Vec::new();
+        for &node in self.topo.iter().rev() {
+            if remove[node] && applied[node] {
+                applied[node] = false;
+                heads.retain(|&h| h != node);
+                for &parent in &self.nodes[node].parents {
+                    let still_covered = self.nodes[parent].children.iter().any(|&c| applied[c]);
+                    if !still_covered && !heads.contains(&parent) {
+                        heads.push(parent);
+                    }
+                }
+                steps.push(self.step(node, Direction::Downgrade, &heads));
+            }
+        }
+        steps
+    }
+
+    fn heads_of(&self, applied: &[bool]) -> Vec<usize> {
+        self.topo
+            .iter()
+            .copied()
+            .filter(|&i| applied[i] && !self.nodes[i].children.iter().any(|&c| applied[c]))
+            .collect()
+    }
+
+    fn step(&self, node: usize, direction: Direction, heads: &[usize]) -> Step {
+        let mut heads_after: Vec<&usize> = heads.iter().collect();
+        heads_after.sort_by_key(|&&h| self.topo_pos[h]);
+        Step {
+            migration: Arc::clone(&self.nodes[node].migration),
+            direction,
+            heads_after: heads_after
+                .into_iter()
+                .map(|&h| self.nodes[h].id.clone())
+                .collect(),
+        }
+    }
+
+    /// Ids starting with `prefix`, in topological order.
+    pub(crate) fn with_prefix(&self, prefix: &str) -> Vec<&str> {
+        self.topo
+            .iter()
+            .map(|&i| self.nodes[i].id.as_str())
+            .filter(|id| id.starts_with(prefix))
+            .collect()
+    }
+
+    /// Known ids closest to `text`, for "did you mean" suggestions.
+    pub(crate) fn closest(&self, text: &str) -> Vec<String> {
+        let mut scored: Vec<(usize, &str)> = self
+            .nodes
+            .iter()
+            .map(|n| (edit_distance(text, &n.id), n.id.as_str()))
+            .filter(|(d, id)| *d <= (id.len().max(text.len()) / 2).max(1))
+            .collect();
+        scored.sort();
+        scored.into_iter().take(3).map(|(_, id)| id.to_string()).collect()
+    }
+}
+
+/// Kahn's algorithm; on a cycle, names the revisions on it.
+fn topological_order(nodes: &[Node]) -> Result<Vec<usize>> {
+    let mut indegree: Vec<usize> = nodes.iter().map(|n| n.parents.len()).collect();
+    let mut ready: VecDeque<usize> = (0..nodes.len()).filter(|&i| indegree[i] == 0).collect();
+    let mut order = Vec::with_capacity(nodes.len());
+    while let Some(node) = ready.pop_front() {
+        order.push(node);
+        for &child in &nodes[node].children {
+            indegree[child] -= 1;
+            if indegree[child] == 0 {
+                ready.push_back(child);
+            }
+        }
+    }
+    if order.len() == nodes.len() {
+        return Ok(order);
+    }
+    // Every node left has a parent left; walking parents must repeat a node.
+    let start = (0..nodes.len())
+        .find(|&i| indegree[i] > 0)
+        .unwrap_or_default();
+    let mut position = HashMap::new();
+    let mut path = Vec::new();
+    let mut node = start;
+    while let std::collections::hash_map::Entry::Vacant(slot) = position.entry(node) {
+        slot.insert(path.len());
+        path.push(node);
+        node = nodes[node]
+            .parents
+            .iter()
+            .copied()
+            .find(|&p| indegree[p] > 0)
+            .unwrap_or(node);
+    }
+    let mut cycle: Vec<String> = path[position[&node]..]
+        .iter()
+        .rev()
+        .map(|&i| nodes[i].id.clone())
+        .collect();
+    cycle.push(cycle[0].clone());
+    Err(Error::Cycle { cycle })
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            current.push((previous[j] + cost).min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}

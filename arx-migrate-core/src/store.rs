@@ -1,0 +1,476 @@
+//! What is stored in the database: the version table (Alembic's layout, one
+//! row per head) and the history table (one row per step).
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::backend::{quote_literal, Backend, Connection};
+use crate::error::{DbError, Direction, Error, Result};
+use crate::ops::quote_ident;
+
+/// The default name of the version table.
+pub const DEFAULT_VERSION_TABLE: &str = "arx_migrate_version";
+/// The default name of the history table.
+pub const DEFAULT_HISTORY_TABLE: &str = "arx_migrate_history";
+
+/// Where the bookkeeping lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// The version table (Alembic's layout).
+    pub version_table: String,
+    /// The history table; shared by migration sets, told apart by the
+    /// version table's name.
+    pub history_table: String,
+    /// The PostgreSQL schema of both tables; `None` is the connection's
+    /// current schema.
+    pub schema: Option<String>,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            version_table: DEFAULT_VERSION_TABLE.to_string(),
+            history_table: DEFAULT_HISTORY_TABLE.to_string(),
+            schema: None,
+        }
+    }
+}
+
+/// What the bookkeeping says about the database, read in one query.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredState {
+    /// The version table's rows (the current heads), sorted.
+    pub heads: Vec<String>,
+    /// The checksum recorded for each revision's last upgrade or repair.
+    pub checksums: HashMap<String, String>,
+    /// Non-transactional steps that started and never finished.
+    pub interrupted: Vec<(String, Direction)>,
+    /// Whether the version table exists.
+    pub has_version_table: bool,
+    /// Whether the history table exists.
+    pub has_history_table: bool,
+}
+
+/// One row of the history table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// Row id, increasing.
+    pub id: i64,
+    /// The revision.
+    pub revision: String,
+    /// `upgrade`, `downgrade`, `stamp` or `repair`.
+    pub operation: String,
+    /// Checksum of the SQL the step rendered.
+    pub checksum: Option<String>,
+    /// When it started (UTC, RFC 3339).
+    pub started_at: String,
+    /// How long it took.
+    pub duration_ms: Option<i64>,
+    /// `user@host` that ran it.
+    pub executed_by: Option<String>,
+    /// The program that ran it.
+    pub program: Option<String>,
+    /// `ok`, `failed`, `started` (never finished) or `interrupted`
+    /// (acknowledged).
+    pub outcome: String,
+    /// The error, for failed steps.
+    pub message: Option<String>,
+}
+
+pub(crate) struct Store<'a> {
+    pub(crate) config: &'a StoreConfig,
+    pub(crate) backend: Backend,
+}
+
+impl<'a> Store<'a> {
+    pub(crate) fn new(config: &'a StoreConfig, backend: Backend) -> Self {
+        Store { config, backend }
+    }
+
+    fn qualified(&self, table: &str) -> String {
+        match (&self.config.schema, self.backend) {
+            (Some(schema), Backend::Postgres) => {
+                format!("{}.{}", quote_ident(schema), quote_ident(table))
+            }
+            _ => quote_ident(table),
+        }
+    }
+
+    pub(crate) fn version_table(&self) -> String {
+        self.qualified(&self.config.version_table)
+    }
+
+    pub(crate) fn history_table(&self) -> String {
+        self.qualified(&self.config.history_table)
+    }
+
+    fn store_error(&self, table: &str, statement: &str, source: DbError) -> Error {
+        Error::Store {
+            table: table.to_string(),
+            statement: statement.to_string(),
+            source,
+        }
+    }
+
+    /// The statement that reads heads, checksums and interrupted steps at once.
+    pub(crate) fn state_query(&self) -> String {
+        let version = self.version_table();
+        let history = self.history_table();
+        let set = quote_literal(&self.config.version_table);
+        format!(
+            "SELECT 'head', version_num, NULL FROM {version} \
+             UNION ALL \
+             SELECT 'checksum', revision, checksum FROM {history} WHERE id IN \
+             (SELECT max(id) FROM {history} WHERE version_table = {set} AND outcome = 'ok' \
+             AND operation IN ('upgrade', 'repair') GROUP BY revision) \
+             UNION ALL \
+             SELECT 'started', revision, operation FROM {history} \
+             WHERE version_table = {set} AND outcome = 'started'"
+        )
+    }
+
+    /// Reads the stored state: one query when both tables exist; a database
+    /// that Alembic migrated (no history table) costs a second.
+    pub(crate) fn read_state(&self, connection: &mut dyn Connection) -> Result<StoredState> {
+        let query = self.state_query();
+        match connection.query(&query) {
+            Ok(rows) => Ok(parse_state(rows)),
+            Err(error) if connection.is_undefined_table(&error) => {
+                let heads = self.read_heads(connection)?;
+                Ok(StoredState {
+                    has_version_table: heads.is_some(),
+                    heads: heads.unwrap_or_default(),
+                    ..StoredState::default()
+                })
+            }
+            Err(error) => Err(self.store_error(&self.config.version_table, &query, error)),
+        }
+    }
+
+    /// The version table's rows, or `None` when it does not exist.
+    pub(crate) fn read_heads(&self, connection: &mut dyn Connection) -> Result<Option<Vec<String>>> {
+        let query = format!("SELECT version_num FROM {}", self.version_table());
+        match connection.query(&query) {
+            Ok(rows) => {
+                let mut heads: Vec<String> = rows
+                    .into_iter()
+                    .filter_map(|row| row.into_iter().next().flatten())
+                    .collect();
+                heads.sort();
+                Ok(Some(heads))
+            }
+            Err(error) if connection.is_undefined_table(&error) => Ok(None),
+            Err(error) => Err(self.store_error(&self.config.version_table, &query, error)),
+        }
+    }
+
+    /// Creates the schema (if configured) and both tables where missing.
+    pub(crate) fn ensure_tables(&self, connection: &mut dyn Connection) -> Result<()> {
+        let sql = self.ensure_tables_sql();
+        connection
+            .execute(&sql)
+            .map_err(|e| self.store_error(&self.config.version_table, &sql, e))
+    }
+
+    /// The statements of [`Store::ensure_tables`].
+    pub(crate) fn ensure_tables_sql(&self) -> String {
+        let mut sql = String::new();
+        if let (Some(schema), Backend::Postgres) = (&self.config.schema, self.backend) {
+            sql.push_str(&format!("CREATE SCHEMA IF NOT EXISTS {};\n", quote_ident(schema)));
+        }
+        // Alembic's exact layout, constraint name included.
+        sql.push_str(&format!(
+            "CREATE TABLE IF NOT EXISTS {} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {} PRIMARY KEY (version_num));\n",
+            self.version_table(),
+            quote_ident(&format!("{}_pkc", self.config.version_table)),
+        ));
+        let (id, started_at) = match self.backend {
+            Backend::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT"),
+            Backend::Postgres => ("BIGSERIAL PRIMARY KEY", "TIMESTAMPTZ"),
+        };
+        sql.push_str(&format!(
+            "CREATE TABLE IF NOT EXISTS {} (\
+             id {id}, \
+             version_table VARCHAR(128) NOT NULL, \
+             revision VARCHAR(32) NOT NULL, \
+             operation VARCHAR(16) NOT NULL, \
+             checksum VARCHAR(64), \
+             started_at {started_at} NOT NULL, \
+             duration_ms BIGINT, \
+             executed_by VARCHAR(255), \
+             program VARCHAR(255), \
+             outcome VARCHAR(16) NOT NULL, \
+             message TEXT);",
+            self.history_table()
+        ));
+        sql
+    }
+
+    /// Replaces the version rows `before` with `after`.
+    pub(crate) fn set_heads(
+        &self,
+        connection: &mut dyn Connection,
+        before: &[String],
+        after: &[String],
+    ) -> Result<()> {
+        let table = self.version_table();
+        let mut sql = String::new();
+        for gone in before.iter().filter(|h| !after.contains(h)) {
+            sql.push_str(&format!(
+                "DELETE FROM {table} WHERE version_num = {};\n",
+                quote_literal(gone)
+            ));
+        }
+        for new in after.iter().filter(|h| !before.contains(h)) {
+            sql.push_str(&format!(
+                "INSERT INTO {table} (version_num) VALUES ({});\n",
+                quote_literal(new)
+            ));
+        }
+        if sql.is_empty() {
+            return Ok(());
+        }
+        connection
+            .execute(&sql)
+            .map_err(|e| self.store_error(&self.config.version_table, &sql, e))
+    }
+
+    /// The statements [`Store::set_heads`] runs, for offline scripts.
+    pub(crate) fn set_heads_sql(&self, before: &[String], after: &[String]) -> Vec<String> {
+        let table = self.version_table();
+        let mut out = Vec::new();
+        for gone in before.iter().filter(|h| !after.contains(h)) {
+            out.push(format!(
+                "DELETE FROM {table} WHERE version_num = {}",
+                quote_literal(gone)
+            ));
+        }
+        for new in after.iter().filter(|h| !before.contains(h)) {
+            out.push(format!(
+                "INSERT INTO {table} (version_num) VALUES ({})",
+                quote_literal(new)
+            ));
+        }
+        out
+    }
+
+    /// Appends a history row and returns its id.
+    pub(crate) fn record(
+        &self,
+        connection: &mut dyn Connection,
+        record: &StepRecord<'_>,
+    ) -> Result<i64> {
+        let sql = format!(
+            "INSERT INTO {} (version_table, revision, operation, checksum, started_at, duration_ms, executed_by, program, outcome, message) \
+             VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id",
+            self.history_table(),
+            quote_literal(&self.config.version_table),
+            quote_literal(record.revision),
+            quote_literal(record.operation),
+            optional_literal(record.checksum),
+            quote_literal(&utc_timestamp(record.started_at)),
+            record
+                .duration
+                .map(|d| (d.as_millis() as i64).to_string())
+                .unwrap_or_else(|| "NULL".into()),
+            quote_literal(&executed_by()),
+            quote_literal(&program_name()),
+            quote_literal(record.outcome),
+            optional_literal(record.message.as_deref()),
+        );
+        let rows = connection
+            .query(&sql)
+            .map_err(|e| self.store_error(&self.config.history_table, &sql, e))?;
+        Ok(rows
+            .first()
+            .and_then(|row| row.first().cloned().flatten())
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_default())
+    }
+
+    /// Sets the outcome of the history row `id`.
+    pub(crate) fn finish_record(
+        &self,
+        connection: &mut dyn Connection,
+        id: i64,
+        outcome: &str,
+        duration: Duration,
+        checksum: Option<&str>,
+        message: Option<&str>,
+    ) -> Result<()> {
+        let sql = format!(
+            "UPDATE {} SET outcome = {}, duration_ms = {}, checksum = COALESCE({}, checksum), message = {} WHERE id = {id}",
+            self.history_table(),
+            quote_literal(outcome),
+            duration.as_millis() as i64,
+            optional_literal(checksum),
+            optional_literal(message),
+        );
+        connection
+            .execute(&sql)
+            .map_err(|e| self.store_error(&self.config.history_table, &sql, e))
+    }
+
+    /// Marks unfinished steps as acknowledged, so they stop blocking runs.
+    pub(crate) fn acknowledge_interrupted(&self, connection: &mut dyn Connection) -> Result<()> {
+        let sql = format!(
+            "UPDATE {} SET outcome = 'interrupted' WHERE version_table = {} AND outcome = 'started'",
+            self.history_table(),
+            quote_literal(&self.config.version_table),
+        );
+        connection
+            .execute(&sql)
+            .map_err(|e| self.store_error(&self.config.history_table, &sql, e))
+    }
+
+    /// Every history row of this migration set, oldest first.
+    pub(crate) fn history(&self, connection: &mut dyn Connection) -> Result<Vec<HistoryEntry>> {
+        let started_at = match self.backend {
+            Backend::Sqlite => "started_at",
+            Backend::Postgres => "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+        };
+        let sql = format!(
+            "SELECT id, revision, operation, checksum, {started_at}, duration_ms, executed_by, program, outcome, message \
+             FROM {} WHERE version_table = {} ORDER BY id",
+            self.history_table(),
+            quote_literal(&self.config.version_table),
+        );
+        let rows = match connection.query(&sql) {
+            Ok(rows) => rows,
+            Err(error) if connection.is_undefined_table(&error) => return Ok(Vec::new()),
+            Err(error) => return Err(self.store_error(&self.config.history_table, &sql, error)),
+        };
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let mut values = row.into_iter();
+                let mut next = || values.next().flatten();
+                HistoryEntry {
+                    id: next().and_then(|v| v.parse().ok()).unwrap_or_default(),
+                    revision: next().unwrap_or_default(),
+                    operation: next().unwrap_or_default(),
+                    checksum: next(),
+                    started_at: next().unwrap_or_default(),
+                    duration_ms: next().and_then(|v| v.parse().ok()),
+                    executed_by: next(),
+                    program: next(),
+                    outcome: next().unwrap_or_default(),
+                    message: next(),
+                }
+            })
+            .collect())
+    }
+}
+
+/// A history row to write.
+pub(crate) struct StepRecord<'a> {
+    pub(crate) revision: &'a str,
+    pub(crate) operation: &'a str,
+    pub(crate) checksum: Option<&'a str>,
+    pub(crate) started_at: SystemTime,
+    pub(crate) duration: Option<Duration>,
+    pub(crate) outcome: &'a str,
+    pub(crate) message: Option<String>,
+}
+
+fn parse_state(rows: Vec<crate::backend::Row>) -> StoredState {
+    let mut state = StoredState {
+        has_version_table: true,
+        has_history_table: true,
+        ..StoredState::default()
+    };
+    for row in rows {
+        let mut values = row.into_iter();
+        let kind = values.next().flatten().unwrap_or_default();
+        let revision = values.next().flatten().unwrap_or_default();
+        let value = values.next().flatten();
+        match kind.as_str() {
+            "head" => state.heads.push(revision),
+            "checksum" => {
+                if let Some(checksum) = value {
+                    state.checksums.insert(revision, checksum);
+                }
+            }
+            "started" => {
+                let direction = if value.as_deref() == Some("downgrade") {
+                    Direction::Downgrade
+                } else {
+                    Direction::Upgrade
+                };
+                state.interrupted.push((revision, direction));
+            }
+            _ => {}
+        }
+    }
+    state.heads.sort();
+    state
+}
+
+fn optional_literal(value: Option<&str>) -> String {
+    value.map(quote_literal).unwrap_or_else(|| "NULL".to_string())
+}
+
+/// `user@host` of this process, for the history table.
+fn executed_by() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".to_string());
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown".to_string());
+    format!("{user}@{host}")
+}
+
+/// The program's file name; never its arguments, which may hold a URL with
+/// a password.
+fn program_name() -> String {
+    std::env::args_os()
+        .next()
+        .and_then(|arg0| {
+            std::path::Path::new(&arg0)
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// A UTC timestamp in RFC 3339 with milliseconds.
+pub(crate) fn utc_timestamp(time: SystemTime) -> String {
+    let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let seconds = since_epoch.as_secs() as i64;
+    let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        second_of_day / 3600,
+        second_of_day % 3600 / 60,
+        second_of_day % 60,
+        since_epoch.subsec_millis()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(utc_timestamp(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let leap_day = UNIX_EPOCH + Duration::from_millis(951_782_400_250);
+        assert_eq!(utc_timestamp(leap_day), "2000-02-29T00:00:00.250Z");
+        let later = UNIX_EPOCH + Duration::from_secs(1_795_478_400 + 3_723);
+        assert_eq!(utc_timestamp(later), "2026-11-24T01:02:03.000Z");
+    }
+}

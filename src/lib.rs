@@ -1,0 +1,63 @@
+//! # arx-migrate
+//!
+//! Versioned, reversible, repeatable schema migrations for Rust services, on
+//! SQLite (rusqlite) and PostgreSQL (postgres): what Alembic is to Python.
+//! Migrations are Rust modules marked `#[migration]`, registered at compile
+//! time, and run from a service's startup, a test, or the command line.
+//!
+//! ```
+//! use arx_migrate::prelude::*;
+//!
+//! /// Create the notes table
+//! #[migration(rev = "n001")]
+//! pub mod n001_notes {
+//!     use arx_migrate::prelude::*;
+//!     use sea_query::{ColumnDef, Table};
+//!
+//!     pub fn upgrade(op: &mut Ops) -> Result<()> {
+//!         op.exec(
+//!             Table::create()
+//!                 .table("notes")
+//!                 .col(ColumnDef::new("id").integer().primary_key())
+//!                 .col(ColumnDef::new("body").text().not_null()),
+//!         )
+//!     }
+//!
+//!     pub fn downgrade(op: &mut Ops) -> Result<()> {
+//!         op.exec(Table::drop().table("notes"))
+//!     }
+//! }
+//!
+//! fn main() -> Result<()> {
+//!     let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+//!     let report = arx_migrate::migrate_to_head(&mut conn)?;
+//!     assert_eq!(report.heads_after, ["n001"]);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ## Async services
+//!
+//! The `postgres` client blocks, and cannot be called on a thread that
+//! drives an async runtime (the library returns
+//! [`Error::InsideAsyncRuntime`] instead of panicking there). In a
+//! `#[tokio::main]` service, migrate on a blocking thread before serving:
+//!
+//! ```ignore
+//! tokio::task::spawn_blocking(move || {
+//!     let mut client = postgres::Client::connect(&url, postgres::NoTls)?;
+//!     arx_migrate::migrate_to_head(&mut client)
+//! })
+//! .await??;
+//! ```
+
+pub use arx_migrate_core::*;
+pub use arx_migrate_macros::migration;
+
+/// What a migration module needs: `use arx_migrate::prelude::*;`.
+pub mod prelude {
+    pub use arx_migrate_core::{
+        Backend, DataConnection, Error, Migration, Ops, Result, Statement,
+    };
+    pub use arx_migrate_macros::migration;
+}
