@@ -17,6 +17,8 @@ pub mod redact;
 pub mod runner;
 pub mod store;
 pub mod target;
+#[cfg(feature = "postgres")]
+pub mod testing;
 
 pub use backend::{Backend, Connection, DataConnection};
 pub use checksum::canonical_sql;
