@@ -43,12 +43,14 @@
 //! [`Error::InsideAsyncRuntime`] instead of panicking there). In a
 //! `#[tokio::main]` service, migrate on a blocking thread before serving:
 //!
-//! ```ignore
-//! tokio::task::spawn_blocking(move || {
+//! ```no_run
+//! # async fn start(url: String) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let report = tokio::task::spawn_blocking(move || {
 //!     let mut client = postgres::Client::connect(&url, postgres::NoTls)?;
-//!     arx_migrate::migrate_to_head(&mut client)
+//!     Ok::<_, Box<dyn std::error::Error + Send + Sync>>(arx_migrate::migrate_to_head(&mut client)?)
 //! })
 //! .await??;
+//! # Ok(()) }
 //! ```
 
 pub use arx_migrate_core::*;
@@ -56,8 +58,6 @@ pub use arx_migrate_macros::migration;
 
 /// What a migration module needs: `use arx_migrate::prelude::*;`.
 pub mod prelude {
-    pub use arx_migrate_core::{
-        Backend, DataConnection, Error, Migration, Ops, Result, Statement,
-    };
+    pub use arx_migrate_core::{Backend, DataConnection, Error, Migration, Ops, Result, Statement};
     pub use arx_migrate_macros::migration;
 }

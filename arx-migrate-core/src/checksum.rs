@@ -62,7 +62,12 @@ fn hex(bytes: &[u8]) -> String {
 /// they are, since their case and spacing matter.
 pub fn canonical_sql(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.trim().trim_end_matches(';').trim_end().chars().peekable();
+    let mut chars = sql
+        .trim()
+        .trim_end_matches(';')
+        .trim_end()
+        .chars()
+        .peekable();
     let mut pending_space = false;
     while let Some(c) = chars.next() {
         match c {
@@ -123,7 +128,10 @@ mod tests {
             canonical_sql("SELECT 'Hello  World'"),
             canonical_sql("SELECT 'hello world'")
         );
-        assert_ne!(canonical_sql("SELECT \"Col\""), canonical_sql("SELECT \"col\""));
+        assert_ne!(
+            canonical_sql("SELECT \"Col\""),
+            canonical_sql("SELECT \"col\"")
+        );
         assert_eq!(canonical_sql("SELECT 'it''s'"), "select 'it''s'");
     }
 
@@ -136,8 +144,14 @@ mod tests {
             }
             builder.finish()
         };
-        assert_eq!(sum(&["CREATE TABLE a (x int)"]), sum(&["create  table a(x INT);"]));
-        assert_ne!(sum(&["CREATE TABLE a (x int)"]), sum(&["CREATE TABLE a (x bigint)"]));
+        assert_eq!(
+            sum(&["CREATE TABLE a (x int)"]),
+            sum(&["create  table a(x INT);"])
+        );
+        assert_ne!(
+            sum(&["CREATE TABLE a (x int)"]),
+            sum(&["CREATE TABLE a (x bigint)"])
+        );
         assert_ne!(sum(&["A", "B"]), sum(&["B", "A"]));
         assert_eq!(sum(&[]).len(), 64);
     }

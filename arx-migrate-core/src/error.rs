@@ -143,22 +143,9 @@ pub enum Error {
         /// What it was doing.
         direction: Direction,
     },
-    /// A statement failed.
-    #[error("{direction} of revision {revision} failed{}: {source}\n  statement: {}{}", if *rolled_back { "; its transaction was rolled back and the database is at the revision before it" } else { "" }, abbreviate(statement), hint.as_deref().map(|h| format!("\n  hint: {h}")).unwrap_or_default())]
-    Statement {
-        /// The revision whose statement failed.
-        revision: String,
-        /// Upgrade or downgrade.
-        direction: Direction,
-        /// The failing statement.
-        statement: String,
-        /// What the database said.
-        source: DbError,
-        /// Whether the step's changes were rolled back.
-        rolled_back: bool,
-        /// What to do, where the library knows.
-        hint: Option<String>,
-    },
+    /// A statement failed; boxed so that `Result<()>` stays small.
+    #[error("{0}")]
+    Statement(Box<StatementFailure>),
     /// A migration function returned an error of its own.
     #[error("{direction} of revision {revision} failed: {message}")]
     Migration {
@@ -187,7 +174,10 @@ pub enum Error {
         revision: String,
     },
     /// The bookkeeping (version or history table) could not be read or written.
-    #[error("version store {table}: {source}\n  statement: {}", abbreviate(statement))]
+    #[error(
+        "version store {table}: {source}\n  statement: {}",
+        abbreviate(statement)
+    )]
     Store {
         /// The table involved.
         table: String,
@@ -216,6 +206,44 @@ pub enum Error {
     Database(DbError),
 }
 
+/// A failed statement: which, where, what the database said, what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementFailure {
+    /// The revision whose statement failed.
+    pub revision: String,
+    /// Upgrade or downgrade.
+    pub direction: Direction,
+    /// The failing statement.
+    pub statement: String,
+    /// What the database said.
+    pub source: DbError,
+    /// Whether the step's changes were rolled back.
+    pub rolled_back: bool,
+    /// What to do, where the library knows.
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for StatementFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} of revision {} failed", self.direction, self.revision)?;
+        if self.rolled_back {
+            f.write_str(
+                "; its transaction was rolled back and the database is at the revision before it",
+            )?;
+        }
+        write!(
+            f,
+            ": {}\n  statement: {}",
+            self.source,
+            abbreviate(&self.statement)
+        )?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
 fn suggest(candidates: &[String]) -> String {
     if candidates.is_empty() {
         "; run `arx-migrate history` to list the revisions".to_string()
@@ -238,6 +266,23 @@ fn abbreviate(statement: &str) -> String {
 }
 
 impl Error {
+    /// The failed statement, when this is a statement error.
+    pub fn statement_failure(&self) -> Option<&StatementFailure> {
+        match self {
+            Error::Statement(failure) => Some(failure),
+            _ => None,
+        }
+    }
+
+    /// The database's error, where one is behind this error.
+    pub fn db_error(&self) -> Option<&DbError> {
+        match self {
+            Error::Statement(failure) => Some(&failure.source),
+            Error::Store { source, .. } | Error::Database(source) => Some(source),
+            _ => None,
+        }
+    }
+
     /// A migration's own failure, for use with `?` on foreign errors inside
     /// `upgrade`/`downgrade` (`.map_err(Error::custom)`): the runner fills in
     /// the revision.

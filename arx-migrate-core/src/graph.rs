@@ -404,7 +404,11 @@ impl RevisionGraph {
             .filter(|(d, id)| *d <= (id.len().max(text.len()) / 2).max(1))
             .collect();
         scored.sort();
-        scored.into_iter().take(3).map(|(_, id)| id.to_string()).collect()
+        scored
+            .into_iter()
+            .take(3)
+            .map(|(_, id)| id.to_string())
+            .collect()
     }
 }
 
@@ -458,7 +462,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
         let mut current = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
             let cost = usize::from(ca != *cb);
-            current.push((previous[j] + cost).min(previous[j + 1] + 1).min(current[j] + 1));
+            current.push(
+                (previous[j] + cost)
+                    .min(previous[j + 1] + 1)
+                    .min(current[j] + 1),
+            );
         }
         previous = current;
     }

@@ -148,14 +148,17 @@ impl MigrationSource for Vec<Arc<dyn Migration>> {
     }
 }
 
+/// The body of an [`FnMigration`]'s upgrade or downgrade.
+type MigrationFn = Box<dyn Fn(&mut Ops<'_>) -> Result<()> + Send + Sync>;
+
 /// A migration made of closures, for tests and generated chains.
 pub struct FnMigration {
     revision: String,
     parents: Vec<String>,
     message: String,
     transactional: bool,
-    upgrade: Box<dyn Fn(&mut Ops<'_>) -> Result<()> + Send + Sync>,
-    downgrade: Box<dyn Fn(&mut Ops<'_>) -> Result<()> + Send + Sync>,
+    upgrade: MigrationFn,
+    downgrade: MigrationFn,
 }
 
 impl FnMigration {

@@ -11,7 +11,7 @@ use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
 
 use crate::backend::{Backend, Connection, DataConnection};
 use crate::checksum::ChecksumBuilder;
-use crate::error::{DbError, Direction, Error, Result};
+use crate::error::{Direction, Error, Result, StatementFailure};
 
 /// A statement [`Ops::exec`] can render: every sea-query schema statement
 /// (tables, indexes, foreign keys) and every sea-query data statement
@@ -288,16 +288,16 @@ impl<'a> Ops<'a> {
             Sink::Live(connection) => {
                 tracing::debug!(revision = %self.revision, statement = %sql, "executing");
                 self.statements_run += 1;
-                connection
-                    .execute(&sql)
-                    .map_err(|source| Error::Statement {
+                connection.execute(&sql).map_err(|source| {
+                    Error::Statement(Box::new(StatementFailure {
                         revision: self.revision.clone(),
                         direction: self.direction,
                         statement: sql,
                         source,
                         rolled_back: false,
                         hint: None,
-                    })
+                    }))
+                })
             }
         }
     }
@@ -324,18 +324,10 @@ pub fn quote_ident(name: &str) -> String {
 }
 
 fn extension_hint(error: Error, name: &str) -> Error {
-    let Error::Statement {
-        revision,
-        direction,
-        statement,
-        source,
-        rolled_back,
-        ..
-    } = error
-    else {
+    let Error::Statement(mut failure) = error else {
         return error;
     };
-    let hint = match source.code.as_deref() {
+    let hint = match failure.source.code.as_deref() {
         Some("42501") => format!(
             "the role may not create extension {name}: ask a superuser to run `CREATE EXTENSION {name};` in this database once, then run the migration again"
         ),
@@ -351,15 +343,6 @@ fn extension_hint(error: Error, name: &str) -> Error {
         }
         _ => format!("could not create extension {name}"),
     };
-    Error::Statement {
-        revision,
-        direction,
-        statement,
-        source: DbError {
-            message: source.message,
-            code: source.code,
-        },
-        rolled_back,
-        hint: Some(hint),
-    }
+    failure.hint = Some(hint);
+    Error::Statement(failure)
 }

@@ -51,7 +51,10 @@ fn redact_key_values(text: &str) -> String {
     while let Some(found) = lower[index..].find("password=") {
         let start = index + found;
         let boundary_ok = start == 0
-            || matches!(text.as_bytes()[start - 1], b' ' | b'?' | b'&' | b';' | b'\t');
+            || matches!(
+                text.as_bytes()[start - 1],
+                b' ' | b'?' | b'&' | b';' | b'\t'
+            );
         let value_start = start + "password=".len();
         out.push_str(&text[index..value_start]);
         if !boundary_ok {
@@ -108,7 +111,10 @@ mod tests {
         let cases = [
             ("postgresql://u:pw@h/d", "postgresql://u:***@h/d"),
             ("postgres://u:p@ss@h/d", "postgres://u:***@h/d"),
-            ("postgres://h/d?user=u&password=pw&x=1", "postgres://h/d?user=u&password=***&x=1"),
+            (
+                "postgres://h/d?user=u&password=pw&x=1",
+                "postgres://h/d?user=u&password=***&x=1",
+            ),
             ("host=h PASSWORD=pw", "host=h PASSWORD=***"),
             (r"password='p\'w x' host=h", "password=*** host=h"),
         ];

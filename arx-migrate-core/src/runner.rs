@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::backend::{Backend, Connection, RunSettings};
-use crate::error::{DbError, Direction, Error, Result};
+use crate::error::{Direction, Error, Result};
 use crate::graph::{RevisionGraph, Step};
 use crate::lock::lock_key;
 use crate::migration::{Migration, MigrationSource, Registry};
@@ -269,7 +269,11 @@ impl Migrator {
     }
 
     /// The steps `downgrade(target)` would run now.
-    pub fn plan_downgrade(&self, connection: &mut dyn Connection, target: &str) -> Result<Vec<Step>> {
+    pub fn plan_downgrade(
+        &self,
+        connection: &mut dyn Connection,
+        target: &str,
+    ) -> Result<Vec<Step>> {
         let heads = self.current(connection)?;
         self.graph.plan_downgrade(&heads, &target.parse()?)
     }
@@ -301,7 +305,11 @@ impl Migrator {
             this.in_transaction(connection, |connection| {
                 store.set_heads(connection, &before, &after)?;
                 store.acknowledge_interrupted(connection)?;
-                for revision in after.iter().map(String::as_str).chain(after.is_empty().then_some("base")) {
+                for revision in after
+                    .iter()
+                    .map(String::as_str)
+                    .chain(after.is_empty().then_some("base"))
+                {
                     store.record(
                         connection,
                         &StepRecord {
@@ -352,7 +360,9 @@ impl Migrator {
     /// The checksum of `revision`'s upgrade SQL on `backend`, as it would be
     /// recorded now.
     pub fn checksum(&self, backend: Backend, revision: &str) -> Option<&str> {
-        self.code_checksums(backend).get(revision).map(String::as_str)
+        self.code_checksums(backend)
+            .get(revision)
+            .map(String::as_str)
     }
 
     /// The SQL script that moves a database at `from` to `target`, without
@@ -378,7 +388,7 @@ impl Migrator {
         ));
         if from.is_empty() {
             script.push_str(&store.ensure_tables_sql());
-            script.push_str("\n");
+            script.push('\n');
         }
         let mut heads = from.to_vec();
         for step in &steps {
@@ -431,7 +441,10 @@ impl Migrator {
                             Some((migration.revision().to_string(), ops.finish_checksum()))
                         }
                         _ => {
-                            tracing::debug!(revision = migration.revision(), "cannot render for checksum");
+                            tracing::debug!(
+                                revision = migration.revision(),
+                                "cannot render for checksum"
+                            );
                             None
                         }
                     }
@@ -473,7 +486,11 @@ impl Migrator {
             }),
             (Some(first), ChecksumPolicy::Warn) => {
                 let mut warnings = Vec::new();
-                for m in std::iter::once(first).chain(self.checksum_mismatches(backend, state)?.into_iter().skip(1)) {
+                for m in std::iter::once(first).chain(
+                    self.checksum_mismatches(backend, state)?
+                        .into_iter()
+                        .skip(1),
+                ) {
                     let warning = Error::ChecksumMismatch {
                         revision: m.revision,
                         recorded: m.recorded,
@@ -514,7 +531,10 @@ impl Migrator {
             other => {
                 // Every absolute target resolves through an upgrade plan from base.
                 let steps = self.graph.plan_upgrade(&[], other)?;
-                steps.last().map(|s| s.heads_after.clone()).unwrap_or_default()
+                steps
+                    .last()
+                    .map(|s| s.heads_after.clone())
+                    .unwrap_or_default()
             }
         };
         heads.sort();
@@ -576,7 +596,11 @@ impl Migrator {
                 return Err(Error::Database(error));
             }
         }
-        tracing::debug!(key, waited_ms = waiting.elapsed().as_millis() as u64, "migration lock taken");
+        tracing::debug!(
+            key,
+            waited_ms = waiting.elapsed().as_millis() as u64,
+            "migration lock taken"
+        );
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             self.ensure_tables(connection, &store)?;
             work(self, connection, &store)
@@ -678,7 +702,9 @@ impl Migrator {
                     queue = self.plan_request(request, heads)?.into();
                     continue;
                 }
-                report.steps.push(self.apply_alone(connection, store, &step, heads)?);
+                report
+                    .steps
+                    .push(self.apply_alone(connection, store, &step, heads)?);
                 *heads = step.heads_after.clone();
                 continue;
             }
@@ -868,7 +894,13 @@ impl Migrator {
     }
 
     /// Best effort: a failed step leaves a row in the history table.
-    fn record_failure(&self, connection: &mut dyn Connection, store: &Store<'_>, step: &Step, error: &Error) {
+    fn record_failure(
+        &self,
+        connection: &mut dyn Connection,
+        store: &Store<'_>,
+        step: &Step,
+        error: &Error,
+    ) {
         if !step.migration.transactional() {
             return; // apply_alone already updated its marker row
         }
@@ -957,21 +989,10 @@ fn attach_revision(error: Error, revision: &str, direction: Direction) -> Error 
 
 fn rolled_back(error: Error, step: &Step) -> Error {
     match error {
-        Error::Statement {
-            revision,
-            direction,
-            statement,
-            source,
-            hint,
-            ..
-        } => Error::Statement {
-            revision,
-            direction,
-            statement,
-            source,
-            rolled_back: true,
-            hint,
-        },
+        Error::Statement(mut failure) => {
+            failure.rolled_back = true;
+            Error::Statement(failure)
+        }
         Error::Migration {
             revision,
             direction,
@@ -990,23 +1011,13 @@ fn rolled_back(error: Error, step: &Step) -> Error {
 
 fn outside_transaction_hint(error: Error) -> Error {
     match error {
-        Error::Statement {
-            revision,
-            direction,
-            statement,
-            source,
-            hint,
-            ..
-        } => Error::Statement {
-            hint: Some(hint.unwrap_or_else(|| {
+        Error::Statement(mut failure) => {
+            failure.rolled_back = false;
+            failure.hint.get_or_insert_with(|| {
                 "this migration is not transactional: the statements before the failing one stay applied and the version table was not moved. On PostgreSQL a failed CREATE INDEX CONCURRENTLY leaves an INVALID index: find it with `SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid`, drop it with DROP INDEX CONCURRENTLY, undo the earlier statements if needed, then run again".to_string()
-            })),
-            revision,
-            direction,
-            statement,
-            source,
-            rolled_back: false,
-        },
+            });
+            Error::Statement(failure)
+        }
         other => other,
     }
 }
@@ -1031,23 +1042,12 @@ fn same_heads(a: &[String], b: &[String]) -> bool {
 /// Turns the driver's "inside an async runtime" failure into its own error.
 fn surface<T>(result: Result<T>) -> Result<T> {
     result.map_err(|error| {
-        let code = match &error {
-            Error::Database(DbError { code, .. })
-            | Error::Store {
-                source: DbError { code, .. },
-                ..
-            }
-            | Error::Statement {
-                source: DbError { code, .. },
-                ..
-            } => code.as_deref(),
-            _ => None,
-        };
         #[cfg(feature = "postgres")]
-        if code == Some(crate::backend::postgres::INSIDE_ASYNC_RUNTIME) {
+        if error.db_error().and_then(|e| e.code.as_deref())
+            == Some(crate::backend::postgres::INSIDE_ASYNC_RUNTIME)
+        {
             return Error::InsideAsyncRuntime;
         }
-        let _ = code;
         error
     })
 }

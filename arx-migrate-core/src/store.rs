@@ -148,7 +148,10 @@ impl<'a> Store<'a> {
     }
 
     /// The version table's rows, or `None` when it does not exist.
-    pub(crate) fn read_heads(&self, connection: &mut dyn Connection) -> Result<Option<Vec<String>>> {
+    pub(crate) fn read_heads(
+        &self,
+        connection: &mut dyn Connection,
+    ) -> Result<Option<Vec<String>>> {
         let query = format!("SELECT version_num FROM {}", self.version_table());
         match connection.query(&query) {
             Ok(rows) => {
@@ -176,7 +179,10 @@ impl<'a> Store<'a> {
     pub(crate) fn ensure_tables_sql(&self) -> String {
         let mut sql = String::new();
         if let (Some(schema), Backend::Postgres) = (&self.config.schema, self.backend) {
-            sql.push_str(&format!("CREATE SCHEMA IF NOT EXISTS {};\n", quote_ident(schema)));
+            sql.push_str(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {};\n",
+                quote_ident(schema)
+            ));
         }
         // Alembic's exact layout, constraint name included.
         sql.push_str(&format!(
@@ -327,7 +333,9 @@ impl<'a> Store<'a> {
     pub(crate) fn history(&self, connection: &mut dyn Connection) -> Result<Vec<HistoryEntry>> {
         let started_at = match self.backend {
             Backend::Sqlite => "started_at",
-            Backend::Postgres => "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+            Backend::Postgres => {
+                "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+            }
         };
         let sql = format!(
             "SELECT id, revision, operation, checksum, {started_at}, duration_ms, executed_by, program, outcome, message \
@@ -407,7 +415,9 @@ fn parse_state(rows: Vec<crate::backend::Row>) -> StoredState {
 }
 
 fn optional_literal(value: Option<&str>) -> String {
-    value.map(quote_literal).unwrap_or_else(|| "NULL".to_string())
+    value
+        .map(quote_literal)
+        .unwrap_or_else(|| "NULL".to_string())
 }
 
 /// `user@host` of this process, for the history table.

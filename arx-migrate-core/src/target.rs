@@ -41,7 +41,11 @@ impl FromStr for Target {
             reason: reason.to_string(),
         };
         match text {
-            "" => return Err(invalid("it is empty; use head, base, a revision id, +N or -N")),
+            "" => {
+                return Err(invalid(
+                    "it is empty; use head, base, a revision id, +N or -N",
+                ))
+            }
             "head" => return Ok(Target::Head),
             "heads" => return Ok(Target::Heads),
             "base" => return Ok(Target::Base),
@@ -60,7 +64,11 @@ impl FromStr for Target {
                 let magnitude: i64 = digits
                     .parse()
                     .map_err(|_| invalid("the step count is too large"))?;
-                let steps = if count.starts_with('-') { -magnitude } else { magnitude };
+                let steps = if count.starts_with('-') {
+                    -magnitude
+                } else {
+                    magnitude
+                };
                 let from = (!from.is_empty()).then(|| from.to_string());
                 return Ok(Target::Relative { from, steps });
             }
@@ -252,8 +260,8 @@ impl RevisionGraph {
                     return Err(Error::InvalidTarget {
                         target: target.to_string(),
                         reason: format!(
-                            "only {taken} revision(s) are left to apply above the current revision(s)"
-                        ),
+                        "only {taken} revision(s) are left to apply above the current revision(s)"
+                    ),
                     })
                 }
                 many => {
@@ -262,7 +270,10 @@ impl RevisionGraph {
                         reason: format!(
                             "{} revisions could come next ({}); name the one to upgrade to",
                             many.len(),
-                            many.iter().map(|&i| self.id_of(i)).collect::<Vec<_>>().join(", ")
+                            many.iter()
+                                .map(|&i| self.id_of(i))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     })
                 }
@@ -307,7 +318,10 @@ impl RevisionGraph {
                         reason: format!(
                             "the database has {} heads ({}); name one as REV-N",
                             many.len(),
-                            many.iter().map(|&i| self.id_of(i)).collect::<Vec<_>>().join(", ")
+                            many.iter()
+                                .map(|&i| self.id_of(i))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     })
                 }

@@ -22,7 +22,9 @@ pub fn postgres_test_url(test: &str) -> Option<String> {
         Ok(url) if !url.trim().is_empty() => Some(url),
         _ => {
             if std::env::var_os("CI").is_some() {
-                panic!("{test}: {TEST_PG_ENV} is not set, and CI requires the PostgreSQL tests to run");
+                panic!(
+                    "{test}: {TEST_PG_ENV} is not set, and CI requires the PostgreSQL tests to run"
+                );
             }
             eprintln!("skipped {test}: set {TEST_PG_ENV} to a PostgreSQL server URL to run it");
             None
@@ -106,7 +108,10 @@ impl Drop for PgTestDatabase {
     fn drop(&mut self) {
         let dropped = connect(&self.server_url).and_then(|mut admin| {
             admin
-                .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+                .batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ))
                 .map_err(|e| Error::Database(pg_error(e)))
         });
         if let Err(error) = dropped {
@@ -146,6 +151,9 @@ mod tests {
             with_database("postgres://u:p@h/db?sslmode=disable", "t2"),
             "postgres://u:p@h/t2?sslmode=disable"
         );
-        assert_eq!(with_database("postgres://h:5432", "t3"), "postgres://h:5432/t3");
+        assert_eq!(
+            with_database("postgres://h:5432", "t3"),
+            "postgres://h:5432/t3"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! The `#[migration]` attribute of arx-migrate.
 //!
-//! ```ignore
+//! ```text
 //! /// Add buildings and floors tables
 //! #[migration(rev = "002", down_rev = "001")]
 //! pub mod m002_buildings_floors {
@@ -113,9 +113,8 @@ fn parse_options(args: Args) -> syn::Result<Options> {
         let Some(name) = option.path.get_ident().map(|i| i.to_string()) else {
             return Err(syn::Error::new(option.path.span(), "unknown option"));
         };
-        let repeated = |span: Span| {
-            syn::Error::new(span, format!("option `{name}` is given more than once"))
-        };
+        let repeated =
+            |span: Span| syn::Error::new(span, format!("option `{name}` is given more than once"));
         match name.as_str() {
             "rev" => {
                 if rev.is_some() {
@@ -168,7 +167,9 @@ fn parse_options(args: Args) -> syn::Result<Options> {
                         None => (text.trim(), ""),
                     };
                     if rule.is_empty()
-                        || !rule.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                        || !rule
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                     {
                         return Err(syn::Error::new(
                             lit.span(),
@@ -203,7 +204,10 @@ fn parse_options(args: Args) -> syn::Result<Options> {
     })?;
     if let Some(parents) = &down_revs {
         if let Some(own) = parents.iter().find(|p| p.value() == rev.value()) {
-            return Err(syn::Error::new(own.span(), "a revision cannot revise itself"));
+            return Err(syn::Error::new(
+                own.span(),
+                "a revision cannot revise itself",
+            ));
         }
     }
     Ok(Options {
@@ -219,7 +223,10 @@ fn check_signature(function: &ItemFn) -> syn::Result<()> {
     let signature = &function.sig;
     let name = &signature.ident;
     if let Some(asyncness) = &signature.asyncness {
-        return Err(syn::Error::new(asyncness.span(), format!("`{name}` must not be async")));
+        return Err(syn::Error::new(
+            asyncness.span(),
+            format!("`{name}` must not be async"),
+        ));
     }
     if !signature.generics.params.is_empty() {
         return Err(syn::Error::new(
@@ -237,7 +244,11 @@ fn check_signature(function: &ItemFn) -> syn::Result<()> {
     };
     if !argument_ok {
         return Err(syn::Error::new(
-            signature.inputs.span().join(signature.ident.span()).unwrap_or(signature.ident.span()),
+            signature
+                .inputs
+                .span()
+                .join(signature.ident.span())
+                .unwrap_or(signature.ident.span()),
             format!("`{name}` must take one argument `op: &mut Ops` and return `Result<()>`"),
         ));
     }
@@ -313,7 +324,10 @@ fn expand(args: Args, item: Item) -> syn::Result<TokenStream2> {
     let rev = &options.rev;
     let down_revs = &options.down_revs;
     let transactional = options.transactional;
-    let allow_rules = options.allow.iter().map(|(rule, reason)| quote!((#rule, #reason)));
+    let allow_rules = options
+        .allow
+        .iter()
+        .map(|(rule, reason)| quote!((#rule, #reason)));
     let upgrade_call = quote_spanned!(upgrade_span=> upgrade(op));
     let downgrade_call = quote_spanned!(downgrade_span=> downgrade(op));
 

@@ -149,8 +149,7 @@ impl Connection for Client {
     }
 
     fn release_run_lock(&mut self, key: i64) -> Result<(), DbError> {
-        Connection::query(self, &format!("SELECT pg_advisory_unlock({key})"))
-            .map(|_| ())
+        Connection::query(self, &format!("SELECT pg_advisory_unlock({key})")).map(|_| ())
     }
 
     fn current_schema(&mut self) -> Result<String, DbError> {

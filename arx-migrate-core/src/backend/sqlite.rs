@@ -67,7 +67,8 @@ impl Connection for rusqlite::Connection {
         // run lock would.
         self.busy_timeout(settings.lock_wait.max(Duration::from_millis(1)))
             .map_err(db_error)?;
-        self.execute_batch("PRAGMA foreign_keys = ON").map_err(db_error)
+        self.execute_batch("PRAGMA foreign_keys = ON")
+            .map_err(db_error)
     }
 
     fn acquire_run_lock(&mut self, _key: i64, _wait: Duration) -> Result<bool, DbError> {
