@@ -365,6 +365,31 @@ impl Migrator {
             .map(String::as_str)
     }
 
+    /// A digest of everything that decides the schema this migrator builds
+    /// on `backend`: every revision's id, parents, transactionality and SQL
+    /// checksum, and the bookkeeping tables' names. Test fixtures key their
+    /// cached templates on it, so an edited migration rebuilds them.
+    pub fn fingerprint(&self, backend: Backend) -> String {
+        use sha2::{Digest, Sha256};
+        let checksums = self.code_checksums(backend);
+        let mut hasher = Sha256::new();
+        hasher.update(format!("{backend}\0{:?}\0", self.store).as_bytes());
+        for migration in self.graph.in_order() {
+            let revision = migration.revision();
+            hasher.update(format!(
+                "{revision}\0{:?}\0{}\0{}\n",
+                migration.down_revisions(),
+                migration.transactional(),
+                checksums.get(revision).map(String::as_str).unwrap_or("-"),
+            ));
+        }
+        hasher
+            .finalize()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+
     /// The SQL script that moves a database at `from` to `target`, without
     /// connecting (Alembic's `--sql`): bookkeeping tables, then each step in
     /// its own transaction with its version-table change.

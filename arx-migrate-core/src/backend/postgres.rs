@@ -18,7 +18,7 @@ use crate::error::DbError;
 /// thread that drives an async runtime.
 pub(crate) const INSIDE_ASYNC_RUNTIME: &str = "arx-async-runtime";
 
-fn db_error(error: postgres::Error) -> DbError {
+pub(crate) fn db_error(error: postgres::Error) -> DbError {
     match error.as_db_error() {
         Some(db) => {
             let mut message = db.message().to_string();

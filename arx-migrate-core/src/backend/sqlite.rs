@@ -11,7 +11,7 @@ use rusqlite::types::ValueRef;
 use super::{Backend, Connection, DataConnection, Row, RunSettings};
 use crate::error::DbError;
 
-fn db_error(error: rusqlite::Error) -> DbError {
+pub(crate) fn db_error(error: rusqlite::Error) -> DbError {
     let code = match &error {
         rusqlite::Error::SqliteFailure(failure, _) => Some(failure.extended_code.to_string()),
         _ => None,

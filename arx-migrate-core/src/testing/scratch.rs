@@ -1,6 +1,6 @@
-//! Helpers for tests that need a real database: a scratch PostgreSQL
-//! database per test, created on the server named by `ARX_MIGRATE_TEST_PG`
-//! and dropped when the test ends (also when it panics).
+//! Scratch PostgreSQL databases: created on the server named by
+//! `ARX_MIGRATE_TEST_PG`, dropped when the value is dropped (also when the
+//! test panics).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -59,11 +59,16 @@ impl PgTestDatabase {
     /// `server_url` (a URL whose database the role may connect to and
     /// whose role may create databases).
     pub fn create(server_url: &str) -> Result<Self> {
-        Self::create_from(server_url, None)
+        Self::create_from(server_url, None, None)
     }
 
-    /// Creates a database as a copy of `template`.
-    pub fn create_from(server_url: &str, template: Option<&str>) -> Result<Self> {
+    /// Creates a database as a copy of `template`, copied with `strategy`
+    /// (`WAL_LOG` or `FILE_COPY`; `None` is the server's default).
+    pub fn create_from(
+        server_url: &str,
+        template: Option<&str>,
+        strategy: Option<&str>,
+    ) -> Result<Self> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -78,8 +83,11 @@ impl PgTestDatabase {
         let template = template
             .map(|t| format!(" TEMPLATE {}", crate::ops::quote_ident(t)))
             .unwrap_or_default();
+        let strategy = strategy
+            .map(|s| format!(" STRATEGY {s}"))
+            .unwrap_or_default();
         admin
-            .batch_execute(&format!("CREATE DATABASE {name}{template}"))
+            .batch_execute(&format!("CREATE DATABASE {name}{template}{strategy}"))
             .map_err(|e| Error::Database(pg_error(e)))?;
         Ok(PgTestDatabase {
             url: with_database(server_url, &name),
@@ -130,11 +138,8 @@ pub fn connect(url: &str) -> Result<postgres::Client> {
     })
 }
 
-fn pg_error(error: postgres::Error) -> DbError {
-    DbError {
-        code: error.code().map(|c| c.code().to_string()),
-        message: error.to_string(),
-    }
+pub(crate) fn pg_error(error: postgres::Error) -> DbError {
+    crate::backend::postgres::db_error(error)
 }
 
 #[cfg(test)]

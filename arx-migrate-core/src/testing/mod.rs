@@ -1,0 +1,45 @@
+//! Test fixtures: a fresh database at head (or at a given revision) for one
+//! test, fast.
+//!
+//! The migrated schema is built once per migration set and copied per test:
+//! on SQLite an in-memory image is kept per process and deserialised per
+//! test; on PostgreSQL a template database is built once per migration set
+//! (keyed by [`crate::Migrator::fingerprint`], so an edited migration
+//! rebuilds it) and each test gets `CREATE DATABASE … TEMPLATE` of it.
+//!
+//! ```
+//! use arx_migrate_core::{testing, FnMigration, MigrationSet, Migrator};
+//!
+//! let migrator = Migrator::new(MigrationSet::new().with(FnMigration::new(
+//!     "001",
+//!     &[],
+//!     |op| op.sql("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)"),
+//!     |op| op.sql("DROP TABLE users"),
+//! )))?;
+//!
+//! // In a #[test]: a private in-memory database at head, no macro needed.
+//! let conn = testing::fresh_sqlite(&migrator)?;
+//! conn.execute("INSERT INTO users (name) VALUES ('ada')", []).unwrap();
+//!
+//! // On PostgreSQL (when the test server is configured):
+//! if let Ok(server) = std::env::var(testing::TEST_PG_ENV) {
+//!     let db = testing::fresh_postgres(&migrator, &server)?;
+//!     let mut client = db.connect()?;
+//!     client.batch_execute("INSERT INTO users (id, name) VALUES (1, 'ada')").unwrap();
+//! } // dropped here
+//! # Ok::<(), arx_migrate_core::Error>(())
+//! ```
+
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "postgres")]
+mod scratch;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+#[cfg(feature = "postgres")]
+pub use postgres::{drop_templates, fresh_postgres, fresh_postgres_at, CopyStrategy, PgFixture};
+#[cfg(feature = "postgres")]
+pub use scratch::{connect, postgres_test_url, with_database, PgTestDatabase, TEST_PG_ENV};
+#[cfg(feature = "sqlite")]
+pub use sqlite::{fresh_sqlite, fresh_sqlite_at, fresh_sqlite_file, SqliteTestFile};
