@@ -39,9 +39,11 @@ pub fn validate_revision_id(id: &str) -> Result<()> {
     }
 }
 
+type IdIndex = HashMap<Arc<str>, usize>;
+
 struct Node {
     migration: Arc<dyn Migration>,
-    id: String,
+    id: Arc<str>,
     parents: Vec<usize>,
     children: Vec<usize>,
 }
@@ -49,7 +51,7 @@ struct Node {
 /// A validated graph of revisions.
 pub struct RevisionGraph {
     nodes: Vec<Node>,
-    index: HashMap<String, usize>,
+    index: IdIndex,
     /// Node indexes in a topological order (parents first), ties broken by
     /// registration order sorted by id so that plans are deterministic.
     topo: Vec<usize>,
@@ -94,16 +96,22 @@ impl RevisionGraph {
     /// Builds and validates the graph: revision ids, duplicates, unknown
     /// parents and cycles are errors naming the revisions.
     pub fn new(migrations: Vec<Arc<dyn Migration>>) -> Result<Self> {
-        let mut migrations = migrations;
-        // Registration order depends on link order; sort for determinism.
-        migrations.sort_by(|a, b| a.revision().cmp(b.revision()));
-        let mut index = HashMap::with_capacity(migrations.len());
-        let mut nodes = Vec::with_capacity(migrations.len());
-        for migration in migrations {
-            let id = migration.revision().to_string();
+        // Registration order depends on link order; sort by id so that
+        // plans are the same in every build. Ids are read once: comparing
+        // through the trait object would cost a virtual call per comparison.
+        let mut keyed: Vec<(Arc<str>, Arc<dyn Migration>)> = migrations
+            .into_iter()
+            .map(|migration| (Arc::from(migration.revision()), migration))
+            .collect();
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut index = IdIndex::with_capacity(keyed.len());
+        let mut nodes = Vec::with_capacity(keyed.len());
+        for (id, migration) in keyed {
             validate_revision_id(&id)?;
-            if index.insert(id.clone(), nodes.len()).is_some() {
-                return Err(Error::DuplicateRevision { revision: id });
+            if index.insert(Arc::clone(&id), nodes.len()).is_some() {
+                return Err(Error::DuplicateRevision {
+                    revision: id.to_string(),
+                });
             }
             nodes.push(Node {
                 migration,
@@ -113,28 +121,26 @@ impl RevisionGraph {
             });
         }
         for i in 0..nodes.len() {
-            let parent_ids: Vec<String> = nodes[i]
-                .migration
-                .down_revisions()
-                .iter()
-                .map(|p| p.to_string())
-                .collect();
-            for parent in parent_ids {
-                let Some(&p) = index.get(&parent) else {
+            let mut parents = Vec::new();
+            for parent in nodes[i].migration.down_revisions() {
+                let Some(&p) = index.get(parent) else {
                     return Err(Error::UnknownParent {
-                        revision: nodes[i].id.clone(),
-                        parent,
+                        revision: nodes[i].id.to_string(),
+                        parent: parent.to_string(),
                     });
                 };
-                if nodes[i].parents.contains(&p) {
+                if parents.contains(&p) {
                     return Err(Error::InvalidRevisionId {
-                        revision: nodes[i].id.clone(),
+                        revision: nodes[i].id.to_string(),
                         reason: format!("it lists parent {parent:?} twice"),
                     });
                 }
-                nodes[i].parents.push(p);
+                parents.push(p);
+            }
+            for &p in &parents {
                 nodes[p].children.push(i);
             }
+            nodes[i].parents = parents;
         }
         let topo = topological_order(&nodes)?;
         let mut topo_pos = vec![0; nodes.len()];
@@ -179,7 +185,7 @@ impl RevisionGraph {
         self.topo
             .iter()
             .filter(|&&i| self.nodes[i].children.is_empty())
-            .map(|&i| self.nodes[i].id.as_str())
+            .map(|&i| self.nodes[i].id.as_ref())
             .collect()
     }
 
@@ -188,7 +194,7 @@ impl RevisionGraph {
         self.topo
             .iter()
             .filter(|&&i| self.nodes[i].parents.is_empty())
-            .map(|&i| self.nodes[i].id.as_str())
+            .map(|&i| self.nodes[i].id.as_ref())
             .collect()
     }
 
@@ -197,7 +203,7 @@ impl RevisionGraph {
         self.topo
             .iter()
             .filter(|&&i| self.nodes[i].children.len() > 1)
-            .map(|&i| self.nodes[i].id.as_str())
+            .map(|&i| self.nodes[i].id.as_ref())
             .collect()
     }
 
@@ -206,7 +212,7 @@ impl RevisionGraph {
         self.topo
             .iter()
             .filter(|&&i| self.nodes[i].parents.len() > 1)
-            .map(|&i| self.nodes[i].id.as_str())
+            .map(|&i| self.nodes[i].id.as_ref())
             .collect()
     }
 
@@ -233,7 +239,7 @@ impl RevisionGraph {
                 self.nodes[i]
                     .parents
                     .iter()
-                    .map(|&p| self.nodes[p].id.as_str())
+                    .map(|&p| self.nodes[p].id.as_ref())
                     .collect()
             })
             .unwrap_or_default()
@@ -247,7 +253,7 @@ impl RevisionGraph {
                 self.nodes[i]
                     .children
                     .iter()
-                    .map(|&c| self.nodes[c].id.as_str())
+                    .map(|&c| self.nodes[c].id.as_ref())
                     .collect()
             })
             .unwrap_or_default()
@@ -320,7 +326,7 @@ impl RevisionGraph {
             .topo
             .iter()
             .filter(|&&i| applied[i])
-            .map(|&i| self.nodes[i].id.as_str())
+            .map(|&i| self.nodes[i].id.as_ref())
             .collect())
     }
 
@@ -381,7 +387,7 @@ impl RevisionGraph {
             direction,
             heads_after: heads_after
                 .into_iter()
-                .map(|&h| self.nodes[h].id.clone())
+                .map(|&h| self.nodes[h].id.to_string())
                 .collect(),
         }
     }
@@ -390,7 +396,7 @@ impl RevisionGraph {
     pub(crate) fn with_prefix(&self, prefix: &str) -> Vec<&str> {
         self.topo
             .iter()
-            .map(|&i| self.nodes[i].id.as_str())
+            .map(|&i| self.nodes[i].id.as_ref())
             .filter(|id| id.starts_with(prefix))
             .collect()
     }
@@ -400,7 +406,7 @@ impl RevisionGraph {
         let mut scored: Vec<(usize, &str)> = self
             .nodes
             .iter()
-            .map(|n| (edit_distance(text, &n.id), n.id.as_str()))
+            .map(|n| (edit_distance(text, &n.id), n.id.as_ref()))
             .filter(|(d, id)| *d <= (id.len().max(text.len()) / 2).max(1))
             .collect();
         scored.sort();
@@ -449,7 +455,7 @@ fn topological_order(nodes: &[Node]) -> Result<Vec<usize>> {
     let mut cycle: Vec<String> = path[position[&node]..]
         .iter()
         .rev()
-        .map(|&i| nodes[i].id.clone())
+        .map(|&i| nodes[i].id.to_string())
         .collect();
     cycle.push(cycle[0].clone());
     Err(Error::Cycle { cycle })
