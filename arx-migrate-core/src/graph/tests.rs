@@ -525,3 +525,21 @@ fn upgrading_to_base_does_nothing() {
     let g = graph(LINE);
     assert!(up(&g, &["c"], "base").is_empty());
 }
+
+#[test]
+fn a_revision_id_with_a_dash_and_digits_is_a_revision_not_a_relative_target() {
+    let g = graph(&[
+        ("v", &[]),
+        ("v-1", &["v"]),
+        ("2024-01", &["v-1"]),
+        ("2024-02", &["2024-01"]),
+    ]);
+    assert_eq!(revisions(&up(&g, &[], "v-1")), ["v", "v-1"]);
+    assert_eq!(revisions(&up(&g, &[], "2024-01")), ["v", "v-1", "2024-01"]);
+    assert_eq!(revisions(&down(&g, &["2024-02"], "2024-01")), ["2024-02"]);
+    // Still relative where no such id exists.
+    assert_eq!(
+        revisions(&down(&g, &["2024-02"], "2024-02-2")),
+        ["2024-02", "2024-01"]
+    );
+}
