@@ -18,12 +18,22 @@ fn synthetic(n: usize) -> Vec<Arc<dyn Migration>> {
     for i in 0..n {
         let id = format!("r{i:06}");
         let parents: Vec<&str> = tips.iter().map(String::as_str).collect();
-        migrations.push(Arc::new(FnMigration::new(id.clone(), &parents, |_| Ok(()), |_| Ok(()))));
+        migrations.push(Arc::new(FnMigration::new(
+            id.clone(),
+            &parents,
+            |_| Ok(()),
+            |_| Ok(()),
+        )));
         // After a fork point, the next two revisions share its parent.
         if i % 10 == 5 && tips.len() == 1 {
             tips = vec![id.clone()];
             let sibling = format!("r{i:06}b");
-            migrations.push(Arc::new(FnMigration::new(sibling.clone(), &[&tips[0]], |_| Ok(()), |_| Ok(()))));
+            migrations.push(Arc::new(FnMigration::new(
+                sibling.clone(),
+                &[&tips[0]],
+                |_| Ok(()),
+                |_| Ok(()),
+            )));
             tips = vec![id, sibling];
         } else {
             tips = vec![id];
@@ -38,14 +48,18 @@ fn planning(c: &mut Criterion) {
     for n in [10usize, 1_000, 10_000, 100_000] {
         let migrations = synthetic(n);
         group.throughput(Throughput::Elements(migrations.len() as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(n), &migrations, |b, migrations| {
-            b.iter(|| {
-                let graph = RevisionGraph::new(migrations.clone()).expect("valid graph");
-                let steps = graph.plan_upgrade(&[], &Target::Head).expect("a plan");
-                assert_eq!(steps.len(), migrations.len());
-                steps.len()
-            })
-        });
+        group.bench_with_input(
+            BenchmarkId::from_parameter(n),
+            &migrations,
+            |b, migrations| {
+                b.iter(|| {
+                    let graph = RevisionGraph::new(migrations.clone()).expect("valid graph");
+                    let steps = graph.plan_upgrade(&[], &Target::Head).expect("a plan");
+                    assert_eq!(steps.len(), migrations.len());
+                    steps.len()
+                })
+            },
+        );
     }
     group.finish();
 }

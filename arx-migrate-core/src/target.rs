@@ -60,7 +60,11 @@ impl FromStr for Target {
         if let Some(pos) = text.rfind(['+', '-']) {
             let (from, count) = text.split_at(pos);
             let digits = &count[1..];
-            if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
+            // Revision ids may contain '-' and digits ("2024-01"): a count
+            // with a leading zero after a revision is part of the id, so
+            // that Display gives back the text (see `target_nodes`).
+            let part_of_id = !from.is_empty() && digits.starts_with('0');
+            if !part_of_id && !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
                 let magnitude: i64 = digits
                     .parse()
                     .map_err(|_| invalid("the step count is too large"))?;
@@ -197,6 +201,10 @@ impl RevisionGraph {
                         heads: heads.iter().map(|h| h.to_string()).collect(),
                     }),
                 }
+            }
+            Target::Relative { from: Some(_), .. } if self.contains(&target.to_string()) => {
+                // `REV-N` that is itself a revision id ("v-1"): the id wins.
+                Ok(vec![node(&target.to_string())?])
             }
             Target::Relative {
                 from: Some(from),

@@ -23,8 +23,8 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{
-    Expr, ExprArray, ExprLit, FnArg, Item, ItemFn, ItemMod, Lit, LitStr, MetaNameValue, ReturnType,
-    Token, Type,
+    Expr, ExprArray, ExprLit, FnArg, Item, ItemFn, ItemMod, Lit, LitStr, Meta, MetaNameValue,
+    ReturnType, Token, Type,
 };
 
 /// Marks an inline module as a migration; see the crate documentation.
@@ -39,7 +39,7 @@ pub fn migration(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 struct Args {
-    options: Punctuated<MetaNameValue, Token![,]>,
+    options: Punctuated<Meta, Token![,]>,
 }
 
 impl Parse for Args {
@@ -83,24 +83,34 @@ fn check_revision_id(lit: &LitStr) -> syn::Result<()> {
     }
 }
 
-fn string_literal(expr: &Expr, what: &str) -> syn::Result<LitStr> {
+fn path_text(path: &syn::Path) -> String {
+    quote!(#path).to_string().replace(' ', "")
+}
+
+/// A string literal; `expected` says what was wanted, for the error.
+fn string_literal(expr: &Expr, expected: &str) -> syn::Result<LitStr> {
     match expr {
         Expr::Lit(ExprLit {
             lit: Lit::Str(lit), ..
         }) => Ok(lit.clone()),
-        other => Err(syn::Error::new(
-            other.span(),
-            format!("{what} must be a string literal"),
-        )),
+        other => Err(syn::Error::new_spanned(other, expected)),
     }
 }
 
-fn string_list(expr: &Expr, what: &str) -> syn::Result<Vec<LitStr>> {
+/// A string literal or a non-empty array of them. `one` is the message for
+/// a value that is neither, `each` for an element that is not a string.
+fn string_list(expr: &Expr, one: &str, each: &str) -> syn::Result<Vec<LitStr>> {
     match expr {
         Expr::Array(ExprArray { elems, .. }) => {
-            elems.iter().map(|e| string_literal(e, what)).collect()
+            if elems.is_empty() {
+                return Err(syn::Error::new_spanned(
+                    expr,
+                    format!("{one}; the list is empty"),
+                ));
+            }
+            elems.iter().map(|e| string_literal(e, each)).collect()
         }
-        other => Ok(vec![string_literal(other, what)?]),
+        other => Ok(vec![string_literal(other, one)?]),
     }
 }
 
@@ -110,8 +120,35 @@ fn parse_options(args: Args) -> syn::Result<Options> {
     let mut transactional = None;
     let mut allow = None;
     for option in args.options {
+        let option = match option {
+            Meta::NameValue(option) => option,
+            Meta::Path(path) => {
+                return Err(syn::Error::new_spanned(
+                    &path,
+                    format!(
+                    "option `{}` needs a value, as in `rev = \"002\"` or `transactional = false`",
+                    path_text(&path)
+                ),
+                ))
+            }
+            Meta::List(list) => {
+                return Err(syn::Error::new_spanned(
+                    &list,
+                    format!(
+                        "options are written `name = value`, not `{}(...)`",
+                        path_text(&list.path)
+                    ),
+                ))
+            }
+        };
         let Some(name) = option.path.get_ident().map(|i| i.to_string()) else {
-            return Err(syn::Error::new(option.path.span(), "unknown option"));
+            return Err(syn::Error::new_spanned(
+                &option.path,
+                format!(
+                    "unknown option `{}`; expected rev, down_rev, transactional or allow",
+                    path_text(&option.path)
+                ),
+            ));
         };
         let repeated =
             |span: Span| syn::Error::new(span, format!("option `{name}` is given more than once"));
@@ -120,7 +157,10 @@ fn parse_options(args: Args) -> syn::Result<Options> {
                 if rev.is_some() {
                     return Err(repeated(option.path.span()));
                 }
-                let lit = string_literal(&option.value, "rev")?;
+                let lit = string_literal(
+                    &option.value,
+                    "rev must be a string literal, as in `rev = \"002\"`",
+                )?;
                 check_revision_id(&lit)?;
                 rev = Some(lit);
             }
@@ -128,7 +168,11 @@ fn parse_options(args: Args) -> syn::Result<Options> {
                 if down_revs.is_some() {
                     return Err(repeated(option.path.span()));
                 }
-                let list = string_list(&option.value, "down_rev")?;
+                let list = string_list(
+                    &option.value,
+                    "down_rev must be a revision id or a list of them, as in `down_rev = \"001\"` or `down_rev = [\"001a\", \"001b\"]` (leave it out for a base)",
+                    "each parent in down_rev must be a string literal",
+                )?;
                 for lit in &list {
                     check_revision_id(lit)?;
                 }
@@ -148,9 +192,9 @@ fn parse_options(args: Args) -> syn::Result<Options> {
                         lit: Lit::Bool(b), ..
                     }) => b.value,
                     other => {
-                        return Err(syn::Error::new(
-                            other.span(),
-                            "transactional must be `true` or `false`",
+                        return Err(syn::Error::new_spanned(
+                            other,
+                            "transactional must be `true` or `false`, without quotes",
                         ))
                     }
                 });
@@ -160,16 +204,18 @@ fn parse_options(args: Args) -> syn::Result<Options> {
                     return Err(repeated(option.path.span()));
                 }
                 let mut rules = Vec::new();
-                for lit in string_list(&option.value, "allow")? {
+                for lit in string_list(
+                    &option.value,
+                    "allow must be a string or a list of strings, as in `allow = [\"rule-id: reason\"]`",
+                    "each allowed lint must be a string literal, \"rule-id: reason\"",
+                )? {
                     let text = lit.value();
                     let (rule, reason) = match text.split_once(':') {
                         Some((rule, reason)) => (rule.trim(), reason.trim()),
                         None => (text.trim(), ""),
                     };
                     if rule.is_empty()
-                        || !rule
-                            .chars()
-                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                        || !rule.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                     {
                         return Err(syn::Error::new(
                             lit.span(),
@@ -179,7 +225,7 @@ fn parse_options(args: Args) -> syn::Result<Options> {
                     if reason.is_empty() {
                         return Err(syn::Error::new(
                             lit.span(),
-                            format!("say why {rule} is allowed: \"{rule}: reason\""),
+                            format!("allowing {rule} needs a reason: \"{rule}: why it is safe here\""),
                         ));
                     }
                     rules.push((rule.to_string(), reason.to_string()));
@@ -187,8 +233,8 @@ fn parse_options(args: Args) -> syn::Result<Options> {
                 allow = Some(rules);
             }
             _ => {
-                return Err(syn::Error::new(
-                    option.path.span(),
+                return Err(syn::Error::new_spanned(
+                    &option.path,
                     format!(
                         "unknown option `{name}`; expected rev, down_rev, transactional or allow"
                     ),
@@ -199,7 +245,7 @@ fn parse_options(args: Args) -> syn::Result<Options> {
     let rev = rev.ok_or_else(|| {
         syn::Error::new(
             Span::call_site(),
-            "missing `rev = \"...\"`: every migration needs a revision id",
+            "missing `rev = \"...\"`: every migration needs a revision id, as in `#[migration(rev = \"002\", down_rev = \"001\")]`",
         )
     })?;
     if let Some(parents) = &down_revs {
@@ -218,47 +264,123 @@ fn parse_options(args: Args) -> syn::Result<Options> {
     })
 }
 
-/// Checks that `function` looks like `fn name(op: &mut Ops) -> Result<()>`.
+/// Checks that `function` looks like `fn name(op: &mut Ops) -> Result<()>`,
+/// pointing at the part that does not. The argument's and the return
+/// value's types are left to the compiler, which checks them at the call
+/// the generated code makes (spanned to the user's types).
 fn check_signature(function: &ItemFn) -> syn::Result<()> {
     let signature = &function.sig;
     let name = &signature.ident;
+    let expected = "fn {name}(op: &mut Ops) -> Result<()>";
+    let expected = expected.replace("{name}", &name.to_string());
     if let Some(asyncness) = &signature.asyncness {
         return Err(syn::Error::new(
             asyncness.span(),
-            format!("`{name}` must not be async"),
+            format!("`{name}` must not be async: migrations run synchronously, as `{expected}`"),
         ));
     }
     if !signature.generics.params.is_empty() {
-        return Err(syn::Error::new(
-            signature.generics.span(),
-            format!("`{name}` must not be generic"),
+        return Err(syn::Error::new_spanned(
+            &signature.generics,
+            format!("`{name}` must not be generic: `{expected}`"),
         ));
     }
-    let inputs: Vec<&FnArg> = signature.inputs.iter().collect();
-    let argument_ok = match inputs.as_slice() {
-        [FnArg::Typed(argument)] => matches!(
-            &*argument.ty,
-            Type::Reference(reference) if reference.mutability.is_some()
-        ),
-        _ => false,
-    };
-    if !argument_ok {
-        return Err(syn::Error::new(
-            signature
-                .inputs
-                .span()
-                .join(signature.ident.span())
-                .unwrap_or(signature.ident.span()),
-            format!("`{name}` must take one argument `op: &mut Ops` and return `Result<()>`"),
+    if let Some(variadic) = &signature.variadic {
+        return Err(syn::Error::new_spanned(
+            variadic,
+            format!("`{name}` must take exactly one argument: `{expected}`"),
+        ));
+    }
+    let mut inputs = signature.inputs.iter();
+    match inputs.next() {
+        None => {
+            return Err(syn::Error::new(
+                signature.paren_token.span.join(),
+                format!("`{name}` takes no argument; it must take one: `{expected}`"),
+            ))
+        }
+        Some(FnArg::Receiver(receiver)) => {
+            return Err(syn::Error::new_spanned(
+                receiver,
+                format!("`{name}` is a free function in the module, without `self`: `{expected}`"),
+            ))
+        }
+        Some(FnArg::Typed(argument)) => match &*argument.ty {
+            Type::Reference(reference) if reference.mutability.is_some() => {}
+            Type::Reference(reference) => {
+                return Err(syn::Error::new_spanned(
+                    reference,
+                    format!("the argument of `{name}` must be a mutable reference: `op: &mut Ops`"),
+                ))
+            }
+            other => {
+                return Err(syn::Error::new_spanned(
+                    other,
+                    format!("the argument of `{name}` must be `&mut Ops`: `{expected}`"),
+                ))
+            }
+        },
+    }
+    let extra: Vec<&FnArg> = inputs.collect();
+    if let (Some(first), Some(last)) = (extra.first(), extra.last()) {
+        return Err(syn::Error::new_spanned(
+            quote!(#first #last),
+            format!(
+                "`{name}` takes {} arguments; it must take exactly one: `{expected}`",
+                extra.len() + 1
+            ),
         ));
     }
     if matches!(signature.output, ReturnType::Default) {
         return Err(syn::Error::new(
-            signature.ident.span(),
-            format!("`{name}` must return `Result<()>`"),
+            signature.paren_token.span.close(),
+            format!("`{name}` must return `Result<()>`: `{expected}`"),
         ));
     }
     Ok(())
+}
+
+/// The first tokens of an item, without its attributes: what an error about
+/// the item as a whole points at.
+fn item_head(item: &Item) -> (TokenStream2, &'static str) {
+    match item {
+        Item::Fn(f) => {
+            let (fn_token, ident) = (&f.sig.fn_token, &f.sig.ident);
+            (quote!(#fn_token #ident), "a function")
+        }
+        Item::Struct(s) => {
+            let (token, ident) = (&s.struct_token, &s.ident);
+            (quote!(#token #ident), "a struct")
+        }
+        Item::Enum(e) => {
+            let (token, ident) = (&e.enum_token, &e.ident);
+            (quote!(#token #ident), "an enum")
+        }
+        Item::Impl(i) => {
+            let token = &i.impl_token;
+            (quote!(#token), "an impl block")
+        }
+        Item::Trait(t) => {
+            let (token, ident) = (&t.trait_token, &t.ident);
+            (quote!(#token #ident), "a trait")
+        }
+        Item::Const(c) => {
+            let (token, ident) = (&c.const_token, &c.ident);
+            (quote!(#token #ident), "a constant")
+        }
+        Item::Static(s) => {
+            let (token, ident) = (&s.static_token, &s.ident);
+            (quote!(#token #ident), "a static")
+        }
+        Item::Use(u) => {
+            let token = &u.use_token;
+            (quote!(#token), "a use declaration")
+        }
+        other => {
+            let first = quote!(#other).into_iter().next();
+            (quote!(#first), "this item")
+        }
+    }
 }
 
 fn doc_message(module: &ItemMod) -> String {
@@ -273,8 +395,15 @@ fn doc_message(module: &ItemMod) -> String {
                         lit: Lit::Str(lit), ..
                     }),
                 ..
-            }) => Some(lit.value().trim().to_string()),
+            }) => Some(lit.value()),
             _ => None,
+        })
+        // A `/** ... */` comment is one attribute of several lines.
+        .flat_map(|text| {
+            // `split`, not `lines`: an empty `///` line must stay a line.
+            text.split('\n')
+                .map(|line| line.trim().trim_start_matches('*').trim().to_string())
+                .collect::<Vec<_>>()
         })
         .collect();
     // The message is the first paragraph, on one line.
@@ -285,21 +414,47 @@ fn doc_message(module: &ItemMod) -> String {
         .unwrap_or_default()
 }
 
+/// The generated call of the user's `upgrade`/`downgrade`, spanned so that
+/// a wrong argument type is reported at the user's argument type and a wrong
+/// return type at the user's return type.
+fn call(function: &ItemFn) -> TokenStream2 {
+    let ident = &function.sig.ident;
+    let at = |span: Span| Span::call_site().located_at(span);
+    let argument_span = match function.sig.inputs.first() {
+        Some(FnArg::Typed(argument)) => at(argument.ty.span()),
+        _ => ident.span(),
+    };
+    let return_span = match &function.sig.output {
+        ReturnType::Type(_, ty) => at(ty.span()),
+        ReturnType::Default => ident.span(),
+    };
+    let op = quote_spanned!(argument_span=> op);
+    let result = quote_spanned!(return_span=> __arx_result);
+    quote! {
+        let __arx_result = #ident(#op);
+        #result
+    }
+}
+
 fn expand(args: Args, item: Item) -> syn::Result<TokenStream2> {
-    let Item::Mod(mut module) = item else {
-        return Err(syn::Error::new(
-            item.span(),
-            "#[migration] goes on an inline module: `pub mod m001_name { ... }`",
-        ));
+    let mut module = match item {
+        Item::Mod(module) => module,
+        other => {
+            let (head, what) = item_head(&other);
+            return Err(syn::Error::new_spanned(
+                head,
+                format!("#[migration] goes on an inline module, `pub mod m002_name {{ ... }}`, not on {what}"),
+            ));
+        }
     };
     let options = parse_options(args)?;
     let message = doc_message(&module);
     let module_ident = module.ident.clone();
-    let module_span = module.span();
+    let (mod_token, semi) = (module.mod_token, module.semi);
     let Some((_, items)) = &mut module.content else {
-        return Err(syn::Error::new(
-            module_span,
-            "#[migration] needs an inline module with a body, not `mod name;`",
+        return Err(syn::Error::new_spanned(
+            quote!(#mod_token #module_ident #semi),
+            format!("#[migration] needs the module's body here, `mod {module_ident} {{ ... }}`, not in another file"),
         ));
     };
     let find = |name: &str| {
@@ -319,7 +474,7 @@ fn expand(args: Args, item: Item) -> syn::Result<TokenStream2> {
         check_signature(&function)?;
         functions.push(function);
     }
-    let (upgrade_span, downgrade_span) = (functions[0].sig.span(), functions[1].sig.span());
+    let [upgrade_call, downgrade_call] = [&functions[0], &functions[1]].map(call);
 
     let rev = &options.rev;
     let down_revs = &options.down_revs;
@@ -328,8 +483,6 @@ fn expand(args: Args, item: Item) -> syn::Result<TokenStream2> {
         .allow
         .iter()
         .map(|(rule, reason)| quote!((#rule, #reason)));
-    let upgrade_call = quote_spanned!(upgrade_span=> upgrade(op));
-    let downgrade_call = quote_spanned!(downgrade_span=> downgrade(op));
 
     let generated: TokenStream2 = quote! {
         #[doc(hidden)]
@@ -375,5 +528,11 @@ fn expand(args: Args, item: Item) -> syn::Result<TokenStream2> {
     };
     let generated: syn::File = syn::parse2(generated)?;
     items.extend(generated.items);
+    // The signature `fn(&mut Ops) -> Result<()>` is imposed by this
+    // attribute, and `Error` is large: without this every migration trips
+    // clippy's `result_large_err` in the user's crate.
+    module
+        .attrs
+        .push(syn::parse_quote!(#[allow(clippy::result_large_err)]));
     Ok(quote!(#module))
 }
