@@ -103,6 +103,11 @@ pub(crate) fn jsonb(backend: Backend, name: &str) -> ColumnDef {
 /// `geom geom(T)`: PostGIS `geometry(T, 4326)` on PostgreSQL; on SQLite
 /// `text` holding a GeoJSON geometry of type `T`, checked.
 ///
+/// The check is the spec's with one change: `IS 'T'` where the spec writes
+/// `= 'T'`. With `=`, a valid JSON value without a `type` member (`{}`,
+/// `[1]`, `42`) makes the comparison NULL, and a CHECK that is NULL passes:
+/// such values would be accepted as geometries. `IS` is false for them.
+///
 /// The PostGIS type has no sea-query word; it is given as a custom type
 /// name, which sea-query writes as is.
 pub(crate) fn geom(backend: Backend, geometry_type: &str) -> ColumnDef {
@@ -113,7 +118,7 @@ pub(crate) fn geom(backend: Backend, geometry_type: &str) -> ColumnDef {
         }
         Backend::Sqlite => {
             column.custom("text").check(Expr::cust(format!(
-                "geom IS NULL OR (json_valid(geom) AND json_extract(geom, '$.type') = '{geometry_type}')"
+                "geom IS NULL OR (json_valid(geom) AND json_extract(geom, '$.type') IS '{geometry_type}')"
             )));
         }
     }

@@ -804,8 +804,11 @@ fn spec_table(spec: &SpecTable, backend: Backend) -> Table {
                 if pg {
                     format!("geometry({t},4326)")
                 } else {
+                    // The spec's check, with `IS` for `=`: with `=` a JSON
+                    // value without a "type" makes the check NULL, which
+                    // passes (see sqlite_rejects_bad_json_and_bad_geojson).
                     check = Some(format!(
-                        "geom IS NULL OR (json_valid(geom) AND json_extract(geom, '$.type') = '{t}')"
+                        "geom IS NULL OR (json_valid(geom) AND json_extract(geom, '$.type') IS '{t}')"
                     ));
                     "text".to_string()
                 }
