@@ -148,14 +148,17 @@ impl MigrationSource for Vec<Arc<dyn Migration>> {
     }
 }
 
+/// The upgrade or downgrade closure of a [`FnMigration`].
+type BoxedMigrationFn = Box<dyn Fn(&mut Ops<'_>) -> Result<()> + Send + Sync>;
+
 /// A migration made of closures, for tests and generated chains.
 pub struct FnMigration {
     revision: String,
     parents: Vec<String>,
     message: String,
     transactional: bool,
-    upgrade: Box<dyn Fn(&mut Ops<'_>) -> Result<()> + Send + Sync>,
-    downgrade: Box<dyn Fn(&mut Ops<'_>) -> Result<()> + Send + Sync>,
+    upgrade: BoxedMigrationFn,
+    downgrade: BoxedMigrationFn,
 }
 
 impl FnMigration {
