@@ -550,7 +550,7 @@ fn sqlite_rtree_boxes_points_and_lines() {
 // ---------------------------------------------------------------------------
 // Adopting an Alembic database at 003
 
-fn adopt_003(conn: &mut dyn Connection, backend: Backend) {
+fn adopt_003(conn: &mut dyn Connection) {
     let migrator = arx_schema::migrator().unwrap();
     migrator.upgrade(conn, "003").unwrap();
     // What Alembic leaves: its version table at 003 and the 003 tables,
@@ -571,13 +571,12 @@ fn adopt_003(conn: &mut dyn Connection, backend: Backend) {
         value(conn, "SELECT version_num FROM alembic_version").as_deref(),
         Some("006")
     );
-    let _ = backend;
 }
 
 #[test]
 fn sqlite_adopts_an_alembic_database_at_003() {
     let (_dir, mut conn) = sqlite_db();
-    adopt_003(&mut conn, Backend::Sqlite);
+    adopt_003(&mut conn);
     assert_schema_eq(
         &sqlite_schema(&conn),
         &expected(6, Backend::Sqlite),
@@ -592,7 +591,7 @@ fn postgres_adopts_an_alembic_database_at_003() {
     };
     let db = PgTestDatabase::create(&url).unwrap();
     let mut client = db.connect().unwrap();
-    adopt_003(&mut client, Backend::Postgres);
+    adopt_003(&mut client);
     assert_schema_eq(
         &pg_schema(&mut client),
         &expected(6, Backend::Postgres),

@@ -131,7 +131,7 @@ fn postgres_stairway_matches_the_spec_at_every_revision() {
     };
     let db = PgTestDatabase::create(&url).unwrap();
     let mut client = db.connect().unwrap();
-    stairway(&mut client, Backend::Postgres, |c| pg_schema(c));
+    stairway(&mut client, Backend::Postgres, pg_schema);
     assert_pg_base(&mut client);
 }
 
