@@ -8,6 +8,8 @@
 
 pub mod backend;
 mod checksum;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod error;
 pub mod graph;
 pub mod lock;
@@ -27,7 +29,7 @@ pub use graph::{RevisionGraph, Step};
 pub use migration::{FnMigration, Migration, MigrationSet, MigrationSource, Registry};
 pub use ops::{Ops, Statement};
 pub use runner::{
-    migrate_to_head, ChecksumPolicy, Migrator, Report, Repaired, Status, StepReport,
+    migrate_to_head, ChecksumPolicy, Migrator, Repaired, Report, Status, StepReport,
     TransactionMode,
 };
 pub use store::{HistoryEntry, StoreConfig};
