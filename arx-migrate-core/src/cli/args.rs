@@ -94,6 +94,7 @@ pub(crate) enum Command {
     /// Set the version table to TARGET without running any migration.
     Stamp {
         /// Where the database is.
+        #[arg(allow_hyphen_values = true)]
         target: String,
     },
     /// Accept the current checksums of edited migrations, listing what changed.
@@ -134,7 +135,7 @@ pub(crate) enum Command {
 #[derive(Debug, Args)]
 pub(crate) struct MoveArgs {
     /// The target; with --sql also `FROM:TO`.
-    #[arg(required_unless_present = "range")]
+    #[arg(required_unless_present = "range", allow_hyphen_values = true)]
     pub(crate) target: Option<String>,
     /// Print the SQL script instead of running it (no connection).
     #[arg(long)]

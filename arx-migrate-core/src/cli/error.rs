@@ -70,9 +70,15 @@ impl CliError {
     pub(crate) fn from_core(error: Error, program: &str) -> Self {
         let message = error.to_string();
         match error {
-            Error::UnknownRevision { target, candidates } => CliError::new("unknown_revision", message)
-                .hint(format!("`{program} history` lists every revision"))
-                .details(json!({ "target": target, "candidates": candidates })),
+            Error::UnknownRevision { target, candidates } => {
+                let error = CliError::new("unknown_revision", message);
+                let error = if candidates.is_empty() {
+                    error
+                } else {
+                    error.hint(format!("`{program} history` lists every revision"))
+                };
+                error.details(json!({ "target": target, "candidates": candidates }))
+            }
             Error::AmbiguousRevision { prefix, candidates } => CliError::new("ambiguous_revision", message)
                 .details(json!({ "prefix": prefix, "candidates": candidates })),
             Error::MultipleHeads { heads } => CliError::new("multiple_heads", message)

@@ -198,7 +198,7 @@ pub(crate) fn current(
             CliError::new(
                 "not_at_head",
                 format!(
-                    "the database is at {} but the code's head is {}; pending: {}",
+                    "the database is not at head: it is at {}, the code's head is {}; pending: {}",
                     output::heads(&heads),
                     graph.heads().join(", "),
                     status.pending.join(", ")
@@ -538,6 +538,7 @@ pub(crate) fn status(ctx: &Context<'_>, all: bool) -> Result<Done, CliError> {
                     "pending": status.pending,
                 }));
             }
+            Err(error) if !all => return Err(error),
             Err(error) => {
                 failed += 1;
                 let name = service.as_deref().unwrap_or("database");

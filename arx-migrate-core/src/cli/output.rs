@@ -34,7 +34,9 @@ impl Done {
 /// `12 ms`, `1.25 s`.
 pub(crate) fn duration(d: Duration) -> String {
     let ms = d.as_secs_f64() * 1000.0;
-    if ms < 1000.0 {
+    if ms < 10.0 {
+        format!("{ms:.1} ms")
+    } else if ms < 1000.0 {
         format!("{ms:.0} ms")
     } else {
         format!("{:.2} s", ms / 1000.0)
