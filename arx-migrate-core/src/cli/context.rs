@@ -79,7 +79,7 @@ impl Context<'_> {
         if let Some(name) = &self.global.service {
             let file = self.require_services(name)?;
             let service = file.service(name, &self.services_path())?;
-            return self.from_service(name, service);
+            return self.service_database(name, service);
         }
         if let Ok(url) = std::env::var(DATABASE_URL_ENV) {
             if !url.trim().is_empty() {
@@ -104,7 +104,11 @@ impl Context<'_> {
         })
     }
 
-    pub(crate) fn from_service(&self, name: &str, service: &Service) -> Result<Database, CliError> {
+    pub(crate) fn service_database(
+        &self,
+        name: &str,
+        service: &Service,
+    ) -> Result<Database, CliError> {
         let url = service.url(name)?;
         let mut database = self.plain(&url, &format!("service {name}"))?;
         database.apply(name, service);

@@ -484,7 +484,7 @@ pub(crate) fn status(ctx: &Context<'_>, all: bool) -> Result<Done, CliError> {
         }
         file.services
             .iter()
-            .map(|(name, service)| (Some(name.clone()), ctx.from_service(name, service)))
+            .map(|(name, service)| (Some(name.clone()), ctx.service_database(name, service)))
             .collect()
     } else {
         vec![(ctx.global.service.clone(), ctx.database())]
