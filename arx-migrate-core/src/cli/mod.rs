@@ -97,12 +97,13 @@ where
     {
         Ok(cli) => cli,
         Err(error) => {
-            let _ = write!(stderr, "{}", error.render());
-            return if error.use_stderr() {
-                EXIT_USAGE
-            } else {
-                EXIT_OK
-            };
+            // Help is output; a mistake is a usage error.
+            if error.use_stderr() {
+                let _ = write!(stderr, "{}", error.render());
+                return EXIT_USAGE;
+            }
+            let _ = write!(stdout, "{}", error.render());
+            return EXIT_OK;
         }
     };
     let ctx = Context {
