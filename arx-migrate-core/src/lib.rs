@@ -8,6 +8,8 @@
 
 pub mod backend;
 mod checksum;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod error;
 pub mod graph;
 pub mod lock;
