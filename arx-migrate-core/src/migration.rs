@@ -154,6 +154,7 @@ pub struct FnMigration {
     parents: Vec<String>,
     message: String,
     transactional: bool,
+    allowed: Vec<(&'static str, &'static str)>,
     upgrade: Box<dyn Fn(&mut Ops<'_>) -> Result<()> + Send + Sync>,
     downgrade: Box<dyn Fn(&mut Ops<'_>) -> Result<()> + Send + Sync>,
 }
@@ -172,6 +173,7 @@ impl FnMigration {
             parents: parents.iter().map(|p| p.to_string()).collect(),
             message: String::new(),
             transactional: true,
+            allowed: Vec::new(),
             upgrade: Box::new(upgrade),
             downgrade: Box::new(downgrade),
         }
@@ -180,6 +182,13 @@ impl FnMigration {
     /// Sets the message.
     pub fn message(mut self, message: impl Into<String>) -> Self {
         self.message = message.into();
+        self
+    }
+
+    /// Allows a lint rule for this migration, with the reason (what
+    /// `#[migration(allow = ["rule-id: reason"])]` does).
+    pub fn allow(mut self, rule: &'static str, reason: &'static str) -> Self {
+        self.allowed.push((rule, reason));
         self
     }
 
@@ -202,6 +211,9 @@ impl Migration for FnMigration {
     }
     fn transactional(&self) -> bool {
         self.transactional
+    }
+    fn allowed_lints(&self) -> &[(&str, &str)] {
+        &self.allowed
     }
     fn upgrade(&self, op: &mut Ops<'_>) -> Result<()> {
         (self.upgrade)(op)
