@@ -10,6 +10,7 @@ pub mod backend;
 mod checksum;
 pub mod error;
 pub mod graph;
+pub mod lint;
 pub mod lock;
 pub mod migration;
 pub mod ops;
