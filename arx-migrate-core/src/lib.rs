@@ -7,6 +7,8 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+pub mod check;
 mod checksum;
 pub mod error;
 pub mod graph;

@@ -48,6 +48,7 @@ use crate::ops::Ops;
 use analyze::MigrationLint;
 use model::Model;
 use parse::{parse_sql, Parsed};
+pub(crate) use parse::parse_one;
 
 #[allow(unused_imports)]
 pub(crate) use report::md_cell;

@@ -135,3 +135,15 @@ fn split(dialect: &dyn Dialect, sql: &str) -> Vec<String> {
     pieces.push(current);
     pieces
 }
+
+/// Parses one statement; `None` when it is not exactly one statement the
+/// parser reads.
+pub(crate) fn parse_one(sql: &str, backend: Backend) -> Option<Ast> {
+    let dialect = dialect(backend);
+    let mut statements = parse(&*dialect, sql).ok()?;
+    if statements.len() == 1 {
+        statements.pop()
+    } else {
+        None
+    }
+}
