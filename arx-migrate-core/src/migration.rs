@@ -148,6 +148,9 @@ impl MigrationSource for Vec<Arc<dyn Migration>> {
     }
 }
 
+/// The closure type of [`FnMigration`]'s upgrade and downgrade.
+type MigrationFn = Box<dyn Fn(&mut Ops<'_>) -> Result<()> + Send + Sync>;
+
 /// A migration made of closures, for tests and generated chains.
 pub struct FnMigration {
     revision: String,
@@ -155,8 +158,8 @@ pub struct FnMigration {
     message: String,
     transactional: bool,
     allowed: Vec<(&'static str, &'static str)>,
-    upgrade: Box<dyn Fn(&mut Ops<'_>) -> Result<()> + Send + Sync>,
-    downgrade: Box<dyn Fn(&mut Ops<'_>) -> Result<()> + Send + Sync>,
+    upgrade: MigrationFn,
+    downgrade: MigrationFn,
 }
 
 impl FnMigration {

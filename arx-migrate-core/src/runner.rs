@@ -378,7 +378,7 @@ impl Migrator {
         ));
         if from.is_empty() {
             script.push_str(&store.ensure_tables_sql());
-            script.push_str("\n");
+            script.push('\n');
         }
         let mut heads = from.to_vec();
         for step in &steps {
