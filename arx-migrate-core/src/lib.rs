@@ -22,6 +22,8 @@ pub mod store;
 pub mod target;
 #[cfg(feature = "postgres")]
 pub mod testing;
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+pub mod validate;
 
 pub use backend::{Backend, Connection, DataConnection};
 pub use checksum::canonical_sql;

@@ -1,5 +1,8 @@
 //! `check` finds each kind of drift made by hand on a migrated database.
 
+// Error is the library's own (large) type; the closures must return it.
+#![allow(clippy::result_large_err)]
+
 use arx_migrate_core::check::{self, DriftKind, ScratchSource};
 use arx_migrate_core::testing::{postgres_test_url, PgTestDatabase};
 use arx_migrate_core::{Connection, FnMigration, MigrationSet, Migrator};
@@ -41,7 +44,9 @@ fn migrator(postgis: bool) -> Migrator {
     let second = FnMigration::new(
         "002",
         &["001"],
-        |op| op.sql("CREATE TABLE w (id INTEGER PRIMARY KEY, a INTEGER, b TEXT NOT NULL, c TEXT DEFAULT 'x', p_id INTEGER REFERENCES p (id))"),
+        |op| {
+            op.sql("CREATE TABLE w (id INTEGER PRIMARY KEY, a INTEGER, b TEXT NOT NULL, c TEXT DEFAULT 'x', p_id INTEGER REFERENCES p (id))")
+        },
         |op| op.sql("DROP TABLE w"),
     );
     Migrator::new(MigrationSet::new().with(base).with(second)).unwrap()
@@ -120,17 +125,46 @@ fn sqlite_drift_of_every_kind_is_found() {
     assert_has(&report, DriftKind::Default, "w", Some("c"));
     assert_has(&report, DriftKind::MissingIndex, "t", Some("idx_t_name"));
     assert_has(&report, DriftKind::ExtraIndex, "t", Some("idx_sneaky"));
-    assert_has(&report, DriftKind::IndexDefinition, "t", Some("idx_t_status"));
-    assert_has(&report, DriftKind::IndexPredicate, "t", Some("idx_t_active"));
-    assert_has(&report, DriftKind::MissingConstraint, "w", Some("FOREIGN KEY (p_id) REFERENCES p(id)"));
-    assert_has(&report, DriftKind::ExtraConstraint, "w", Some("CHECK (a <> '')"));
+    assert_has(
+        &report,
+        DriftKind::IndexDefinition,
+        "t",
+        Some("idx_t_status"),
+    );
+    assert_has(
+        &report,
+        DriftKind::IndexPredicate,
+        "t",
+        Some("idx_t_active"),
+    );
+    assert_has(
+        &report,
+        DriftKind::MissingConstraint,
+        "w",
+        Some("FOREIGN KEY (p_id) REFERENCES p(id)"),
+    );
+    assert_has(
+        &report,
+        DriftKind::ExtraConstraint,
+        "w",
+        Some("CHECK (a <> '')"),
+    );
     // SQLite constraints have no names: a changed one reads as missing + extra.
-    assert_eq!(kinds(&report).len(), ALL_KINDS.len() - 1, "{}", report.to_text());
+    assert_eq!(
+        kinds(&report).len(),
+        ALL_KINDS.len() - 1,
+        "{}",
+        report.to_text()
+    );
 
     let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
     assert_eq!(json["backend"], "sqlite");
     assert!(json["differences"].as_array().unwrap().len() >= 13);
-    assert!(report.to_markdown().contains("| missing-table | gone |"), "{}", report.to_markdown());
+    assert!(
+        report.to_markdown().contains("| missing-table | gone |"),
+        "{}",
+        report.to_markdown()
+    );
     assert!(report.to_text().contains("difference(s)"));
 }
 
@@ -160,14 +194,33 @@ fn postgres_drift_of_every_kind_is_found() {
     let clean = check::check(&migrator, &mut conn, &scratch).unwrap();
     assert!(clean.is_clean(), "{}", clean.to_text());
     let snapshot = check::snapshot(&migrator, &mut conn).unwrap();
-    assert_eq!(snapshot.table_names(), ["gone", "p", "places", "t", "w"], "spatial_ref_sys and bookkeeping are left out");
+    assert_eq!(
+        snapshot.table_names(),
+        ["gone", "p", "places", "t", "w"],
+        "spatial_ref_sys and bookkeeping are left out"
+    );
     let covering = &snapshot.tables["t"].indexes["idx_t_covering"];
     assert_eq!(covering.columns, ["p_id"]);
     assert_eq!(covering.include, ["name", "status"]);
-    assert_eq!(snapshot.tables["places"].indexes["idx_places_geom"].method.as_deref(), Some("gist"));
-    assert_eq!(snapshot.tables["places"].columns["geom"].data_type, "geometry(Point,4326)");
-    assert!(snapshot.tables["t"].indexes["idx_t_active"].predicate.as_deref().unwrap().contains("active"));
-    assert_eq!(snapshot.tables["t"].constraints["t_p_id_fkey"].kind, "foreign key");
+    assert_eq!(
+        snapshot.tables["places"].indexes["idx_places_geom"]
+            .method
+            .as_deref(),
+        Some("gist")
+    );
+    assert_eq!(
+        snapshot.tables["places"].columns["geom"].data_type,
+        "geometry(Point,4326)"
+    );
+    assert!(snapshot.tables["t"].indexes["idx_t_active"]
+        .predicate
+        .as_deref()
+        .unwrap()
+        .contains("active"));
+    assert_eq!(
+        snapshot.tables["t"].constraints["t_p_id_fkey"].kind,
+        "foreign key"
+    );
 
     Connection::execute(
         &mut conn,
@@ -197,11 +250,30 @@ fn postgres_drift_of_every_kind_is_found() {
     assert_has(&report, DriftKind::Default, "w", Some("c"));
     assert_has(&report, DriftKind::MissingIndex, "t", Some("idx_t_name"));
     assert_has(&report, DriftKind::ExtraIndex, "t", Some("idx_sneaky"));
-    assert_has(&report, DriftKind::IndexDefinition, "t", Some("idx_t_covering"));
-    assert_has(&report, DriftKind::IndexPredicate, "t", Some("idx_t_active"));
-    assert_has(&report, DriftKind::MissingConstraint, "w", Some("w_p_id_fkey"));
+    assert_has(
+        &report,
+        DriftKind::IndexDefinition,
+        "t",
+        Some("idx_t_covering"),
+    );
+    assert_has(
+        &report,
+        DriftKind::IndexPredicate,
+        "t",
+        Some("idx_t_active"),
+    );
+    assert_has(
+        &report,
+        DriftKind::MissingConstraint,
+        "w",
+        Some("w_p_id_fkey"),
+    );
     assert_has(&report, DriftKind::ExtraConstraint, "w", Some("w_a_check"));
-    assert_has(&report, DriftKind::ConstraintDefinition, "t", Some("t_name_check"));
+    assert_has(
+        &report,
+        DriftKind::ConstraintDefinition,
+        "t",
+        Some("t_name_check"),
+    );
     assert_eq!(kinds(&report), ALL_KINDS, "{}", report.to_text());
-
 }

@@ -98,7 +98,6 @@ impl std::fmt::Display for Difference {
     }
 }
 
-
 fn show_opt(value: &Option<String>) -> String {
     value.clone().unwrap_or_else(|| "none".to_string())
 }
@@ -106,7 +105,11 @@ fn show_opt(value: &Option<String>) -> String {
 /// Every difference between `expected` and `actual`.
 pub fn diff(expected: &SchemaSnapshot, actual: &SchemaSnapshot) -> Vec<Difference> {
     let mut out = Vec::new();
-    let d = |kind, table: &str, object: Option<&str>, expected: Option<String>, actual: Option<String>| Difference {
+    let d = |kind,
+             table: &str,
+             object: Option<&str>,
+             expected: Option<String>,
+             actual: Option<String>| Difference {
         kind,
         table: table.to_string(),
         object: object.map(str::to_string),
@@ -127,7 +130,12 @@ pub fn diff(expected: &SchemaSnapshot, actual: &SchemaSnapshot) -> Vec<Differenc
     out
 }
 
-fn diff_table(name: &str, expected: &TableSnapshot, actual: &TableSnapshot, out: &mut Vec<Difference>) {
+fn diff_table(
+    name: &str,
+    expected: &TableSnapshot,
+    actual: &TableSnapshot,
+    out: &mut Vec<Difference>,
+) {
     let d = |kind, object: &str, expected: Option<String>, actual: Option<String>| Difference {
         kind,
         table: name.to_string(),
@@ -137,54 +145,112 @@ fn diff_table(name: &str, expected: &TableSnapshot, actual: &TableSnapshot, out:
     };
     for (column, e) in &expected.columns {
         let Some(a) = actual.columns.get(column) else {
-            out.push(d(DriftKind::MissingColumn, column, Some(e.data_type.clone()), None));
+            out.push(d(
+                DriftKind::MissingColumn,
+                column,
+                Some(e.data_type.clone()),
+                None,
+            ));
             continue;
         };
         if e.data_type != a.data_type {
-            out.push(d(DriftKind::ColumnType, column, Some(e.data_type.clone()), Some(a.data_type.clone())));
+            out.push(d(
+                DriftKind::ColumnType,
+                column,
+                Some(e.data_type.clone()),
+                Some(a.data_type.clone()),
+            ));
         }
         if e.nullable != a.nullable {
             let word = |nullable: bool| if nullable { "NULL" } else { "NOT NULL" }.to_string();
-            out.push(d(DriftKind::Nullability, column, Some(word(e.nullable)), Some(word(a.nullable))));
+            out.push(d(
+                DriftKind::Nullability,
+                column,
+                Some(word(e.nullable)),
+                Some(word(a.nullable)),
+            ));
         }
         if e.default != a.default {
-            out.push(d(DriftKind::Default, column, Some(show_opt(&e.default)), Some(show_opt(&a.default))));
+            out.push(d(
+                DriftKind::Default,
+                column,
+                Some(show_opt(&e.default)),
+                Some(show_opt(&a.default)),
+            ));
         }
     }
     for (column, a) in &actual.columns {
         if !expected.columns.contains_key(column) {
-            out.push(d(DriftKind::ExtraColumn, column, None, Some(a.data_type.clone())));
+            out.push(d(
+                DriftKind::ExtraColumn,
+                column,
+                None,
+                Some(a.data_type.clone()),
+            ));
         }
     }
     for (index, e) in &expected.indexes {
         let Some(a) = actual.indexes.get(index) else {
-            out.push(d(DriftKind::MissingIndex, index, Some(e.columns.join(", ")), None));
+            out.push(d(
+                DriftKind::MissingIndex,
+                index,
+                Some(e.columns.join(", ")),
+                None,
+            ));
             continue;
         };
-        if e.columns != a.columns || e.include != a.include || e.unique != a.unique || e.method != a.method {
+        if e.columns != a.columns
+            || e.include != a.include
+            || e.unique != a.unique
+            || e.method != a.method
+        {
             let describe = |i: &super::snapshot::IndexSnapshot| {
                 format!(
                     "{}{} ({}){}",
                     if i.unique { "unique " } else { "" },
                     i.method.as_deref().unwrap_or("index"),
                     i.columns.join(", "),
-                    if i.include.is_empty() { String::new() } else { format!(" include ({})", i.include.join(", ")) }
+                    if i.include.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" include ({})", i.include.join(", "))
+                    }
                 )
             };
-            out.push(d(DriftKind::IndexDefinition, index, Some(describe(e)), Some(describe(a))));
+            out.push(d(
+                DriftKind::IndexDefinition,
+                index,
+                Some(describe(e)),
+                Some(describe(a)),
+            ));
         }
         if e.predicate != a.predicate {
-            out.push(d(DriftKind::IndexPredicate, index, Some(show_opt(&e.predicate)), Some(show_opt(&a.predicate))));
+            out.push(d(
+                DriftKind::IndexPredicate,
+                index,
+                Some(show_opt(&e.predicate)),
+                Some(show_opt(&a.predicate)),
+            ));
         }
     }
     for (index, a) in &actual.indexes {
         if !expected.indexes.contains_key(index) {
-            out.push(d(DriftKind::ExtraIndex, index, None, Some(a.columns.join(", "))));
+            out.push(d(
+                DriftKind::ExtraIndex,
+                index,
+                None,
+                Some(a.columns.join(", ")),
+            ));
         }
     }
     for (constraint, e) in &expected.constraints {
         match actual.constraints.get(constraint) {
-            None => out.push(d(DriftKind::MissingConstraint, constraint, Some(e.definition.clone()), None)),
+            None => out.push(d(
+                DriftKind::MissingConstraint,
+                constraint,
+                Some(e.definition.clone()),
+                None,
+            )),
             Some(a) if a != e => out.push(d(
                 DriftKind::ConstraintDefinition,
                 constraint,
@@ -196,7 +262,12 @@ fn diff_table(name: &str, expected: &TableSnapshot, actual: &TableSnapshot, out:
     }
     for (constraint, a) in &actual.constraints {
         if !expected.constraints.contains_key(constraint) {
-            out.push(d(DriftKind::ExtraConstraint, constraint, None, Some(a.definition.clone())));
+            out.push(d(
+                DriftKind::ExtraConstraint,
+                constraint,
+                None,
+                Some(a.definition.clone()),
+            ));
         }
     }
 }

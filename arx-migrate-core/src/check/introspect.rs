@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use sqlparser::ast::{ColumnOption, Statement as Ast, TableConstraint};
 
-use super::snapshot::{ColumnSnapshot, ConstraintSnapshot, IndexSnapshot, SchemaSnapshot, TableSnapshot};
+use super::snapshot::{
+    ColumnSnapshot, ConstraintSnapshot, IndexSnapshot, SchemaSnapshot, TableSnapshot,
+};
 use crate::backend::{quote_literal, Backend, Connection, Row};
 use crate::error::{Error, Result};
 use crate::lint::parse_one;
@@ -23,9 +25,9 @@ pub fn introspect(connection: &mut dyn Connection, exclude: &[String]) -> Result
         Backend::Postgres => introspect_postgres(connection)?,
         Backend::Sqlite => introspect_sqlite(connection)?,
     };
-    snapshot
-        .tables
-        .retain(|name, _| !exclude.iter().any(|e| e == name) && !ALWAYS_EXCLUDED.contains(&name.as_str()));
+    snapshot.tables.retain(|name, _| {
+        !exclude.iter().any(|e| e == name) && !ALWAYS_EXCLUDED.contains(&name.as_str())
+    });
     Ok(snapshot)
 }
 
@@ -131,6 +133,10 @@ fn introspect_postgres(connection: &mut dyn Connection) -> Result<SchemaSnapshot
     Ok(snapshot)
 }
 
+/// A foreign key read from `pragma_foreign_key_list`: referenced table,
+/// local columns, referenced columns, ON UPDATE, ON DELETE.
+type PragmaForeignKey = (String, Vec<String>, Vec<String>, String, String);
+
 fn introspect_sqlite(connection: &mut dyn Connection) -> Result<SchemaSnapshot> {
     let mut snapshot = SchemaSnapshot::default();
     let tables = query(
@@ -151,7 +157,9 @@ fn introspect_sqlite(connection: &mut dyn Connection) -> Result<SchemaSnapshot> 
         let mut primary_key: Vec<(i64, String)> = Vec::new();
         for column in query(
             connection,
-            &format!("SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info({literal})"),
+            &format!(
+                "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info({literal})"
+            ),
         )? {
             let pk: i64 = text(&column, 4).parse().unwrap_or(0);
             if pk > 0 {
@@ -185,10 +193,13 @@ fn introspect_sqlite(connection: &mut dyn Connection) -> Result<SchemaSnapshot> 
             let index_name = text(&index, 0);
             let mut columns = Vec::new();
             let mut predicate = None;
-            let parsed = index_sql.get(&index_name).and_then(|sql| match parse_one(sql, Backend::Sqlite) {
-                Some(Ast::CreateIndex(create)) => Some(create),
-                _ => None,
-            });
+            let parsed =
+                index_sql
+                    .get(&index_name)
+                    .and_then(|sql| match parse_one(sql, Backend::Sqlite) {
+                        Some(Ast::CreateIndex(create)) => Some(create),
+                        _ => None,
+                    });
             if let Some(create) = &parsed {
                 predicate = create.predicate.as_ref().map(|p| p.to_string());
             }
@@ -223,7 +234,8 @@ fn introspect_sqlite(connection: &mut dyn Connection) -> Result<SchemaSnapshot> 
                 },
             );
         }
-        let mut foreign_keys: BTreeMap<i64, (String, Vec<String>, Vec<String>, String, String)> = BTreeMap::new();
+        let mut foreign_keys: BTreeMap<i64, PragmaForeignKey> =
+            BTreeMap::new();
         for fk in query(
             connection,
             &format!(
@@ -237,7 +249,11 @@ fn introspect_sqlite(connection: &mut dyn Connection) -> Result<SchemaSnapshot> 
             entry.2.push(opt(&fk, 3).unwrap_or_default());
         }
         for (ref_table, from, to, on_update, on_delete) in foreign_keys.into_values() {
-            let key = format!("FOREIGN KEY ({}) REFERENCES {ref_table}({})", from.join(", "), to.join(", "));
+            let key = format!(
+                "FOREIGN KEY ({}) REFERENCES {ref_table}({})",
+                from.join(", "),
+                to.join(", ")
+            );
             table.constraints.insert(
                 key.clone(),
                 ConstraintSnapshot {
@@ -246,7 +262,9 @@ fn introspect_sqlite(connection: &mut dyn Connection) -> Result<SchemaSnapshot> 
                 },
             );
         }
-        if let Some(Ast::CreateTable(create)) = opt(&row, 1).and_then(|sql| parse_one(&sql, Backend::Sqlite)) {
+        if let Some(Ast::CreateTable(create)) =
+            opt(&row, 1).and_then(|sql| parse_one(&sql, Backend::Sqlite))
+        {
             let checks = create
                 .constraints
                 .iter()

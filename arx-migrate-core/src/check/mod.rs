@@ -15,7 +15,9 @@ mod snapshot;
 pub use diff::{diff, Difference, DriftKind, DriftReport};
 pub use introspect::{introspect, ALWAYS_EXCLUDED};
 pub use scratch::{ScratchDatabase, ScratchSource};
-pub use snapshot::{ColumnSnapshot, ConstraintSnapshot, IndexSnapshot, SchemaSnapshot, TableSnapshot};
+pub use snapshot::{
+    ColumnSnapshot, ConstraintSnapshot, IndexSnapshot, SchemaSnapshot, TableSnapshot,
+};
 
 use crate::backend::Connection;
 use crate::error::{Error, Result};
@@ -35,7 +37,11 @@ pub fn snapshot(migrator: &Migrator, connection: &mut dyn Connection) -> Result<
 
 /// The schema the migrations produce at `heads`, built on a new scratch
 /// database from `scratch`.
-pub fn expected_schema(migrator: &Migrator, heads: &[String], scratch: &ScratchSource) -> Result<SchemaSnapshot> {
+pub fn expected_schema(
+    migrator: &Migrator,
+    heads: &[String],
+    scratch: &ScratchSource,
+) -> Result<SchemaSnapshot> {
     let mut database = ScratchDatabase::create(scratch)?;
     let connection = database.connection()?;
     for head in heads {
@@ -63,7 +69,11 @@ pub fn expected_schema(migrator: &Migrator, heads: &[String], scratch: &ScratchS
 /// assert!(!report.is_clean());
 /// # Ok::<(), arx_migrate_core::Error>(())
 /// ```
-pub fn check(migrator: &Migrator, connection: &mut dyn Connection, scratch: &ScratchSource) -> Result<DriftReport> {
+pub fn check(
+    migrator: &Migrator,
+    connection: &mut dyn Connection,
+    scratch: &ScratchSource,
+) -> Result<DriftReport> {
     let backend = connection.backend();
     if scratch.backend() != backend {
         return Err(Error::Config(format!(

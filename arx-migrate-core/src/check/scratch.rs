@@ -31,7 +31,9 @@ impl ScratchSource {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite => Ok(ScratchSource::SqliteMemory),
             #[cfg(feature = "postgres")]
-            Backend::Postgres => Ok(ScratchSource::Postgres { url: url.to_string() }),
+            Backend::Postgres => Ok(ScratchSource::Postgres {
+                url: url.to_string(),
+            }),
             #[allow(unreachable_patterns)]
             other => Err(Error::Config(format!("this build has no {other} support"))),
         }
@@ -66,7 +68,9 @@ enum Inner {
 
 impl std::fmt::Debug for ScratchDatabase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ScratchDatabase").field("name", &self.name()).finish()
+        f.debug_struct("ScratchDatabase")
+            .field("name", &self.name())
+            .finish()
     }
 }
 
@@ -99,12 +103,17 @@ impl ScratchDatabase {
                     COUNTER.fetch_add(1, Ordering::Relaxed)
                 );
                 let mut admin = crate::testing::connect(url)?;
-                Connection::execute(&mut admin, &format!("CREATE DATABASE {name}")).map_err(|e| {
-                    Error::Database(DbError {
-                        message: format!("cannot create scratch database {name}: {}", e.message),
-                        code: e.code,
-                    })
-                })?;
+                Connection::execute(&mut admin, &format!("CREATE DATABASE {name}")).map_err(
+                    |e| {
+                        Error::Database(DbError {
+                            message: format!(
+                                "cannot create scratch database {name}: {}",
+                                e.message
+                            ),
+                            code: e.code,
+                        })
+                    },
+                )?;
                 let scratch_url = crate::testing::with_database(url, &name);
                 let database = ScratchDatabase {
                     inner: Inner::Postgres {
@@ -161,8 +170,11 @@ impl Drop for ScratchDatabase {
         {
             drop(client.take());
             let dropped = crate::testing::connect(server_url).and_then(|mut admin| {
-                Connection::execute(&mut admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .map_err(Error::Database)
+                Connection::execute(
+                    &mut admin,
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                )
+                .map_err(Error::Database)
             });
             if let Err(error) = dropped {
                 tracing::warn!(%error, database = %name, "could not drop the scratch database");

@@ -69,7 +69,14 @@ fn identifiers(expr: &Expr) -> Vec<String> {
 fn is_keyword_value(word: &str) -> bool {
     matches!(
         word.to_ascii_lowercase().as_str(),
-        "true" | "false" | "null" | "current_timestamp" | "current_date" | "current_time" | "localtime" | "localtimestamp"
+        "true"
+            | "false"
+            | "null"
+            | "current_timestamp"
+            | "current_date"
+            | "current_time"
+            | "localtime"
+            | "localtimestamp"
     )
 }
 
@@ -98,7 +105,15 @@ const VOLATILE: &[&str] = &[
     "last_insert_rowid",
 ];
 
-const SQLITE_DATE_FUNCTIONS: &[&str] = &["date", "time", "datetime", "julianday", "unixepoch", "strftime", "timediff"];
+const SQLITE_DATE_FUNCTIONS: &[&str] = &[
+    "date",
+    "time",
+    "datetime",
+    "julianday",
+    "unixepoch",
+    "strftime",
+    "timediff",
+];
 
 /// The volatile functions an expression calls.
 fn volatile_functions(expr: &Expr) -> Vec<String> {
@@ -131,13 +146,15 @@ fn volatile_functions(expr: &Expr) -> Vec<String> {
 
 fn has_implicit_default(column: &ColumnDef) -> bool {
     let data_type = column.data_type.to_string().to_lowercase();
-    matches!(data_type.as_str(), "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" | "serial2")
-        || column.options.iter().any(|o| {
-            matches!(
-                o.option,
-                ColumnOption::Default(_) | ColumnOption::Generated { .. } | ColumnOption::Identity(_)
-            )
-        })
+    matches!(
+        data_type.as_str(),
+        "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" | "serial2"
+    ) || column.options.iter().any(|o| {
+        matches!(
+            o.option,
+            ColumnOption::Default(_) | ColumnOption::Generated { .. } | ColumnOption::Identity(_)
+        )
+    })
 }
 
 /// Lints one direction of one migration.
@@ -161,7 +178,12 @@ pub(crate) struct MigrationLint<'a> {
 }
 
 impl<'a> MigrationLint<'a> {
-    pub(crate) fn new(backend: Backend, revision: &'a str, direction: Direction, model: &Model) -> Self {
+    pub(crate) fn new(
+        backend: Backend,
+        revision: &'a str,
+        direction: Direction,
+        model: &Model,
+    ) -> Self {
         MigrationLint {
             backend,
             revision,
@@ -258,7 +280,9 @@ impl<'a> MigrationLint<'a> {
         }
         if self.upgrade() {
             for (table, columns, sql) in std::mem::take(&mut self.pending_fks) {
-                if model.tables.contains_key(&table) && !model.has_index_starting_with(&table, &columns) {
+                if model.tables.contains_key(&table)
+                    && !model.has_index_starting_with(&table, &columns)
+                {
                     self.find(
                         Rule::FkWithoutIndex,
                         Some(&sql),
@@ -284,7 +308,11 @@ impl<'a> MigrationLint<'a> {
                 let name = object_name(name);
                 if model.tables.contains_key(&name) {
                     if !if_not_exists {
-                        self.find(Rule::DuplicateName, Some(sql), format!("table {name} already exists"));
+                        self.find(
+                            Rule::DuplicateName,
+                            Some(sql),
+                            format!("table {name} already exists"),
+                        );
                     }
                     return;
                 }
@@ -329,7 +357,11 @@ impl<'a> MigrationLint<'a> {
                 for target in &truncate.table_names {
                     let table = object_name(&target.name);
                     if !model.tables.contains_key(&table) {
-                        self.find(Rule::UnknownTable, Some(sql), format!("TRUNCATE {table}: no such table"));
+                        self.find(
+                            Rule::UnknownTable,
+                            Some(sql),
+                            format!("TRUNCATE {table}: no such table"),
+                        );
                     } else {
                         self.strong_lock(&table, sql, "TRUNCATE");
                     }
@@ -353,15 +385,24 @@ impl<'a> MigrationLint<'a> {
         let name = object_name(&create.name);
         if model.tables.contains_key(&name) {
             if !create.if_not_exists {
-                self.find(Rule::DuplicateName, Some(sql), format!("table {name} already exists"));
+                self.find(
+                    Rule::DuplicateName,
+                    Some(sql),
+                    format!("table {name} already exists"),
+                );
             }
             return;
         }
         if model.indexes.contains_key(&name) && self.postgres() {
-            self.find(Rule::DuplicateName, Some(sql), format!("{name} is already the name of an index"));
+            self.find(
+                Rule::DuplicateName,
+                Some(sql),
+                format!("{name} is already the name of an index"),
+            );
         }
         let mut table = Table::new();
-        table.columns_known = create.query.is_none() && create.like.is_none() && create.clone.is_none();
+        table.columns_known =
+            create.query.is_none() && create.like.is_none() && create.clone.is_none();
         let mut fks: Vec<ForeignKey> = Vec::new();
         for column in &create.columns {
             let column_name = ident(&column.name);
@@ -386,7 +427,9 @@ impl<'a> MigrationLint<'a> {
                         def.not_null = true;
                         table.primary_key = vec![column_name.clone()];
                     }
-                    ColumnOption::Unique(_) => table.uniques.push((None, vec![column_name.clone()])),
+                    ColumnOption::Unique(_) => {
+                        table.uniques.push((None, vec![column_name.clone()]))
+                    }
                     ColumnOption::ForeignKey(fk) => fks.push(ForeignKey {
                         name: option.name.as_ref().map(ident),
                         columns: vec![column_name.clone()],
@@ -407,9 +450,10 @@ impl<'a> MigrationLint<'a> {
                         }
                     }
                 }
-                TableConstraint::Unique(unique) => table
-                    .uniques
-                    .push((unique.name.as_ref().map(ident), plain_columns(&unique.columns))),
+                TableConstraint::Unique(unique) => table.uniques.push((
+                    unique.name.as_ref().map(ident),
+                    plain_columns(&unique.columns),
+                )),
                 TableConstraint::ForeignKey(fk) => fks.push(ForeignKey {
                     name: fk.name.as_ref().map(ident),
                     columns: fk.columns.iter().map(ident).collect(),
@@ -418,7 +462,15 @@ impl<'a> MigrationLint<'a> {
                 _ => {}
             }
         }
-        for key in table.primary_key.clone().iter().chain(table.uniques.iter().flat_map(|u| u.1.iter()).cloned().collect::<Vec<_>>().iter()) {
+        for key in table.primary_key.clone().iter().chain(
+            table
+                .uniques
+                .iter()
+                .flat_map(|u| u.1.iter())
+                .cloned()
+                .collect::<Vec<_>>()
+                .iter(),
+        ) {
             if table.lacks(key) {
                 self.find(
                     Rule::UnknownColumn,
@@ -438,7 +490,8 @@ impl<'a> MigrationLint<'a> {
                     );
                 }
             }
-            self.pending_fks.push((name.clone(), fk.columns.clone(), sql.to_string()));
+            self.pending_fks
+                .push((name.clone(), fk.columns.clone(), sql.to_string()));
         }
         table.foreign_keys = fks;
         model.tables.insert(name, table);
@@ -450,12 +503,20 @@ impl<'a> MigrationLint<'a> {
         if let Some(name) = &name {
             if model.indexes.contains_key(name) {
                 if !create.if_not_exists {
-                    self.find(Rule::DuplicateName, Some(sql), format!("index {name} already exists"));
+                    self.find(
+                        Rule::DuplicateName,
+                        Some(sql),
+                        format!("index {name} already exists"),
+                    );
                 }
                 return;
             }
             if model.tables.contains_key(name) {
-                self.find(Rule::DuplicateName, Some(sql), format!("{name} is already the name of a table"));
+                self.find(
+                    Rule::DuplicateName,
+                    Some(sql),
+                    format!("{name} is already the name of a table"),
+                );
             }
         }
         let label = name.clone().unwrap_or_else(|| format!("on {table_name}"));
@@ -463,7 +524,9 @@ impl<'a> MigrationLint<'a> {
             self.find(
                 Rule::UnknownTable,
                 Some(sql),
-                format!("index {label}: table {table_name} does not exist at this point of the chain"),
+                format!(
+                    "index {label}: table {table_name} does not exist at this point of the chain"
+                ),
             );
             return;
         };
@@ -477,7 +540,11 @@ impl<'a> MigrationLint<'a> {
                     unknown.push(text.clone());
                 }
             } else {
-                unknown.extend(identifiers(&column.column.expr).into_iter().filter(|c| table.lacks(c)));
+                unknown.extend(
+                    identifiers(&column.column.expr)
+                        .into_iter()
+                        .filter(|c| table.lacks(c)),
+                );
                 volatile.extend(volatile_functions(&column.column.expr));
             }
             columns.push(text);
@@ -489,7 +556,11 @@ impl<'a> MigrationLint<'a> {
             }
         }
         if let Some(predicate) = &create.predicate {
-            unknown.extend(identifiers(predicate).into_iter().filter(|c| table.lacks(c)));
+            unknown.extend(
+                identifiers(predicate)
+                    .into_iter()
+                    .filter(|c| table.lacks(c)),
+            );
             volatile.extend(volatile_functions(predicate));
         }
         unknown.dedup();
@@ -497,7 +568,10 @@ impl<'a> MigrationLint<'a> {
             self.find(
                 Rule::IndexUnknownColumn,
                 Some(sql),
-                format!("index {label} names column(s) {} that table {table_name} does not have", unknown.join(", ")),
+                format!(
+                    "index {label} names column(s) {} that table {table_name} does not have",
+                    unknown.join(", ")
+                ),
             );
         }
         if !volatile.is_empty() {
@@ -547,11 +621,20 @@ impl<'a> MigrationLint<'a> {
                 let column = ident(&column_def.name);
                 if table.column(&column).is_some() {
                     if !if_not_exists {
-                        self.find(Rule::DuplicateName, Some(sql), format!("column {table_name}.{column} already exists"));
+                        self.find(
+                            Rule::DuplicateName,
+                            Some(sql),
+                            format!("column {table_name}.{column} already exists"),
+                        );
                     }
                     return;
                 }
-                let not_null = column_def.options.iter().any(|o| matches!(o.option, ColumnOption::NotNull | ColumnOption::PrimaryKey(_)));
+                let not_null = column_def.options.iter().any(|o| {
+                    matches!(
+                        o.option,
+                        ColumnOption::NotNull | ColumnOption::PrimaryKey(_)
+                    )
+                });
                 if not_null && !has_implicit_default(column_def) && existing && upgrade {
                     self.find(
                         Rule::NotNullWithoutDefault,
@@ -575,7 +658,11 @@ impl<'a> MigrationLint<'a> {
                 }
                 if let Some(ref_table) = fk {
                     self.foreign_key_target(model, table_name, &ref_table, sql);
-                    self.pending_fks.push((table_name.to_string(), vec![column.clone()], sql.to_string()));
+                    self.pending_fks.push((
+                        table_name.to_string(),
+                        vec![column.clone()],
+                        sql.to_string(),
+                    ));
                     if let Some(t) = model.tables.get_mut(table_name) {
                         t.foreign_keys.push(ForeignKey {
                             name: None,
@@ -594,10 +681,16 @@ impl<'a> MigrationLint<'a> {
                 ..
             } => {
                 for column in column_names.iter().map(ident) {
-                    let Some(t) = model.tables.get(table_name) else { return };
+                    let Some(t) = model.tables.get(table_name) else {
+                        return;
+                    };
                     if t.lacks(&column) {
                         if !if_exists {
-                            self.find(Rule::UnknownColumn, Some(sql), format!("DROP COLUMN {table_name}.{column}: no such column"));
+                            self.find(
+                                Rule::UnknownColumn,
+                                Some(sql),
+                                format!("DROP COLUMN {table_name}.{column}: no such column"),
+                            );
                         }
                         continue;
                     }
@@ -609,7 +702,9 @@ impl<'a> MigrationLint<'a> {
                         t.foreign_keys.retain(|fk| !fk.columns.contains(&column));
                         t.uniques.retain(|u| !u.1.contains(&column));
                     }
-                    model.indexes.retain(|_, index| !(index.table == table_name && index.columns.contains(&column)));
+                    model.indexes.retain(|_, index| {
+                        !(index.table == table_name && index.columns.contains(&column))
+                    });
                 }
             }
             AlterTableOperation::RenameColumn {
@@ -618,15 +713,29 @@ impl<'a> MigrationLint<'a> {
             } => {
                 let (old, new) = (ident(old_column_name), ident(new_column_name));
                 if table.lacks(&old) {
-                    self.find(Rule::UnknownColumn, Some(sql), format!("RENAME COLUMN {table_name}.{old}: no such column"));
+                    self.find(
+                        Rule::UnknownColumn,
+                        Some(sql),
+                        format!("RENAME COLUMN {table_name}.{old}: no such column"),
+                    );
                     return;
                 }
                 if table.column(&new).is_some() {
-                    self.find(Rule::DuplicateName, Some(sql), format!("column {table_name}.{new} already exists"));
+                    self.find(
+                        Rule::DuplicateName,
+                        Some(sql),
+                        format!("column {table_name}.{new} already exists"),
+                    );
                     return;
                 }
                 if existing && upgrade {
-                    self.find(Rule::Rename, Some(sql), format!("column {table_name}.{old} of an existing table is renamed to {new}"));
+                    self.find(
+                        Rule::Rename,
+                        Some(sql),
+                        format!(
+                            "column {table_name}.{old} of an existing table is renamed to {new}"
+                        ),
+                    );
                 }
                 if let Some(t) = model.tables.get_mut(table_name) {
                     if let Some(c) = t.column_mut(&old) {
@@ -656,18 +765,30 @@ impl<'a> MigrationLint<'a> {
             } => {
                 let new = object_name(n);
                 if model.tables.contains_key(&new) {
-                    self.find(Rule::DuplicateName, Some(sql), format!("table {new} already exists"));
+                    self.find(
+                        Rule::DuplicateName,
+                        Some(sql),
+                        format!("table {new} already exists"),
+                    );
                     return;
                 }
                 if existing && upgrade {
-                    self.find(Rule::Rename, Some(sql), format!("existing table {table_name} is renamed to {new}"));
+                    self.find(
+                        Rule::Rename,
+                        Some(sql),
+                        format!("existing table {table_name} is renamed to {new}"),
+                    );
                 }
                 model.rename_table(table_name, &new);
             }
             AlterTableOperation::AlterColumn { column_name, op } => {
                 let column = ident(column_name);
                 if table.lacks(&column) {
-                    self.find(Rule::UnknownColumn, Some(sql), format!("ALTER COLUMN {table_name}.{column}: no such column"));
+                    self.find(
+                        Rule::UnknownColumn,
+                        Some(sql),
+                        format!("ALTER COLUMN {table_name}.{column}: no such column"),
+                    );
                     return;
                 }
                 if let AlterColumnOperation::SetDataType { data_type, .. } = op {
@@ -679,13 +800,19 @@ impl<'a> MigrationLint<'a> {
                         );
                     }
                 }
-                let Some(c) = model.tables.get_mut(table_name).and_then(|t| t.column_mut(&column)) else {
+                let Some(c) = model
+                    .tables
+                    .get_mut(table_name)
+                    .and_then(|t| t.column_mut(&column))
+                else {
                     return;
                 };
                 match op {
                     AlterColumnOperation::SetNotNull => c.not_null = true,
                     AlterColumnOperation::DropNotNull => c.not_null = false,
-                    AlterColumnOperation::SetDefault { value } => c.default = Some(value.to_string()),
+                    AlterColumnOperation::SetDefault { value } => {
+                        c.default = Some(value.to_string())
+                    }
                     AlterColumnOperation::DropDefault => c.default = None,
                     AlterColumnOperation::SetDataType { data_type, .. } => {
                         c.data_type = data_type.to_string().to_lowercase()
@@ -700,10 +827,18 @@ impl<'a> MigrationLint<'a> {
                     self.foreign_key_target(model, table_name, &ref_table, sql);
                     for column in &columns {
                         if table.lacks(column) {
-                            self.find(Rule::UnknownColumn, Some(sql), format!("foreign key column {table_name}.{column}: no such column"));
+                            self.find(
+                                Rule::UnknownColumn,
+                                Some(sql),
+                                format!("foreign key column {table_name}.{column}: no such column"),
+                            );
                         }
                     }
-                    self.pending_fks.push((table_name.to_string(), columns.clone(), sql.to_string()));
+                    self.pending_fks.push((
+                        table_name.to_string(),
+                        columns.clone(),
+                        sql.to_string(),
+                    ));
                     if let Some(t) = model.tables.get_mut(table_name) {
                         t.foreign_keys.push(ForeignKey {
                             name: fk.name.as_ref().map(ident),
@@ -714,7 +849,10 @@ impl<'a> MigrationLint<'a> {
                 }
                 TableConstraint::Unique(unique) => {
                     if let Some(t) = model.tables.get_mut(table_name) {
-                        t.uniques.push((unique.name.as_ref().map(ident), plain_columns(&unique.columns)));
+                        t.uniques.push((
+                            unique.name.as_ref().map(ident),
+                            plain_columns(&unique.columns),
+                        ));
                     }
                 }
                 TableConstraint::PrimaryKey(pk) => {
@@ -724,10 +862,12 @@ impl<'a> MigrationLint<'a> {
                 }
                 _ => {}
             },
-            AlterTableOperation::DropConstraint { name, .. } | AlterTableOperation::DropForeignKey { name, .. } => {
+            AlterTableOperation::DropConstraint { name, .. }
+            | AlterTableOperation::DropForeignKey { name, .. } => {
                 let name = ident(name);
                 if let Some(t) = model.tables.get_mut(table_name) {
-                    t.foreign_keys.retain(|fk| fk.name.as_deref() != Some(name.as_str()));
+                    t.foreign_keys
+                        .retain(|fk| fk.name.as_deref() != Some(name.as_str()));
                     t.uniques.retain(|u| u.0.as_deref() != Some(name.as_str()));
                     if name == format!("{table_name}_pkey") {
                         t.primary_key.clear();
@@ -743,7 +883,14 @@ impl<'a> MigrationLint<'a> {
         }
     }
 
-    fn drop(&mut self, model: &mut Model, object_type: ObjectType, if_exists: bool, names: &[ObjectName], sql: &str) {
+    fn drop(
+        &mut self,
+        model: &mut Model,
+        object_type: ObjectType,
+        if_exists: bool,
+        names: &[ObjectName],
+        sql: &str,
+    ) {
         match object_type {
             ObjectType::Table => {
                 for name in names.iter().map(object_name) {
@@ -754,7 +901,11 @@ impl<'a> MigrationLint<'a> {
                         continue;
                     }
                     if self.existing(&name) && self.upgrade() && !self.rebuilt.contains(&name) {
-                        self.find(Rule::DropTable, Some(sql), format!("existing table {name} is dropped with its data"));
+                        self.find(
+                            Rule::DropTable,
+                            Some(sql),
+                            format!("existing table {name} is dropped with its data"),
+                        );
                     }
                     self.strong_lock(&name, sql, "DROP TABLE");
                     model.drop_table(&name);

@@ -47,8 +47,8 @@ use crate::migration::Migration;
 use crate::ops::Ops;
 use analyze::MigrationLint;
 use model::Model;
-use parse::{parse_sql, Parsed};
 pub(crate) use parse::parse_one;
+use parse::{parse_sql, Parsed};
 
 #[allow(unused_imports)]
 pub(crate) use report::md_cell;
@@ -120,7 +120,11 @@ pub fn lint_sql_file(path: impl AsRef<Path>, backend: Backend) -> Result<LintRep
 
 /// What a migration renders in one direction: its statements, and the
 /// error that stopped the render, if any.
-fn render(migration: &dyn Migration, backend: Backend, direction: Direction) -> (Vec<String>, Option<Error>) {
+fn render(
+    migration: &dyn Migration,
+    backend: Backend,
+    direction: Direction,
+) -> (Vec<String>, Option<Error>) {
     let mut ops = Ops::recording(backend, migration.revision(), direction);
     let outcome = catch_unwind(AssertUnwindSafe(|| match direction {
         Direction::Upgrade => migration.upgrade(&mut ops),
@@ -140,7 +144,11 @@ fn render(migration: &dyn Migration, backend: Backend, direction: Direction) -> 
 
 /// Lints one migration against the schema before it; returns the findings
 /// and the schema after its upgrade.
-fn lint_migration(migration: &dyn Migration, before: &Model, backend: Backend) -> (Vec<Finding>, Model) {
+fn lint_migration(
+    migration: &dyn Migration,
+    before: &Model,
+    backend: Backend,
+) -> (Vec<Finding>, Model) {
     let revision = migration.revision();
     let mut findings = Vec::new();
     let mut after = before.clone();
@@ -158,7 +166,10 @@ fn lint_migration(migration: &dyn Migration, before: &Model, backend: Backend) -
     findings.append(&mut up_lint.findings);
 
     let (down_sql, down_error) = render(migration, backend, Direction::Downgrade);
-    let down: Vec<Parsed> = down_sql.iter().flat_map(|s| parse_sql(s, backend)).collect();
+    let down: Vec<Parsed> = down_sql
+        .iter()
+        .flat_map(|s| parse_sql(s, backend))
+        .collect();
     let mut reverted = after.clone();
     let mut down_lint = MigrationLint::new(backend, revision, Direction::Downgrade, &after);
     down_lint.run(&mut reverted, &down);
@@ -173,7 +184,10 @@ fn lint_migration(migration: &dyn Migration, before: &Model, backend: Backend) -
             down_lint.find(
                 Rule::DowngradeMismatch,
                 None,
-                format!("the downgrade does not undo the upgrade: {}", differences.join("; ")),
+                format!(
+                    "the downgrade does not undo the upgrade: {}",
+                    differences.join("; ")
+                ),
             );
         }
     }
@@ -202,9 +216,9 @@ fn apply_allows(migration: &dyn Migration, findings: &mut Vec<Finding>) {
     for (id, reason) in migration.allowed_lints() {
         match Rule::from_id(id) {
             None => invalid.push(format!("allow entry {id:?} names no lint rule")),
-            Some(_) if reason.trim().is_empty() => {
-                invalid.push(format!("allow entry {id:?} gives no reason; write \"{id}: why\""))
-            }
+            Some(_) if reason.trim().is_empty() => invalid.push(format!(
+                "allow entry {id:?} gives no reason; write \"{id}: why\""
+            )),
             Some(rule) => {
                 allowed.insert(rule, reason.trim().to_string());
             }

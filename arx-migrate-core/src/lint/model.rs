@@ -44,10 +44,12 @@ impl PartialEq for Table {
             && self.columns_known == other.columns_known
             && self.primary_key == other.primary_key
             && self.foreign_keys.len() == other.foreign_keys.len()
-            && self
-                .foreign_keys
-                .iter()
-                .all(|fk| other.foreign_keys.iter().any(|o| o.columns == fk.columns && o.ref_table == fk.ref_table))
+            && self.foreign_keys.iter().all(|fk| {
+                other
+                    .foreign_keys
+                    .iter()
+                    .any(|o| o.columns == fk.columns && o.ref_table == fk.ref_table)
+            })
     }
 }
 
@@ -108,10 +110,14 @@ impl Model {
     /// the union of its parents).
     pub fn merge(&mut self, other: &Model) {
         for (name, table) in &other.tables {
-            self.tables.entry(name.clone()).or_insert_with(|| table.clone());
+            self.tables
+                .entry(name.clone())
+                .or_insert_with(|| table.clone());
         }
         for (name, index) in &other.indexes {
-            self.indexes.entry(name.clone()).or_insert_with(|| index.clone());
+            self.indexes
+                .entry(name.clone())
+                .or_insert_with(|| index.clone());
         }
     }
 
@@ -120,7 +126,9 @@ impl Model {
     pub fn has_index_starting_with(&self, table: &str, columns: &[String]) -> bool {
         let starts = |candidate: &[String]| {
             candidate.len() >= columns.len()
-                && columns.iter().all(|c| candidate[..columns.len()].contains(c))
+                && columns
+                    .iter()
+                    .all(|c| candidate[..columns.len()].contains(c))
         };
         let Some(t) = self.tables.get(table) else {
             return true;
@@ -189,7 +197,10 @@ impl Model {
                             out.push(format!("column {name}.{} is left behind", column.name));
                         }
                     }
-                    if now.primary_key != table.primary_key || now.foreign_keys.len() != table.foreign_keys.len() || now.columns_known != table.columns_known {
+                    if now.primary_key != table.primary_key
+                        || now.foreign_keys.len() != table.foreign_keys.len()
+                        || now.columns_known != table.columns_known
+                    {
                         out.push(format!("the keys of table {name} are not restored"));
                     }
                 }
@@ -204,7 +215,9 @@ impl Model {
         for (name, index) in &before.indexes {
             match self.indexes.get(name) {
                 None => out.push(format!("index {name} is not restored")),
-                Some(now) if now != index => out.push(format!("index {name} is restored differently")),
+                Some(now) if now != index => {
+                    out.push(format!("index {name} is restored differently"))
+                }
                 Some(_) => {}
             }
         }
