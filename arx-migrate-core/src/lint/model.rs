@@ -178,6 +178,7 @@ impl Model {
             match self.tables.get(name) {
                 None => out.push(format!("table {name} is not restored")),
                 Some(now) if now != table => {
+                    let before_count = out.len();
                     for column in &table.columns {
                         match now.column(&column.name) {
                             None => out.push(format!("column {name}.{} is not restored", column.name)),
@@ -202,6 +203,9 @@ impl Model {
                         || now.columns_known != table.columns_known
                     {
                         out.push(format!("the keys of table {name} are not restored"));
+                    }
+                    if out.len() == before_count {
+                        out.push(format!("table {name} is restored differently"));
                     }
                 }
                 Some(_) => {}
