@@ -7,11 +7,14 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+pub mod check;
 mod checksum;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod error;
 pub mod graph;
+pub mod lint;
 pub mod lock;
 pub mod migration;
 pub mod ops;
@@ -21,6 +24,8 @@ pub mod store;
 pub mod target;
 #[cfg(feature = "postgres")]
 pub mod testing;
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+pub mod validate;
 
 pub use backend::{Backend, Connection, DataConnection};
 pub use checksum::canonical_sql;

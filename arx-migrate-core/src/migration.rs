@@ -148,7 +148,7 @@ impl MigrationSource for Vec<Arc<dyn Migration>> {
     }
 }
 
-/// The body of an [`FnMigration`]'s upgrade or downgrade.
+/// The closure type of [`FnMigration`]'s upgrade and downgrade.
 type MigrationFn = Box<dyn Fn(&mut Ops<'_>) -> Result<()> + Send + Sync>;
 
 /// A migration made of closures, for tests and generated chains.
@@ -157,6 +157,7 @@ pub struct FnMigration {
     parents: Vec<String>,
     message: String,
     transactional: bool,
+    allowed: Vec<(&'static str, &'static str)>,
     upgrade: MigrationFn,
     downgrade: MigrationFn,
 }
@@ -175,6 +176,7 @@ impl FnMigration {
             parents: parents.iter().map(|p| p.to_string()).collect(),
             message: String::new(),
             transactional: true,
+            allowed: Vec::new(),
             upgrade: Box::new(upgrade),
             downgrade: Box::new(downgrade),
         }
@@ -183,6 +185,13 @@ impl FnMigration {
     /// Sets the message.
     pub fn message(mut self, message: impl Into<String>) -> Self {
         self.message = message.into();
+        self
+    }
+
+    /// Allows a lint rule for this migration, with the reason (what
+    /// `#[migration(allow = ["rule-id: reason"])]` does).
+    pub fn allow(mut self, rule: &'static str, reason: &'static str) -> Self {
+        self.allowed.push((rule, reason));
         self
     }
 
@@ -205,6 +214,9 @@ impl Migration for FnMigration {
     }
     fn transactional(&self) -> bool {
         self.transactional
+    }
+    fn allowed_lints(&self) -> &[(&str, &str)] {
+        &self.allowed
     }
     fn upgrade(&self, op: &mut Ops<'_>) -> Result<()> {
         (self.upgrade)(op)

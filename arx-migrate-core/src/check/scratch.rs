@@ -1,0 +1,184 @@
+//! Scratch databases: an in-memory SQLite database, or a PostgreSQL
+//! database created with `CREATE DATABASE` on a server and dropped after.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::backend::{Backend, Connection};
+use crate::error::{DbError, Error, Result};
+
+/// Where scratch databases come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScratchSource {
+    /// A new in-memory SQLite database each time.
+    #[cfg(feature = "sqlite")]
+    SqliteMemory,
+    /// A new database on the PostgreSQL server at this URL (any database the
+    /// role may connect to; the role must be allowed to create databases).
+    #[cfg(feature = "postgres")]
+    Postgres {
+        /// The server's URL.
+        url: String,
+    },
+}
+
+impl ScratchSource {
+    /// A source on the same server as the database at `url`, for `backend`
+    /// (for SQLite, the URL is ignored: scratch databases live in memory).
+    pub fn for_backend(backend: Backend, url: &str) -> Result<Self> {
+        let _ = url;
+        match backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite => Ok(ScratchSource::SqliteMemory),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => Ok(ScratchSource::Postgres {
+                url: url.to_string(),
+            }),
+            #[allow(unreachable_patterns)]
+            other => Err(Error::Config(format!("this build has no {other} support"))),
+        }
+    }
+
+    /// The backend of the scratch databases.
+    pub fn backend(&self) -> Backend {
+        match self {
+            #[cfg(feature = "sqlite")]
+            ScratchSource::SqliteMemory => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
+            ScratchSource::Postgres { .. } => Backend::Postgres,
+        }
+    }
+}
+
+/// A scratch database, dropped when this value is dropped.
+pub struct ScratchDatabase {
+    inner: Inner,
+}
+
+enum Inner {
+    #[cfg(feature = "sqlite")]
+    Sqlite(Box<rusqlite::Connection>),
+    #[cfg(feature = "postgres")]
+    Postgres {
+        client: Option<Box<postgres::Client>>,
+        server_url: String,
+        name: String,
+    },
+}
+
+impl std::fmt::Debug for ScratchDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScratchDatabase")
+            .field("name", &self.name())
+            .finish()
+    }
+}
+
+impl ScratchDatabase {
+    /// Creates an empty scratch database.
+    pub fn create(source: &ScratchSource) -> Result<Self> {
+        match source {
+            #[cfg(feature = "sqlite")]
+            ScratchSource::SqliteMemory => {
+                let connection = rusqlite::Connection::open_in_memory().map_err(|e| {
+                    Error::Database(DbError {
+                        message: format!("cannot open an in-memory SQLite database: {e}"),
+                        code: None,
+                    })
+                })?;
+                Ok(ScratchDatabase {
+                    inner: Inner::Sqlite(Box::new(connection)),
+                })
+            }
+            #[cfg(feature = "postgres")]
+            ScratchSource::Postgres { url } => {
+                static COUNTER: AtomicU64 = AtomicU64::new(0);
+                let nanos = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.subsec_nanos())
+                    .unwrap_or_default();
+                let name = format!(
+                    "arx_scratch_{}_{}_{nanos}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::Relaxed)
+                );
+                let mut admin = crate::testing::connect(url)?;
+                Connection::execute(&mut admin, &format!("CREATE DATABASE {name}")).map_err(
+                    |e| {
+                        Error::Database(DbError {
+                            message: format!(
+                                "cannot create scratch database {name}: {}",
+                                e.message
+                            ),
+                            code: e.code,
+                        })
+                    },
+                )?;
+                let scratch_url = crate::testing::with_database(url, &name);
+                let database = ScratchDatabase {
+                    inner: Inner::Postgres {
+                        client: None,
+                        server_url: url.clone(),
+                        name,
+                    },
+                };
+                let client = crate::testing::connect(&scratch_url)?;
+                let mut database = database;
+                if let Inner::Postgres { client: slot, .. } = &mut database.inner {
+                    *slot = Some(Box::new(client));
+                }
+                Ok(database)
+            }
+        }
+    }
+
+    /// The database's name (`:memory:` for SQLite).
+    pub fn name(&self) -> &str {
+        match &self.inner {
+            #[cfg(feature = "sqlite")]
+            Inner::Sqlite(_) => ":memory:",
+            #[cfg(feature = "postgres")]
+            Inner::Postgres { name, .. } => name,
+        }
+    }
+
+    /// The connection to it.
+    pub fn connection(&mut self) -> Result<&mut dyn Connection> {
+        match &mut self.inner {
+            #[cfg(feature = "sqlite")]
+            Inner::Sqlite(connection) => Ok(connection.as_mut()),
+            #[cfg(feature = "postgres")]
+            Inner::Postgres { client, name, .. } => match client {
+                Some(client) => Ok(client.as_mut()),
+                None => Err(Error::Database(DbError {
+                    message: format!("scratch database {name} has no connection"),
+                    code: None,
+                })),
+            },
+        }
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        #[cfg(feature = "postgres")]
+        if let Inner::Postgres {
+            client,
+            server_url,
+            name,
+        } = &mut self.inner
+        {
+            drop(client.take());
+            let dropped = crate::testing::connect(server_url).and_then(|mut admin| {
+                Connection::execute(
+                    &mut admin,
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                )
+                .map_err(Error::Database)
+            });
+            if let Err(error) = dropped {
+                tracing::warn!(%error, database = %name, "could not drop the scratch database");
+            }
+        }
+    }
+}
