@@ -150,11 +150,32 @@ impl std::fmt::Debug for Migrator {
 /// # Ok::<(), arx_migrate_core::Error>(())
 /// ```
 pub fn migrate_to_head(connection: &mut dyn Connection) -> Result<Report> {
-    let migrator = Migrator::from_registry()?;
+    let migrator = Migrator::shared_registry(crate::store::DEFAULT_VERSION_TABLE)?;
     if migrator.graph.is_empty() {
         return Ok(Report::default());
     }
     migrator.upgrade(connection, "head")
+}
+
+impl Migrator {
+    /// A migrator over the registry with this version table, built once per
+    /// process and shared: what a `migrate_to_head` of a crate with its own
+    /// version table calls, so that startup renders checksums only once.
+    pub fn shared_registry(version_table: &str) -> Result<&'static Migrator> {
+        type Shared = std::sync::Mutex<HashMap<String, &'static Migrator>>;
+        static SHARED: OnceLock<Shared> = OnceLock::new();
+        let shared = SHARED.get_or_init(Shared::default);
+        let mut shared = shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(migrator) = shared.get(version_table) {
+            return Ok(migrator);
+        }
+        // Leaked on purpose: one per version table for the life of the
+        // program, like the registry itself.
+        let migrator: &'static Migrator =
+            Box::leak(Box::new(Migrator::from_registry()?.version_table(version_table)));
+        shared.insert(version_table.to_string(), migrator);
+        Ok(migrator)
+    }
 }
 
 impl Migrator {
