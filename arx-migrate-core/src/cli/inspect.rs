@@ -255,8 +255,8 @@ fn in_range<'g>(
         .into_iter()
         .filter(|id| {
             let node = graph.node_index(id).unwrap_or_default();
-            lower_set.as_ref().map_or(true, |set| set[node])
-                && upper_set.as_ref().map_or(true, |set| set[node])
+            lower_set.as_ref().is_none_or(|set| set[node])
+                && upper_set.as_ref().is_none_or(|set| set[node])
         })
         .collect())
 }
