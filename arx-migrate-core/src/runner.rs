@@ -165,14 +165,17 @@ impl Migrator {
         type Shared = std::sync::Mutex<HashMap<String, &'static Migrator>>;
         static SHARED: OnceLock<Shared> = OnceLock::new();
         let shared = SHARED.get_or_init(Shared::default);
-        let mut shared = shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut shared = shared
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(migrator) = shared.get(version_table) {
             return Ok(migrator);
         }
         // Leaked on purpose: one per version table for the life of the
         // program, like the registry itself.
-        let migrator: &'static Migrator =
-            Box::leak(Box::new(Migrator::from_registry()?.version_table(version_table)));
+        let migrator: &'static Migrator = Box::leak(Box::new(
+            Migrator::from_registry()?.version_table(version_table),
+        ));
         shared.insert(version_table.to_string(), migrator);
         Ok(migrator)
     }

@@ -435,9 +435,11 @@ fn optional_literal(value: Option<&str>) -> String {
 
 /// `user@host` of this process, for the history table.
 fn executed_by() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".to_string());
+    let user = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .or_else(user_from_uid)
+        .unwrap_or_else(|| "unknown".to_string());
     let host = std::env::var("HOSTNAME")
         .ok()
         .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
@@ -445,6 +447,26 @@ fn executed_by() -> String {
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "unknown".to_string());
     format!("{user}@{host}")
+}
+
+/// The login name of this process's user on Linux, where services often
+/// run without `USER` set: the real uid from `/proc`, looked up in
+/// `/etc/passwd`.
+fn user_from_uid() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|line| line.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let name = passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)? == uid).then(|| name.to_string())
+    });
+    Some(name.unwrap_or_else(|| format!("uid {uid}")))
 }
 
 /// The program's file name; never its arguments, which may hold a URL with

@@ -459,3 +459,49 @@ fn offline_scripts_render_without_a_connection() {
         }
     }
 }
+
+#[test]
+fn an_alter_sea_query_cannot_render_for_sqlite_is_an_error_not_a_panic() {
+    use arx_migrate_core::sea_query::{Alias, ColumnDef, Table};
+    let set = MigrationSet::new()
+        .with(table_migration("001", &[]))
+        .with(FnMigration::new(
+            "002",
+            &["001"],
+            |op: &mut Ops| {
+                op.exec(
+                    Table::alter()
+                        .table(Alias::new("t001"))
+                        .modify_column(ColumnDef::new(Alias::new("note")).big_integer()),
+                )
+            },
+            ok,
+        ));
+    let migrator = Migrator::new(set).unwrap();
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    let error = migrator.upgrade(&mut conn, "head").unwrap_err();
+    match &error {
+        Error::Unsupported {
+            operation, backend, ..
+        } => {
+            assert!(
+                operation.contains("ALTER TABLE") && operation.contains("002"),
+                "{error}"
+            );
+            assert_eq!(*backend, "sqlite");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(error.to_string().contains("rebuild the table"), "{error}");
+    assert_eq!(migrator.current(&mut conn).unwrap(), ["001"]);
+    // The same statement renders for PostgreSQL.
+    let sql = Ops::render(arx_migrate_core::Backend::Postgres, "002", |op| {
+        op.exec(
+            Table::alter()
+                .table(Alias::new("t001"))
+                .modify_column(ColumnDef::new(Alias::new("note")).big_integer()),
+        )
+    })
+    .unwrap();
+    assert!(sql[0].contains("ALTER COLUMN"), "{sql:?}");
+}
