@@ -52,6 +52,11 @@ fn round_trip_through_a_branch_and_a_merge() {
         assert!(history
             .iter()
             .all(|h| h.outcome == "ok" && h.checksum.is_some()));
+        // Who ran it is known even where USER is not set (services, CI).
+        if cfg!(target_os = "linux") {
+            let who = history[0].executed_by.as_deref().unwrap_or_default();
+            assert!(!who.starts_with("unknown@") && who.contains('@'), "{who}");
+        }
         assert_eq!(history.first().map(|h| h.revision.as_str()), Some("001"));
         assert_eq!(
             history
