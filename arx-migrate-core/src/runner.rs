@@ -125,6 +125,7 @@ pub struct Migrator {
     statement_timeout: Option<Duration>,
     /// Rendered once per backend, on first need: the code's checksums.
     checksums: [OnceLock<HashMap<String, String>>; 2],
+    on_step: Option<StepObserver>,
 }
 
 impl std::fmt::Debug for Migrator {
@@ -194,6 +195,7 @@ impl Migrator {
             lock_timeout: None,
             statement_timeout: None,
             checksums: [OnceLock::new(), OnceLock::new()],
+            on_step: None,
         })
     }
 
@@ -252,6 +254,21 @@ impl Migrator {
     pub fn statement_timeout(mut self, timeout: Duration) -> Self {
         self.statement_timeout = Some(timeout);
         self
+    }
+
+    /// Calls `observer` with each step as soon as it is committed, for
+    /// progress output during long runs (the [`Report`] has them all at the
+    /// end).
+    pub fn on_step(mut self, observer: impl Fn(&StepReport) + Send + Sync + 'static) -> Self {
+        self.on_step = Some(Box::new(observer));
+        self
+    }
+
+    fn step_done(&self, report: &StepReport) {
+        log_step(report);
+        if let Some(observer) = &self.on_step {
+            observer(report);
+        }
     }
 
     /// The revision graph.
@@ -785,7 +802,7 @@ impl Migrator {
                 });
             match applied {
                 Ok(step_report) => {
-                    log_step(&step_report);
+                    self.step_done(&step_report);
                     report.steps.push(step_report);
                     *heads = step.heads_after.clone();
                 }
@@ -859,7 +876,7 @@ impl Migrator {
             report.steps.append(&mut applied_in_transaction);
         }
         for step_report in &report.steps {
-            log_step(step_report);
+            self.step_done(step_report);
         }
         Ok(())
     }
@@ -924,7 +941,7 @@ impl Migrator {
                     store.finish_record(connection, marker, "ok", duration, Some(&checksum), None)
                 })?;
                 let report = step_report(step, duration, statements);
-                log_step(&report);
+                self.step_done(&report);
                 Ok(report)
             }
             Err(error) => {
@@ -1006,6 +1023,9 @@ fn step_report(step: &Step, duration: Duration, statements: usize) -> StepReport
         statements,
     }
 }
+
+/// Called with each step once it is committed.
+type StepObserver = Box<dyn Fn(&StepReport) + Send + Sync>;
 
 fn log_step(report: &StepReport) {
     tracing::info!(

@@ -510,3 +510,32 @@ fn an_alter_sea_query_cannot_render_for_sqlite_is_an_error_not_a_panic() {
     .unwrap();
     assert!(sql[0].contains("ALTER COLUMN"), "{sql:?}");
 }
+
+#[test]
+fn observers_hear_each_step_as_it_commits() {
+    for mode in [TransactionMode::PerMigration, TransactionMode::AllInOne] {
+        let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = heard.clone();
+        let migrator = Migrator::new(branchy_chain())
+            .unwrap()
+            .transaction_mode(mode)
+            .on_step(move |step| {
+                log.lock()
+                    .unwrap()
+                    .push(format!("{} {}", step.direction, step.revision))
+            });
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        migrator.upgrade(&mut conn, "003a").unwrap();
+        migrator.downgrade(&mut conn, "001").unwrap();
+        assert_eq!(
+            *heard.lock().unwrap(),
+            [
+                "upgrade 001",
+                "upgrade 002",
+                "upgrade 003a",
+                "downgrade 003a",
+                "downgrade 002"
+            ]
+        );
+    }
+}
