@@ -1,9 +1,6 @@
 //! Scratch databases: an in-memory SQLite database, or a PostgreSQL
 //! database created with `CREATE DATABASE` on a server and dropped after.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use crate::backend::{Backend, Connection};
 use crate::error::{DbError, Error, Result};
 
@@ -58,11 +55,12 @@ pub struct ScratchDatabase {
 enum Inner {
     #[cfg(feature = "sqlite")]
     Sqlite(Box<rusqlite::Connection>),
+    /// Fields drop in order: the connection closes before the database is
+    /// dropped.
     #[cfg(feature = "postgres")]
     Postgres {
-        client: Option<Box<postgres::Client>>,
-        server_url: String,
-        name: String,
+        client: Box<postgres::Client>,
+        database: crate::testing::PgTestDatabase,
     },
 }
 
@@ -92,42 +90,14 @@ impl ScratchDatabase {
             }
             #[cfg(feature = "postgres")]
             ScratchSource::Postgres { url } => {
-                static COUNTER: AtomicU64 = AtomicU64::new(0);
-                let nanos = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map(|d| d.subsec_nanos())
-                    .unwrap_or_default();
-                let name = format!(
-                    "arx_scratch_{}_{}_{nanos}",
-                    std::process::id(),
-                    COUNTER.fetch_add(1, Ordering::Relaxed)
-                );
-                let mut admin = crate::testing::connect(url)?;
-                Connection::execute(&mut admin, &format!("CREATE DATABASE {name}")).map_err(
-                    |e| {
-                        Error::Database(DbError {
-                            message: format!(
-                                "cannot create scratch database {name}: {}",
-                                e.message
-                            ),
-                            code: e.code,
-                        })
-                    },
-                )?;
-                let scratch_url = crate::testing::with_database(url, &name);
-                let database = ScratchDatabase {
+                let database = crate::testing::PgTestDatabase::create(url)?;
+                let client = database.connect()?;
+                Ok(ScratchDatabase {
                     inner: Inner::Postgres {
-                        client: None,
-                        server_url: url.clone(),
-                        name,
+                        client: Box::new(client),
+                        database,
                     },
-                };
-                let client = crate::testing::connect(&scratch_url)?;
-                let mut database = database;
-                if let Inner::Postgres { client: slot, .. } = &mut database.inner {
-                    *slot = Some(Box::new(client));
-                }
-                Ok(database)
+                })
             }
         }
     }
@@ -138,7 +108,7 @@ impl ScratchDatabase {
             #[cfg(feature = "sqlite")]
             Inner::Sqlite(_) => ":memory:",
             #[cfg(feature = "postgres")]
-            Inner::Postgres { name, .. } => name,
+            Inner::Postgres { database, .. } => database.name(),
         }
     }
 
@@ -148,37 +118,7 @@ impl ScratchDatabase {
             #[cfg(feature = "sqlite")]
             Inner::Sqlite(connection) => Ok(connection.as_mut()),
             #[cfg(feature = "postgres")]
-            Inner::Postgres { client, name, .. } => match client {
-                Some(client) => Ok(client.as_mut()),
-                None => Err(Error::Database(DbError {
-                    message: format!("scratch database {name} has no connection"),
-                    code: None,
-                })),
-            },
-        }
-    }
-}
-
-impl Drop for ScratchDatabase {
-    fn drop(&mut self) {
-        #[cfg(feature = "postgres")]
-        if let Inner::Postgres {
-            client,
-            server_url,
-            name,
-        } = &mut self.inner
-        {
-            drop(client.take());
-            let dropped = crate::testing::connect(server_url).and_then(|mut admin| {
-                Connection::execute(
-                    &mut admin,
-                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                )
-                .map_err(Error::Database)
-            });
-            if let Err(error) = dropped {
-                tracing::warn!(%error, database = %name, "could not drop the scratch database");
-            }
+            Inner::Postgres { client, .. } => Ok(client.as_mut()),
         }
     }
 }

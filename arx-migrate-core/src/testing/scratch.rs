@@ -75,7 +75,7 @@ impl PgTestDatabase {
             .map(|d| d.subsec_nanos())
             .unwrap_or_default();
         let name = format!(
-            "arx_test_{}_{}_{nanos}",
+            "arx_scratch_{}_{}_{nanos}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
