@@ -1,0 +1,134 @@
+//! The code's checksums, and what edited migrations do to a run.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::backend::Backend;
+use crate::error::{Direction, Error, Result};
+use crate::ops::Ops;
+use crate::store::StoredState;
+
+use super::{ChecksumPolicy, Migrator, Repaired};
+
+impl Migrator {
+    /// The checksum of `revision`'s upgrade SQL on `backend`, as it would be
+    /// recorded now.
+    pub fn checksum(&self, backend: Backend, revision: &str) -> Option<&str> {
+        self.code_checksums(backend)
+            .get(revision)
+            .map(String::as_str)
+    }
+
+    /// A digest of everything that decides the schema this migrator builds
+    /// on `backend`: every revision's id, parents, transactionality and SQL
+    /// checksum, and the bookkeeping tables' names. Test fixtures key their
+    /// cached templates on it, so an edited migration rebuilds them.
+    pub fn fingerprint(&self, backend: Backend) -> String {
+        use sha2::{Digest, Sha256};
+        let checksums = self.code_checksums(backend);
+        let mut hasher = Sha256::new();
+        hasher.update(format!("{backend}\0{:?}\0", self.store).as_bytes());
+        for migration in self.graph.in_order() {
+            let revision = migration.revision();
+            hasher.update(format!(
+                "{revision}\0{:?}\0{}\0{}\n",
+                migration.down_revisions(),
+                migration.transactional(),
+                checksums.get(revision).map(String::as_str).unwrap_or("-"),
+            ));
+        }
+        hasher
+            .finalize()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+
+    pub(super) fn code_checksums(&self, backend: Backend) -> &HashMap<String, String> {
+        let slot = match backend {
+            Backend::Sqlite => &self.checksums[0],
+            Backend::Postgres => &self.checksums[1],
+        };
+        slot.get_or_init(|| {
+            self.graph
+                .in_order()
+                .filter_map(|migration| {
+                    let mut ops = Ops::recording(backend, migration.revision(), Direction::Upgrade);
+                    let rendered = catch_unwind(AssertUnwindSafe(|| migration.upgrade(&mut ops)));
+                    match rendered {
+                        Ok(Ok(())) | Ok(Err(Error::NeedsConnection { .. })) => {
+                            Some((migration.revision().to_string(), ops.finish_checksum()))
+                        }
+                        _ => {
+                            tracing::debug!(
+                                revision = migration.revision(),
+                                "cannot render for checksum"
+                            );
+                            None
+                        }
+                    }
+                })
+                .collect()
+        })
+    }
+
+    pub(super) fn checksum_mismatches(
+        &self,
+        backend: Backend,
+        state: &StoredState,
+    ) -> Result<Vec<Repaired>> {
+        if state.checksums.is_empty() {
+            return Ok(Vec::new());
+        }
+        let code = self.code_checksums(backend);
+        Ok(self
+            .graph
+            .applied(&state.heads)?
+            .into_iter()
+            .filter_map(|revision| {
+                let recorded = state.checksums.get(revision)?;
+                let current = code.get(revision)?;
+                (recorded != current).then(|| Repaired {
+                    revision: revision.to_string(),
+                    recorded: recorded.clone(),
+                    current: current.clone(),
+                })
+            })
+            .collect())
+    }
+
+    /// Edited migrations: an error, or warnings, by policy.
+    pub(super) fn verify_checksums(
+        &self,
+        backend: Backend,
+        state: &StoredState,
+    ) -> Result<Vec<String>> {
+        let mismatches = self.checksum_mismatches(backend, state)?;
+        match (mismatches.into_iter().next(), self.checksum_policy) {
+            (None, _) => Ok(Vec::new()),
+            (Some(first), ChecksumPolicy::Error) => Err(Error::ChecksumMismatch {
+                revision: first.revision,
+                recorded: first.recorded,
+                current: first.current,
+            }),
+            (Some(first), ChecksumPolicy::Warn) => {
+                let mut warnings = Vec::new();
+                for m in std::iter::once(first).chain(
+                    self.checksum_mismatches(backend, state)?
+                        .into_iter()
+                        .skip(1),
+                ) {
+                    let warning = Error::ChecksumMismatch {
+                        revision: m.revision,
+                        recorded: m.recorded,
+                        current: m.current,
+                    }
+                    .to_string();
+                    tracing::warn!("{warning}");
+                    warnings.push(warning);
+                }
+                Ok(warnings)
+            }
+        }
+    }
+}

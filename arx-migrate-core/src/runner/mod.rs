@@ -1,0 +1,389 @@
+//! The runner: plans a move between revisions and applies it, one
+//! transaction per migration (or one for the whole run), under the run lock.
+//!
+//! The startup case is cheap: when the database is already where it should
+//! be, a run costs one read-only query, takes no lock and writes nothing.
+//! Only when there is work is the lock taken and the state read again
+//! under it, so replicas that race at startup apply each revision once.
+
+mod apply;
+mod checksums;
+mod offline;
+mod report;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
+
+use crate::backend::Connection;
+use crate::error::Result;
+use crate::graph::{RevisionGraph, Step};
+use crate::migration::{MigrationSource, Registry};
+use crate::store::{HistoryEntry, StepRecord, Store, StoreConfig};
+use crate::target::Target;
+
+use apply::{attach_revision, log_step, surface, StepObserver};
+pub use report::{ChecksumPolicy, Repaired, Report, Status, StepReport, TransactionMode};
+
+enum Request {
+    Upgrade(Target),
+    Downgrade(Target),
+}
+
+/// Plans and applies migrations. Build it once, use it on any number of
+/// connections.
+///
+/// ```
+/// use arx_migrate_core::{FnMigration, MigrationSet, Migrator};
+///
+/// let migrations = MigrationSet::new()
+///     .with(FnMigration::new("001", &[], |op| op.sql("CREATE TABLE a (id INTEGER)"), |op| op.sql("DROP TABLE a")))
+///     .with(FnMigration::new("002", &["001"], |op| op.sql("CREATE TABLE b (id INTEGER)"), |op| op.sql("DROP TABLE b")));
+/// let migrator = Migrator::new(migrations)?.version_table("my_version");
+/// let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+/// let report = migrator.upgrade(&mut conn, "head")?;
+/// assert_eq!(report.heads_after, ["002"]);
+/// migrator.downgrade(&mut conn, "-1")?;
+/// assert_eq!(migrator.current(&mut conn)?, ["001"]);
+/// # Ok::<(), arx_migrate_core::Error>(())
+/// ```
+pub struct Migrator {
+    graph: RevisionGraph,
+    store: StoreConfig,
+    mode: TransactionMode,
+    checksum_policy: ChecksumPolicy,
+    lock_wait: Duration,
+    lock_timeout: Option<Duration>,
+    statement_timeout: Option<Duration>,
+    /// Rendered once per backend, on first need: the code's checksums.
+    checksums: [OnceLock<HashMap<String, String>>; 2],
+    on_step: Option<StepObserver>,
+}
+
+impl std::fmt::Debug for Migrator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Migrator")
+            .field("graph", &self.graph)
+            .field("store", &self.store)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Applies every registered migration (`#[migration]`) that is not yet
+/// applied, using the default version table.
+///
+/// Safe to call from every replica at startup: when the database is at head
+/// it costs one query and takes no lock.
+///
+/// ```
+/// let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+/// let report = arx_migrate_core::migrate_to_head(&mut conn)?;
+/// assert!(report.steps.is_empty()); // this doc test registers no migration
+/// # Ok::<(), arx_migrate_core::Error>(())
+/// ```
+pub fn migrate_to_head(connection: &mut dyn Connection) -> Result<Report> {
+    let migrator = Migrator::shared_registry(crate::store::DEFAULT_VERSION_TABLE)?;
+    if migrator.graph.is_empty() {
+        return Ok(Report::default());
+    }
+    migrator.upgrade(connection, "head")
+}
+
+impl Migrator {
+    /// A migrator over the registry with this version table, built once per
+    /// process and shared: what a `migrate_to_head` of a crate with its own
+    /// version table calls, so that startup renders checksums only once.
+    pub fn shared_registry(version_table: &str) -> Result<&'static Migrator> {
+        type Shared = std::sync::Mutex<HashMap<String, &'static Migrator>>;
+        static SHARED: OnceLock<Shared> = OnceLock::new();
+        let shared = SHARED.get_or_init(Shared::default);
+        let mut shared = shared
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(migrator) = shared.get(version_table) {
+            return Ok(migrator);
+        }
+        // Leaked on purpose: one per version table for the life of the
+        // program, like the registry itself.
+        let migrator: &'static Migrator = Box::leak(Box::new(
+            Migrator::from_registry()?.version_table(version_table),
+        ));
+        shared.insert(version_table.to_string(), migrator);
+        Ok(migrator)
+    }
+}
+
+impl Migrator {
+    /// A migrator for the migrations of `source`; the graph is validated
+    /// here.
+    pub fn new(source: impl MigrationSource) -> Result<Self> {
+        Ok(Migrator {
+            graph: RevisionGraph::new(source.migrations())?,
+            store: StoreConfig::default(),
+            mode: TransactionMode::default(),
+            checksum_policy: ChecksumPolicy::default(),
+            lock_wait: Duration::from_secs(600),
+            lock_timeout: None,
+            statement_timeout: None,
+            checksums: [OnceLock::new(), OnceLock::new()],
+            on_step: None,
+        })
+    }
+
+    /// A migrator for every migration registered with `#[migration]`.
+    pub fn from_registry() -> Result<Self> {
+        Self::new(Registry)
+    }
+
+    /// Sets the version table's name (default `arx_migrate_version`; the
+    /// Arxos schema uses `alembic_version`).
+    pub fn version_table(mut self, name: impl Into<String>) -> Self {
+        self.store.version_table = name.into();
+        self
+    }
+
+    /// Sets the history table's name (default `arx_migrate_history`).
+    pub fn history_table(mut self, name: impl Into<String>) -> Self {
+        self.store.history_table = name.into();
+        self
+    }
+
+    /// Puts the bookkeeping tables in this PostgreSQL schema (created if
+    /// missing) instead of the connection's current schema.
+    pub fn schema(mut self, schema: impl Into<String>) -> Self {
+        self.store.schema = Some(schema.into());
+        self
+    }
+
+    /// One transaction per migration (default) or one for the run.
+    pub fn transaction_mode(mut self, mode: TransactionMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Whether an edited migration stops the run (default) or warns.
+    pub fn checksum_policy(mut self, policy: ChecksumPolicy) -> Self {
+        self.checksum_policy = policy;
+        self
+    }
+
+    /// How long to wait for another process's run to finish (default ten
+    /// minutes).
+    pub fn lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
+        self
+    }
+
+    /// PostgreSQL `lock_timeout` for the run's statements: a statement that
+    /// waits longer for a table lock fails, naming its revision.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = Some(timeout);
+        self
+    }
+
+    /// PostgreSQL `statement_timeout` for the run's statements.
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = Some(timeout);
+        self
+    }
+
+    /// Calls `observer` with each step as soon as it is committed, for
+    /// progress output during long runs (the [`Report`] has them all at the
+    /// end).
+    pub fn on_step(mut self, observer: impl Fn(&StepReport) + Send + Sync + 'static) -> Self {
+        self.on_step = Some(Box::new(observer));
+        self
+    }
+
+    fn step_done(&self, report: &StepReport) {
+        log_step(report);
+        if let Some(observer) = &self.on_step {
+            observer(report);
+        }
+    }
+
+    /// The revision graph.
+    pub fn graph(&self) -> &RevisionGraph {
+        &self.graph
+    }
+
+    /// Where the bookkeeping lives.
+    pub fn store_config(&self) -> &StoreConfig {
+        &self.store
+    }
+
+    /// The version table's rows (empty for a database never migrated).
+    pub fn current(&self, connection: &mut dyn Connection) -> Result<Vec<String>> {
+        let store = Store::new(&self.store, connection.backend());
+        surface(store.read_heads(connection).map(Option::unwrap_or_default))
+    }
+
+    /// Where the database stands relative to the code's heads.
+    pub fn status(&self, connection: &mut dyn Connection) -> Result<Status> {
+        let heads = self.current(connection)?;
+        let pending: Vec<String> = self
+            .graph
+            .plan_upgrade(&heads, &Target::Heads)?
+            .iter()
+            .map(|s| s.revision().to_string())
+            .collect();
+        Ok(Status {
+            at_head: pending.is_empty(),
+            heads,
+            pending,
+        })
+    }
+
+    /// The steps `upgrade(target)` would run now.
+    pub fn plan(&self, connection: &mut dyn Connection, target: &str) -> Result<Vec<Step>> {
+        let heads = self.current(connection)?;
+        self.graph.plan_upgrade(&heads, &target.parse()?)
+    }
+
+    /// The steps `downgrade(target)` would run now.
+    pub fn plan_downgrade(
+        &self,
+        connection: &mut dyn Connection,
+        target: &str,
+    ) -> Result<Vec<Step>> {
+        let heads = self.current(connection)?;
+        self.graph.plan_downgrade(&heads, &target.parse()?)
+    }
+
+    /// The history table's rows for this migration set, oldest first.
+    pub fn history(&self, connection: &mut dyn Connection) -> Result<Vec<HistoryEntry>> {
+        surface(Store::new(&self.store, connection.backend()).history(connection))
+    }
+
+    /// Applies what is missing to reach `target` (`head`, `heads`, an id or
+    /// prefix, `+N`, `REV+N`, `REV@head`).
+    pub fn upgrade(&self, connection: &mut dyn Connection, target: &str) -> Result<Report> {
+        surface(self.run(connection, Request::Upgrade(target.parse()?)))
+    }
+
+    /// Reverts what is above `target` (`base`, an id or prefix, `-N`,
+    /// `REV-N`).
+    pub fn downgrade(&self, connection: &mut dyn Connection, target: &str) -> Result<Report> {
+        surface(self.run(connection, Request::Downgrade(target.parse()?)))
+    }
+
+    /// Sets the version table to `target` without running any migration,
+    /// and clears markers of interrupted steps. Returns the new heads.
+    pub fn stamp(&self, connection: &mut dyn Connection, target: &str) -> Result<Vec<String>> {
+        let target: Target = target.parse()?;
+        surface(self.with_run_lock(connection, |this, connection, store| {
+            let before = store.read_heads(connection)?.unwrap_or_default();
+            let after = this.stamp_heads(&before, &target)?;
+            this.in_transaction(connection, |connection| {
+                store.set_heads(connection, &before, &after)?;
+                store.acknowledge_interrupted(connection)?;
+                for revision in after
+                    .iter()
+                    .map(String::as_str)
+                    .chain(after.is_empty().then_some("base"))
+                {
+                    store.record(
+                        connection,
+                        &StepRecord {
+                            revision,
+                            operation: "stamp",
+                            checksum: None,
+                            started_at: SystemTime::now(),
+                            duration: Some(Duration::ZERO),
+                            outcome: "ok",
+                            message: Some(format!("stamped from [{}]", before.join(", "))),
+                        },
+                    )?;
+                }
+                Ok(())
+            })?;
+            Ok(after)
+        }))
+    }
+
+    /// Records the code's current checksums for applied revisions whose
+    /// SQL changed (after a deliberate edit), and clears markers of
+    /// interrupted steps. Returns what changed.
+    pub fn repair(&self, connection: &mut dyn Connection) -> Result<Vec<Repaired>> {
+        surface(self.with_run_lock(connection, |this, connection, store| {
+            let state = store.read_state(connection)?;
+            let repaired = this.checksum_mismatches(connection.backend(), &state)?;
+            this.in_transaction(connection, |connection| {
+                for change in &repaired {
+                    store.record(
+                        connection,
+                        &StepRecord {
+                            revision: &change.revision,
+                            operation: "repair",
+                            checksum: Some(&change.current),
+                            started_at: SystemTime::now(),
+                            duration: Some(Duration::ZERO),
+                            outcome: "ok",
+                            message: Some(format!("checksum was {}", change.recorded)),
+                        },
+                    )?;
+                }
+                store.acknowledge_interrupted(connection)
+            })?;
+            Ok(repaired)
+        }))
+    }
+
+    fn plan_request(&self, request: &Request, heads: &[String]) -> Result<Vec<Step>> {
+        match request {
+            Request::Upgrade(target) => self.graph.plan_upgrade(heads, target),
+            Request::Downgrade(target) => self.graph.plan_downgrade(heads, target),
+        }
+    }
+
+    fn stamp_heads(&self, current: &[String], target: &Target) -> Result<Vec<String>> {
+        let mut heads: Vec<String> = match target {
+            Target::Base => Vec::new(),
+            Target::Heads => self.graph.heads().iter().map(|h| h.to_string()).collect(),
+            Target::Head => vec![self.graph.single_head()?.to_string()],
+            Target::Relative { from: None, steps } => {
+                let steps_taken = if *steps >= 0 {
+                    self.graph.plan_upgrade(current, target)?
+                } else {
+                    self.graph.plan_downgrade(current, target)?
+                };
+                steps_taken
+                    .last()
+                    .map(|s| s.heads_after.clone())
+                    .unwrap_or_else(|| current.to_vec())
+            }
+            other => {
+                // Every absolute target resolves through an upgrade plan from base.
+                let steps = self.graph.plan_upgrade(&[], other)?;
+                steps
+                    .last()
+                    .map(|s| s.heads_after.clone())
+                    .unwrap_or_default()
+            }
+        };
+        heads.sort();
+        Ok(heads)
+    }
+
+    fn run(&self, connection: &mut dyn Connection, request: Request) -> Result<Report> {
+        let backend = connection.backend();
+        let store = Store::new(&self.store, backend);
+        // Fast path: one read-only query, no lock, no writes.
+        let state = store.read_state(connection)?;
+        let steps = self.plan_request(&request, &state.heads)?;
+        if steps.is_empty() && state.interrupted.is_empty() {
+            let warnings = self.verify_checksums(backend, &state)?;
+            tracing::debug!(heads = ?state.heads, "database is up to date");
+            return Ok(Report {
+                heads_before: state.heads.clone(),
+                heads_after: state.heads,
+                steps: Vec::new(),
+                warnings,
+            });
+        }
+        self.with_run_lock(connection, |this, connection, store| {
+            this.run_locked(connection, store, &request)
+        })
+    }
+}
