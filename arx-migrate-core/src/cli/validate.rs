@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::backend::Backend;
 use crate::check::ScratchSource;
-use crate::validate::{self as gate, Outcome};
+use crate::validate as gate;
 
 use super::context::Context;
 use super::error::CliError;
@@ -35,31 +35,28 @@ pub(crate) fn validate(ctx: &Context<'_>) -> Result<Done, CliError> {
         done.line(line);
     }
     done.markdown = Some(report.to_markdown());
-    let failed: Vec<String> = report
-        .steps
-        .iter()
-        .filter(|s| s.outcome == Outcome::Failed)
-        .map(
-            |s| match s.details.iter().find(|d| !d.starts_with("note: ")) {
-                Some(detail) => format!("{}: {detail}", s.name),
-                None => s.name.clone(),
-            },
-        )
-        .collect();
-    if !failed.is_empty() {
-        let steps: Vec<&str> = report.failures().map(|s| s.name.as_str()).collect();
+    let failed: Vec<&str> = report.failures().map(|s| s.name.as_str()).collect();
+    if let Some(first) = report.failures().next() {
+        // The first failure's first line names the revision at fault.
+        let detail = first
+            .details
+            .iter()
+            .find(|d| !d.starts_with("note: "))
+            .and_then(|d| d.lines().next())
+            .unwrap_or("failed");
+        let mut message = format!(
+            "validation failed ({}): {}: {detail}",
+            backend.name(),
+            first.name
+        );
+        if failed.len() > 1 {
+            message.push_str(&format!(" (also failed: {})", failed[1..].join(", ")));
+        }
         done.failure = Some(
-            CliError::new(
-                "validation_failed",
-                format!(
-                    "validation failed ({}): {}",
-                    backend.name(),
-                    failed.join("; ")
-                )
-                .replace(&database.url, &database.shown()),
-            )
-            .hint("each failed step names the revision at fault; fix it and run validate again")
-            .details(json!({ "failed_steps": steps })),
+            CliError::new("validation_failed", message)
+                .hint("each failed step above names the revision at fault; fix it and run validate again")
+                .details(json!({ "failed_steps": failed }))
+                .scrub(database.secret().as_deref()),
         );
     }
     Ok(done)
