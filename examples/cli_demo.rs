@@ -8,10 +8,6 @@
 //!
 //! `cargo run --example cli_demo -- --url sqlite://./data/demo.db upgrade head`
 
-// `arx_migrate::Error` is larger than clippy likes for a `Result`'s error;
-// every migration function returns it.
-#![allow(clippy::result_large_err)]
-
 /// The demo's migrations.
 pub mod migrations {
     /// Create the items table

@@ -1,8 +1,5 @@
 //! `check` finds each kind of drift made by hand on a migrated database.
 
-// Error is the library's own (large) type; the closures must return it.
-#![allow(clippy::result_large_err)]
-
 use arx_migrate_core::check::{self, DriftKind, ScratchSource};
 use arx_migrate_core::testing::{postgres_test_url, PgTestDatabase};
 use arx_migrate_core::{Connection, FnMigration, MigrationSet, Migrator};

@@ -1,9 +1,6 @@
 //! Each lint rule: a migration that triggers it and one that does not, on
 //! each backend where the rule applies.
 
-// Error is the library's own (large) type; the closures must return it.
-#![allow(clippy::result_large_err)]
-
 use arx_migrate_core::lint::{self, LintReport, Rule, Severity};
 use arx_migrate_core::{Backend, Error, FnMigration, MigrationSet, Migrator};
 

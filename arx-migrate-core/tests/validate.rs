@@ -1,9 +1,6 @@
 //! `validate`: passes on a good chain, fails naming the revision on a chain
 //! whose downgrade leaves a table behind, on both backends.
 
-// Error is the library's own (large) type; the closures must return it.
-#![allow(clippy::result_large_err)]
-
 use arx_migrate_core::check::ScratchSource;
 use arx_migrate_core::testing::postgres_test_url;
 use arx_migrate_core::validate::{self, steps, Outcome, ValidateReport};

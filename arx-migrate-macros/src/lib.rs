@@ -528,11 +528,5 @@ fn expand(args: Args, item: Item) -> syn::Result<TokenStream2> {
     };
     let generated: syn::File = syn::parse2(generated)?;
     items.extend(generated.items);
-    // The signature `fn(&mut Ops) -> Result<()>` is imposed by this
-    // attribute, and `Error` is large: without this every migration trips
-    // clippy's `result_large_err` in the user's crate.
-    module
-        .attrs
-        .push(syn::parse_quote!(#[allow(clippy::result_large_err)]));
     Ok(quote!(#module))
 }

@@ -16,9 +16,6 @@
 //! [`migrator`].
 
 #![warn(missing_docs)]
-// Migrations return the core's `arx_migrate::Error`, whose size is not ours
-// to change; boxing it here would only differ from every other migration.
-#![allow(clippy::result_large_err)]
 
 mod bim;
 mod columns;

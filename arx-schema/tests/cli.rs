@@ -1,39 +1,85 @@
-//! The `arx-migrate` binary: migrates to head, prints each revision with
-//! its duration, never prints a password, exits 1 on failure.
+//! The `arx-migrate` binary is the `arx_migrate::cli` command line for the
+//! Arxos chain: Alembic's verbs on `alembic_version`, with `./data/arx.db`
+//! as the default database, passwords never printed, and the safety checks.
 
+use std::path::Path;
 use std::process::Command;
 
-fn arx_migrate() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_arx-migrate"));
-    command.env_remove("DATABASE_URL");
-    command
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
 }
 
-#[test]
-fn without_a_url_it_migrates_data_arx_db_and_prints_each_revision() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = arx_migrate().current_dir(dir.path()).output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    for (rev, message) in [
-        ("001", "Initial users and projects"),
-        ("006", "Add collaboration and management tables"),
-    ] {
+impl Run {
+    fn ok(self) -> Self {
+        assert_eq!(self.code, Some(0), "{}{}", self.stdout, self.stderr);
+        self
+    }
+
+    fn fails(self, code: i32) -> Self {
+        assert_eq!(self.code, Some(code), "{}{}", self.stdout, self.stderr);
+        self
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
+    }
+}
+
+/// Runs the binary in `dir`, without `DATABASE_URL` unless `env` sets it.
+fn arx_migrate(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_arx-migrate"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+const REVISIONS: [(&str, &str); 6] = [
+    ("001", "Initial users and projects"),
+    ("002", "Add buildings and floors"),
+    ("003", "Create rooms schema with spatial geometry"),
+    ("004", "Add BIM objects (walls, doors, windows)"),
+    ("005", "Add devices, labels, and zones"),
+    ("006", "Add collaboration and management tables"),
+];
+
+/// `upgrade head`'s output: each revision on its own line with a duration,
+/// then the summary.
+fn assert_upgraded(stdout: &str) {
+    for (rev, message) in REVISIONS {
         let line = stdout
             .lines()
-            .find(|l| l.contains(rev) && l.contains(message))
+            .find(|l| l.starts_with(&format!("upgrade   {rev}  {message}  (")))
             .unwrap_or_else(|| panic!("no line for {rev} in:\n{stdout}"));
         assert!(
-            line.contains(" ms)") || line.contains(" s)"),
+            line.ends_with(" ms)") || line.ends_with(" s)"),
             "no duration: {line}"
         );
     }
-    assert!(stdout.contains("Applied 6 revisions"), "{stdout}");
-    let db = dir.path().join("data/arx.db");
+    assert!(
+        stdout.contains("applied 6 revision(s) in ") && stdout.contains("<base> -> 006"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn upgrade_head_without_set_up_migrates_data_arx_db() {
+    let dir = tempfile::tempdir().unwrap();
+    let here = dir.path();
+    let run = arx_migrate(here, &["upgrade", "head"], &[]).ok();
+    assert_upgraded(&run.stdout);
+    let db = here.join("data/arx.db");
     assert!(db.exists());
     let conn = rusqlite::Connection::open(&db).unwrap();
     let version: String = conn
@@ -41,71 +87,219 @@ fn without_a_url_it_migrates_data_arx_db_and_prints_each_revision() {
         .unwrap();
     assert_eq!(version, "006");
 
-    // Again: nothing to do.
-    let output = arx_migrate().current_dir(dir.path()).output().unwrap();
-    assert!(output.status.success());
-    assert!(String::from_utf8_lossy(&output.stdout).contains("Already at head"));
+    let run = arx_migrate(here, &["upgrade", "head"], &[]).ok();
+    assert_eq!(
+        run.stdout.trim(),
+        "nothing to do: sqlite://./data/arx.db is already at 006 (head)"
+    );
+
+    let run = arx_migrate(here, &["current"], &[]).ok();
+    assert_eq!(
+        run.stdout.trim(),
+        "006 (head) Add collaboration and management tables"
+    );
+    arx_migrate(here, &["current", "--check-heads"], &[]).ok();
+
+    let run = arx_migrate(here, &["history", "--verbose"], &[]).ok();
+    for (rev, message) in REVISIONS {
+        assert!(
+            run.stdout.contains(&format!("Rev: {rev}")),
+            "{}",
+            run.stdout
+        );
+        assert!(run.stdout.contains(message), "{}", run.stdout);
+    }
+    assert_eq!(
+        run.stdout.matches("upgrade ok at ").count(),
+        6,
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("(arx-migrate), took "),
+        "{}",
+        run.stdout
+    );
+
+    let run = arx_migrate(here, &["check"], &[]).ok();
+    assert!(
+        run.stdout
+            .contains("check (sqlite): the schema matches the migrations at 006"),
+        "{}",
+        run.stdout
+    );
+    conn.execute_batch("CREATE INDEX by_hand ON users (email)")
+        .unwrap();
+    let run = arx_migrate(here, &["check"], &[]).fails(1);
+    assert!(
+        run.stdout.contains("extra-index: users.by_hand"),
+        "{}",
+        run.stdout
+    );
+    conn.execute_batch("DROP INDEX by_hand").unwrap();
+
+    let run = arx_migrate(here, &["downgrade", "base"], &[]).ok();
+    assert!(
+        run.stdout
+            .contains("downgrade 001  Initial users and projects  (")
+            && run.stdout.contains("reverted 6 revision(s) in ")
+            && run.stdout.contains("006 -> <base>"),
+        "{}",
+        run.stdout
+    );
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name NOT IN ('alembic_version', 'arx_migrate_history')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tables, 0, "downgrade base leaves only the bookkeeping");
+    let run = arx_migrate(here, &["current"], &[]).ok();
+    assert!(run.stdout.contains("<base>"), "{}", run.stdout);
 }
 
 #[test]
 fn the_url_comes_from_the_flag_or_database_url() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a.db");
-    let output = arx_migrate()
-        .arg("--url")
-        .arg(format!("sqlite://{}", a.display()))
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+    arx_migrate(
+        dir.path(),
+        &[
+            "--url",
+            &format!("sqlite://{}", a.display()),
+            "upgrade",
+            "head",
+        ],
+        &[],
+    )
+    .ok();
     assert!(a.exists());
-    let b = dir.path().join("sub/b.db");
-    let output = arx_migrate()
-        .env("DATABASE_URL", format!("sqlite://{}", b.display()))
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+    let b = dir.path().join("b.db");
+    arx_migrate(
+        dir.path(),
+        &["upgrade", "002"],
+        &[("DATABASE_URL", format!("sqlite://{}", b.display()))],
+    )
+    .ok();
     assert!(b.exists());
+    assert!(!dir.path().join("data").exists());
 }
 
 #[test]
 fn failures_exit_1_without_the_password() {
-    let output = arx_migrate()
-        .args(["--url", "postgres://arx:hunter2secret@127.0.0.1:1/arx"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(!all.contains("hunter2secret"), "{all}");
-    assert!(
-        all.contains("error:") && all.contains("arx:***@127.0.0.1:1"),
-        "{all}"
-    );
+    let dir = tempfile::tempdir().unwrap();
+    let url = "postgres://arx:hunter2secret@127.0.0.1:1/arx";
+    for verb in [&["upgrade", "head"][..], &["current"], &["check"]] {
+        let mut args = vec!["--url", url];
+        args.extend_from_slice(verb);
+        let run = arx_migrate(dir.path(), &args, &[]).fails(1);
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(!all.contains("hunter2secret"), "{verb:?}: {all}");
+        assert!(
+            all.contains("error: no database at postgres://arx:***@127.0.0.1:1/arx"),
+            "{verb:?}: {all}"
+        );
+    }
+    let run = arx_migrate(
+        dir.path(),
+        &["--url", url, "upgrade", "head", "--format", "json"],
+        &[],
+    )
+    .fails(1);
+    assert!(!run.stdout.contains("hunter2secret"), "{}", run.stdout);
+    assert_eq!(run.json()["error"]["kind"], "no_database");
 
-    let output = arx_migrate()
-        .args(["--url", "mysql://x/y"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let output = arx_migrate().arg("--nope").output().unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    let run = arx_migrate(dir.path(), &["--url", "mysql://x/y", "current"], &[]).fails(1);
+    assert!(
+        run.stderr.contains("cannot tell which database"),
+        "{}",
+        run.stderr
+    );
+    arx_migrate(dir.path(), &["--nope"], &[]).fails(2);
 }
 
 #[test]
-fn postgres_urls_are_migrated() {
-    let Some(url) = arx_migrate::testing::postgres_test_url("postgres_urls_are_migrated") else {
+fn the_arxos_chain_lints_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = arx_migrate(dir.path(), &["lint", "--backend", "all"], &[]).ok();
+    for backend in ["sqlite", "postgres"] {
+        assert!(
+            run.stdout.contains(&format!(
+                "lint ({backend}): 6 revision(s), 0 error(s), 0 warning(s)"
+            )),
+            "{}",
+            run.stdout
+        );
+    }
+    let json = arx_migrate(
+        dir.path(),
+        &["lint", "--backend", "all", "--format", "json"],
+        &[],
+    )
+    .ok()
+    .json();
+    assert_eq!(json["passed"], true);
+    for report in json["reports"].as_array().unwrap() {
+        for finding in report["findings"].as_array().unwrap() {
+            assert!(
+                finding["severity"] == "info" || !finding["allowed"].is_null(),
+                "{finding:#}"
+            );
+        }
+    }
+    assert!(!dir.path().join("data").exists(), "lint needs no database");
+}
+
+#[test]
+fn postgres_via_url() {
+    let Some(server) = arx_migrate::testing::postgres_test_url("postgres_via_url") else {
         return;
     };
-    let db = arx_migrate::testing::PgTestDatabase::create(&url).unwrap();
-    let output = arx_migrate().args(["--url", db.url()]).output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let db = arx_migrate::testing::PgTestDatabase::create(&server).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let here = dir.path();
+    let url = db.url().to_string();
+    let run = arx_migrate(here, &["--url", &url, "upgrade", "head"], &[]).ok();
+    assert_upgraded(&run.stdout);
+    let run = arx_migrate(here, &["--url", &url, "upgrade", "head"], &[]).ok();
     assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
+        run.stdout.contains("is already at 006 (head)"),
+        "{}",
+        run.stdout
     );
-    assert!(stdout.contains("Applied 6 revisions"), "{stdout}");
+    let json = arx_migrate(here, &["--url", &url, "current", "--format", "json"], &[])
+        .ok()
+        .json();
+    assert_eq!(json["heads"], serde_json::json!(["006"]));
+    assert_eq!(json["version_table"], "alembic_version");
+    let run = arx_migrate(here, &["--url", &url, "history", "--verbose"], &[]).ok();
+    assert_eq!(
+        run.stdout.matches("upgrade ok at ").count(),
+        6,
+        "{}",
+        run.stdout
+    );
+    let run = arx_migrate(here, &["--url", &url, "check"], &[]).ok();
+    assert!(
+        run.stdout
+            .contains("check (postgres): the schema matches the migrations at 006"),
+        "{}",
+        run.stdout
+    );
+    let run = arx_migrate(here, &["--url", &url, "lint"], &[]).ok();
+    assert!(
+        run.stdout
+            .contains("lint (postgres): 6 revision(s), 0 error(s)"),
+        "{}",
+        run.stdout
+    );
+    let run = arx_migrate(here, &["--url", &url, "downgrade", "base"], &[]).ok();
+    assert!(
+        run.stdout.contains("reverted 6 revision(s)"),
+        "{}",
+        run.stdout
+    );
+    assert!(!here.join("data").exists());
 }

@@ -1,9 +1,6 @@
 //! A consumer's own revision on top of `006` runs with the Arxos chain:
 //! `arx_schema::migrator()` is the registry, not a fixed list.
 
-// The core's `arx_migrate::Error` is over clippy's size limit for `Err`.
-#![allow(clippy::result_large_err)]
-
 use arx_migrate::migration;
 
 /// Add the consumer's notes table

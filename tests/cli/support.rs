@@ -21,23 +21,33 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
 }
 
-/// The example binary, built once per test run (a no-op when `cargo test`
+/// An example binary of this package, built (a no-op when `cargo test`
 /// already built the examples).
+fn build_example(name: &str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--quiet", "--example", name])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("CARGO_TARGET_DIR", target_dir())
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the {name} example failed");
+    target_dir()
+        .join("debug/examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// The `cli_demo` example binary, built once per test run.
 pub fn demo() -> &'static Path {
     static DEMO: OnceLock<PathBuf> = OnceLock::new();
-    DEMO.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "--example", "cli_demo"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("CARGO_TARGET_DIR", target_dir())
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building the cli_demo example failed");
-        target_dir()
-            .join("debug/examples")
-            .join(format!("cli_demo{}", std::env::consts::EXE_SUFFIX))
-    })
+    DEMO.get_or_init(|| build_example("cli_demo"))
+}
+
+/// The `cli_bad_chain` example binary (a chain lint and validate must
+/// stop), built once per test run.
+pub fn bad_chain() -> &'static Path {
+    static BAD: OnceLock<PathBuf> = OnceLock::new();
+    BAD.get_or_init(|| build_example("cli_bad_chain"))
 }
 
 /// The result of one run.
@@ -154,9 +164,28 @@ impl Db {
 
     /// Runs the demo on this database.
     pub fn cli(&self, args: &[&str]) -> Run {
+        self.run(demo(), args)
+    }
+
+    /// Runs `binary` on this database.
+    pub fn run(&self, binary: &Path, args: &[&str]) -> Run {
         let mut all = vec!["--url", self.url()];
         all.extend_from_slice(args);
-        run_in(demo(), self.dir(), &all, &[])
+        run_in(binary, self.dir(), &all, &[])
+    }
+
+    /// Runs SQL statements on this database (a change made by hand).
+    pub fn execute(&self, sql: &str) {
+        match self {
+            Db::Sqlite { dir, .. } => rusqlite::Connection::open(dir.path().join("test.db"))
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap(),
+            Db::Postgres { db, .. } => postgres::Client::connect(db.url(), postgres::NoTls)
+                .unwrap()
+                .batch_execute(sql)
+                .unwrap(),
+        }
     }
 
     /// Rows of a query, as text.

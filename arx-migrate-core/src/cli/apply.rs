@@ -73,10 +73,17 @@ pub(crate) fn move_to(
         ));
     }
     if report.steps.is_empty() {
+        let mut heads = migrator.graph().heads();
+        heads.sort_unstable();
+        let mut now: Vec<&str> = report.heads_after.iter().map(String::as_str).collect();
+        now.sort_unstable();
+        let at_head = now == heads && !now.is_empty();
         done.line(format!(
-            "nothing to do: {} is at {}",
+            "nothing to do: {} is {}at {}{}",
             database.shown(),
-            output::heads(&report.heads_after)
+            if at_head { "already " } else { "" },
+            output::heads(&report.heads_after),
+            if at_head { " (head)" } else { "" }
         ));
     } else {
         done.line(format!(

@@ -29,10 +29,11 @@ pub(crate) struct Global {
     /// The services file (default: arx-migrate.toml in the working directory).
     #[arg(long = "config", global = true, value_name = "PATH")]
     pub(crate) config: Option<PathBuf>,
-    /// The SQL dialect of --sql and `show` (default: the URL's).
-    #[arg(long, global = true, value_parser = parse_backend, value_name = "sqlite|postgres")]
-    pub(crate) backend: Option<Backend>,
-    /// Output format.
+    /// The SQL dialect of --sql, `show` and `lint` (default: the URL's);
+    /// `all` (lint only) for both.
+    #[arg(long, global = true, value_parser = parse_backend, value_name = "sqlite|postgres|all")]
+    pub(crate) backend: Option<BackendArg>,
+    /// Output format (markdown: lint, check and validate only).
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
     /// Print nothing but errors (and the script of --sql).
@@ -50,10 +51,26 @@ pub(crate) enum Format {
     Text,
     /// One JSON document on stdout, for CI.
     Json,
+    /// Markdown, for a pull-request comment (lint, check, validate).
+    Markdown,
 }
 
-fn parse_backend(text: &str) -> Result<Backend, String> {
-    text.parse().map_err(|e: crate::Error| e.to_string())
+/// `--backend`: one backend, or `all` (lint only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BackendArg {
+    /// One backend.
+    One(Backend),
+    /// Every backend.
+    All,
+}
+
+fn parse_backend(text: &str) -> Result<BackendArg, String> {
+    if text.trim().eq_ignore_ascii_case("all") {
+        return Ok(BackendArg::All);
+    }
+    text.parse()
+        .map(BackendArg::One)
+        .map_err(|e: crate::Error| e.to_string())
 }
 
 /// The verbs.
@@ -123,12 +140,38 @@ pub(crate) enum Command {
         #[arg(required = true, value_name = "REV")]
         revisions: Vec<String>,
     },
+    /// Lint the migrations (or one .sql file) without a database: destructive
+    /// steps, wrong names, volatile index predicates, leaky downgrades, ….
+    Lint {
+        /// Lint this SQL file as one migration instead of the chain.
+        #[arg(long, value_name = "FILE.sql")]
+        file: Option<PathBuf>,
+        /// List the rules (id, severity, reason, fix) and exit.
+        #[arg(long, conflicts_with = "file")]
+        rules: bool,
+    },
+    /// Compare the live schema with the one the migrations produce at the
+    /// database's revision; exit 1 on drift.
+    Check,
+    /// The CI gate: upgrade, check, stairway, downgrade, upgrade again, lint
+    /// and single head, on a scratch database; exit 1 if a step fails.
+    Validate,
     /// Show where the database stands; with --all, every configured service.
     Status {
         /// Every service of the services file.
         #[arg(long)]
         all: bool,
     },
+}
+
+impl Command {
+    /// Whether the verb prints markdown (`--format markdown`).
+    pub(crate) fn has_markdown(&self) -> bool {
+        matches!(
+            self,
+            Command::Lint { .. } | Command::Check | Command::Validate
+        )
+    }
 }
 
 /// Arguments of `upgrade` and `downgrade`.

@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::backend::Connection;
+use crate::backend::{Backend, Connection};
 use crate::redact::redact_url;
 use crate::runner::Migrator;
 
-use super::args::Global;
+use super::args::{BackendArg, Global};
 use super::config::CliConfig;
 use super::database::DbUrl;
 use super::error::CliError;
@@ -56,6 +56,26 @@ impl Context<'_> {
             .migrations_dir
             .clone()
             .unwrap_or_else(|| self.config.migrations_dir.clone())
+    }
+
+    /// The backend named by `--backend`, if any; `all` is for `lint` only.
+    pub(crate) fn backend_option(&self) -> Result<Option<Backend>, CliError> {
+        match self.global.backend {
+            None => Ok(None),
+            Some(BackendArg::One(backend)) => Ok(Some(backend)),
+            Some(BackendArg::All) => Err(CliError::usage(
+                "--backend all is for `lint`; name one backend: --backend sqlite or --backend postgres",
+            )),
+        }
+    }
+
+    /// The backend named by `--backend`, else the one of the database URL
+    /// (read, not connected to).
+    pub(crate) fn backend(&self) -> Result<Backend, CliError> {
+        match self.backend_option()? {
+            Some(backend) => Ok(backend),
+            None => Ok(self.database()?.parsed.backend()),
+        }
     }
 
     pub(crate) fn services(&self) -> Result<Option<ServicesFile>, CliError> {

@@ -392,10 +392,7 @@ pub(crate) fn show(ctx: &Context<'_>, rev: &str) -> Result<Done, CliError> {
     }
     .map_err(|e| CliError::from_core(e, ctx.program()))?
     .to_string();
-    let backend = match ctx.global.backend {
-        Some(backend) => backend,
-        None => ctx.database()?.parsed.backend(),
-    };
+    let backend = ctx.backend()?;
     let migration = graph
         .get(&id)
         .ok_or_else(|| CliError::new("unknown_revision", format!("unknown revision {id:?}")))?;

@@ -13,27 +13,34 @@
 //! [-r A:B]`, `heads`, `branches`, `show REV`, `upgrade TARGET [--sql]
 //! [-r FROM:TO]`, `downgrade TARGET [--sql] [-r FROM:TO]`, `stamp TARGET`,
 //! `repair`, `revision -m MSG [--rev-id ID] [--head REV]`,
-//! `merge -m MSG REV...`, `status [--all]`.
+//! `merge -m MSG REV...`, `status [--all]`, and the safety checks
+//! `lint [--backend sqlite|postgres|all] [--file FILE.sql] [--rules]`,
+//! `check`, `validate`.
 //!
 //! The database: `--url`, else the service named with `-s NAME` in
 //! `arx-migrate.toml`, else `$DATABASE_URL`, else the program's default
 //! (`sqlite://./data/arx.db`). Output is text, or one JSON document with
-//! `--format json`. Exit codes: 0 done, 1 error (and `current
-//! --check-heads` when the database is not at head), 2 usage.
+//! `--format json`, or markdown (`--format markdown`, for `lint`, `check`
+//! and `validate`). Exit codes: 0 done, 1 error (and `current
+//! --check-heads` when the database is not at head, `lint` with blocking
+//! findings, `check` on drift, `validate` when a step fails), 2 usage.
 //!
 //! Built with the `cli` feature (on by default).
 
 mod apply;
 mod args;
+mod check;
 mod config;
 mod context;
 mod database;
 mod error;
 mod inspect;
+mod lint;
 mod offline;
 mod output;
 mod scaffold;
 mod services;
+mod validate;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -106,6 +113,13 @@ where
             return EXIT_OK;
         }
     };
+    if cli.global.format == Format::Markdown && !cli.command.has_markdown() {
+        let error = CliError::usage(
+            "--format markdown is for lint, check and validate; use --format text or json",
+        );
+        let _ = writeln!(stderr, "{error}");
+        return error.exit_code;
+    }
     let ctx = Context {
         config,
         global: &cli.global,
@@ -129,6 +143,10 @@ where
                     value["error"] = failure.to_json()["error"].clone();
                 }
                 let _ = writeln!(stdout, "{}", pretty(&value));
+            } else if let (Format::Markdown, Some(markdown)) = (cli.global.format, &done.markdown) {
+                if !quiet {
+                    let _ = write!(stdout, "{markdown}");
+                }
             } else if !quiet || done.essential {
                 for line in &done.lines {
                     let _ = writeln!(stdout, "{line}");
@@ -196,5 +214,8 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             revisions,
         } => scaffold::merge(ctx, message, rev_id.as_deref(), revisions),
         Command::Status { all } => inspect::status(ctx, *all),
+        Command::Lint { file, rules } => lint::lint(ctx, file.as_deref(), *rules),
+        Command::Check => check::check(ctx),
+        Command::Validate => validate::validate(ctx),
     }
 }

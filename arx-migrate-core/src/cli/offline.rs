@@ -67,10 +67,7 @@ pub(crate) fn script(
             })
             .collect::<Result<_, _>>()?,
     };
-    let backend = match ctx.global.backend {
-        Some(backend) => backend,
-        None => ctx.database()?.parsed.backend(),
-    };
+    let backend = ctx.backend()?;
     let script = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         migrator.offline_script(backend, &from_heads, &to, direction)
     }))

@@ -14,6 +14,8 @@ pub(crate) struct Done {
     /// Whether the lines are the product (a `--sql` script) and are printed
     /// even with `--quiet`.
     pub(crate) essential: bool,
+    /// The document for `--format markdown` (lint, check, validate).
+    pub(crate) markdown: Option<String>,
     /// A failure to report after the output (`current --check-heads`).
     pub(crate) failure: Option<super::error::CliError>,
 }

@@ -85,7 +85,22 @@ pub(crate) fn parse_sql(sql: &str, backend: Backend) -> Vec<Parsed> {
 }
 
 /// Parses, turning a panic of the parser (never expected) into an error.
+///
+/// A `CREATE VIRTUAL TABLE` the parser rejects is parsed again without the
+/// `+` that marks SQLite R*Tree auxiliary columns (`rtree(id, minx, maxx,
+/// +obj_id)`): the parser does not know that syntax, and the columns are
+/// the same to lint either way.
 fn parse(dialect: &dyn Dialect, sql: &str) -> Result<Vec<Ast>, String> {
+    match parse_exact(dialect, sql) {
+        Ok(statements) => Ok(statements),
+        Err(error) => match without_auxiliary_markers(dialect, sql) {
+            Some(rewritten) => parse_exact(dialect, &rewritten).map_err(|_| error),
+            None => Err(error),
+        },
+    }
+}
+
+fn parse_exact(dialect: &dyn Dialect, sql: &str) -> Result<Vec<Ast>, String> {
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         Parser::parse_sql(dialect, sql)
     }));
@@ -94,6 +109,43 @@ fn parse(dialect: &dyn Dialect, sql: &str) -> Result<Vec<Ast>, String> {
         Ok(Err(error)) => Err(error.to_string()),
         Err(_) => Err("the SQL parser failed on this statement".to_string()),
     }
+}
+
+/// `sql` without the `+` before a module argument, when `sql` is one
+/// `CREATE VIRTUAL TABLE` statement that has such a marker; `None`
+/// otherwise.
+fn without_auxiliary_markers(dialect: &dyn Dialect, sql: &str) -> Option<String> {
+    let tokens = Tokenizer::new(dialect, sql).tokenize().ok()?;
+    let words: Vec<String> = tokens
+        .iter()
+        .filter_map(|t| match t {
+            Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+            _ => None,
+        })
+        .take(3)
+        .collect();
+    if words != ["CREATE", "VIRTUAL", "TABLE"] {
+        return None;
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut previous: Option<&Token> = None;
+    let mut changed = false;
+    for token in &tokens {
+        if matches!(token, Token::Whitespace(_)) {
+            out.push_str(&token.to_string());
+            continue;
+        }
+        if matches!(token, Token::Plus)
+            && matches!(previous, Some(Token::LParen) | Some(Token::Comma))
+        {
+            changed = true;
+            previous = Some(token);
+            continue;
+        }
+        out.push_str(&token.to_string());
+        previous = Some(token);
+    }
+    changed.then_some(out)
 }
 
 /// Splits SQL at top-level semicolons; `BEGIN … END` bodies of triggers stay
@@ -145,5 +197,31 @@ pub(crate) fn parse_one(sql: &str, backend: Backend) -> Option<Ast> {
         statements.pop()
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rtree_auxiliary_columns_parse() {
+        let sql =
+            "CREATE VIRTUAL TABLE idx_walls_geom USING rtree(id, minx, maxx, miny, maxy, +obj_id)";
+        let parsed = parse_sql(sql, Backend::Sqlite);
+        assert_eq!(parsed.len(), 1);
+        match &parsed[0] {
+            Parsed::Statement { sql: text, ast } => {
+                assert!(
+                    text.contains("+obj_id"),
+                    "the original text is kept: {text}"
+                );
+                assert!(matches!(ast.as_ref(), Ast::CreateVirtualTable { .. }));
+            }
+            Parsed::Unparsed { error, .. } => panic!("not parsed: {error}"),
+        }
+        // Only virtual tables are rewritten: a stray `+` elsewhere still fails.
+        let bad = parse_sql("CREATE TABLE t (a INTEGER, +b INTEGER)", Backend::Sqlite);
+        assert!(matches!(bad[0], Parsed::Unparsed { .. }));
     }
 }
