@@ -58,5 +58,7 @@ pub fn migrator() -> arx_migrate::Result<arx_migrate::Migrator> {
 pub fn migrate_to_head(
     conn: &mut dyn arx_migrate::Connection,
 ) -> arx_migrate::Result<arx_migrate::Report> {
-    migrator()?.upgrade(conn, "head")
+    // Built once per process: the registry is fixed at link time, and a
+    // shared migrator renders the checksums once, not on every call.
+    arx_migrate::Migrator::shared_registry(VERSION_TABLE)?.upgrade(conn, "head")
 }
