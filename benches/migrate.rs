@@ -11,6 +11,7 @@
 //! - `startup at head`: `migrate_to_head()` on a database already at head
 //!   vs. one `SELECT version_num FROM alembic_version`;
 //! - `fresh test database`: a fixture copy vs. migrating an empty database;
+//! - `16 fresh databases at once`: the ways to copy under parallel load;
 //! - `downgrade head to base`: our runner vs. the downgrade DDL in one batch.
 
 use std::time::{Duration, Instant};
@@ -166,6 +167,7 @@ fn startup(c: &mut Criterion) {
 }
 
 fn fresh_database(c: &mut Criterion) {
+    use arx_migrate::testing::{CopyStrategy, PgFixture};
     let migrator = arx_schema::migrator().unwrap();
     let mut group = c.benchmark_group("fresh test database");
     group.sample_size(10);
@@ -194,8 +196,13 @@ fn fresh_database(c: &mut Criterion) {
                 drop(db);
             })
         });
-        group.bench_function("postgres: fixture copy, drop", |b| {
+        group.bench_function("postgres: fixture, schema per test (default), drop", |b| {
             b.iter(|| drop(fresh_postgres(&migrator, &server).unwrap()))
+        });
+        let template = PgFixture::new(&migrator, &server).strategy(CopyStrategy::WalLog);
+        drop(template.create().unwrap());
+        group.bench_function("postgres: fixture, template copy, drop", |b| {
+            b.iter(|| drop(template.create().unwrap()))
         });
     }
     group.finish();
@@ -249,7 +256,8 @@ fn downgrade(c: &mut Criterion) {
 }
 
 /// 16 tests asking for a fresh PostgreSQL database at once: the ways to
-/// copy the schema, timed until all 16 have one.
+/// copy the schema, timed until all 16 have one (dropping them is not
+/// timed).
 fn parallel_copies(c: &mut Criterion) {
     use arx_migrate::testing::{CopyStrategy, PgFixture};
     let Some(server) = pg_server() else { return };
@@ -267,11 +275,12 @@ fn parallel_copies(c: &mut Criterion) {
         })
     };
     for (name, strategy) in [
+        ("schema per test (default)", CopyStrategy::SchemaPerTest),
         ("template, WAL_LOG", CopyStrategy::WalLog),
         ("template, FILE_COPY", CopyStrategy::FileCopy),
     ] {
         let fixture = PgFixture::new(&migrator, &server).strategy(strategy);
-        fixture.ensure_template().unwrap();
+        drop(fixture.create().unwrap()); // build the shared database or template first
         group.bench_function(name, |b| {
             b.iter_custom(|iterations| {
                 (0..iterations)
@@ -282,33 +291,6 @@ fn parallel_copies(c: &mut Criterion) {
             })
         });
     }
-    // A schema per test in one shared database, replayed from the recorded DDL.
-    let shared = PgTestDatabase::create(&server).unwrap();
-    shared
-        .connect()
-        .unwrap()
-        .batch_execute("CREATE EXTENSION IF NOT EXISTS postgis")
-        .unwrap();
-    let ddl = batch(&migrator, Backend::Postgres, Direction::Upgrade);
-    let counter = std::sync::atomic::AtomicUsize::new(0);
-    group.bench_function("schema per test, replayed DDL", |b| {
-        b.iter_custom(|iterations| {
-            (0..iterations)
-                .map(|_| {
-                    sixteen_at_once(&|| {
-                        let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let mut client = shared.connect().unwrap();
-                        client
-                            .batch_execute(&format!(
-                                "CREATE SCHEMA s{n}; SET search_path TO s{n}, public; {ddl}"
-                            ))
-                            .unwrap();
-                        Box::new(client) as Box<dyn Send>
-                    })
-                })
-                .sum()
-        })
-    });
     group.finish();
 }
 

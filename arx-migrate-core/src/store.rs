@@ -176,18 +176,26 @@ impl<'a> Store<'a> {
             .map_err(|e| self.store_error(&self.config.version_table, &sql, e))
     }
 
-    /// The statements of [`Store::ensure_tables`].
+    /// The statements of [`Store::ensure_tables`], as one string.
     pub(crate) fn ensure_tables_sql(&self) -> String {
-        let mut sql = String::new();
+        self.ensure_tables_statements()
+            .iter()
+            .map(|statement| format!("{statement};\n"))
+            .collect()
+    }
+
+    /// The statements of [`Store::ensure_tables`], one by one.
+    pub(crate) fn ensure_tables_statements(&self) -> Vec<String> {
+        let mut statements = Vec::new();
         if let (Some(schema), Backend::Postgres) = (&self.config.schema, self.backend) {
-            sql.push_str(&format!(
-                "CREATE SCHEMA IF NOT EXISTS {};\n",
+            statements.push(format!(
+                "CREATE SCHEMA IF NOT EXISTS {}",
                 quote_ident(schema)
             ));
         }
         // Alembic's exact layout, constraint name included.
-        sql.push_str(&format!(
-            "CREATE TABLE IF NOT EXISTS {} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {} PRIMARY KEY (version_num));\n",
+        statements.push(format!(
+            "CREATE TABLE IF NOT EXISTS {} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {} PRIMARY KEY (version_num))",
             self.version_table(),
             quote_ident(&format!("{}_pkc", self.config.version_table)),
         ));
@@ -195,7 +203,7 @@ impl<'a> Store<'a> {
             Backend::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT"),
             Backend::Postgres => ("BIGSERIAL PRIMARY KEY", "TIMESTAMPTZ"),
         };
-        sql.push_str(&format!(
+        statements.push(format!(
             "CREATE TABLE IF NOT EXISTS {} (\
              id {id}, \
              version_table VARCHAR(128) NOT NULL, \
@@ -207,10 +215,10 @@ impl<'a> Store<'a> {
              executed_by VARCHAR(255), \
              program VARCHAR(255), \
              outcome VARCHAR(16) NOT NULL, \
-             message TEXT);",
+             message TEXT)",
             self.history_table()
         ));
-        sql
+        statements
     }
 
     /// Replaces the version rows `before` with `after`.

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use arx_migrate_core::testing::{
-    self, fresh_postgres, fresh_postgres_at, fresh_sqlite, fresh_sqlite_at, fresh_sqlite_file,
-    postgres_test_url, PgFixture,
+    self, fresh_postgres, fresh_sqlite, fresh_sqlite_at, fresh_sqlite_file, postgres_test_url,
+    CopyStrategy, PgFixture,
 };
 use arx_migrate_core::{Connection, FnMigration, MigrationSet, Migrator};
 use support::*;
@@ -96,6 +96,28 @@ fn an_edited_migration_changes_the_template() {
     assert_eq!(column_type(&mut from_b), "BIGINT");
 }
 
+const STRATEGIES: [CopyStrategy; 3] = [
+    CopyStrategy::SchemaPerTest,
+    CopyStrategy::WalLog,
+    CopyStrategy::FileCopy,
+];
+
+/// Whether the test database `db` handed out still exists.
+fn still_exists(server: &str, db: (&str, Option<&str>)) -> bool {
+    let sql = match db {
+        (_, Some(schema)) => {
+            format!("SELECT count(*) FROM pg_namespace WHERE nspname = '{schema}'")
+        }
+        (name, None) => format!("SELECT count(*) FROM pg_database WHERE datname = '{name}'"),
+    };
+    let url = match db {
+        (name, Some(_)) => testing::with_database(server, name),
+        (_, None) => server.to_string(),
+    };
+    let mut conn = testing::connect(&url).unwrap();
+    Connection::query(&mut conn, &sql).unwrap()[0][0].as_deref() != Some("0")
+}
+
 #[test]
 fn postgres_databases_are_copies_isolated_and_dropped() {
     let Some(server) = postgres_test_url("postgres_databases_are_copies_isolated_and_dropped")
@@ -103,31 +125,113 @@ fn postgres_databases_are_copies_isolated_and_dropped() {
         return;
     };
     let migrator = migrator();
-    let first = fresh_postgres(&migrator, &server).unwrap();
-    let second = fresh_postgres(&migrator, &server).unwrap();
-    let mut a = first.connect().unwrap();
-    let mut b = second.connect().unwrap();
-    assert_eq!(tables(&mut a), all_tables());
-    assert_eq!(migrator.current(&mut a).unwrap(), ["005"]);
-    a.batch_execute("INSERT INTO t001 (id, note) VALUES (1, 'only here')")
-        .unwrap();
-    assert_eq!(count(&mut a, "SELECT count(*) FROM t001"), 1);
-    assert_eq!(count(&mut b, "SELECT count(*) FROM t001"), 0);
+    for strategy in STRATEGIES {
+        let fixture = PgFixture::new(&migrator, &server).strategy(strategy);
+        let first = fixture.create().unwrap();
+        let second = fixture.create().unwrap();
+        let mut a = first.connect().unwrap();
+        let mut b = second.connect().unwrap();
+        assert_eq!(tables(&mut a), all_tables(), "{strategy:?}");
+        assert_eq!(migrator.current(&mut a).unwrap(), ["005"]);
+        a.batch_execute("INSERT INTO t001 (id, note) VALUES (1, 'only here')")
+            .unwrap();
+        assert_eq!(count(&mut a, "SELECT count(*) FROM t001"), 1);
+        assert_eq!(count(&mut b, "SELECT count(*) FROM t001"), 0);
+        // A copy is a real database: it migrates down and up.
+        migrator.downgrade(&mut b, "002").unwrap();
+        assert_eq!(tables(&mut b), names(&["001", "002"]));
+        assert_eq!(tables(&mut a), all_tables());
 
-    let at_002 = fresh_postgres_at(&migrator, &server, "002").unwrap();
-    let mut c = at_002.connect().unwrap();
-    assert_eq!(tables(&mut c), names(&["001", "002"]));
+        let at_002 = PgFixture::new(&migrator, &server)
+            .strategy(strategy)
+            .at("002")
+            .create()
+            .unwrap();
+        let mut c = at_002.connect().unwrap();
+        assert_eq!(tables(&mut c), names(&["001", "002"]), "{strategy:?}");
+        assert_eq!(migrator.current(&mut c).unwrap(), ["002"]);
 
-    let name = first.name().to_string();
-    drop((a, b, c));
-    drop(first);
+        let handed_out = (first.name().to_string(), first.schema().map(str::to_string));
+        drop((a, b, c));
+        drop(first);
+        assert!(
+            !still_exists(&server, (&handed_out.0, handed_out.1.as_deref())),
+            "{strategy:?}"
+        );
+    }
+}
+
+#[test]
+fn the_default_is_a_schema_per_test_with_extensions_shared() {
+    let Some(server) = postgres_test_url("the_default_is_a_schema_per_test_with_extensions_shared")
+    else {
+        return;
+    };
+    let set = MigrationSet::new().with(FnMigration::new(
+        "e001",
+        &[],
+        |op| {
+            op.require_extension("pg_trgm")?;
+            op.sql("CREATE TABLE words (w TEXT)")?;
+            op.sql("CREATE INDEX idx_words_trgm ON words USING gin (w gin_trgm_ops)")
+        },
+        |op| op.sql("DROP TABLE words"),
+    ));
+    let migrator = Migrator::new(set).unwrap();
+    let db = fresh_postgres(&migrator, &server).unwrap();
+    let schema = db.schema().expect("a schema per test").to_string();
+    let mut conn = db.connect().unwrap();
+    assert_eq!(
+        Connection::query(&mut conn, "SELECT current_schema()").unwrap()[0][0].as_deref(),
+        Some(schema.as_str())
+    );
+    assert_eq!(tables(&mut conn), BTreeSet::from(["words".to_string()]));
+    // The extension lives in the shared database's public schema.
+    let in_public = count(
+        &mut conn,
+        "SELECT count(*) FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace \
+         WHERE e.extname = 'pg_trgm' AND n.nspname = 'public'",
+    );
+    assert_eq!(in_public, 1);
+    // Another process reaches the same schema through the URL.
+    let mut other = testing::connect(db.url()).unwrap();
+    assert_eq!(tables(&mut other), BTreeSet::from(["words".to_string()]));
+}
+
+#[test]
+fn a_data_migration_falls_back_to_a_template_copy() {
+    let Some(server) = postgres_test_url("a_data_migration_falls_back_to_a_template_copy") else {
+        return;
+    };
+    let set = MigrationSet::new().with(FnMigration::new(
+        format!("d{}", std::process::id()),
+        &[],
+        |op| {
+            op.sql("CREATE TABLE counters (n INTEGER)")?;
+            match op.connection()? {
+                arx_migrate_core::DataConnection::Postgres(client) => client
+                    .batch_execute("INSERT INTO counters VALUES (41 + 1)")
+                    .map_err(arx_migrate_core::Error::custom),
+                _ => Ok(()),
+            }
+        },
+        ok,
+    ));
+    let migrator = Migrator::new(set).unwrap();
+    let db = fresh_postgres(&migrator, &server).unwrap();
+    assert!(db.schema().is_none(), "a database of its own");
+    let mut conn = db.connect().unwrap();
+    assert_eq!(count(&mut conn, "SELECT n FROM counters"), 42);
+    drop(conn);
+    drop(db);
+    let template = PgFixture::new(&migrator, &server).template_name();
     let mut admin = testing::connect(&server).unwrap();
-    let exists = Connection::query(
-        &mut admin,
-        &format!("SELECT count(*) FROM pg_database WHERE datname = '{name}'"),
-    )
-    .unwrap();
-    assert_eq!(exists[0][0].as_deref(), Some("0"));
+    admin
+        .batch_execute(&format!("ALTER DATABASE {template} WITH IS_TEMPLATE false"))
+        .unwrap();
+    admin
+        .batch_execute(&format!("DROP DATABASE {template}"))
+        .unwrap();
 }
 
 #[test]
@@ -137,69 +241,79 @@ fn postgres_databases_are_dropped_when_the_test_panics() {
         return;
     };
     let migrator = migrator();
-    let mut name = String::new();
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let db = fresh_postgres(&migrator, &server).unwrap();
-        name = db.name().to_string();
-        panic!("the test failed");
-    }));
-    assert!(outcome.is_err());
-    let mut admin = testing::connect(&server).unwrap();
-    let exists = Connection::query(
-        &mut admin,
-        &format!("SELECT count(*) FROM pg_database WHERE datname = '{name}'"),
-    )
-    .unwrap();
-    assert_eq!(exists[0][0].as_deref(), Some("0"));
+    for strategy in [CopyStrategy::SchemaPerTest, CopyStrategy::WalLog] {
+        let mut handed_out = (String::new(), None);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let db = PgFixture::new(&migrator, &server)
+                .strategy(strategy)
+                .create()
+                .unwrap();
+            handed_out = (db.name().to_string(), db.schema().map(str::to_string));
+            panic!("the test failed");
+        }));
+        assert!(outcome.is_err());
+        assert!(!still_exists(
+            &server,
+            (&handed_out.0, handed_out.1.as_deref())
+        ));
+    }
 }
 
 #[test]
-fn sixteen_tests_at_once_share_one_template_built_once() {
-    let Some(server) = postgres_test_url("sixteen_tests_at_once_share_one_template_built_once")
-    else {
+fn sixteen_tests_at_once_share_one_build() {
+    let Some(server) = postgres_test_url("sixteen_tests_at_once_share_one_build") else {
         return;
     };
-    // A chain of its own, so that this test builds its template cold.
-    let unique = format!("u{}", std::process::id());
-    let table = format!("fixture_{unique}");
-    let migrator = Arc::new(
-        Migrator::new(MigrationSet::new().with(FnMigration::new(
-            unique.clone(),
-            &[],
-            move |op| op.sql(format!("CREATE TABLE {table} (id INTEGER)")),
-            ok,
-        )))
-        .unwrap(),
-    );
-    let threads: Vec<_> = (0..16)
-        .map(|_| {
-            let (migrator, server) = (migrator.clone(), server.clone());
-            std::thread::spawn(move || {
-                let db = fresh_postgres(&migrator, &server).unwrap();
-                let mut conn = db.connect().unwrap();
-                migrator.current(&mut conn).unwrap()
+    for strategy in [CopyStrategy::SchemaPerTest, CopyStrategy::WalLog] {
+        // A chain of its own, so that this test builds cold.
+        let unique = format!("u{}{}", std::process::id(), strategy as u8);
+        let table = format!("fixture_{unique}");
+        let migrator = Arc::new(
+            Migrator::new(MigrationSet::new().with(FnMigration::new(
+                unique.clone(),
+                &[],
+                move |op| op.sql(format!("CREATE TABLE {table} (id INTEGER)")),
+                ok,
+            )))
+            .unwrap(),
+        );
+        let threads: Vec<_> = (0..16)
+            .map(|_| {
+                let (migrator, server) = (migrator.clone(), server.clone());
+                std::thread::spawn(move || {
+                    let db = PgFixture::new(&migrator, &server)
+                        .strategy(strategy)
+                        .create()
+                        .unwrap();
+                    let mut conn = db.connect().unwrap();
+                    migrator.current(&mut conn).unwrap()
+                })
             })
-        })
-        .collect();
-    for thread in threads {
-        assert_eq!(thread.join().unwrap(), std::slice::from_ref(&unique));
+            .collect();
+        for thread in threads {
+            assert_eq!(thread.join().unwrap(), std::slice::from_ref(&unique));
+        }
+        let fixture = PgFixture::new(&migrator, &server);
+        let built = match strategy {
+            CopyStrategy::SchemaPerTest => fixture.shared_database_name(),
+            _ => fixture.template_name(),
+        };
+        let mut admin = testing::connect(&server).unwrap();
+        let count = Connection::query(
+            &mut admin,
+            &format!("SELECT count(*) FROM pg_database WHERE datname LIKE '{built}%'"),
+        )
+        .unwrap();
+        assert_eq!(
+            count[0][0].as_deref(),
+            Some("1"),
+            "built once, no leftover build"
+        );
+        admin
+            .batch_execute(&format!("ALTER DATABASE {built} WITH IS_TEMPLATE false"))
+            .unwrap();
+        admin
+            .batch_execute(&format!("DROP DATABASE {built} WITH (FORCE)"))
+            .unwrap();
     }
-    let template = PgFixture::new(&migrator, &server).template_name();
-    let mut admin = testing::connect(&server).unwrap();
-    let count = Connection::query(
-        &mut admin,
-        &format!("SELECT count(*) FROM pg_database WHERE datname LIKE '{template}%'"),
-    )
-    .unwrap();
-    assert_eq!(
-        count[0][0].as_deref(),
-        Some("1"),
-        "one template, no leftover build"
-    );
-    admin
-        .batch_execute(&format!("ALTER DATABASE {template} WITH IS_TEMPLATE false"))
-        .unwrap();
-    admin
-        .batch_execute(&format!("DROP DATABASE {template}"))
-        .unwrap();
 }

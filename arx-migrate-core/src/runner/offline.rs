@@ -8,6 +8,12 @@ use crate::target::Target;
 
 use super::{attach_revision, Migrator};
 
+/// A piece of an offline script.
+enum Piece {
+    Comment(String),
+    Statement(String),
+}
+
 impl Migrator {
     /// The SQL script that moves a database at `from` to `target`, without
     /// connecting (Alembic's `--sql`): bookkeeping tables, then each step in
@@ -19,20 +25,66 @@ impl Migrator {
         target: &str,
         direction: Direction,
     ) -> Result<String> {
+        let mut script = String::new();
+        for piece in self.offline_pieces(backend, from, target, direction)? {
+            match piece {
+                Piece::Comment(text) => {
+                    script.push_str("-- ");
+                    script.push_str(&text);
+                    script.push('\n');
+                }
+                Piece::Statement(sql) => {
+                    script.push_str(sql.trim_end().trim_end_matches(';'));
+                    script.push_str(";\n");
+                }
+            }
+        }
+        Ok(script)
+    }
+
+    /// The statements of [`Migrator::offline_script`], one by one
+    /// (`BEGIN` and `COMMIT` included).
+    pub fn offline_statements(
+        &self,
+        backend: Backend,
+        from: &[String],
+        target: &str,
+        direction: Direction,
+    ) -> Result<Vec<String>> {
+        Ok(self
+            .offline_pieces(backend, from, target, direction)?
+            .into_iter()
+            .filter_map(|piece| match piece {
+                Piece::Statement(sql) => Some(sql),
+                Piece::Comment(_) => None,
+            })
+            .collect())
+    }
+
+    fn offline_pieces(
+        &self,
+        backend: Backend,
+        from: &[String],
+        target: &str,
+        direction: Direction,
+    ) -> Result<Vec<Piece>> {
         let target: Target = target.parse()?;
         let steps = match direction {
             Direction::Upgrade => self.graph.plan_upgrade(from, &target)?,
             Direction::Downgrade => self.graph.plan_downgrade(from, &target)?,
         };
         let store = Store::new(&self.store, backend);
-        let mut script = String::new();
-        script.push_str(&format!(
-            "-- arx-migrate {direction} to {target} ({backend}), {} step(s)\n",
+        let mut pieces = vec![Piece::Comment(format!(
+            "arx-migrate {direction} to {target} ({backend}), {} step(s)",
             steps.len()
-        ));
+        ))];
         if from.is_empty() {
-            script.push_str(&store.ensure_tables_sql());
-            script.push('\n');
+            pieces.extend(
+                store
+                    .ensure_tables_statements()
+                    .into_iter()
+                    .map(Piece::Statement),
+            );
         }
         let mut heads = from.to_vec();
         for step in &steps {
@@ -43,29 +95,28 @@ impl Migrator {
                 Direction::Downgrade => migration.downgrade(&mut ops),
             }
             .map_err(|e| attach_revision(e, migration.revision(), step.direction))?;
-            script.push_str(&format!(
-                "\n-- {} {}: {}\n",
+            pieces.push(Piece::Comment(format!(
+                "{} {}: {}",
                 step.direction,
                 migration.revision(),
                 migration.message()
-            ));
+            )));
             let transactional = migration.transactional();
             if transactional {
-                script.push_str("BEGIN;\n");
+                pieces.push(Piece::Statement("BEGIN".into()));
             }
-            for statement in ops.into_recorded() {
-                script.push_str(statement.trim_end().trim_end_matches(';'));
-                script.push_str(";\n");
-            }
-            for statement in store.set_heads_sql(&heads, &step.heads_after) {
-                script.push_str(&statement);
-                script.push_str(";\n");
-            }
+            pieces.extend(ops.into_recorded().into_iter().map(Piece::Statement));
+            pieces.extend(
+                store
+                    .set_heads_sql(&heads, &step.heads_after)
+                    .into_iter()
+                    .map(Piece::Statement),
+            );
             if transactional {
-                script.push_str("COMMIT;\n");
+                pieces.push(Piece::Statement("COMMIT".into()));
             }
             heads = step.heads_after.clone();
         }
-        Ok(script)
+        Ok(pieces)
     }
 }

@@ -3,9 +3,13 @@
 //!
 //! The migrated schema is built once per migration set and copied per test:
 //! on SQLite an in-memory image is kept per process and deserialised per
-//! test; on PostgreSQL a template database is built once per migration set
-//! (keyed by [`crate::Migrator::fingerprint`], so an edited migration
-//! rebuilds it) and each test gets `CREATE DATABASE … TEMPLATE` of it.
+//! test. On PostgreSQL a database shared by the migration set's tests is
+//! built once (keyed by [`crate::Migrator::fingerprint`], so an edited
+//! migration gets a new one; its extensions installed once) and each test
+//! gets a schema of its own, filled by replaying the recorded SQL; or, with
+//! [`CopyStrategy::WalLog`] / [`CopyStrategy::FileCopy`], a database of its
+//! own copied from a template database. Which is faster, and by how much,
+//! is measured in `BENCHMARKS.md`.
 //!
 //! ```
 //! use arx_migrate_core::{testing, FnMigration, MigrationSet, Migrator};

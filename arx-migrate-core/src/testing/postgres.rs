@@ -1,30 +1,44 @@
-//! PostgreSQL fixtures: a template database per migration set, built once
-//! (safely when many test processes start at once) and copied per test.
+//! PostgreSQL fixtures: a shared database (or a template database) per
+//! migration set, built once (safely when many test processes start at
+//! once), and a fresh schema (or a database copy) per test.
+//!
+//! Measured with 16 tests asking at once (`BENCHMARKS.md`), a schema per
+//! test replayed from the recorded SQL is the fastest, so it is the default;
+//! template copies remain for migrations that cannot be replayed offline
+//! (data migrations) and for tests that need a database of their own.
 
 use std::time::{Duration, Instant};
 
 use crate::backend::Backend;
-use crate::error::{DbError, Error, Result};
+use crate::error::{DbError, Direction, Error, Result};
 use crate::lock::lock_key;
 use crate::runner::Migrator;
 
 use super::scratch::{connect, pg_error, with_database, PgTestDatabase};
 
-/// How `CREATE DATABASE … TEMPLATE` copies the template (PostgreSQL 15+).
+/// How a test gets its copy of the migrated schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CopyStrategy {
-    /// Block by block through the write-ahead log (the server's default).
+    /// A new schema in a database shared by the tests of one migration set
+    /// (its extensions installed once, in `public`), filled by replaying
+    /// the migrations' recorded SQL. The fastest under parallel load. A
+    /// chain with data migrations, which cannot be recorded, falls back to
+    /// [`CopyStrategy::WalLog`].
     #[default]
+    SchemaPerTest,
+    /// A database per test: `CREATE DATABASE … TEMPLATE … STRATEGY
+    /// WAL_LOG`, block by block through the write-ahead log.
     WalLog,
-    /// File by file, after a checkpoint.
+    /// A database per test: `CREATE DATABASE … TEMPLATE … STRATEGY
+    /// FILE_COPY`, file by file after a checkpoint.
     FileCopy,
 }
 
 impl CopyStrategy {
     fn sql(self) -> &'static str {
         match self {
-            CopyStrategy::WalLog => "WAL_LOG",
             CopyStrategy::FileCopy => "FILE_COPY",
+            CopyStrategy::WalLog | CopyStrategy::SchemaPerTest => "WAL_LOG",
         }
     }
 }
@@ -65,26 +79,82 @@ impl<'a> PgFixture<'a> {
     /// The template's name: derived from the migration set's fingerprint
     /// and the target, so an edited migration gets a new template.
     pub fn template_name(&self) -> String {
-        let digest = lock_key(&self.migrator.fingerprint(Backend::Postgres), &self.target);
-        format!("arx_tpl_{:016x}", digest as u64)
+        format!("arx_tpl_{}", self.digest())
     }
 
-    /// A new database, a copy of the template (built first if missing).
+    /// The name of the database shared by the schema-per-test copies.
+    pub fn shared_database_name(&self) -> String {
+        format!("arx_fx_{}", self.digest())
+    }
+
+    fn digest(&self) -> String {
+        let digest = lock_key(&self.migrator.fingerprint(Backend::Postgres), &self.target);
+        format!("{:016x}", digest as u64)
+    }
+
+    /// A new database for one test, at the fixture's target.
     pub fn create(&self) -> Result<PgTestDatabase> {
+        if self.strategy == CopyStrategy::SchemaPerTest {
+            match self.replay_statements() {
+                Ok(statements) => return self.create_schema(&statements),
+                Err(Error::NeedsConnection { revision }) => {
+                    tracing::debug!(%revision, "a data migration cannot be replayed; copying a template");
+                }
+                Err(error) => return Err(error),
+            }
+        }
         let template = self.ensure_template()?;
         PgTestDatabase::create_from(&self.server_url, Some(&template), Some(self.strategy.sql()))
+    }
+
+    /// The recorded SQL from base to the target, as statements.
+    fn replay_statements(&self) -> Result<Vec<String>> {
+        self.migrator
+            .offline_statements(Backend::Postgres, &[], &self.target, Direction::Upgrade)
+    }
+
+    fn create_schema(&self, statements: &[String]) -> Result<PgTestDatabase> {
+        // Extensions belong to the database, not to a schema: they are
+        // installed once in the shared database and skipped per test.
+        let (extensions, schema_statements): (Vec<&String>, Vec<&String>) =
+            statements.iter().partition(|s| is_create_extension(s));
+        let shared = self.shared_database_name();
+        self.ensure_database(&shared, |url| {
+            let mut conn = connect(url)?;
+            for statement in &extensions {
+                conn.batch_execute(statement)
+                    .map_err(|e| Error::Database(pg_error(e)))?;
+            }
+            Ok(())
+        })?;
+        let setup: String = schema_statements
+            .iter()
+            .map(|s| format!("{};\n", s.trim_end().trim_end_matches(';')))
+            .collect();
+        PgTestDatabase::create_schema(&self.server_url, &shared, &setup)
     }
 
     /// Builds the template unless it exists; returns its name.
     pub fn ensure_template(&self) -> Result<String> {
         let name = self.template_name();
+        self.ensure_database(&name, |url| {
+            let mut conn = connect(url)?;
+            self.migrator.upgrade(&mut conn, &self.target).map(|_| ())
+        })?;
+        Ok(name)
+    }
+
+    /// Creates the database `name` with `fill` unless it exists. One
+    /// builder per name across processes: the others wait, polling so
+    /// that none holds a snapshot while it waits. The database is built
+    /// under another name and renamed when complete, and no one may
+    /// connect to it afterwards, since a connection blocks copies.
+    fn ensure_database(&self, name: &str, fill: impl FnOnce(&str) -> Result<()>) -> Result<()> {
         let mut admin = connect(&self.server_url)?;
-        if database_exists(&mut admin, &name)? {
-            return Ok(name);
+        if database_exists(&mut admin, name)? {
+            return Ok(());
         }
-        // One builder per template across processes: the others wait here,
-        // polling so that none holds a snapshot while it waits.
-        let key = lock_key("arx-migrate-test-template", &name);
+        let key = lock_key("arx-migrate-test-template", name);
         let started = Instant::now();
         loop {
             let taken: bool = admin
@@ -96,18 +166,23 @@ impl<'a> PgFixture<'a> {
             }
             if started.elapsed() > Duration::from_secs(600) {
                 return Err(Error::LockTimeout {
-                    what: format!("test template {name}"),
+                    what: format!("test database {name}"),
                     waited_ms: started.elapsed().as_millis(),
                 });
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        let built = self.build_template(&mut admin, &name);
+        let built = self.build_database(&mut admin, name, fill);
         let _ = admin.execute("SELECT pg_advisory_unlock($1)", &[&key]);
-        built.map(|()| name)
+        built
     }
 
-    fn build_template(&self, admin: &mut postgres::Client, name: &str) -> Result<()> {
+    fn build_database(
+        &self,
+        admin: &mut postgres::Client,
+        name: &str,
+        fill: impl FnOnce(&str) -> Result<()>,
+    ) -> Result<()> {
         if database_exists(admin, name)? {
             return Ok(()); // another process built it while we waited
         }
@@ -121,24 +196,28 @@ impl<'a> PgFixture<'a> {
         admin
             .batch_execute(&format!("CREATE DATABASE {building}"))
             .map_err(sql_error)?;
-        let migrated = connect(&with_database(&self.server_url, &building))
-            .and_then(|mut conn| self.migrator.upgrade(&mut conn, &self.target).map(|_| ()));
-        if let Err(error) = migrated {
+        if let Err(error) = fill(&with_database(&self.server_url, &building)) {
             let _ =
                 admin.batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"));
             return Err(error);
         }
-        // Published under its final name only when complete; no one may
-        // connect to it afterwards, since a connection blocks copies.
         admin
             .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}"))
             .map_err(sql_error)?;
-        admin
-            .batch_execute(&format!(
-                "ALTER DATABASE {name} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false"
-            ))
-            .map_err(sql_error)
+        if name.starts_with("arx_tpl_") {
+            admin
+                .batch_execute(&format!(
+                    "ALTER DATABASE {name} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false"
+                ))
+                .map_err(sql_error)?;
+        }
+        Ok(())
     }
+}
+
+/// Whether `statement` creates an extension (which is per database).
+fn is_create_extension(statement: &str) -> bool {
+    crate::canonical_sql(statement).starts_with("create extension")
 }
 
 fn database_exists(admin: &mut postgres::Client, name: &str) -> Result<bool> {
@@ -162,13 +241,13 @@ pub fn fresh_postgres_at(
     PgFixture::new(migrator, server_url).at(target).create()
 }
 
-/// Drops every fixture template on the server (they are rebuilt on
-/// demand); returns how many were dropped.
+/// Drops every fixture template and shared fixture database on the server
+/// (they are rebuilt on demand); returns how many were dropped.
 pub fn drop_templates(server_url: &str) -> Result<usize> {
     let mut admin = connect(server_url)?;
     let rows = admin
         .query(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'arx\\_tpl\\_%'",
+            "SELECT datname FROM pg_database WHERE datname LIKE 'arx\\_tpl\\_%' OR datname LIKE 'arx\\_fx\\_%'",
             &[],
         )
         .map_err(|e| Error::Database(pg_error(e)))?;

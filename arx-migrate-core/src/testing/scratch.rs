@@ -46,11 +46,43 @@ pub fn with_database(url: &str, database: &str) -> String {
     format!("{}/{database}{query}", &base[..path_start])
 }
 
-/// A database created for one test and dropped when this value is dropped.
+/// `url` with `name=value` added to its query string (`value` is
+/// percent-encoded).
+pub fn with_query_parameter(url: &str, name: &str, value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{name}={encoded}")
+}
+
+/// A unique name for a scratch object: process, counter and time.
+fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!(
+        "{prefix}_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A database (or a schema in a shared database) created for one test and
+/// dropped when this value is dropped.
 #[derive(Debug)]
 pub struct PgTestDatabase {
     server_url: String,
     name: String,
+    /// Set when the test lives in a schema of a shared database.
+    schema: Option<String>,
     url: String,
 }
 
@@ -69,16 +101,7 @@ impl PgTestDatabase {
         template: Option<&str>,
         strategy: Option<&str>,
     ) -> Result<Self> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or_default();
-        let name = format!(
-            "arx_scratch_{}_{}_{nanos}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
+        let name = unique_name("arx_scratch");
         let mut admin = connect(server_url)?;
         let template = template
             .map(|t| format!(" TEMPLATE {}", crate::ops::quote_ident(t)))
@@ -92,13 +115,49 @@ impl PgTestDatabase {
         Ok(PgTestDatabase {
             url: with_database(server_url, &name),
             server_url: server_url.to_string(),
+            schema: None,
             name,
         })
+    }
+
+    /// Creates a schema with a unique name in the existing database
+    /// `database`, runs `setup` in it (with `search_path` set to the schema
+    /// and then `public`), and hands it out as the test's database: its
+    /// [`PgTestDatabase::url`] and [`PgTestDatabase::connect`] put every
+    /// connection in that schema. Dropping the value drops the schema.
+    pub fn create_schema(server_url: &str, database: &str, setup: &str) -> Result<Self> {
+        let schema = unique_name("arx_test");
+        let database_url = with_database(server_url, database);
+        // No space: the server splits `options` on white space.
+        let search_path = format!("{schema},public");
+        let url = with_query_parameter(
+            &database_url,
+            "options",
+            &format!("-c search_path={search_path}"),
+        );
+        let mut client = connect(&database_url)?;
+        let created = PgTestDatabase {
+            server_url: server_url.to_string(),
+            name: database.to_string(),
+            schema: Some(schema.clone()),
+            url,
+        };
+        client
+            .batch_execute(&format!(
+                "CREATE SCHEMA {schema}; SET search_path TO {search_path}; {setup}"
+            ))
+            .map_err(|e| Error::Database(pg_error(e)))?;
+        Ok(created)
     }
 
     /// The database's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The test's schema, when it lives in a shared database.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
     }
 
     /// A URL of the database.
@@ -114,16 +173,26 @@ impl PgTestDatabase {
 
 impl Drop for PgTestDatabase {
     fn drop(&mut self) {
-        let dropped = connect(&self.server_url).and_then(|mut admin| {
-            admin
-                .batch_execute(&format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    self.name
-                ))
-                .map_err(|e| Error::Database(pg_error(e)))
-        });
+        let dropped = match &self.schema {
+            Some(schema) => {
+                connect(&with_database(&self.server_url, &self.name)).and_then(|mut client| {
+                    client
+                        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                        .map_err(|e| Error::Database(pg_error(e)))
+                })
+            }
+            None => connect(&self.server_url).and_then(|mut admin| {
+                admin
+                    .batch_execute(&format!(
+                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                        self.name
+                    ))
+                    .map_err(|e| Error::Database(pg_error(e)))
+            }),
+        };
         if let Err(error) = dropped {
-            eprintln!("could not drop test database {}: {error}", self.name);
+            let what = self.schema.as_deref().unwrap_or(&self.name);
+            eprintln!("could not drop test database {what}: {error}");
         }
     }
 }
@@ -131,9 +200,10 @@ impl Drop for PgTestDatabase {
 /// Connects to `url`; the error never shows the password.
 pub fn connect(url: &str) -> Result<postgres::Client> {
     postgres::Client::connect(url, postgres::NoTls).map_err(|error| {
+        let cause = pg_error(error);
         Error::Database(DbError {
-            message: format!("cannot connect to {}: {error}", redact_url(url)),
-            code: None,
+            message: format!("cannot connect to {}: {}", redact_url(url), cause.message),
+            code: cause.code,
         })
     })
 }
