@@ -244,11 +244,17 @@ fn work_to_do_takes_the_lock_and_rereads_under_it() {
         let mut counting = Counting::new(&mut *conn);
         migrator.upgrade(&mut counting, "001").unwrap();
         let log = counting.log.join("\n");
-        // Read, then (under the lock) create the bookkeeping and read again.
+        // Read without the lock, read again under it, then create the
+        // bookkeeping in the first step's own transaction (no extra commit).
         let first_read = log.find("SELECT 'head'").unwrap();
-        let create = log.find("CREATE TABLE IF NOT EXISTS").unwrap();
         let reread = log.rfind("SELECT 'head'").unwrap();
-        assert!(first_read < create && create < reread, "{log}");
+        let begin = log.find("BEGIN").unwrap();
+        let create = log.find("CREATE TABLE IF NOT EXISTS").unwrap();
+        assert!(
+            first_read < reread && reread < begin && begin < create,
+            "{log}"
+        );
+        assert_eq!(log.matches("COMMIT").count(), 1, "{log}");
     }
 }
 

@@ -16,6 +16,41 @@ use crate::store::{StepRecord, Store};
 
 use super::{Migrator, Report, Request, StepReport, TransactionMode};
 
+/// What one run carries from step to step.
+pub(super) struct Run<'a> {
+    store: &'a Store<'a>,
+    request: &'a Request,
+    /// Whether the bookkeeping tables are known to exist (committed).
+    tables_ready: bool,
+}
+
+impl Run<'_> {
+    /// Opens a writing transaction, creating the bookkeeping tables in it
+    /// when they are not known to exist yet.
+    fn begin(&self, connection: &mut dyn Connection) -> Result<()> {
+        connection
+            .execute(connection.begin_statement())
+            .map_err(Error::Database)?;
+        if !self.tables_ready {
+            if let Err(error) = self.store.ensure_tables(connection) {
+                let _ = connection.execute("ROLLBACK");
+                return Err(error);
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates the bookkeeping tables outside a transaction (before a
+    /// non-transactional step), unless they are known to exist.
+    fn ensure_tables(&mut self, connection: &mut dyn Connection) -> Result<()> {
+        if !self.tables_ready {
+            self.store.ensure_tables(connection)?;
+            self.tables_ready = true;
+        }
+        Ok(())
+    }
+}
+
 impl Migrator {
     /// Takes the run lock, creates the bookkeeping tables, runs `work`, and
     /// releases the lock on every path, a panic included.
@@ -56,10 +91,7 @@ impl Migrator {
             waited_ms = waiting.elapsed().as_millis() as u64,
             "migration lock taken"
         );
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            self.ensure_tables(connection, &store)?;
-            work(self, connection, &store)
-        }));
+        let outcome = catch_unwind(AssertUnwindSafe(|| work(self, connection, &store)));
         let result = match outcome {
             Ok(result) => result,
             Err(panic) => {
@@ -78,14 +110,6 @@ impl Migrator {
             tracing::warn!(%error, "could not reset session settings");
         }
         result
-    }
-
-    pub(super) fn ensure_tables(
-        &self,
-        connection: &mut dyn Connection,
-        store: &Store<'_>,
-    ) -> Result<()> {
-        self.in_transaction(connection, |connection| store.ensure_tables(connection))
     }
 
     /// Runs `work` in a transaction, committing on success and rolling back
@@ -132,12 +156,20 @@ impl Migrator {
             ..Report::default()
         };
         let mut heads = state.heads;
+        // The bookkeeping tables are created in the first step's
+        // transaction, not in one of their own: on SQLite every commit
+        // costs a sync of the file.
+        let mut run = Run {
+            store,
+            request,
+            tables_ready: state.has_version_table && state.has_history_table,
+        };
         match self.mode {
             TransactionMode::PerMigration => {
-                self.run_per_migration(connection, store, request, &mut heads, &mut report)?
+                self.run_per_migration(connection, &mut run, &mut heads, &mut report)?
             }
             TransactionMode::AllInOne => {
-                self.run_all_in_one(connection, store, request, &mut heads, &mut report)?
+                self.run_all_in_one(connection, &mut run, &mut heads, &mut report)?
             }
         }
         report.heads_after = sorted(heads);
@@ -147,11 +179,11 @@ impl Migrator {
     pub(super) fn run_per_migration(
         &self,
         connection: &mut dyn Connection,
-        store: &Store<'_>,
-        request: &Request,
+        run: &mut Run<'_>,
         heads: &mut Vec<String>,
         report: &mut Report,
     ) -> Result<()> {
+        let (store, request) = (run.store, run.request);
         let mut queue: VecDeque<Step> = self.plan_request(request, heads)?.into();
         while let Some(step) = queue.pop_front() {
             if !step.migration.transactional() {
@@ -161,15 +193,14 @@ impl Migrator {
                     queue = self.plan_request(request, heads)?.into();
                     continue;
                 }
+                run.ensure_tables(connection)?;
                 report
                     .steps
                     .push(self.apply_alone(connection, store, &step, heads)?);
                 *heads = step.heads_after.clone();
                 continue;
             }
-            connection
-                .execute(connection.begin_statement())
-                .map_err(Error::Database)?;
+            run.begin(connection)?;
             // Under the write lock: has another process moved the database
             // since we planned? Then plan again from where it is.
             let current = match store.read_heads(connection) {
@@ -195,6 +226,7 @@ impl Migrator {
                 });
             match applied {
                 Ok(step_report) => {
+                    run.tables_ready = true;
                     self.step_done(&step_report);
                     report.steps.push(step_report);
                     *heads = step.heads_after.clone();
@@ -213,21 +245,20 @@ impl Migrator {
     pub(super) fn run_all_in_one(
         &self,
         connection: &mut dyn Connection,
-        store: &Store<'_>,
-        request: &Request,
+        run: &mut Run<'_>,
         heads: &mut Vec<String>,
         report: &mut Report,
     ) -> Result<()> {
-        let steps = self.plan_request(request, heads)?;
-        let begin = connection.begin_statement();
-        connection.execute(begin).map_err(Error::Database)?;
+        let store = run.store;
+        let steps = self.plan_request(run.request, heads)?;
+        run.begin(connection)?;
         let mut open = true;
         let mut applied_in_transaction: Vec<StepReport> = Vec::new();
         let mut committed_heads = heads.clone();
         for step in &steps {
             let result = if step.migration.transactional() {
                 if !open {
-                    connection.execute(begin).map_err(Error::Database)?;
+                    run.begin(connection)?;
                     open = true;
                 }
                 self.apply_in_transaction(connection, store, step, heads)
@@ -237,9 +268,11 @@ impl Migrator {
                 if open {
                     connection.execute("COMMIT").map_err(Error::Database)?;
                     open = false;
+                    run.tables_ready = true;
                     report.steps.append(&mut applied_in_transaction);
                     committed_heads = heads.clone();
                 }
+                run.ensure_tables(connection)?;
                 self.apply_alone(connection, store, step, heads).map(|r| {
                     report.steps.push(r);
                     committed_heads = step.heads_after.clone();
@@ -363,18 +396,21 @@ impl Migrator {
         if !step.migration.transactional() {
             return; // apply_alone already updated its marker row
         }
-        let recorded = store.record(
-            connection,
-            &StepRecord {
-                revision: step.revision(),
-                operation: step.direction.as_str(),
-                checksum: None,
-                started_at: SystemTime::now(),
-                duration: None,
-                outcome: "failed",
-                message: Some(error.to_string()),
-            },
-        );
+        // The step's rollback may have taken the new bookkeeping tables.
+        let recorded = store.ensure_tables(connection).and_then(|()| {
+            store.record(
+                connection,
+                &StepRecord {
+                    revision: step.revision(),
+                    operation: step.direction.as_str(),
+                    checksum: None,
+                    started_at: SystemTime::now(),
+                    duration: None,
+                    outcome: "failed",
+                    message: Some(error.to_string()),
+                },
+            )
+        });
         if let Err(record_error) = recorded {
             tracing::warn!(%record_error, "could not record the failure in the history table");
         }

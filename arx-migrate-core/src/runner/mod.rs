@@ -276,6 +276,7 @@ impl Migrator {
             let before = store.read_heads(connection)?.unwrap_or_default();
             let after = this.stamp_heads(&before, &target)?;
             this.in_transaction(connection, |connection| {
+                store.ensure_tables(connection)?;
                 store.set_heads(connection, &before, &after)?;
                 store.acknowledge_interrupted(connection)?;
                 for revision in after
@@ -310,6 +311,7 @@ impl Migrator {
             let state = store.read_state(connection)?;
             let repaired = this.checksum_mismatches(connection.backend(), &state)?;
             this.in_transaction(connection, |connection| {
+                store.ensure_tables(connection)?;
                 for change in &repaired {
                     store.record(
                         connection,
