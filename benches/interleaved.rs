@@ -42,7 +42,10 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 
 /// Runs each contestant once per round, in turn, on a database `setup`
 /// prepares (not timed); prints medians and ratios to the first.
-fn contest<D>(title: &str, setup: impl Fn() -> D, contestants: &[(&str, &dyn Fn(&mut D))]) {
+/// A named way to do the work on a prepared database.
+type Contestant<'a, D> = (&'a str, &'a dyn Fn(&mut D));
+
+fn contest<D>(title: &str, setup: impl Fn() -> D, contestants: &[Contestant<'_, D>]) {
     let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); contestants.len()];
     for _ in 0..ROUNDS {
         for (i, (_, run)) in contestants.iter().enumerate() {
