@@ -130,6 +130,9 @@ pub struct Ops<'a> {
     checksum: ChecksumBuilder,
     in_transaction: bool,
     statements_run: usize,
+    /// Statements queued to go to the server in one round trip (inside a
+    /// transaction only: a non-transactional migration sends each alone).
+    pending: Vec<String>,
 }
 
 impl<'a> Ops<'a> {
@@ -147,6 +150,7 @@ impl<'a> Ops<'a> {
             checksum: ChecksumBuilder::new(),
             in_transaction,
             statements_run: 0,
+            pending: Vec::new(),
         }
     }
 
@@ -159,6 +163,7 @@ impl<'a> Ops<'a> {
             checksum: ChecksumBuilder::new(),
             in_transaction: true,
             statements_run: 0,
+            pending: Vec::new(),
         }
     }
 
@@ -260,7 +265,10 @@ impl<'a> Ops<'a> {
             return Ok(());
         }
         let sql = format!("CREATE EXTENSION IF NOT EXISTS {}", quote_ident(name));
-        self.run(sql).map_err(|error| extension_hint(error, name))
+        // Sent at once, so that its error can be told apart.
+        self.run(sql)
+            .and_then(|()| self.flush())
+            .map_err(|error| extension_hint(error, name))
     }
 
     /// The connection, for data migrations that read or write rows. It is
@@ -270,6 +278,7 @@ impl<'a> Ops<'a> {
     /// run through the connection are not part of the revision's checksum.
     pub fn connection(&mut self) -> Result<DataConnection<'_>> {
         self.checksum.add_marker("data access");
+        self.flush()?;
         match &mut self.sink {
             Sink::Live(connection) => Ok(connection.data()),
             Sink::Record(_) => Err(Error::NeedsConnection {
@@ -285,21 +294,70 @@ impl<'a> Ops<'a> {
                 statements.push(sql);
                 Ok(())
             }
-            Sink::Live(connection) => {
+            Sink::Live(_) => {
                 tracing::debug!(revision = %self.revision, statement = %sql, "executing");
                 self.statements_run += 1;
-                connection.execute(&sql).map_err(|source| {
-                    Error::Statement(Box::new(StatementFailure {
-                        revision: self.revision.clone(),
-                        direction: self.direction,
-                        statement: sql,
-                        source,
-                        rolled_back: false,
-                        hint: None,
-                    }))
-                })
+                if self.in_transaction {
+                    self.pending.push(sql);
+                    Ok(())
+                } else {
+                    self.execute_one(sql)
+                }
             }
         }
+    }
+
+    /// Sends the queued statements in one round trip. On an error, the
+    /// batch is undone to a savepoint and the statements are sent one by
+    /// one, so that the error names the statement that failed (the
+    /// runner then rolls the whole step back).
+    pub(crate) fn flush(&mut self) -> Result<()> {
+        let mut pending = std::mem::take(&mut self.pending);
+        if pending.len() <= 1 {
+            return pending.pop().map_or(Ok(()), |sql| self.execute_one(sql));
+        }
+        let Sink::Live(connection) = &mut self.sink else {
+            return Ok(());
+        };
+        let mut batch = String::from("SAVEPOINT arx_migrate_batch;\n");
+        for sql in &pending {
+            batch.push_str(sql.trim_end().trim_end_matches(';'));
+            batch.push_str(";\n");
+        }
+        batch.push_str("RELEASE SAVEPOINT arx_migrate_batch");
+        let Err(batch_error) = connection.execute(&batch) else {
+            return Ok(());
+        };
+        // Nothing of the batch stays applied on a failure.
+        let _ = connection.execute("ROLLBACK TO SAVEPOINT arx_migrate_batch");
+        let count = pending.len();
+        for sql in pending {
+            self.execute_one(sql)?;
+        }
+        Err(self.statement_error(
+            format!("(a batch of {count} statements that each succeed alone)"),
+            batch_error,
+        ))
+    }
+
+    fn execute_one(&mut self, sql: String) -> Result<()> {
+        let Sink::Live(connection) = &mut self.sink else {
+            return Ok(());
+        };
+        connection
+            .execute(&sql)
+            .map_err(|source| self.statement_error(sql, source))
+    }
+
+    fn statement_error(&self, statement: String, source: crate::error::DbError) -> Error {
+        Error::Statement(Box::new(StatementFailure {
+            revision: self.revision.clone(),
+            direction: self.direction,
+            statement,
+            source,
+            rolled_back: false,
+            hint: None,
+        }))
     }
 
     pub(crate) fn into_recorded(self) -> Vec<String> {

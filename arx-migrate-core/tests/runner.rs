@@ -545,3 +545,45 @@ fn observers_hear_each_step_as_it_commits() {
         );
     }
 }
+
+#[test]
+fn a_migration_s_statements_go_in_one_round_trip_and_errors_still_name_the_statement() {
+    for db in backends("a_migration_s_statements_go_in_one_round_trip") {
+        let set = MigrationSet::new().with(FnMigration::new(
+            "001",
+            &[],
+            |op: &mut Ops| {
+                op.sql("CREATE TABLE a (id INTEGER)")?;
+                op.sql("CREATE TABLE b (id INTEGER)")?;
+                op.sql("CREATE INDEX idx_a_id ON a (id)")
+            },
+            |op: &mut Ops| {
+                op.sql("DROP TABLE b")?;
+                op.sql("DROP TABLE nowhere")?;
+                op.sql("DROP TABLE a")
+            },
+        ));
+        let migrator = Migrator::new(set).unwrap();
+        let mut conn = db.connect();
+        let mut counting = Counting::new(&mut *conn);
+        let report = migrator.upgrade(&mut counting, "head").unwrap();
+        assert_eq!(report.steps[0].statements, 3);
+        let batches: Vec<&String> = counting
+            .log
+            .iter()
+            .filter(|sql| sql.contains("CREATE TABLE a"))
+            .collect();
+        assert_eq!(batches.len(), 1, "{:#?}", counting.log);
+        assert!(batches[0].contains("CREATE INDEX idx_a_id"));
+
+        match migrator.downgrade(&mut *conn, "base").unwrap_err() {
+            Error::Statement(failure) => {
+                assert_eq!(failure.statement, "DROP TABLE nowhere");
+                assert!(failure.rolled_back);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        // The statement before the failing one was rolled back too.
+        assert_eq!(db.tables(), ["a".to_string(), "b".to_string()].into());
+    }
+}

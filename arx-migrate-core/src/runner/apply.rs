@@ -432,7 +432,7 @@ fn run_migration(
         Direction::Downgrade => migration.downgrade(&mut ops),
     }));
     let result = match outcome {
-        Ok(result) => result,
+        Ok(result) => result.and_then(|()| ops.flush()),
         Err(panic) => Err(Error::Migration {
             revision: revision.clone(),
             direction: step.direction,
