@@ -275,9 +275,39 @@ impl<'a> Store<'a> {
         connection: &mut dyn Connection,
         record: &StepRecord<'_>,
     ) -> Result<i64> {
-        let sql = format!(
+        let sql = format!("{} RETURNING id", self.record_sql(record));
+        let rows = connection
+            .query(&sql)
+            .map_err(|e| self.store_error(&self.config.history_table, &sql, e))?;
+        Ok(rows
+            .first()
+            .and_then(|row| row.first().cloned().flatten())
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_default())
+    }
+
+    /// Moves the version rows from `before` to `after` and appends the
+    /// step's history row, in one round trip.
+    pub(crate) fn record_step(
+        &self,
+        connection: &mut dyn Connection,
+        before: &[String],
+        after: &[String],
+        record: &StepRecord<'_>,
+    ) -> Result<()> {
+        let mut statements = self.set_heads_sql(before, after);
+        statements.push(self.record_sql(record));
+        let sql = statements.join(";\n");
+        connection
+            .execute(&sql)
+            .map_err(|e| self.store_error(&self.config.version_table, &sql, e))
+    }
+
+    /// The INSERT of a history row.
+    fn record_sql(&self, record: &StepRecord<'_>) -> String {
+        format!(
             "INSERT INTO {} (version_table, revision, operation, checksum, started_at, duration_ms, executed_by, program, outcome, message) \
-             VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id",
+             VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
             self.history_table(),
             quote_literal(&self.config.version_table),
             quote_literal(record.revision),
@@ -292,15 +322,7 @@ impl<'a> Store<'a> {
             quote_literal(&program_name()),
             quote_literal(record.outcome),
             optional_literal(record.message.as_deref()),
-        );
-        let rows = connection
-            .query(&sql)
-            .map_err(|e| self.store_error(&self.config.history_table, &sql, e))?;
-        Ok(rows
-            .first()
-            .and_then(|row| row.first().cloned().flatten())
-            .and_then(|id| id.parse().ok())
-            .unwrap_or_default())
+        )
     }
 
     /// Sets the outcome of the history row `id`.

@@ -118,6 +118,14 @@ pub trait Connection {
     /// lock the database (SQLite) take none and return `Ok(true)`.
     fn acquire_run_lock(&mut self, key: i64, wait: Duration) -> Result<bool, DbError>;
 
+    /// Whether [`Connection::acquire_run_lock`] keeps every other runner
+    /// out for the whole run, so that the state read under it stays true
+    /// between steps. SQLite's is not (it locks per transaction), so the
+    /// runner re-reads the version under each step's write lock.
+    fn run_lock_is_exclusive(&self) -> bool {
+        false
+    }
+
     /// Releases the lock of [`Connection::acquire_run_lock`].
     fn release_run_lock(&mut self, key: i64) -> Result<(), DbError>;
 

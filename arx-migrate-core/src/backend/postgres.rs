@@ -148,6 +148,10 @@ impl Connection for Client {
         }
     }
 
+    fn run_lock_is_exclusive(&self) -> bool {
+        true
+    }
+
     fn release_run_lock(&mut self, key: i64) -> Result<(), DbError> {
         Connection::query(self, &format!("SELECT pg_advisory_unlock({key})")).map(|_| ())
     }

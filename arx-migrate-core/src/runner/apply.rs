@@ -202,12 +202,17 @@ impl Migrator {
             }
             run.begin(connection)?;
             // Under the write lock: has another process moved the database
-            // since we planned? Then plan again from where it is.
-            let current = match store.read_heads(connection) {
-                Ok(current) => current.unwrap_or_default(),
-                Err(error) => {
-                    let _ = connection.execute("ROLLBACK");
-                    return Err(error);
+            // since we planned? Then plan again from where it is. A run lock
+            // that keeps other runners out (PostgreSQL's) makes this moot.
+            let current = if connection.run_lock_is_exclusive() {
+                heads.clone()
+            } else {
+                match store.read_heads(connection) {
+                    Ok(current) => current.unwrap_or_default(),
+                    Err(error) => {
+                        let _ = connection.execute("ROLLBACK");
+                        return Err(error);
+                    }
                 }
             };
             if !same_heads(&current, heads) {
@@ -319,10 +324,11 @@ impl Migrator {
         let started_at = SystemTime::now();
         let started = Instant::now();
         let (checksum, statements) = run_migration(connection, step, true)?;
-        store.set_heads(connection, heads_before, &step.heads_after)?;
         let duration = started.elapsed();
-        store.record(
+        store.record_step(
             connection,
+            heads_before,
+            &step.heads_after,
             &StepRecord {
                 revision: step.revision(),
                 operation: step.direction.as_str(),

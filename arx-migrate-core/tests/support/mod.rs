@@ -190,6 +190,9 @@ impl Connection for Counting<'_> {
         self.queries.fetch_add(1, Ordering::SeqCst);
         self.inner.acquire_run_lock(key, wait)
     }
+    fn run_lock_is_exclusive(&self) -> bool {
+        self.inner.run_lock_is_exclusive()
+    }
     fn release_run_lock(&mut self, key: i64) -> std::result::Result<(), DbError> {
         self.queries.fetch_add(1, Ordering::SeqCst);
         self.inner.release_run_lock(key)
