@@ -587,3 +587,26 @@ fn a_migration_s_statements_go_in_one_round_trip_and_errors_still_name_the_state
         assert_eq!(db.tables(), ["a".to_string(), "b".to_string()].into());
     }
 }
+
+#[test]
+fn progress_is_reported_per_call_as_each_step_commits() {
+    for db in backends("progress_is_reported_per_call_as_each_step_commits") {
+        let migrator = Migrator::new(branchy_chain()).unwrap();
+        let mut conn = db.connect();
+        let mut heard = Vec::new();
+        let report = migrator
+            .upgrade_with_progress(&mut *conn, "004", &mut |step| {
+                heard.push(step.revision.clone())
+            })
+            .unwrap();
+        assert_eq!(heard, ["001", "002", "003a", "003b", "004"]);
+        assert_eq!(report.steps.len(), heard.len());
+        heard.clear();
+        migrator
+            .downgrade_with_progress(&mut *conn, "002", &mut |step| {
+                heard.push(step.revision.clone())
+            })
+            .unwrap();
+        assert_eq!(heard, ["004", "003b", "003a"]);
+    }
+}

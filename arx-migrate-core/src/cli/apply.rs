@@ -23,6 +23,17 @@ fn step_json(step: &StepReport) -> Value {
     })
 }
 
+/// One applied or reverted step, as printed.
+fn step_line(step: &StepReport) -> String {
+    format!(
+        "{:<9} {}  {}  ({})",
+        step.direction.as_str(),
+        step.revision,
+        step.message,
+        output::duration(step.duration)
+    )
+}
+
 /// `upgrade TARGET` and `downgrade TARGET`, online or with `--sql`.
 pub(crate) fn move_to(
     ctx: &Context<'_>,
@@ -44,9 +55,20 @@ pub(crate) fn move_to(
     let migrator = ctx.migrator(&database)?;
     let mut connection = database.connect(direction == Direction::Upgrade)?;
     let started = Instant::now();
+    // Each step is printed as it commits, so that a long run shows where
+    // it is; the summary follows at the end.
+    let mut progress = |step: &StepReport| {
+        if let Some(print) = ctx.live {
+            print(&step_line(step));
+        }
+    };
     let report: Report = match direction {
-        Direction::Upgrade => migrator.upgrade(&mut *connection, target),
-        Direction::Downgrade => migrator.downgrade(&mut *connection, target),
+        Direction::Upgrade => {
+            migrator.upgrade_with_progress(&mut *connection, target, &mut progress)
+        }
+        Direction::Downgrade => {
+            migrator.downgrade_with_progress(&mut *connection, target, &mut progress)
+        }
     }
     .map_err(|e| core(ctx, &database, e))?;
     let elapsed = started.elapsed();
@@ -63,15 +85,7 @@ pub(crate) fn move_to(
     for warning in &report.warnings {
         done.line(format!("warning: {warning}"));
     }
-    for step in &report.steps {
-        done.line(format!(
-            "{:<9} {}  {}  ({})",
-            step.direction.as_str(),
-            step.revision,
-            step.message,
-            output::duration(step.duration)
-        ));
-    }
+
     if report.steps.is_empty() {
         let mut heads = migrator.graph().heads();
         heads.sort_unstable();

@@ -21,6 +21,8 @@ pub const DATABASE_URL_ENV: &str = "DATABASE_URL";
 pub(crate) struct Context<'a> {
     pub(crate) config: &'a CliConfig,
     pub(crate) global: &'a Global,
+    /// Prints a line at once (text output, not quiet): progress.
+    pub(crate) live: Option<&'a dyn Fn(&str)>,
 }
 
 /// A database to work on, and its bookkeeping settings.

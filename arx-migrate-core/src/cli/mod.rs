@@ -120,9 +120,22 @@ where
         let _ = writeln!(stderr, "{error}");
         return error.exit_code;
     }
+    // Progress lines (each step as it commits) go out while the command
+    // runs, in text mode; everything else is printed when it is done.
+    let json = cli.global.format == Format::Json;
+    let quiet = cli.global.quiet;
+    let stdout = std::cell::RefCell::new(stdout);
+    let print_live = |line: &str| {
+        let mut out = stdout.borrow_mut();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    };
+    let live: Option<&dyn Fn(&str)> =
+        (cli.global.format == Format::Text && !quiet).then_some(&print_live);
     let ctx = Context {
         config,
         global: &cli.global,
+        live,
     };
     let result = catch_unwind(AssertUnwindSafe(|| dispatch(&ctx, &cli.command))).unwrap_or_else(|panic| {
         let what = panic
@@ -133,8 +146,7 @@ where
         Err(CliError::new("internal", format!("the command panicked: {what}"))
             .hint("this is a bug in arx-migrate or in a migration; please report it with the command line"))
     });
-    let json = cli.global.format == Format::Json;
-    let quiet = cli.global.quiet;
+    let stdout = stdout.into_inner();
     match result {
         Ok(done) => {
             if json {

@@ -17,14 +17,24 @@ use crate::store::{StepRecord, Store};
 use super::{Migrator, Report, Request, StepReport, TransactionMode};
 
 /// What one run carries from step to step.
-pub(super) struct Run<'a> {
+pub(super) struct Run<'a, 'p> {
     store: &'a Store<'a>,
     request: &'a Request,
     /// Whether the bookkeeping tables are known to exist (committed).
     tables_ready: bool,
+    /// The caller's progress callback, told of each committed step.
+    progress: Option<&'p mut dyn FnMut(&StepReport)>,
 }
 
-impl Run<'_> {
+impl Run<'_, '_> {
+    /// A step is committed: log it and tell the observers.
+    fn step_done(&mut self, migrator: &Migrator, report: &StepReport) {
+        migrator.step_done(report);
+        if let Some(progress) = self.progress.as_mut() {
+            progress(report);
+        }
+    }
+
     /// Opens a writing transaction, creating the bookkeeping tables in it
     /// when they are not known to exist yet.
     fn begin(&self, connection: &mut dyn Connection) -> Result<()> {
@@ -141,6 +151,7 @@ impl Migrator {
         connection: &mut dyn Connection,
         store: &Store<'_>,
         request: &Request,
+        progress: Option<&mut dyn FnMut(&StepReport)>,
     ) -> Result<Report> {
         let state = store.read_state(connection)?;
         if let Some((revision, direction)) = state.interrupted.first() {
@@ -163,6 +174,7 @@ impl Migrator {
             store,
             request,
             tables_ready: state.has_version_table && state.has_history_table,
+            progress,
         };
         match self.mode {
             TransactionMode::PerMigration => {
@@ -179,7 +191,7 @@ impl Migrator {
     pub(super) fn run_per_migration(
         &self,
         connection: &mut dyn Connection,
-        run: &mut Run<'_>,
+        run: &mut Run<'_, '_>,
         heads: &mut Vec<String>,
         report: &mut Report,
     ) -> Result<()> {
@@ -194,9 +206,9 @@ impl Migrator {
                     continue;
                 }
                 run.ensure_tables(connection)?;
-                report
-                    .steps
-                    .push(self.apply_alone(connection, store, &step, heads)?);
+                let step_report = self.apply_alone(connection, store, &step, heads)?;
+                run.step_done(self, &step_report);
+                report.steps.push(step_report);
                 *heads = step.heads_after.clone();
                 continue;
             }
@@ -232,7 +244,7 @@ impl Migrator {
             match applied {
                 Ok(step_report) => {
                     run.tables_ready = true;
-                    self.step_done(&step_report);
+                    run.step_done(self, &step_report);
                     report.steps.push(step_report);
                     *heads = step.heads_after.clone();
                 }
@@ -250,7 +262,7 @@ impl Migrator {
     pub(super) fn run_all_in_one(
         &self,
         connection: &mut dyn Connection,
-        run: &mut Run<'_>,
+        run: &mut Run<'_, '_>,
         heads: &mut Vec<String>,
         report: &mut Report,
     ) -> Result<()> {
@@ -307,7 +319,7 @@ impl Migrator {
             report.steps.append(&mut applied_in_transaction);
         }
         for step_report in &report.steps {
-            self.step_done(step_report);
+            run.step_done(self, step_report);
         }
         Ok(())
     }
@@ -372,9 +384,7 @@ impl Migrator {
                     store.set_heads(connection, heads_before, &step.heads_after)?;
                     store.finish_record(connection, marker, "ok", duration, Some(&checksum), None)
                 })?;
-                let report = step_report(step, duration, statements);
-                self.step_done(&report);
-                Ok(report)
+                Ok(step_report(step, duration, statements))
             }
             Err(error) => {
                 let error = outside_transaction_hint(error);

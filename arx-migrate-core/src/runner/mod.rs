@@ -259,13 +259,43 @@ impl Migrator {
     /// Applies what is missing to reach `target` (`head`, `heads`, an id or
     /// prefix, `+N`, `REV+N`, `REV@head`).
     pub fn upgrade(&self, connection: &mut dyn Connection, target: &str) -> Result<Report> {
-        surface(self.run(connection, Request::Upgrade(target.parse()?)))
+        surface(self.run(connection, Request::Upgrade(target.parse()?), None))
+    }
+
+    /// [`Migrator::upgrade`], calling `progress` with each step as soon as
+    /// it is committed (for a command line's live output).
+    pub fn upgrade_with_progress(
+        &self,
+        connection: &mut dyn Connection,
+        target: &str,
+        progress: &mut dyn FnMut(&StepReport),
+    ) -> Result<Report> {
+        surface(self.run(
+            connection,
+            Request::Upgrade(target.parse()?),
+            Some(progress),
+        ))
     }
 
     /// Reverts what is above `target` (`base`, an id or prefix, `-N`,
     /// `REV-N`).
     pub fn downgrade(&self, connection: &mut dyn Connection, target: &str) -> Result<Report> {
-        surface(self.run(connection, Request::Downgrade(target.parse()?)))
+        surface(self.run(connection, Request::Downgrade(target.parse()?), None))
+    }
+
+    /// [`Migrator::downgrade`], calling `progress` with each step as soon
+    /// as it is committed.
+    pub fn downgrade_with_progress(
+        &self,
+        connection: &mut dyn Connection,
+        target: &str,
+        progress: &mut dyn FnMut(&StepReport),
+    ) -> Result<Report> {
+        surface(self.run(
+            connection,
+            Request::Downgrade(target.parse()?),
+            Some(progress),
+        ))
     }
 
     /// Sets the version table to `target` without running any migration,
@@ -368,7 +398,12 @@ impl Migrator {
         Ok(heads)
     }
 
-    fn run(&self, connection: &mut dyn Connection, request: Request) -> Result<Report> {
+    fn run(
+        &self,
+        connection: &mut dyn Connection,
+        request: Request,
+        progress: Option<&mut dyn FnMut(&StepReport)>,
+    ) -> Result<Report> {
         let backend = connection.backend();
         let store = Store::new(&self.store, backend);
         // Fast path: one read-only query, no lock, no writes.
@@ -385,7 +420,7 @@ impl Migrator {
             });
         }
         self.with_run_lock(connection, |this, connection, store| {
-            this.run_locked(connection, store, &request)
+            this.run_locked(connection, store, &request, progress)
         })
     }
 }
