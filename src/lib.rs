@@ -53,6 +53,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 pub use arx_migrate_core::*;
 pub use arx_migrate_macros::migration;
 

@@ -16,6 +16,8 @@
 //! The attribute generates the `Migration` implementation and registers it
 //! with `inventory`, so linking the crate is all it takes to find it.
 
+#![warn(missing_docs)]
+
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
 use quote::{quote, quote_spanned};

@@ -19,7 +19,7 @@ pub enum TransactionMode {
 /// recorded checksum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ChecksumPolicy {
-    /// Stop with [`Error::ChecksumMismatch`] (default).
+    /// Stop with [`Error::ChecksumMismatch`](crate::Error::ChecksumMismatch) (default).
     #[default]
     Error,
     /// Log a warning, list it in the report, and go on.
@@ -37,7 +37,7 @@ pub struct StepReport {
     pub message: String,
     /// How long the step took, bookkeeping included.
     pub duration: Duration,
-    /// How many statements it ran through [`Ops`].
+    /// How many statements it ran through [`Ops`](crate::Ops).
     pub statements: usize,
 }
 
@@ -55,7 +55,7 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
-/// A revision whose recorded checksum [`Migrator::repair`] replaced.
+/// A revision whose recorded checksum [`Migrator::repair`](crate::Migrator::repair) replaced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repaired {
     /// The revision.
