@@ -1,6 +1,10 @@
 //! Each lint rule: a migration that triggers it and one that does not, on
 //! each backend where the rule applies.
 
+mod support;
+
+use support::m;
+
 use arx_migrate_core::lint::{self, LintReport, Rule, Severity};
 use arx_migrate_core::{Backend, Error, FnMigration, MigrationSet, Migrator};
 
@@ -13,16 +17,6 @@ fn chain(steps: Vec<FnMigration>) -> Migrator {
         set = set.with(step);
     }
     Migrator::new(set).expect("valid chain")
-}
-
-fn m(
-    id: &'static str,
-    parent: Option<&'static str>,
-    up: &'static str,
-    down: &'static str,
-) -> FnMigration {
-    let parents: Vec<&str> = parent.into_iter().collect();
-    FnMigration::new(id, &parents, move |op| op.sql(up), move |op| op.sql(down))
 }
 
 const BASE_UP: &str = "CREATE TABLE t (id INTEGER PRIMARY KEY, b INTEGER, status VARCHAR(50))";

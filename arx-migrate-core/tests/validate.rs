@@ -1,20 +1,14 @@
 //! `validate`: passes on a good chain, fails naming the revision on a chain
 //! whose downgrade leaves a table behind, on both backends.
 
+mod support;
+
+use support::m;
+
 use arx_migrate_core::check::ScratchSource;
 use arx_migrate_core::testing::postgres_test_url;
 use arx_migrate_core::validate::{self, steps, Outcome, ValidateReport};
 use arx_migrate_core::{Error, FnMigration, MigrationSet, Migrator};
-
-fn m(
-    id: &'static str,
-    parent: Option<&'static str>,
-    up: &'static str,
-    down: &'static str,
-) -> FnMigration {
-    let parents: Vec<&str> = parent.into_iter().collect();
-    FnMigration::new(id, &parents, move |op| op.sql(up), move |op| op.sql(down))
-}
 
 fn good() -> Vec<FnMigration> {
     vec![

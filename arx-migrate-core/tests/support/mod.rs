@@ -208,3 +208,14 @@ impl Connection for Counting<'_> {
 pub fn ok(_: &mut Ops) -> Result<()> {
     Ok(())
 }
+
+/// A migration of raw SQL: `up` to apply, `down` to revert.
+pub fn m(
+    id: &'static str,
+    parent: Option<&'static str>,
+    up: &'static str,
+    down: &'static str,
+) -> FnMigration {
+    let parents: Vec<&str> = parent.into_iter().collect();
+    FnMigration::new(id, &parents, move |op| op.sql(up), move |op| op.sql(down))
+}
