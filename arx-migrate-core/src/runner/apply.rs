@@ -23,16 +23,14 @@ pub(super) struct Run<'a, 'p> {
     /// Whether the bookkeeping tables are known to exist (committed).
     tables_ready: bool,
     /// The caller's progress callback, told of each committed step.
-    progress: Option<&'p mut dyn FnMut(&StepReport)>,
+    progress: &'p mut dyn FnMut(&StepReport),
 }
 
 impl Run<'_, '_> {
     /// A step is committed: log it and tell the observers.
     fn step_done(&mut self, migrator: &Migrator, report: &StepReport) {
         migrator.step_done(report);
-        if let Some(progress) = self.progress.as_mut() {
-            progress(report);
-        }
+        (self.progress)(report);
     }
 
     /// Opens a writing transaction, creating the bookkeeping tables in it
@@ -151,7 +149,7 @@ impl Migrator {
         connection: &mut dyn Connection,
         store: &Store<'_>,
         request: &Request,
-        progress: Option<&mut dyn FnMut(&StepReport)>,
+        progress: &mut dyn FnMut(&StepReport),
     ) -> Result<Report> {
         let state = store.read_state(connection)?;
         if let Some((revision, direction)) = state.interrupted.first() {

@@ -259,7 +259,7 @@ impl Migrator {
     /// Applies what is missing to reach `target` (`head`, `heads`, an id or
     /// prefix, `+N`, `REV+N`, `REV@head`).
     pub fn upgrade(&self, connection: &mut dyn Connection, target: &str) -> Result<Report> {
-        surface(self.run(connection, Request::Upgrade(target.parse()?), None))
+        self.upgrade_with_progress(connection, target, &mut |_| {})
     }
 
     /// [`Migrator::upgrade`], calling `progress` with each step as soon as
@@ -270,17 +270,13 @@ impl Migrator {
         target: &str,
         progress: &mut dyn FnMut(&StepReport),
     ) -> Result<Report> {
-        surface(self.run(
-            connection,
-            Request::Upgrade(target.parse()?),
-            Some(progress),
-        ))
+        surface(self.run(connection, Request::Upgrade(target.parse()?), progress))
     }
 
     /// Reverts what is above `target` (`base`, an id or prefix, `-N`,
     /// `REV-N`).
     pub fn downgrade(&self, connection: &mut dyn Connection, target: &str) -> Result<Report> {
-        surface(self.run(connection, Request::Downgrade(target.parse()?), None))
+        self.downgrade_with_progress(connection, target, &mut |_| {})
     }
 
     /// [`Migrator::downgrade`], calling `progress` with each step as soon
@@ -291,11 +287,7 @@ impl Migrator {
         target: &str,
         progress: &mut dyn FnMut(&StepReport),
     ) -> Result<Report> {
-        surface(self.run(
-            connection,
-            Request::Downgrade(target.parse()?),
-            Some(progress),
-        ))
+        surface(self.run(connection, Request::Downgrade(target.parse()?), progress))
     }
 
     /// Sets the version table to `target` without running any migration,
@@ -402,7 +394,7 @@ impl Migrator {
         &self,
         connection: &mut dyn Connection,
         request: Request,
-        progress: Option<&mut dyn FnMut(&StepReport)>,
+        progress: &mut dyn FnMut(&StepReport),
     ) -> Result<Report> {
         let backend = connection.backend();
         let store = Store::new(&self.store, backend);
