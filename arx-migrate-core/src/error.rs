@@ -74,6 +74,24 @@ pub enum Error {
         /// The missing parent.
         parent: String,
     },
+    /// A migration depends on a revision or branch label that does not exist.
+    #[error("revision {revision:?} depends on {dependency:?}, which is neither a revision id nor a branch label; fix its depends_on or add the missing migration")]
+    UnknownDependency {
+        /// The dependent revision.
+        revision: String,
+        /// The missing revision or label.
+        dependency: String,
+    },
+    /// A branch label that cannot be used.
+    #[error("invalid branch label {label:?} on revision {revision}: {reason}")]
+    InvalidBranchLabel {
+        /// The label.
+        label: String,
+        /// The revision that declares it.
+        revision: String,
+        /// Why it is invalid.
+        reason: String,
+    },
     /// The revisions form a cycle.
     #[error("the revisions form a cycle: {}; a revision cannot depend on itself", cycle.join(" -> "))]
     Cycle {
@@ -97,6 +115,17 @@ pub enum Error {
         /// The closest known ids.
         candidates: Vec<String>,
     },
+    /// A `BRANCH@…` target whose branch is neither a label nor a revision.
+    #[error(
+        "unknown branch {branch:?}: it is neither a branch label nor a revision{}",
+        suggest(candidates)
+    )]
+    UnknownBranch {
+        /// The branch as given.
+        branch: String,
+        /// The closest labels and revision ids.
+        candidates: Vec<String>,
+    },
     /// A prefix that matches several revisions.
     #[error("revision prefix {prefix:?} is ambiguous: it matches {}; give more characters", candidates.join(", "))]
     AmbiguousRevision {
@@ -114,7 +143,7 @@ pub enum Error {
         reason: String,
     },
     /// The operation needs one head but the graph (or the database) has several.
-    #[error("there are {} heads ({}) where one was needed; upgrade to \"heads\", name one, or merge them with `arx-migrate merge`", heads.len(), heads.join(", "))]
+    #[error("there are {} heads ({}) where one was needed; target \"heads\", name one (REV, or LABEL@head), or merge them", heads.len(), heads.join(", "))]
     MultipleHeads {
         /// The heads.
         heads: Vec<String>,
@@ -246,9 +275,9 @@ impl fmt::Display for StatementFailure {
 
 fn suggest(candidates: &[String]) -> String {
     if candidates.is_empty() {
-        "; run `arx-migrate history` to list the revisions".to_string()
+        String::new()
     } else {
-        format!("; did you mean {}?", candidates.join(", "))
+        format!("; did you mean {}?", candidates.join(" or "))
     }
 }
 

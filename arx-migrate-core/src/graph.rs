@@ -1,9 +1,16 @@
-//! The revision graph: revisions, heads, bases, branch and merge points, and
-//! plans to move from one set of heads to another.
+//! The revision graph: revisions, heads, bases, branch and merge points,
+//! branch labels and dependencies, and plans to move from one set of heads
+//! to another.
 //!
 //! Built once and validated when built. Every operation is linear in the
 //! number of revisions (closures are breadth-first walks with a bitmap; the
 //! topological order is computed once).
+//!
+//! Two kinds of edges, as in Alembic: a revision's `down_revisions` make
+//! the branches (heads, branch points, merge points, `+N` and `-N` walk
+//! them), and its `depends_on` only order the work: what a revision depends
+//! on is applied before it and reverted after it, so it counts among its
+//! ancestors for every plan and for the version rows.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -25,7 +32,7 @@ pub fn validate_revision_id(id: &str) -> Result<()> {
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
         Some("only ASCII letters, digits, '_' and '-' are allowed".to_string())
-    } else if matches!(id, "head" | "heads" | "base") {
+    } else if is_reserved(id) {
         Some("it is a reserved target name".to_string())
     } else {
         None
@@ -37,6 +44,11 @@ pub fn validate_revision_id(id: &str) -> Result<()> {
         }),
         None => Ok(()),
     }
+}
+
+/// Names that targets give a meaning to, which no revision or label may take.
+fn is_reserved(name: &str) -> bool {
+    matches!(name, "head" | "heads" | "base")
 }
 
 /// FNV-1a: revision ids are short and come from the program's own code,
@@ -108,9 +120,20 @@ impl Adjacency {
 /// A validated graph of revisions.
 pub struct RevisionGraph {
     nodes: Vec<Node>,
+    /// `down_revisions`: the edges that make branches.
     parents: Adjacency,
     children: Adjacency,
+    /// `depends_on`, resolved to revisions.
+    dependencies: Adjacency,
+    /// Parents and dependencies: what must be applied before a revision.
+    requires: Adjacency,
+    /// The reverse of `requires`: what must be reverted before a revision.
+    required_by: Adjacency,
     index: IdIndex,
+    /// Branch labels, and the revision each names.
+    labels: IdIndex,
+    /// Where each label is shown, computed on first use (see `labels`).
+    label_coverage: std::sync::OnceLock<Vec<(usize, Vec<bool>)>>,
     /// Node indexes in a topological order (parents first), ties broken by
     /// registration order sorted by id so that plans are deterministic.
     topo: Vec<usize>,
@@ -199,7 +222,11 @@ impl RevisionGraph {
             parents.start.push(parents.targets.len());
         }
         let children = parents.reversed(nodes.len());
-        let topo = topological_order(&nodes, &parents, &children)?;
+        let labels = labels::index_labels(&nodes, &index)?;
+        let dependencies = resolve_dependencies(&nodes, &index, &labels)?;
+        let requires = union(&parents, &dependencies, nodes.len());
+        let required_by = requires.reversed(nodes.len());
+        let topo = topological_order(&nodes, &requires, &required_by)?;
         let mut topo_pos = vec![0; nodes.len()];
         for (pos, &node) in topo.iter().enumerate() {
             topo_pos[node] = pos;
@@ -208,7 +235,12 @@ impl RevisionGraph {
             nodes,
             parents,
             children,
+            dependencies,
+            requires,
+            required_by,
             index,
+            labels,
+            label_coverage: std::sync::OnceLock::new(),
             topo,
             topo_pos,
         })
@@ -334,6 +366,67 @@ impl RevisionGraph {
         self.children.of(node)
     }
 
+    /// Parents and dependencies of `node`.
+    pub(crate) fn required_nodes(&self, node: usize) -> &[usize] {
+        self.requires.of(node)
+    }
+
+    /// Children and dependents of `node`.
+    pub(crate) fn requiring_nodes(&self, node: usize) -> &[usize] {
+        self.required_by.of(node)
+    }
+
+    /// Every revision in topological order.
+    pub(crate) fn topo_order(&self) -> &[usize] {
+        &self.topo
+    }
+
+    /// Position of `node` in the topological order (registration order by id).
+    pub(crate) fn topo_position(&self, node: usize) -> usize {
+        self.topo_pos[node]
+    }
+
+    /// The ids of the revisions `id` depends on (`depends_on`, labels
+    /// resolved), in the order given.
+    pub fn dependencies_of(&self, id: &str) -> Vec<&str> {
+        self.index
+            .get(id)
+            .map(|&i| {
+                self.dependencies
+                    .of(i)
+                    .iter()
+                    .map(|&d| self.nodes[d].id.as_ref())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The ids of the revisions that depend on `id` through `depends_on`.
+    pub fn dependents_of(&self, id: &str) -> Vec<&str> {
+        self.index
+            .get(id)
+            .map(|&i| {
+                self.required_by
+                    .of(i)
+                    .iter()
+                    .filter(|&&d| self.dependencies.of(d).contains(&i))
+                    .map(|&d| self.nodes[d].id.as_ref())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The version table's rows once every revision is applied: the heads
+    /// that no other revision depends on (a head that another branch
+    /// depends on is applied, but its row is covered by the dependent's).
+    pub fn rows_at_heads(&self) -> Vec<&str> {
+        self.topo
+            .iter()
+            .filter(|&&i| self.required_by.of(i).is_empty())
+            .map(|&i| self.nodes[i].id.as_ref())
+            .collect()
+    }
+
     /// Resolves database heads to node indexes; unknown ids are an error.
     pub(crate) fn resolve_heads(&self, heads: &[String]) -> Result<Vec<usize>> {
         let unknown: Vec<String> = heads
@@ -347,13 +440,27 @@ impl RevisionGraph {
         Ok(heads.iter().map(|h| self.index[h.as_str()]).collect())
     }
 
-    /// A bitmap of `start` and all their ancestors.
+    /// A bitmap of `start` and everything they require: their ancestors
+    /// and what those depend on.
     pub(crate) fn closure_down(&self, start: &[usize]) -> Vec<bool> {
+        self.closure(start, |node| self.requires.of(node))
+    }
+
+    /// A bitmap of `start` and everything that requires them: their
+    /// descendants and what depends on those.
+    pub(crate) fn closure_up(&self, start: &[usize]) -> Vec<bool> {
+        self.closure(start, |node| self.required_by.of(node))
+    }
+
+    /// A bitmap of `start` and their ancestors through `down_revisions`
+    /// only: the revisions of their branches below them.
+    pub(crate) fn branch_down(&self, start: &[usize]) -> Vec<bool> {
         self.closure(start, |node| self.parents.of(node))
     }
 
-    /// A bitmap of `start` and all their descendants.
-    pub(crate) fn closure_up(&self, start: &[usize]) -> Vec<bool> {
+    /// A bitmap of `start` and their descendants through `down_revisions`
+    /// only.
+    pub(crate) fn branch_up(&self, start: &[usize]) -> Vec<bool> {
         self.closure(start, |node| self.children.of(node))
     }
 
@@ -399,7 +506,7 @@ impl RevisionGraph {
         let mut steps = Vec::new();
         for &node in &self.topo {
             if wanted[node] && !applied[node] {
-                let parents = self.parents.of(node);
+                let parents = self.requires.of(node);
                 heads.retain(|h| !parents.contains(h));
                 self.insert_head(&mut heads, node);
                 steps.push(self.step(node, Direction::Upgrade, &heads));
@@ -418,8 +525,8 @@ impl RevisionGraph {
             if remove[node] && applied[node] {
                 applied[node] = false;
                 heads.retain(|&h| h != node);
-                for &parent in self.parents.of(node) {
-                    let still_covered = self.children.of(parent).iter().any(|&c| applied[c]);
+                for &parent in self.requires.of(node) {
+                    let still_covered = self.required_by.of(parent).iter().any(|&c| applied[c]);
                     if !still_covered && !heads.contains(&parent) {
                         self.insert_head(&mut heads, parent);
                     }
@@ -430,11 +537,13 @@ impl RevisionGraph {
         steps
     }
 
-    fn heads_of(&self, applied: &[bool]) -> Vec<usize> {
+    /// The version rows of an applied set: applied revisions that nothing
+    /// applied requires.
+    pub(crate) fn heads_of(&self, applied: &[bool]) -> Vec<usize> {
         self.topo
             .iter()
             .copied()
-            .filter(|&i| applied[i] && !self.children.of(i).iter().any(|&c| applied[c]))
+            .filter(|&i| applied[i] && !self.required_by.of(i).iter().any(|&c| applied[c]))
             .collect()
     }
 
@@ -468,18 +577,52 @@ impl RevisionGraph {
 
     /// Known ids closest to `text`, for "did you mean" suggestions.
     pub(crate) fn closest(&self, text: &str) -> Vec<String> {
-        let mut scored: Vec<(usize, &str)> = self
-            .nodes
-            .iter()
-            .map(|n| (edit_distance(text, &n.id), n.id.as_ref()))
-            .filter(|(d, id)| *d <= (id.len().max(text.len()) / 2).max(1))
-            .collect();
-        scored.sort();
-        scored
-            .into_iter()
-            .take(3)
-            .map(|(_, id)| id.to_string())
-            .collect()
+        closest(text, self.nodes.iter().map(|n| n.id.as_ref()))
+    }
+
+    /// Labels and ids closest to `text`.
+    pub(crate) fn closest_branch(&self, text: &str) -> Vec<String> {
+        closest(
+            text,
+            self.labels
+                .keys()
+                .map(|l| l.as_ref())
+                .chain(self.nodes.iter().map(|n| n.id.as_ref())),
+        )
+    }
+}
+
+/// The names closest to `text`: fewest edits, then, between names that
+/// end in numbers, the nearest number (`007` suggests `006`, not `001`);
+/// only the names tied for closest, at most three.
+fn closest<'a>(text: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut scored: Vec<(usize, u128, &str)> = names
+        .map(|name| (edit_distance(text, name), number_gap(text, name), name))
+        .filter(|(d, _, name)| *d <= (name.len().max(text.len()) / 2).max(1))
+        .collect();
+    scored.sort_unstable();
+    let Some(&(best_distance, best_gap, _)) = scored.first() else {
+        return Vec::new();
+    };
+    scored
+        .into_iter()
+        .take_while(|(d, gap, _)| *d == best_distance && *gap == best_gap)
+        .take(3)
+        .map(|(_, _, name)| name.to_string())
+        .collect()
+}
+
+/// How far apart the numbers that `a` and `b` end with are; the largest
+/// value when either has none.
+fn number_gap(a: &str, b: &str) -> u128 {
+    let trailing = |s: &str| -> Option<u128> {
+        let digits = s.len() - s.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        // At most 38 digits fit; longer runs are not worth comparing.
+        s[s.len() - digits..].get(..digits.min(38))?.parse().ok()
+    };
+    match (trailing(a), trailing(b)) {
+        (Some(x), Some(y)) => x.abs_diff(y),
+        _ => u128::MAX,
     }
 }
 
@@ -530,6 +673,67 @@ fn topological_order(
     Err(Error::Cycle { cycle })
 }
 
+/// Each revision's `depends_on`, resolved: a revision id, or a branch
+/// label standing for the revision that carries it.
+fn resolve_dependencies(nodes: &[Node], index: &IdIndex, labels: &IdIndex) -> Result<Adjacency> {
+    let mut dependencies = Adjacency {
+        start: Vec::with_capacity(nodes.len() + 1),
+        targets: Vec::new(),
+    };
+    dependencies.start.push(0);
+    for (node_index, node) in nodes.iter().enumerate() {
+        let first = dependencies.targets.len();
+        for name in node.migration.depends_on() {
+            let Some(&dependency) = index.get(name).or_else(|| labels.get(name)) else {
+                return Err(Error::UnknownDependency {
+                    revision: node.id.to_string(),
+                    dependency: name.to_string(),
+                });
+            };
+            if dependency == node_index {
+                return Err(Error::Cycle {
+                    cycle: vec![node.id.to_string(), node.id.to_string()],
+                });
+            }
+            if dependencies.targets[first..].contains(&dependency) {
+                return Err(Error::InvalidRevisionId {
+                    revision: node.id.to_string(),
+                    reason: format!("it lists dependency {name:?} twice"),
+                });
+            }
+            dependencies.targets.push(dependency);
+        }
+        dependencies.start.push(dependencies.targets.len());
+    }
+    Ok(dependencies)
+}
+
+/// Parents, then the dependencies that are not also parents.
+fn union(parents: &Adjacency, dependencies: &Adjacency, nodes: usize) -> Adjacency {
+    if dependencies.targets.is_empty() {
+        return Adjacency {
+            start: parents.start.clone(),
+            targets: parents.targets.clone(),
+        };
+    }
+    let mut all = Adjacency {
+        start: Vec::with_capacity(nodes + 1),
+        targets: Vec::with_capacity(parents.targets.len() + dependencies.targets.len()),
+    };
+    all.start.push(0);
+    for node in 0..nodes {
+        let own = parents.of(node);
+        all.targets.extend_from_slice(own);
+        for &dependency in dependencies.of(node) {
+            if !own.contains(&dependency) {
+                all.targets.push(dependency);
+            }
+        }
+        all.start.push(all.targets.len());
+    }
+    all
+}
+
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
@@ -547,6 +751,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
     }
     previous[b.len()]
 }
+
+mod labels;
+mod order;
+pub(crate) mod stamp;
+pub(crate) mod walk;
 
 #[cfg(test)]
 mod tests;

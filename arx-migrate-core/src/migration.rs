@@ -15,6 +15,20 @@ pub trait Migration: Send + Sync {
     fn revision(&self) -> &str;
     /// The revisions this one revises: none for a base, several for a merge.
     fn down_revisions(&self) -> Vec<&str>;
+    /// Branch labels this revision gives its branch (`billing`, for
+    /// targets such as `billing@head`): the label names this revision,
+    /// and its branch is every revision that descends from it or leads to
+    /// it. Alembic's `branch_labels`.
+    fn branch_labels(&self) -> Vec<&str> {
+        Vec::new()
+    }
+    /// Revisions (ids or branch labels) of other branches that must be
+    /// applied before this one, without merging with them: upgrading to
+    /// this revision applies them too, and reverting one of them first
+    /// reverts this one. Alembic's `depends_on`.
+    fn depends_on(&self) -> Vec<&str> {
+        Vec::new()
+    }
     /// A one-line description (the module's doc comment).
     fn message(&self) -> &str {
         ""
@@ -74,6 +88,12 @@ impl Migration for StaticMigration {
     }
     fn down_revisions(&self) -> Vec<&str> {
         self.0.down_revisions()
+    }
+    fn branch_labels(&self) -> Vec<&str> {
+        self.0.branch_labels()
+    }
+    fn depends_on(&self) -> Vec<&str> {
+        self.0.depends_on()
     }
     fn message(&self) -> &str {
         self.0.message()
@@ -155,6 +175,8 @@ type MigrationFn = Box<dyn Fn(&mut Ops<'_>) -> Result<()> + Send + Sync>;
 pub struct FnMigration {
     revision: String,
     parents: Vec<String>,
+    labels: Vec<String>,
+    depends_on: Vec<String>,
     message: String,
     transactional: bool,
     allowed: Vec<(&'static str, &'static str)>,
@@ -174,6 +196,8 @@ impl FnMigration {
         FnMigration {
             revision: revision.into(),
             parents: parents.iter().map(|p| p.to_string()).collect(),
+            labels: Vec::new(),
+            depends_on: Vec::new(),
             message: String::new(),
             transactional: true,
             allowed: Vec::new(),
@@ -185,6 +209,20 @@ impl FnMigration {
     /// Sets the message.
     pub fn message(mut self, message: impl Into<String>) -> Self {
         self.message = message.into();
+        self
+    }
+
+    /// Gives the revision's branch these labels (what
+    /// `#[migration(branch_labels = ["billing"])]` does).
+    pub fn branch_labels(mut self, labels: &[&str]) -> Self {
+        self.labels = labels.iter().map(|l| l.to_string()).collect();
+        self
+    }
+
+    /// Makes the revision depend on these revisions or branch labels of
+    /// other branches (what `#[migration(depends_on = ["b001"])]` does).
+    pub fn depends_on(mut self, revisions: &[&str]) -> Self {
+        self.depends_on = revisions.iter().map(|r| r.to_string()).collect();
         self
     }
 
@@ -208,6 +246,12 @@ impl Migration for FnMigration {
     }
     fn down_revisions(&self) -> Vec<&str> {
         self.parents.iter().map(String::as_str).collect()
+    }
+    fn branch_labels(&self) -> Vec<&str> {
+        self.labels.iter().map(String::as_str).collect()
+    }
+    fn depends_on(&self) -> Vec<&str> {
+        self.depends_on.iter().map(String::as_str).collect()
     }
     fn message(&self) -> &str {
         &self.message

@@ -1,11 +1,15 @@
 //! Targets as Alembic spells them (`head`, `heads`, `base`, a full id, a
-//! unique prefix, `+N`, `-N`, `REV+N`, `REV-N`, `REV@head`) and the plans
-//! that reach them.
+//! unique prefix, `+N`, `-N`, `REV+N`, `REV-N`, and on one branch
+//! `BRANCH@head`, `BRANCH@heads`, `BRANCH@base`, `BRANCH@+N`, `BRANCH@-N`,
+//! `BRANCH@REV`, where BRANCH is a branch label or a revision) and the
+//! plans that reach them.
 
 use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{Direction, Error, Result};
+use crate::graph::stamp::StampTarget;
+use crate::graph::walk::Place;
 use crate::graph::{RevisionGraph, Step};
 
 /// Where to move the database.
@@ -19,16 +23,33 @@ pub enum Target {
     Base,
     /// A full revision id or a unique prefix of one.
     Revision(String),
-    /// `N` steps from the current heads (`+N`, `-N`), or from a revision
-    /// (`REV+N`, `REV-N`).
+    /// `N` steps from the database's current revision (`+N`, `-N`), or from
+    /// a revision (`REV+N`, `REV-N`), along the branch.
     Relative {
         /// The revision to count from; `None` counts from the database.
         from: Option<String>,
         /// Steps up (positive) or down (negative).
         steps: i64,
     },
-    /// `REV@head`: the head of the branch that contains `REV`.
-    BranchHead(String),
+    /// `BRANCH@TARGET`: `TARGET` (head, heads, base, `+N`, `-N`, a
+    /// revision) on the branch named by a branch label, or by a revision on
+    /// it (`ae10@head` is the head above `ae10`).
+    OnBranch {
+        /// The branch label or revision before the `@`.
+        branch: String,
+        /// What follows the `@`; never itself `OnBranch`.
+        target: Box<Target>,
+    },
+}
+
+impl Target {
+    /// `BRANCH@head`.
+    pub fn branch_head(branch: impl Into<String>) -> Self {
+        Target::OnBranch {
+            branch: branch.into(),
+            target: Box::new(Target::Head),
+        }
+    }
 }
 
 impl FromStr for Target {
@@ -40,45 +61,77 @@ impl FromStr for Target {
             target: text.to_string(),
             reason: reason.to_string(),
         };
-        match text {
-            "" => {
-                return Err(invalid(
-                    "it is empty; use head, base, a revision id, +N or -N",
-                ))
-            }
-            "head" => return Ok(Target::Head),
-            "heads" => return Ok(Target::Heads),
-            "base" => return Ok(Target::Base),
-            _ => {}
+        let Some((branch, rest)) = text.split_once('@') else {
+            return parse_plain(text, text);
+        };
+        if branch.is_empty() {
+            return Err(invalid(
+                "name a branch label or a revision before the @, as in billing@head",
+            ));
         }
-        if let Some(branch) = text.strip_suffix("@head") {
-            if branch.is_empty() {
-                return Err(invalid("name a revision before @head"));
-            }
-            return Ok(Target::BranchHead(branch.to_string()));
+        if rest.contains('@') {
+            return Err(invalid("a target has at most one @"));
         }
-        if let Some(pos) = text.rfind(['+', '-']) {
-            let (from, count) = text.split_at(pos);
-            let digits = &count[1..];
-            // Revision ids may contain '-' and digits ("2024-01"): a count
-            // with a leading zero after a revision is part of the id, so
-            // that Display gives back the text (see `target_nodes`).
-            let part_of_id = !from.is_empty() && digits.starts_with('0');
-            if !part_of_id && !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
-                let magnitude: i64 = digits
-                    .parse()
-                    .map_err(|_| invalid("the step count is too large"))?;
-                let steps = if count.starts_with('-') {
-                    -magnitude
-                } else {
-                    magnitude
-                };
-                let from = (!from.is_empty()).then(|| from.to_string());
-                return Ok(Target::Relative { from, steps });
-            }
+        if rest.is_empty() {
+            return Err(invalid(
+                "after the @ comes head, heads, base, +N, -N or a revision, as in billing@head",
+            ));
         }
-        Ok(Target::Revision(text.to_string()))
+        Ok(Target::OnBranch {
+            branch: branch.to_string(),
+            target: Box::new(parse_plain(rest, text)?),
+        })
     }
+}
+
+/// A target without `@`; `whole` is the text as given, for errors.
+fn parse_plain(text: &str, whole: &str) -> Result<Target> {
+    let invalid = |reason: &str| Error::InvalidTarget {
+        target: whole.to_string(),
+        reason: reason.to_string(),
+    };
+    match text {
+        "" => {
+            return Err(invalid(
+                "it is empty; use head, base, a revision id, +N or -N",
+            ))
+        }
+        "head" => return Ok(Target::Head),
+        "heads" => return Ok(Target::Heads),
+        "base" => return Ok(Target::Base),
+        _ => {}
+    }
+    let relative_form =
+        "a relative target is +N or -N (or REV+N, REV-N), N a whole number of steps, as in +1 or -2";
+    if let Some(pos) = text.rfind(['+', '-']) {
+        let (from, count) = text.split_at(pos);
+        let digits = &count[1..];
+        // Revision ids may contain '-' and digits ("2024-01"): a count
+        // with a leading zero after a revision is part of the id, so
+        // that Display gives back the text (see `resolve_relative`).
+        let part_of_id = !from.is_empty() && digits.starts_with('0');
+        if !part_of_id && !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
+            let magnitude: i64 = digits
+                .parse()
+                .map_err(|_| invalid("the step count is too large"))?;
+            if magnitude == 0 && from.is_empty() {
+                return Err(invalid("+0 and -0 move nowhere; count at least one step"));
+            }
+            let steps = if count.starts_with('-') {
+                -magnitude
+            } else {
+                magnitude
+            };
+            let from = (!from.is_empty()).then(|| from.to_string());
+            return Ok(Target::Relative { from, steps });
+        }
+    }
+    // A sign that starts the target, or any '+' (never part of an id),
+    // is a relative target written wrong ("+-1", "+x", "c1+").
+    if text.starts_with(['+', '-']) || text.contains('+') {
+        return Err(invalid(relative_form));
+    }
+    Ok(Target::Revision(text.to_string()))
 }
 
 impl fmt::Display for Target {
@@ -91,7 +144,7 @@ impl fmt::Display for Target {
             Target::Relative { from, steps } => {
                 write!(f, "{}{steps:+}", from.as_deref().unwrap_or(""))
             }
-            Target::BranchHead(id) => write!(f, "{id}@head"),
+            Target::OnBranch { branch, target } => write!(f, "{branch}@{target}"),
         }
     }
 }
@@ -99,10 +152,20 @@ impl fmt::Display for Target {
 impl RevisionGraph {
     /// The full id that `text` names: an exact id, or a unique prefix.
     pub fn resolve_revision(&self, text: &str) -> Result<&str> {
+        self.resolve_among(text, None)
+    }
+
+    /// [`RevisionGraph::resolve_revision`] among the revisions of
+    /// `lineage` only, when given (`billing@ae1` looks on that branch).
+    fn resolve_among(&self, text: &str, lineage: Option<&[bool]>) -> Result<&str> {
         if let Some(index) = self.node_index(text) {
             return Ok(self.id_of(index));
         }
-        let matches = self.with_prefix(text);
+        let matches: Vec<&str> = self
+            .with_prefix(text)
+            .into_iter()
+            .filter(|id| lineage.is_none_or(|l| self.node_index(id).is_some_and(|n| l[n])))
+            .collect();
         match matches.as_slice() {
             [one] => Ok(one),
             [] => Err(Error::UnknownRevision {
@@ -117,225 +180,308 @@ impl RevisionGraph {
     }
 
     /// The steps that upgrade a database whose version table holds
-    /// `current` to `target`.
+    /// `current` to `target`: the target and everything it requires
+    /// (ancestors and `depends_on`), oldest first.
     pub fn plan_upgrade(&self, current: &[String], target: &Target) -> Result<Vec<Step>> {
         let current = self.resolve_heads(current)?;
-        let wanted: Vec<usize> = match target {
-            Target::Base => return Ok(Vec::new()),
+        let text = target.to_string();
+        let (branch, inner) = self.split_branch(target)?;
+        let wanted: Vec<usize> = match inner {
+            Target::Base => Vec::new(),
             Target::Relative { from: None, steps } => {
                 if *steps < 0 {
                     return Err(Error::InvalidTarget {
-                        target: target.to_string(),
-                        reason: "an upgrade moves up; use downgrade for -N".into(),
+                        reason: format!("an upgrade moves up; to move down use downgrade {text}"),
+                        target: text,
                     });
                 }
-                return self.upgrade_n(&current, *steps as usize, target);
+                let start = self.upgrade_start(&text, &current, branch)?;
+                vec![self.walk_up(&text, start, steps.unsigned_abs(), branch)?]
             }
-            other => self.target_nodes(other)?,
+            Target::Relative {
+                from: Some(from),
+                steps,
+            } => self
+                .resolve_relative(&text, from, *steps, branch)?
+                .into_iter()
+                .collect(),
+            absolute => self.absolute_nodes(absolute, branch, &text)?,
         };
         Ok(self.upgrade_steps(&current, &wanted))
     }
 
     /// The steps that downgrade a database whose version table holds
-    /// `current` to `target`.
+    /// `current` to `target`: what is above the target on its branch, and
+    /// what depends on that, newest first.
     pub fn plan_downgrade(&self, current: &[String], target: &Target) -> Result<Vec<Step>> {
         let current = self.resolve_heads(current)?;
         let applied = self.closure_down(&current);
-        let remove: Vec<bool> = match target {
-            Target::Base => applied.clone(),
+        let text = target.to_string();
+        let (branch, inner) = self.split_branch(target)?;
+        let remove: Vec<bool> = match inner {
+            Target::Base => {
+                let mut roots = self.base_nodes();
+                if let (Some(carrier), true) = (branch, roots.len() > 1) {
+                    let below = self.branch_down(&[carrier]);
+                    roots.retain(|&r| below[r]);
+                }
+                self.closure_up(&roots)
+            }
             Target::Relative { from: None, steps } => {
                 if *steps > 0 {
                     return Err(Error::InvalidTarget {
-                        target: target.to_string(),
-                        reason: "a downgrade moves down; use upgrade for +N".into(),
+                        target: text.clone(),
+                        reason: format!("a downgrade moves down; to move up use upgrade {text}"),
                     });
                 }
-                return self.downgrade_n(&current, steps.unsigned_abs() as usize, target);
-            }
-            other => {
-                let wanted = self.target_nodes(other)?;
-                if let Some(&missing) = wanted.iter().find(|&&w| !applied[w]) {
-                    return Err(Error::InvalidTarget {
-                        target: target.to_string(),
-                        reason: format!(
-                            "revision {} is not applied; a downgrade target must be at or below the current revision(s): upgrade to it instead",
-                            self.id_of(missing)
-                        ),
-                    });
-                }
-                let mut above = self.closure_up(&wanted);
-                for &w in &wanted {
-                    above[w] = false;
-                }
-                above
-            }
-        };
-        Ok(self.downgrade_steps(&current, &remove))
-    }
-
-    /// Node indexes named by an absolute target.
-    fn target_nodes(&self, target: &Target) -> Result<Vec<usize>> {
-        let node = |id: &str| -> Result<usize> {
-            let full = self.resolve_revision(id)?;
-            Ok(self.node_index(full).unwrap_or_default())
-        };
-        match target {
-            Target::Head => {
-                let head = self.single_head()?;
-                Ok(vec![node(head)?])
-            }
-            Target::Heads => self.heads().into_iter().map(node).collect(),
-            Target::Base => Ok(Vec::new()),
-            Target::Revision(id) => Ok(vec![node(id)?]),
-            Target::BranchHead(id) => {
-                let start = node(id)?;
-                let above = self.closure_up(&[start]);
-                let heads: Vec<&str> = self
-                    .heads()
-                    .into_iter()
-                    .filter(|h| self.node_index(h).is_some_and(|i| above[i]))
-                    .collect();
-                match heads.as_slice() {
-                    [one] => Ok(vec![node(one)?]),
-                    _ => Err(Error::MultipleHeads {
-                        heads: heads.iter().map(|h| h.to_string()).collect(),
-                    }),
-                }
-            }
-            Target::Relative { from: Some(_), .. } if self.contains(&target.to_string()) => {
-                // `REV-N` that is itself a revision id ("v-1"): the id wins.
-                Ok(vec![node(&target.to_string())?])
+                let start = self.downgrade_start(&text, &current, branch)?;
+                let place = self.walk_down(&text, start, steps.unsigned_abs())?;
+                // Only the part of the walk: at a branch point, the child
+                // on the way to where the walk started.
+                let path = self.branch_down(&[start]);
+                self.closure_up(&self.roots_above(place, |r| path[r]))
             }
             Target::Relative {
                 from: Some(from),
                 steps,
             } => {
-                let mut at = node(from)?;
-                for _ in 0..steps.unsigned_abs() {
-                    let next = if *steps > 0 {
-                        self.child_nodes(at)
-                    } else {
-                        self.parent_nodes(at)
-                    };
-                    at = match next {
-                        [one] => *one,
-                        [] => {
-                            return Err(Error::InvalidTarget {
-                                target: target.to_string(),
-                                reason: format!(
-                                    "revision {} has no {}",
-                                    self.id_of(at),
-                                    if *steps > 0 { "child" } else { "parent" }
-                                ),
-                            })
-                        }
-                        many => {
-                            return Err(Error::InvalidTarget {
-                                target: target.to_string(),
-                                reason: format!(
-                                    "the path is ambiguous at {}, which has {} {}: {}; name the revision instead",
-                                    self.id_of(at),
-                                    if *steps > 0 { "children" } else { "parents" },
-                                    many.len(),
-                                    many.iter().map(|&n| self.id_of(n)).collect::<Vec<_>>().join(", ")
-                                ),
-                            })
-                        }
-                    };
+                let place = self.resolve_relative(&text, from, *steps, branch)?;
+                if let Some(node) = place {
+                    self.require_applied(node, &applied, &text)?;
                 }
-                Ok(vec![at])
+                self.remove_above(place, branch)
             }
-            Target::Relative { from: None, .. } => Err(Error::InvalidTarget {
-                target: target.to_string(),
+            absolute => {
+                let wanted = self.absolute_nodes(absolute, branch, &text)?;
+                let mut remove = vec![false; self.len()];
+                for &node in &wanted {
+                    self.require_applied(node, &applied, &text)?;
+                    for (r, above) in remove.iter_mut().zip(self.remove_above(Some(node), branch)) {
+                        *r |= above;
+                    }
+                }
+                for &node in &wanted {
+                    remove[node] = false;
+                }
+                remove
+            }
+        };
+        Ok(self.downgrade_steps(&current, &remove))
+    }
+
+    /// The version rows after stamping `targets` (several make several
+    /// rows: `stamp a b`) on a database whose version table holds
+    /// `current`. Only the rows on each target's line are replaced; the
+    /// other branches' rows stay, as in Alembic.
+    pub fn plan_stamp(&self, current: &[String], targets: &[Target]) -> Result<Vec<String>> {
+        let current = self.resolve_heads(current)?;
+        let text = targets
+            .iter()
+            .map(Target::to_string)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut stamps = Vec::new();
+        for target in targets {
+            let one = target.to_string();
+            let (branch, inner) = self.split_branch(target)?;
+            match inner {
+                Target::Base => stamps.push(match branch {
+                    None => StampTarget::Clear,
+                    Some(carrier) => StampTarget::ClearLine(carrier),
+                }),
+                Target::Relative { from: None, steps } => {
+                    let n = steps.unsigned_abs();
+                    if *steps > 0 {
+                        let start = self.upgrade_start(&one, &current, branch)?;
+                        stamps.push(StampTarget::Revision(self.walk_up(&one, start, n, branch)?));
+                    } else {
+                        let start = self.downgrade_start(&one, &current, branch)?;
+                        stamps.push(match self.walk_down(&one, start, n)? {
+                            Some(node) => StampTarget::Revision(node),
+                            None => StampTarget::ClearLine(start),
+                        });
+                    }
+                }
+                Target::Relative {
+                    from: Some(from),
+                    steps,
+                } => {
+                    let at = self.resolve_on_branch(&one, from, branch)?;
+                    stamps.push(match self.resolve_relative(&one, from, *steps, branch)? {
+                        Some(node) => StampTarget::Revision(node),
+                        None => StampTarget::ClearLine(at),
+                    });
+                }
+                absolute => stamps.extend(
+                    self.absolute_nodes(absolute, branch, &one)?
+                        .into_iter()
+                        .map(StampTarget::Revision),
+                ),
+            }
+        }
+        Ok(self
+            .stamp_rows(&current, &stamps, &text)?
+            .into_iter()
+            .map(|n| self.id_of(n).to_string())
+            .collect())
+    }
+
+    /// The branch of an `OnBranch` target (the revision its name stands
+    /// for) and the target inside it.
+    fn split_branch<'t>(&self, target: &'t Target) -> Result<(Option<usize>, &'t Target)> {
+        match target {
+            Target::OnBranch { branch, target } => {
+                if matches!(**target, Target::OnBranch { .. }) {
+                    return Err(Error::InvalidTarget {
+                        target: target.to_string(),
+                        reason: "a target has at most one @".into(),
+                    });
+                }
+                Ok((Some(self.resolve_branch(branch)?), target))
+            }
+            other => Ok((None, other)),
+        }
+    }
+
+    /// The revision `text` names, on `branch` when one is given.
+    fn resolve_on_branch(&self, target: &str, text: &str, branch: Option<usize>) -> Result<usize> {
+        let Some(carrier) = branch else {
+            let id = self.resolve_revision(text)?;
+            return Ok(self.node_index(id).unwrap_or_default());
+        };
+        let lineage = self.lineage(carrier);
+        let not_on_branch = |id: &str| {
+            Error::InvalidTarget {
+            target: target.to_string(),
+            reason: format!(
+                "revision {id} is not on the branch of {} (the revisions it descends from or that descend from it)",
+                self.id_of(carrier)
+            ),
+        }
+        };
+        match self.resolve_among(text, Some(&lineage)) {
+            Ok(id) => match self.node_index(id) {
+                Some(node) if lineage[node] => Ok(node),
+                _ => Err(not_on_branch(id)),
+            },
+            // Known, but on another branch: say so rather than "unknown".
+            Err(error) => match self.resolve_revision(text) {
+                Ok(id) => Err(not_on_branch(id)),
+                Err(_) => Err(error),
+            },
+        }
+    }
+
+    /// `REV+N` or `REV-N`: walked from REV (a revision id containing a
+    /// sign and digits, such as `v-1`, is that revision).
+    fn resolve_relative(
+        &self,
+        target: &str,
+        from: &str,
+        steps: i64,
+        branch: Option<usize>,
+    ) -> Result<Place> {
+        let whole = format!("{from}{steps:+}");
+        if let Some(node) = self.node_index(&whole) {
+            return Ok(Some(node));
+        }
+        let start = self.resolve_on_branch(target, from, branch)?;
+        if steps >= 0 {
+            Ok(Some(self.walk_up(
+                target,
+                Some(start),
+                steps.unsigned_abs(),
+                branch,
+            )?))
+        } else {
+            self.walk_down(target, start, steps.unsigned_abs())
+        }
+    }
+
+    /// Node indexes named by an absolute target: `head`, `heads`, a
+    /// revision, each limited to `branch` when given; `base` is none.
+    fn absolute_nodes(
+        &self,
+        target: &Target,
+        branch: Option<usize>,
+        text: &str,
+    ) -> Result<Vec<usize>> {
+        let on_branch = |ids: Vec<&str>| -> Vec<usize> {
+            let lineage = branch.map(|carrier| self.lineage(carrier));
+            ids.into_iter()
+                .filter_map(|id| self.node_index(id))
+                .filter(|&n| lineage.as_ref().is_none_or(|l| l[n]))
+                .collect()
+        };
+        match target {
+            Target::Base => Ok(Vec::new()),
+            Target::Head if branch.is_none() => {
+                let head = self.single_head()?;
+                Ok(self.node_index(head).into_iter().collect())
+            }
+            Target::Head => {
+                let heads = on_branch(self.heads());
+                match heads.as_slice() {
+                    [_] => Ok(heads),
+                    _ => Err(Error::MultipleHeads {
+                        heads: heads.iter().map(|&h| self.id_of(h).to_string()).collect(),
+                    }),
+                }
+            }
+            Target::Heads if branch.is_none() => Ok(on_branch(self.rows_at_heads())),
+            Target::Heads => Ok(on_branch(self.heads())),
+            Target::Revision(id) => Ok(vec![self.resolve_on_branch(text, id, branch)?]),
+            Target::Relative { .. } | Target::OnBranch { .. } => Err(Error::InvalidTarget {
+                target: text.to_string(),
                 reason: "a relative target needs the database's current revision".into(),
             }),
         }
     }
 
-    /// `+N`: applies, N times, the one revision whose parents are all
-    /// applied; where several are ready the path is ambiguous.
-    fn upgrade_n(&self, current: &[usize], n: usize, target: &Target) -> Result<Vec<Step>> {
-        let mut applied = self.closure_down(current);
-        let mut chosen = Vec::with_capacity(n);
-        for taken in 0..n {
-            let ready: Vec<usize> = self.ready_to_apply(&applied);
-            match ready.as_slice() {
-                [one] => {
-                    applied[*one] = true;
-                    chosen.push(*one);
-                }
-                [] => {
-                    return Err(Error::InvalidTarget {
-                        target: target.to_string(),
-                        reason: format!(
-                        "only {taken} revision(s) are left to apply above the current revision(s)"
-                    ),
-                    })
-                }
-                many => {
-                    return Err(Error::InvalidTarget {
-                        target: target.to_string(),
-                        reason: format!(
-                            "{} revisions could come next ({}); name the one to upgrade to",
-                            many.len(),
-                            many.iter()
-                                .map(|&i| self.id_of(i))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    })
-                }
-            }
-        }
-        Ok(self.upgrade_steps(current, &chosen))
+    fn base_nodes(&self) -> Vec<usize> {
+        self.bases()
+            .iter()
+            .filter_map(|b| self.node_index(b))
+            .collect()
     }
 
-    /// Pending revisions whose parents are all applied.
-    fn ready_to_apply(&self, applied: &[bool]) -> Vec<usize> {
-        let mut ready = Vec::new();
-        for (node, &is_applied) in applied.iter().enumerate() {
-            if !is_applied && self.parent_nodes(node).iter().all(|&p| applied[p]) {
-                ready.push(node);
-            }
+    /// The revisions just above `place` (its children, or the bases below
+    /// everything) that `keep` accepts.
+    fn roots_above(&self, place: Place, keep: impl Fn(usize) -> bool) -> Vec<usize> {
+        match place {
+            None => self.base_nodes().into_iter().filter(|&r| keep(r)).collect(),
+            Some(node) => self
+                .child_nodes(node)
+                .iter()
+                .copied()
+                .filter(|&r| keep(r))
+                .collect(),
         }
-        ready
     }
 
-    /// `-N`: reverts, N times, the one current head.
-    fn downgrade_n(&self, current: &[usize], n: usize, target: &Target) -> Result<Vec<Step>> {
-        let mut applied = self.closure_down(current);
-        let mut remove = vec![false; applied.len()];
-        for taken in 0..n {
-            let heads: Vec<usize> = (0..applied.len())
-                .filter(|&i| applied[i] && !self.child_nodes(i).iter().any(|&c| applied[c]))
-                .collect();
-            match heads.as_slice() {
-                [one] => {
-                    applied[*one] = false;
-                    remove[*one] = true;
-                }
-                [] => {
-                    return Err(Error::InvalidTarget {
-                        target: target.to_string(),
-                        reason: format!("only {taken} revision(s) are applied"),
-                    })
-                }
-                many => {
-                    return Err(Error::InvalidTarget {
-                        target: target.to_string(),
-                        reason: format!(
-                            "the database has {} heads ({}); name one as REV-N",
-                            many.len(),
-                            many.iter()
-                                .map(|&i| self.id_of(i))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    })
-                }
-            }
+    /// What a downgrade to `place` reverts: everything that requires a
+    /// revision just above it. On a branch, where `place` has several
+    /// children, only those of the branch.
+    fn remove_above(&self, place: Place, branch: Option<usize>) -> Vec<bool> {
+        let mut roots = self.roots_above(place, |_| true);
+        if let (Some(carrier), true) = (branch, roots.len() > 1) {
+            let lineage = self.lineage(carrier);
+            roots.retain(|&r| lineage[r]);
         }
-        Ok(self.downgrade_steps(current, &remove))
+        self.closure_up(&roots)
+    }
+
+    fn require_applied(&self, node: usize, applied: &[bool], target: &str) -> Result<()> {
+        if applied[node] {
+            return Ok(());
+        }
+        Err(Error::InvalidTarget {
+            target: target.to_string(),
+            reason: format!(
+                "revision {} is not applied; a downgrade target must be at or below the current revision(s): upgrade to it instead",
+                self.id_of(node)
+            ),
+        })
     }
 }
 

@@ -12,7 +12,10 @@
 //!
 //! The module's doc comment is the revision's message. Options:
 //! `rev` (required), `down_rev` (absent for a base, a string, or a list for
-//! a merge), `transactional = false`, `allow = ["rule-id: reason", ...]`.
+//! a merge), `branch_labels = ["billing"]` (names for the branch, for
+//! targets such as `billing@head`), `depends_on = ["b001"]` (revisions or
+//! labels of other branches applied before this one, without a merge),
+//! `transactional = false`, `allow = ["rule-id: reason", ...]`.
 //! The attribute generates the `Migration` implementation and registers it
 //! with `inventory`, so linking the crate is all it takes to find it.
 
@@ -55,6 +58,8 @@ impl Parse for Args {
 struct Options {
     rev: LitStr,
     down_revs: Vec<LitStr>,
+    branch_labels: Vec<LitStr>,
+    depends_on: Vec<LitStr>,
     transactional: bool,
     allow: Vec<(String, String)>,
 }
@@ -62,18 +67,26 @@ struct Options {
 const MAX_REVISION_LEN: usize = 32;
 
 fn check_revision_id(lit: &LitStr) -> syn::Result<()> {
+    check_name(lit, "a revision id")
+}
+
+/// Checks a revision id or a branch label (`what` says which, for the
+/// message): both are typed in targets and stored in `varchar(32)`.
+fn check_name(lit: &LitStr, what: &str) -> syn::Result<()> {
     let id = lit.value();
     let problem = if id.is_empty() {
-        Some("a revision id cannot be empty".to_string())
+        Some(format!("{what} cannot be empty"))
     } else if id.len() > MAX_REVISION_LEN {
         Some(format!(
-            "a revision id has at most {MAX_REVISION_LEN} characters (the version table is varchar(32))"
+            "{what} has at most {MAX_REVISION_LEN} characters (the version table is varchar(32))"
         ))
     } else if !id
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
-        Some("a revision id may contain only ASCII letters, digits, '_' and '-'".to_string())
+        Some(format!(
+            "{what} may contain only ASCII letters, digits, '_' and '-'"
+        ))
     } else if matches!(id.as_str(), "head" | "heads" | "base") {
         Some(format!("{id:?} is a reserved target name"))
     } else {
@@ -116,9 +129,24 @@ fn string_list(expr: &Expr, one: &str, each: &str) -> syn::Result<Vec<LitStr>> {
     }
 }
 
+/// The options `#[migration]` takes, for "unknown option" errors.
+const OPTIONS: &str = "rev, down_rev, branch_labels, depends_on, transactional or allow";
+
+/// An error at the second occurrence of a repeated string in `list`.
+fn no_repeats(list: &[LitStr], message: &str) -> syn::Result<()> {
+    for (i, lit) in list.iter().enumerate() {
+        if list[..i].iter().any(|other| other.value() == lit.value()) {
+            return Err(syn::Error::new(lit.span(), message));
+        }
+    }
+    Ok(())
+}
+
 fn parse_options(args: Args) -> syn::Result<Options> {
     let mut rev = None;
     let mut down_revs: Option<Vec<LitStr>> = None;
+    let mut branch_labels: Option<Vec<LitStr>> = None;
+    let mut depends_on: Option<Vec<LitStr>> = None;
     let mut transactional = None;
     let mut allow = None;
     for option in args.options {
@@ -147,7 +175,7 @@ fn parse_options(args: Args) -> syn::Result<Options> {
             return Err(syn::Error::new_spanned(
                 &option.path,
                 format!(
-                    "unknown option `{}`; expected rev, down_rev, transactional or allow",
+                    "unknown option `{}`; expected {OPTIONS}",
                     path_text(&option.path)
                 ),
             ));
@@ -178,12 +206,38 @@ fn parse_options(args: Args) -> syn::Result<Options> {
                 for lit in &list {
                     check_revision_id(lit)?;
                 }
-                for (i, lit) in list.iter().enumerate() {
-                    if list[..i].iter().any(|other| other.value() == lit.value()) {
-                        return Err(syn::Error::new(lit.span(), "this parent is listed twice"));
-                    }
-                }
+                no_repeats(&list, "this parent is listed twice")?;
                 down_revs = Some(list);
+            }
+            "branch_labels" => {
+                if branch_labels.is_some() {
+                    return Err(repeated(option.path.span()));
+                }
+                let list = string_list(
+                    &option.value,
+                    "branch_labels must be a label or a list of them, as in `branch_labels = [\"billing\"]`",
+                    "each branch label must be a string literal",
+                )?;
+                for lit in &list {
+                    check_name(lit, "a branch label")?;
+                }
+                no_repeats(&list, "this label is listed twice")?;
+                branch_labels = Some(list);
+            }
+            "depends_on" => {
+                if depends_on.is_some() {
+                    return Err(repeated(option.path.span()));
+                }
+                let list = string_list(
+                    &option.value,
+                    "depends_on must be a revision id or branch label, or a list of them, as in `depends_on = [\"b001\"]`",
+                    "each entry of depends_on must be a string literal",
+                )?;
+                for lit in &list {
+                    check_name(lit, "a revision id or branch label")?;
+                }
+                no_repeats(&list, "this dependency is listed twice")?;
+                depends_on = Some(list);
             }
             "transactional" => {
                 if transactional.is_some() {
@@ -237,9 +291,7 @@ fn parse_options(args: Args) -> syn::Result<Options> {
             _ => {
                 return Err(syn::Error::new_spanned(
                     &option.path,
-                    format!(
-                        "unknown option `{name}`; expected rev, down_rev, transactional or allow"
-                    ),
+                    format!("unknown option `{name}`; expected {OPTIONS}"),
                 ))
             }
         }
@@ -258,9 +310,27 @@ fn parse_options(args: Args) -> syn::Result<Options> {
             ));
         }
     }
+    if let Some(dependencies) = &depends_on {
+        if let Some(own) = dependencies.iter().find(|d| d.value() == rev.value()) {
+            return Err(syn::Error::new(
+                own.span(),
+                "a revision cannot depend on itself",
+            ));
+        }
+    }
+    if let Some(labels) = &branch_labels {
+        if let Some(own) = labels.iter().find(|l| l.value() == rev.value()) {
+            return Err(syn::Error::new(
+                own.span(),
+                "a branch label cannot be the revision's own id",
+            ));
+        }
+    }
     Ok(Options {
         rev,
         down_revs: down_revs.unwrap_or_default(),
+        branch_labels: branch_labels.unwrap_or_default(),
+        depends_on: depends_on.unwrap_or_default(),
         transactional: transactional.unwrap_or(true),
         allow: allow.unwrap_or_default(),
     })
@@ -480,6 +550,8 @@ fn expand(args: Args, item: Item) -> syn::Result<TokenStream2> {
 
     let rev = &options.rev;
     let down_revs = &options.down_revs;
+    let branch_labels = &options.branch_labels;
+    let depends_on = &options.depends_on;
     let transactional = options.transactional;
     let allow_rules = options
         .allow
@@ -496,6 +568,12 @@ fn expand(args: Args, item: Item) -> syn::Result<TokenStream2> {
             }
             fn down_revisions(&self) -> ::std::vec::Vec<&str> {
                 ::std::vec![#(#down_revs),*]
+            }
+            fn branch_labels(&self) -> ::std::vec::Vec<&str> {
+                ::std::vec![#(#branch_labels),*]
+            }
+            fn depends_on(&self) -> ::std::vec::Vec<&str> {
+                ::std::vec![#(#depends_on),*]
             }
             fn message(&self) -> &str {
                 #message

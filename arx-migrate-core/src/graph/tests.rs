@@ -325,7 +325,7 @@ fn targets_parse_as_alembic_spells_them() {
             steps: -2
         }
     );
-    assert_eq!(target("ae10@head"), Target::BranchHead("ae10".into()));
+    assert_eq!(target("ae10@head"), Target::branch_head("ae10"));
     for text in [
         "head",
         "heads",
@@ -376,7 +376,10 @@ fn rev_plus_n_counts_up_from_the_revision() {
     let g = graph(LINE);
     assert_eq!(revisions(&up(&g, &[], "b+2")), ["a", "b", "c", "d"]);
     let reason = invalid_target_reason(up_error(&g, &[], "d+2"));
-    assert!(reason.contains("e has no child"), "{reason}");
+    assert!(
+        reason.contains("only 1 revision(s) are above d"),
+        "{reason}"
+    );
 }
 
 #[test]
@@ -384,15 +387,24 @@ fn rev_minus_n_counts_down_from_the_revision() {
     let g = graph(LINE);
     assert_eq!(revisions(&down(&g, &["e"], "d-2")), ["e", "d", "c"]);
     assert_eq!(revisions(&up(&g, &[], "d-1")), ["a", "b", "c"]);
-    let reason = invalid_target_reason(down_error(&g, &["e"], "b-2"));
-    assert!(reason.contains("a has no parent"), "{reason}");
+    // One step below the base is base itself, as in Alembic; further is
+    // an error.
+    assert_eq!(
+        revisions(&down(&g, &["e"], "b-2")),
+        ["e", "d", "c", "b", "a"]
+    );
+    let reason = invalid_target_reason(down_error(&g, &["e"], "b-3"));
+    assert!(
+        reason.contains("only 2 revision(s) are at or below b"),
+        "{reason}"
+    );
 }
 
 #[test]
 fn rev_plus_n_is_ambiguous_at_a_branch_point() {
     let g = graph(DIAMOND);
     let reason = invalid_target_reason(up_error(&g, &[], "r0+1"));
-    assert!(reason.contains("ambiguous at r0"), "{reason}");
+    assert!(reason.contains("r0 is a branch point"), "{reason}");
     assert!(reason.contains("r1a") && reason.contains("r1b"), "{reason}");
 }
 
@@ -400,7 +412,7 @@ fn rev_plus_n_is_ambiguous_at_a_branch_point() {
 fn rev_minus_n_is_ambiguous_at_a_merge_point() {
     let g = graph(DIAMOND);
     let reason = invalid_target_reason(down_error(&g, &["r3"], "r2-1"));
-    assert!(reason.contains("ambiguous at r2"), "{reason}");
+    assert!(reason.contains("r2 is a merge point"), "{reason}");
     assert!(reason.contains("r1a") && reason.contains("r1b"), "{reason}");
     // Through the merge with a single path on each side it is fine.
     assert_eq!(revisions(&down(&g, &["r3"], "r3-1")), ["r3"]);
@@ -411,8 +423,11 @@ fn plus_n_is_ambiguous_where_several_revisions_could_come_next() {
     let g = graph(DIAMOND);
     let reason = invalid_target_reason(up_error(&g, &["r0"], "+1"));
     assert!(reason.contains("r1a") && reason.contains("r1b"), "{reason}");
-    // After one branch the other is the only one ready, then the merge.
-    assert_eq!(revisions(&up(&g, &["r1a"], "+2")), ["r1b", "r2"]);
+    // +N walks N steps up the branch, then applies whatever that revision
+    // requires, as Alembic does: from r1a, +1 is the merge r2, which needs
+    // r1b too.
+    assert_eq!(revisions(&up(&g, &["r1a"], "+1")), ["r1b", "r2"]);
+    assert_eq!(revisions(&up(&g, &["r1a"], "+2")), ["r1b", "r2", "r3"]);
 }
 
 #[test]
@@ -420,11 +435,14 @@ fn minus_n_is_ambiguous_with_several_database_heads() {
     let g = graph(FORK);
     let reason = invalid_target_reason(down_error(&g, &["a2", "b2"], "-1"));
     assert!(reason.contains("a2") && reason.contains("b2"), "{reason}");
-    // Reverting the merge leaves two heads: -2 from the merge is ambiguous.
+    // -N walks down the branch: below the merge r2 the path forks.
     let g = graph(DIAMOND);
-    assert_eq!(revisions(&down(&g, &["r3"], "-2")), ["r3", "r2"]);
-    let reason = invalid_target_reason(down_error(&g, &["r3"], "-3"));
-    assert!(reason.contains("r1a") && reason.contains("r1b"), "{reason}");
+    assert_eq!(revisions(&down(&g, &["r3"], "-1")), ["r3"]);
+    let reason = invalid_target_reason(down_error(&g, &["r3"], "-2"));
+    assert!(
+        reason.contains("r2 is a merge point of r1a, r1b"),
+        "{reason}"
+    );
 }
 
 #[test]

@@ -292,11 +292,36 @@ impl Migrator {
 
     /// Sets the version table to `target` without running any migration,
     /// and clears markers of interrupted steps. Returns the new heads.
+    ///
+    /// As in Alembic, only the rows on the target's line are replaced: with
+    /// rows `[c2, e2]` on two branches, stamping `c1` gives `[c1, e2]`.
     pub fn stamp(&self, connection: &mut dyn Connection, target: &str) -> Result<Vec<String>> {
-        let target: Target = target.parse()?;
+        self.stamp_targets(connection, &[target], false)
+    }
+
+    /// Stamps several revisions at once (`stamp a b`: one row each, on
+    /// different lines), replacing the rows on their lines. With `purge`,
+    /// the version table is emptied first, whatever it holds (revisions
+    /// this code does not know included), so the result is exactly the
+    /// targets.
+    pub fn stamp_targets(
+        &self,
+        connection: &mut dyn Connection,
+        targets: &[&str],
+        purge: bool,
+    ) -> Result<Vec<String>> {
+        let targets: Vec<Target> = targets.iter().map(|t| t.parse()).collect::<Result<_>>()?;
+        if targets.is_empty() {
+            return Err(crate::Error::InvalidTarget {
+                target: String::new(),
+                reason: "name at least one revision to stamp".into(),
+            });
+        }
         surface(self.with_run_lock(connection, |this, connection, store| {
             let before = store.read_heads(connection)?.unwrap_or_default();
-            let after = this.stamp_heads(&before, &target)?;
+            let from: &[String] = if purge { &[] } else { &before };
+            let mut after = this.graph.plan_stamp(from, &targets)?;
+            after.sort();
             this.in_transaction(connection, |connection| {
                 store.ensure_tables(connection)?;
                 store.set_heads(connection, &before, &after)?;
@@ -359,35 +384,6 @@ impl Migrator {
             Request::Upgrade(target) => self.graph.plan_upgrade(heads, target),
             Request::Downgrade(target) => self.graph.plan_downgrade(heads, target),
         }
-    }
-
-    fn stamp_heads(&self, current: &[String], target: &Target) -> Result<Vec<String>> {
-        let mut heads: Vec<String> = match target {
-            Target::Base => Vec::new(),
-            Target::Heads => self.graph.heads().iter().map(|h| h.to_string()).collect(),
-            Target::Head => vec![self.graph.single_head()?.to_string()],
-            Target::Relative { from: None, steps } => {
-                let steps_taken = if *steps >= 0 {
-                    self.graph.plan_upgrade(current, target)?
-                } else {
-                    self.graph.plan_downgrade(current, target)?
-                };
-                steps_taken
-                    .last()
-                    .map(|s| s.heads_after.clone())
-                    .unwrap_or_else(|| current.to_vec())
-            }
-            other => {
-                // Every absolute target resolves through an upgrade plan from base.
-                let steps = self.graph.plan_upgrade(&[], other)?;
-                steps
-                    .last()
-                    .map(|s| s.heads_after.clone())
-                    .unwrap_or_default()
-            }
-        };
-        heads.sort();
-        Ok(heads)
     }
 
     fn run(

@@ -1,0 +1,16 @@
+use arx_migrate::prelude::*;
+
+/// A migration
+#[migration(rev = "002", down_rev = "001", depends_on = [])]
+pub mod m {
+    use super::*;
+
+    pub fn upgrade(_op: &mut Ops) -> Result<()> {
+        Ok(())
+    }
+
+    pub fn downgrade(_op: &mut Ops) -> Result<()> {
+        Ok(())
+    }
+}
+fn main() {}
