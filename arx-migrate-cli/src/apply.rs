@@ -87,7 +87,9 @@ pub(crate) fn move_to(
     }
 
     if report.steps.is_empty() {
-        let mut heads = migrator.graph().heads();
+        // At head when every revision is applied: with depends_on, a head
+        // another branch depends on has no row of its own.
+        let mut heads = migrator.graph().rows_at_heads();
         heads.sort_unstable();
         let mut now: Vec<&str> = report.heads_after.iter().map(String::as_str).collect();
         now.sort_unstable();
@@ -116,20 +118,23 @@ pub(crate) fn move_to(
     Ok(done)
 }
 
-/// `stamp TARGET`.
-pub(crate) fn stamp(ctx: &Context<'_>, target: &str) -> Result<Done, CliError> {
+/// `stamp TARGET... [--purge]`.
+pub(crate) fn stamp(ctx: &Context<'_>, targets: &[String], purge: bool) -> Result<Done, CliError> {
     let database = ctx.database()?;
     let migrator = ctx.migrator(&database)?;
     let mut connection = database.connect(true)?;
     let before = migrator
         .current(&mut *connection)
         .map_err(|e| core(ctx, &database, e))?;
+    let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
     let after = migrator
-        .stamp(&mut *connection, target)
+        .stamp_targets(&mut *connection, &targets, purge)
         .map_err(|e| core(ctx, &database, e))?;
     let mut done = Done::new(json!({
         "command": "stamp",
         "url": database.shown(),
+        "targets": targets,
+        "purge": purge,
         "heads_before": before,
         "heads_after": after,
     }));

@@ -7,8 +7,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use arx_migrate_core::backend::Backend;
 
 /// Versioned, reversible schema migrations for SQLite and PostgreSQL.
+///
+/// `--version` prints the program's version (set with
+/// `CliConfig::version`) and the library's.
 #[derive(Debug, Parser)]
-#[command(disable_version_flag = true)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) global: Global,
@@ -104,15 +106,23 @@ pub(crate) enum Command {
         /// A revision id, a unique prefix, `head`, …
         rev: String,
     },
-    /// Apply migrations up to TARGET (`head`, `heads`, an id, `+N`, `REV@head`).
+    /// Apply migrations up to TARGET (`head`, `heads`, an id, `+N`,
+    /// `REV+N`, `LABEL@head`, `LABEL@+N`).
     Upgrade(MoveArgs),
-    /// Revert migrations down to TARGET (`base`, an id, `-N`, `REV-N`).
+    /// Revert migrations down to TARGET (`base`, an id, `-N`, `REV-N`,
+    /// `LABEL@-N`, `LABEL@base`).
     Downgrade(MoveArgs),
-    /// Set the version table to TARGET without running any migration.
+    /// Set the version table without running any migration: each TARGET
+    /// replaces the rows of its own line, other branches' rows stay.
     Stamp {
-        /// Where the database is.
-        #[arg(allow_hyphen_values = true)]
-        target: String,
+        /// Where the database is: one revision per line (`stamp a b`),
+        /// `heads`, `base`, `LABEL@head`, `LABEL@base`, ….
+        #[arg(required = true, allow_negative_numbers = true, value_name = "TARGET")]
+        targets: Vec<String>,
+        /// Empty the version table first, whatever it holds (revisions
+        /// this program does not know included).
+        #[arg(long)]
+        purge: bool,
     },
     /// Accept the current checksums of edited migrations, listing what changed.
     Repair,

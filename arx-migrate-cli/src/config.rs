@@ -31,6 +31,7 @@ pub const DEFAULT_MIGRATIONS_DIR: &str = "src/migrations";
 pub struct CliConfig {
     pub(crate) source: Box<dyn MigrationSource>,
     pub(crate) program: String,
+    pub(crate) version: Option<String>,
     pub(crate) version_table: String,
     pub(crate) history_table: Option<String>,
     pub(crate) schema: Option<String>,
@@ -44,6 +45,7 @@ impl Default for CliConfig {
         CliConfig {
             source: Box::new(Registry),
             program: "arx-migrate".to_string(),
+            version: None,
             version_table: DEFAULT_VERSION_TABLE.to_string(),
             history_table: None,
             schema: None,
@@ -58,6 +60,7 @@ impl fmt::Debug for CliConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CliConfig")
             .field("program", &self.program)
+            .field("version", &self.version)
             .field("version_table", &self.version_table)
             .field("history_table", &self.history_table)
             .field("schema", &self.schema)
@@ -84,6 +87,22 @@ impl CliConfig {
     pub fn program_name(mut self, name: impl Into<String>) -> Self {
         self.program = name.into();
         self
+    }
+
+    /// The program's version, printed by `--version` before the library's
+    /// (default: only the library's).
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// What `--version` prints after the program's name.
+    pub(crate) fn version_text(&self) -> String {
+        let library = env!("CARGO_PKG_VERSION");
+        match &self.version {
+            Some(version) => format!("{version} (arx-migrate {library})"),
+            None => library.to_string(),
+        }
     }
 
     /// The version table (default `arx_migrate_version`); a service in the

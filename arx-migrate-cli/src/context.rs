@@ -108,7 +108,10 @@ impl Context<'_> {
                 return self.plain(&url, DATABASE_URL_ENV);
             }
         }
-        let mut database = self.plain(&self.config.default_url.clone(), "the default URL")?;
+        let mut database = self.plain(
+            &self.config.default_url.clone(),
+            "the program's default URL",
+        )?;
         database.is_default = true;
         Ok(database)
     }
@@ -205,6 +208,18 @@ impl Database {
         DbUrl::secret(&self.url)
     }
 
+    /// Where the URL came from, as a note for hints.
+    fn origin_note(&self) -> String {
+        if self.is_default {
+            "no --url, -s or $DATABASE_URL was given, so this is the program's default URL"
+                .to_string()
+        } else if self.origin == DATABASE_URL_ENV {
+            format!("the URL came from ${DATABASE_URL_ENV}")
+        } else {
+            format!("the URL came from {}", self.origin)
+        }
+    }
+
     /// Connects; `write` allows creating an SQLite file (and, for the
     /// default URL, its folder).
     pub(crate) fn connect(&self, write: bool) -> Result<Box<dyn Connection>, CliError> {
@@ -214,7 +229,7 @@ impl Database {
                 let hint = e
                     .hint
                     .clone()
-                    .map(|h| format!("{h} (the URL came from {})", self.origin));
+                    .map(|h| format!("{h} ({})", self.origin_note()));
                 CliError { hint, ..e }
             })
     }

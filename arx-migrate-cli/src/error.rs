@@ -70,20 +70,31 @@ impl CliError {
     pub(crate) fn from_core(error: Error, program: &str) -> Self {
         let message = error.to_string();
         match error {
+            // The engine's message ends with the suggestion; here it goes
+            // to the hint, with the command that lists what exists.
             Error::UnknownRevision { target, candidates } => {
-                let error = CliError::new("unknown_revision", message);
-                let error = if candidates.is_empty() {
-                    error
-                } else {
-                    error.hint(format!("`{program} history` lists every revision"))
-                };
-                error.details(json!({ "target": target, "candidates": candidates }))
+                CliError::new("unknown_revision", format!("unknown revision {target:?}"))
+                    .hint(did_you_mean(
+                        &candidates,
+                        &format!("`{program} history` lists every revision"),
+                    ))
+                    .details(json!({ "target": target, "candidates": candidates }))
             }
+            Error::UnknownBranch { branch, candidates } => CliError::new(
+                "unknown_branch",
+                format!("unknown branch {branch:?}: it is neither a branch label nor a revision"),
+            )
+            .hint(did_you_mean(
+                &candidates,
+                &format!("`{program} heads` shows each head with its branch labels"),
+            ))
+            .details(json!({ "branch": branch, "candidates": candidates })),
             Error::AmbiguousRevision { prefix, candidates } => CliError::new("ambiguous_revision", message)
+                .hint("type more characters of the id, or all of it")
                 .details(json!({ "prefix": prefix, "candidates": candidates })),
             Error::MultipleHeads { heads } => CliError::new("multiple_heads", message)
                 .hint(format!(
-                    "join them with `{program} merge -m \"merge heads\" {}`, or name one revision as the target",
+                    "name one (a revision, or a branch as LABEL@head), target all with `heads`, or join them with `{program} merge -m \"merge heads\" {}`",
                     heads.join(" ")
                 ))
                 .details(json!({ "heads": heads })),
@@ -96,7 +107,11 @@ impl CliError {
                 ))
                 .details(json!({ "revision": revision })),
             Error::UnknownDatabaseRevision { unknown } => {
-                CliError::new("unknown_database_revision", message).details(json!({ "unknown": unknown }))
+                CliError::new("unknown_database_revision", message)
+                    .hint(format!(
+                        "if those revisions are gone for good, `{program} stamp --purge REV` sets the version table without reading it"
+                    ))
+                    .details(json!({ "unknown": unknown }))
             }
             Error::ChecksumMismatch { revision, .. } => CliError::new("checksum_mismatch", message)
                 .hint(format!("`{program} repair` records the new checksums once the change is deliberate"))
@@ -113,6 +128,8 @@ impl CliError {
             }
             Error::DuplicateRevision { .. }
             | Error::UnknownParent { .. }
+            | Error::UnknownDependency { .. }
+            | Error::InvalidBranchLabel { .. }
             | Error::Cycle { .. }
             | Error::InvalidRevisionId { .. } => CliError::new("invalid_graph", message),
             _ => CliError::new("database", message),
@@ -126,6 +143,15 @@ impl CliError {
             self.hint = self.hint.map(|h| h.replace(secret, "***"));
         }
         self
+    }
+}
+
+/// "did you mean a or b? then `rest`", or `rest` alone.
+fn did_you_mean(candidates: &[String], rest: &str) -> String {
+    if candidates.is_empty() {
+        rest.to_string()
+    } else {
+        format!("did you mean {}? {rest}", candidates.join(" or "))
     }
 }
 

@@ -1,108 +1,18 @@
-//! Verbs that read: `current`, `history`, `heads`, `branches`, `show`,
-//! `status`.
+//! Verbs that read: `current`, `heads`, `branches`, `show`, `status`
+//! (`history` has a module of its own).
 
 use std::collections::HashMap;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use arx_migrate_core::graph::RevisionGraph;
 use arx_migrate_core::runner::Migrator;
-use arx_migrate_core::store::HistoryEntry;
 use arx_migrate_core::Direction;
 
 use super::context::{Context, Database};
+use super::describe::{log_entry, revision_json, short_line};
 use super::error::CliError;
+use super::history::{by_revision, entry_json, entry_line};
 use super::output::{self, Done};
-
-/// `(head) (branchpoint)`-style labels of a revision.
-pub(crate) fn labels(graph: &RevisionGraph, id: &str, current: &[String]) -> Vec<&'static str> {
-    let mut labels = Vec::new();
-    if graph.children_of(id).is_empty() {
-        labels.push("head");
-    }
-    if graph.children_of(id).len() > 1 {
-        labels.push("branchpoint");
-    }
-    if graph.parents_of(id).len() > 1 {
-        labels.push("mergepoint");
-    }
-    if current.iter().any(|c| c == id) {
-        labels.push("current");
-    }
-    labels
-}
-
-fn label_text(labels: &[&str]) -> String {
-    labels.iter().map(|l| format!(" ({l})")).collect()
-}
-
-/// `a, b -> c (head), message`, as Alembic prints it.
-fn summary_line(graph: &RevisionGraph, id: &str, current: &[String]) -> String {
-    let parents = graph.parents_of(id);
-    let from = if parents.is_empty() {
-        "<base>".to_string()
-    } else {
-        parents.join(", ")
-    };
-    let message = graph.get(id).map(|m| m.message()).unwrap_or_default();
-    format!(
-        "{from} -> {id}{}, {message}",
-        label_text(&labels(graph, id, current))
-    )
-}
-
-fn revision_json(graph: &RevisionGraph, id: &str, current: &[String]) -> Value {
-    let migration = graph.get(id);
-    json!({
-        "revision": id,
-        "message": migration.map(|m| m.message()).unwrap_or_default(),
-        "down_revisions": graph.parents_of(id),
-        "children": graph.children_of(id),
-        "labels": labels(graph, id, current),
-        "transactional": migration.map(|m| m.transactional()).unwrap_or(true),
-    })
-}
-
-fn entry_json(entry: &HistoryEntry) -> Value {
-    json!({
-        "operation": entry.operation,
-        "started_at": entry.started_at,
-        "duration_ms": entry.duration_ms,
-        "executed_by": entry.executed_by,
-        "program": entry.program,
-        "outcome": entry.outcome,
-        "checksum": entry.checksum,
-        "message": entry.message,
-    })
-}
-
-fn entry_line(entry: &HistoryEntry) -> String {
-    let mut line = format!(
-        "    {} {} at {} by {}",
-        entry.operation,
-        entry.outcome,
-        entry.started_at,
-        entry.executed_by.as_deref().unwrap_or("?")
-    );
-    if let Some(program) = &entry.program {
-        line.push_str(&format!(" ({program})"));
-    }
-    if let Some(ms) = entry.duration_ms {
-        line.push_str(&format!(", took {ms} ms"));
-    }
-    if let Some(message) = &entry.message {
-        line.push_str(&format!(": {message}"));
-    }
-    line
-}
-
-fn by_revision(entries: Vec<HistoryEntry>) -> HashMap<String, Vec<HistoryEntry>> {
-    let mut map: HashMap<String, Vec<HistoryEntry>> = HashMap::new();
-    for entry in entries {
-        map.entry(entry.revision.clone()).or_default().push(entry);
-    }
-    map
-}
 
 /// Connects and reads the heads, mapping errors.
 pub(crate) fn read_current(
@@ -147,6 +57,14 @@ pub(crate) fn current(
     } else {
         HashMap::new()
     };
+    // As Alembic's `current`: each branch's newest applied revision, so a
+    // branch whose row another branch's row covers (depends_on) is shown.
+    let applied = graph.applied(&heads).map_err(|e| core(ctx, &database, e))?;
+    let tips: Vec<&str> = applied
+        .iter()
+        .copied()
+        .filter(|id| !graph.children_of(id).iter().any(|c| applied.contains(c)))
+        .collect();
     let mut done = Done::new(json!({
         "command": "current",
         "url": database.shown(),
@@ -155,10 +73,10 @@ pub(crate) fn current(
         "heads": heads,
         "at_head": status.at_head,
         "pending": status.pending,
-        "revisions": heads.iter().map(|h| {
-            let mut value = revision_json(graph, h, &heads);
+        "revisions": tips.iter().map(|id| {
+            let mut value = revision_json(graph, id, &heads);
             if verbose {
-                value["history"] = history.get(h).map(|e| e.iter().map(entry_json).collect()).unwrap_or_else(|| json!([]));
+                value["history"] = history.get(*id).map(|e| e.iter().map(entry_json).collect()).unwrap_or_else(|| json!([]));
             }
             value
         }).collect::<Vec<_>>(),
@@ -166,24 +84,20 @@ pub(crate) fn current(
     if heads.is_empty() {
         done.line("<base> (no revision applied)");
     }
-    for head in &heads {
-        let message = graph.get(head).map(|m| m.message()).unwrap_or_default();
-        done.line(
-            format!("{head}{} {message}", label_text(&labels(graph, head, &[])))
-                .trim_end()
-                .to_string(),
-        );
+    for id in &tips {
+        done.line(short_line(graph, id, &[]));
         if verbose {
-            let parents = graph.parents_of(head);
             done.line(format!(
                 "    parents: {}",
-                if parents.is_empty() {
-                    "<base>".into()
-                } else {
-                    parents.join(", ")
-                }
+                output::heads(
+                    &graph
+                        .parents_of(id)
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                )
             ));
-            let applied = history.get(head).and_then(|entries| {
+            let applied = history.get(*id).and_then(|entries| {
                 entries.iter().rev().find(|e| {
                     e.outcome == "ok" && matches!(e.operation.as_str(), "upgrade" | "stamp")
                 })
@@ -204,132 +118,13 @@ pub(crate) fn current(
                 format!(
                     "the database is not at head: it is at {}, the code's head is {}; pending: {}",
                     output::heads(&heads),
-                    graph.heads().join(", "),
+                    graph.rows_at_heads().join(", "),
                     status.pending.join(", ")
                 ),
             )
             .hint(format!("run `{} upgrade heads`", ctx.program()))
             .details(json!({ "pending": status.pending })),
         );
-    }
-    Ok(done)
-}
-
-/// The revisions between `range`'s ends, newest first.
-fn in_range<'g>(
-    ctx: &Context<'_>,
-    graph: &'g RevisionGraph,
-    range: Option<&str>,
-    database_heads: &mut dyn FnMut() -> Result<Vec<String>, CliError>,
-) -> Result<Vec<&'g str>, CliError> {
-    let all: Vec<&str> = graph.in_order().rev().map(|m| m.revision()).collect();
-    let Some(range) = range else {
-        return Ok(all);
-    };
-    let Some((lower, upper)) = range.split_once(':') else {
-        return Err(CliError::usage(format!(
-            "-r {range:?}: write the range as A:B (either side may be empty)"
-        )));
-    };
-    let mut ends = |text: &str| -> Result<Option<Vec<String>>, CliError> {
-        match text.trim() {
-            "" | "base" | "head" | "heads" => Ok(None),
-            "current" => database_heads().map(Some),
-            id => graph
-                .resolve_revision(id)
-                .map(|full| Some(vec![full.to_string()]))
-                .map_err(|e| CliError::from_core(e, ctx.program())),
-        }
-    };
-    let lower_ids = if lower.trim() == "head" || lower.trim() == "heads" {
-        Some(graph.heads().iter().map(|h| h.to_string()).collect())
-    } else {
-        ends(lower)?
-    };
-    let upper_ids = ends(upper)?;
-    let lower_set = lower_ids.map(|ids| graph.descendants(&ids));
-    let upper_set = upper_ids.map(|ids| graph.ancestors(&ids));
-    Ok(all
-        .into_iter()
-        .filter(|id| {
-            lower_set.as_ref().is_none_or(|set| set.contains(&**id))
-                && upper_set.as_ref().is_none_or(|set| set.contains(&**id))
-        })
-        .collect())
-}
-
-/// `history [--verbose] [-r A:B]`.
-pub(crate) fn history(
-    ctx: &Context<'_>,
-    verbose: bool,
-    range: Option<&str>,
-) -> Result<Done, CliError> {
-    let needs_database = verbose || range.is_some_and(|r| r.contains("current"));
-    let (migrator, database) = if needs_database {
-        let database = ctx.database()?;
-        (ctx.migrator(&database)?, Some(database))
-    } else {
-        (ctx.code()?, None)
-    };
-    let mut connection: Option<Box<dyn arx_migrate_core::Connection>> = None;
-    let mut current: Vec<String> = Vec::new();
-    if let Some(database) = &database {
-        let (c, heads) = read_current(ctx, database, &migrator)?;
-        connection = Some(c);
-        current = heads;
-    }
-    let graph = migrator.graph();
-    let heads_for_range = current.clone();
-    let revisions = in_range(ctx, graph, range, &mut || Ok(heads_for_range.clone()))?;
-    let history = match (&database, connection.as_mut()) {
-        (Some(database), Some(connection)) if verbose => by_revision(
-            migrator
-                .history(&mut **connection)
-                .map_err(|e| core(ctx, database, e))?,
-        ),
-        _ => HashMap::new(),
-    };
-    let mut done = Done::new(json!({
-        "command": "history",
-        "revisions": revisions.iter().map(|id| {
-            let mut value = revision_json(graph, id, &current);
-            if verbose {
-                value["history"] = history.get(*id).map(|e| e.iter().map(entry_json).collect()).unwrap_or_else(|| json!([]));
-            }
-            value
-        }).collect::<Vec<_>>(),
-    }));
-    for id in &revisions {
-        if !verbose {
-            done.line(summary_line(graph, id, &current));
-            continue;
-        }
-        done.line(format!(
-            "Rev: {id}{}",
-            label_text(&labels(graph, id, &current))
-        ));
-        let parents = graph.parents_of(id);
-        done.line(format!(
-            "Parent: {}",
-            if parents.is_empty() {
-                "<base>".into()
-            } else {
-                parents.join(", ")
-            }
-        ));
-        let children = graph.children_of(id);
-        if !children.is_empty() {
-            done.line(format!("Children: {}", children.join(", ")));
-        }
-        done.line(format!(
-            "    {}",
-            graph.get(id).map(|m| m.message()).unwrap_or_default()
-        ));
-        match history.get(*id) {
-            Some(entries) => entries.iter().for_each(|e| done.line(entry_line(e))),
-            None => done.line("    never applied to this database"),
-        }
-        done.line("");
     }
     Ok(done)
 }
@@ -344,20 +139,20 @@ pub(crate) fn heads(ctx: &Context<'_>) -> Result<Done, CliError> {
         "heads": heads.iter().map(|h| revision_json(graph, h, &[])).collect::<Vec<_>>(),
     }));
     for head in &heads {
-        let message = graph.get(head).map(|m| m.message()).unwrap_or_default();
-        done.line(format!("{head} (head), {message}"));
+        done.line(short_line(graph, head, &[]));
     }
-    if heads.len() > 1 {
+    let rows = graph.rows_at_heads();
+    if rows.len() > 1 {
         done.line(format!(
             "{} heads: upgrade with `heads`, or join them with `{} merge -m \"merge heads\" heads`",
-            heads.len(),
+            rows.len(),
             ctx.program()
         ));
     }
     Ok(done)
 }
 
-/// `branches`.
+/// `branches`: each branch point with the branches it starts.
 pub(crate) fn branches(ctx: &Context<'_>) -> Result<Done, CliError> {
     let migrator = ctx.code()?;
     let graph = migrator.graph();
@@ -366,15 +161,24 @@ pub(crate) fn branches(ctx: &Context<'_>) -> Result<Done, CliError> {
         "command": "branches",
         "branch_points": points.iter().map(|p| revision_json(graph, p, &[])).collect::<Vec<_>>(),
     }));
+    if points.is_empty() {
+        let bases = graph.bases();
+        done.line(match bases.len() {
+            0 => "no branch points: there are no revisions".to_string(),
+            1 => "no branch points: no revision has more than one child".to_string(),
+            n => format!(
+                "no branch points: no revision has more than one child ({n} bases start separate lines: {})",
+                bases.join(", ")
+            ),
+        });
+    }
     for point in &points {
-        done.line(summary_line(graph, point, &[]));
+        done.line(short_line(graph, point, &[]));
+        let indent = " ".repeat(point.len());
         for child in graph.children_of(point) {
-            let message = graph.get(child).map(|m| m.message()).unwrap_or_default();
-            done.line(format!(
-                "    -> {child}{}, {message}",
-                label_text(&labels(graph, child, &[]))
-            ));
+            done.line(format!("{indent} -> {}", short_line(graph, child, &[])));
         }
+        done.line("");
     }
     Ok(done)
 }
@@ -383,12 +187,28 @@ pub(crate) fn branches(ctx: &Context<'_>) -> Result<Done, CliError> {
 pub(crate) fn show(ctx: &Context<'_>, rev: &str) -> Result<Done, CliError> {
     let migrator = ctx.code()?;
     let graph = migrator.graph();
-    let id = match rev {
-        "head" => graph.single_head(),
-        other => graph.resolve_revision(other),
-    }
-    .map_err(|e| CliError::from_core(e, ctx.program()))?
-    .to_string();
+    // Any absolute target that names one revision: an id, `head`,
+    // `billing@head`, …
+    let ids = rev
+        .parse::<arx_migrate_core::Target>()
+        .and_then(|target| graph.resolve_target(&target))
+        .map_err(|e| CliError::from_core(e, ctx.program()))?;
+    let id = match ids.as_slice() {
+        [one] => one.to_string(),
+        [] => {
+            return Err(CliError::usage(format!(
+                "show {rev}: it names no revision; name one (an id, head, LABEL@head)"
+            )))
+        }
+        many => {
+            return Err(CliError::from_core(
+                arx_migrate_core::Error::MultipleHeads {
+                    heads: many.iter().map(|h| h.to_string()).collect(),
+                },
+                ctx.program(),
+            ))
+        }
+    };
     let backend = ctx.backend()?;
     let migration = graph
         .get(&id)
@@ -407,16 +227,9 @@ pub(crate) fn show(ctx: &Context<'_>, rev: &str) -> Result<Done, CliError> {
     value["downgrade_sql"] = sql_json(&down);
     value["checksum"] = json!(migrator.checksum(backend, &id));
     let mut done = Done::new(value);
-    done.line(format!("Rev: {id}{}", label_text(&labels(graph, &id, &[]))));
-    let parents = graph.parents_of(&id);
-    done.line(format!(
-        "Parent: {}",
-        if parents.is_empty() {
-            "<base>".into()
-        } else {
-            parents.join(", ")
-        }
-    ));
+    log_entry(graph, &id, &[])
+        .into_iter()
+        .for_each(|line| done.line(line));
     let children = graph.children_of(&id);
     done.line(format!(
         "Children: {}",
@@ -490,19 +303,19 @@ pub(crate) fn status(ctx: &Context<'_>, all: bool) -> Result<Done, CliError> {
         });
         match row {
             Ok((database, status)) => {
-                let name = database
-                    .service
-                    .clone()
-                    .unwrap_or_else(|| database.origin.clone());
+                // A service by its name, with its URL; else the URL alone.
+                let (name, url) = match &database.service {
+                    Some(service) => (service.clone(), format!(" ({})", database.shown())),
+                    None => (database.shown(), String::new()),
+                };
                 done.line(format!(
-                    "{name}: {} {} ({}){}",
+                    "{name}: {} {}{url}{}",
                     output::heads(&status.heads),
                     if status.at_head {
                         "at head"
                     } else {
                         "NOT at head"
                     },
-                    database.shown(),
                     if status.at_head {
                         String::new()
                     } else {

@@ -33,7 +33,9 @@ mod check;
 mod config;
 mod context;
 mod database;
+mod describe;
 mod error;
+mod history;
 mod inspect;
 mod lint;
 mod offline;
@@ -97,7 +99,8 @@ where
 {
     let command = Cli::command()
         .name(config.program.clone())
-        .bin_name(config.program.clone());
+        .bin_name(config.program.clone())
+        .version(config.version_text());
     let cli = match command
         .try_get_matches_from(args)
         .and_then(|matches| Cli::from_arg_matches(&matches))
@@ -195,7 +198,7 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             verbose,
             check_heads,
         } => inspect::current(ctx, *verbose, *check_heads),
-        Command::History { verbose, range } => inspect::history(ctx, *verbose, range.as_deref()),
+        Command::History { verbose, range } => history::history(ctx, *verbose, range.as_deref()),
         Command::Heads => inspect::heads(ctx),
         Command::Branches => inspect::branches(ctx),
         Command::Show { rev } => inspect::show(ctx, rev),
@@ -213,7 +216,7 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             args.sql,
             args.range.as_deref(),
         ),
-        Command::Stamp { target } => apply::stamp(ctx, target),
+        Command::Stamp { targets, purge } => apply::stamp(ctx, targets, *purge),
         Command::Repair => apply::repair(ctx),
         Command::Revision {
             message,

@@ -104,21 +104,30 @@ fn list_rules() -> Done {
         "rules": serde_json::to_value(&rules).unwrap_or(Value::Null),
     }));
     let mut markdown = String::from("| rule | severity | reason | fix |\n|---|---|---|---|\n");
+    let scope = |postgres_only: bool| if postgres_only { " (postgres)" } else { "" };
+    // Columns as wide as their longest entry, so that reasons line up.
+    let severity =
+        |rule: &lint::RuleInfo| format!("{}{}", rule.severity, scope(rule.postgres_only));
+    let id_width = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    let severity_width = rules.iter().map(|r| severity(r).len()).max().unwrap_or(0);
     for rule in &rules {
-        let scope = if rule.postgres_only {
-            " (postgres)"
-        } else {
-            ""
-        };
         done.line(format!(
-            "{:<26} {:<7}{scope} {}",
-            rule.id, rule.severity, rule.reason
+            "{:<id_width$}  {:<severity_width$}  {}",
+            rule.id,
+            severity(rule),
+            rule.reason
         ));
-        done.line(format!("{:<34} fix: {}", "", rule.fix));
+        done.line(format!(
+            "{:<width$}fix: {}",
+            "",
+            rule.fix,
+            width = id_width + severity_width + 4
+        ));
         markdown.push_str(&format!(
-            "| `{}` | {}{scope} | {} | {} |\n",
+            "| `{}` | {}{} | {} | {} |\n",
             rule.id,
             rule.severity,
+            scope(rule.postgres_only),
             arx_migrate_core::text::md_cell(rule.reason),
             arx_migrate_core::text::md_cell(rule.fix)
         ));

@@ -401,11 +401,6 @@ impl RevisionGraph {
         self.required_by.of(node)
     }
 
-    /// Every revision in topological order.
-    pub(crate) fn topo_order(&self) -> &[usize] {
-        &self.topo
-    }
-
     /// Position of `node` in the topological order (registration order by id).
     pub(crate) fn topo_position(&self, node: usize) -> usize {
         self.topo_pos[node]
@@ -617,38 +612,46 @@ impl RevisionGraph {
     }
 }
 
-/// The names closest to `text`: fewest edits, then, between names that
-/// end in numbers, the nearest number (`007` suggests `006`, not `001`);
-/// only the names tied for closest, at most three.
+/// The names closest to `text`: fewest edits, then names that differ
+/// from it only in the number they end with, nearest number first (`007`
+/// suggests `006`, not `001`; `c05` suggests `c004`, not `d005`); only the
+/// names tied for closest, at most three.
 fn closest<'a>(text: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut scored: Vec<(usize, u128, &str)> = names
-        .map(|name| (edit_distance(text, name), number_gap(text, name), name))
-        .filter(|(d, _, name)| *d <= (name.len().max(text.len()) / 2).max(1))
+    let mut scored: Vec<(usize, bool, u128, &str)> = names
+        .map(|name| {
+            let (stem, gap) = number_gap(text, name);
+            (edit_distance(text, name), !stem, gap, name)
+        })
+        .filter(|(d, _, _, name)| *d <= (name.len().max(text.len()) / 2).max(1))
         .collect();
     scored.sort_unstable();
-    let Some(&(best_distance, best_gap, _)) = scored.first() else {
+    let Some(&(distance, other_stem, gap, _)) = scored.first() else {
         return Vec::new();
     };
     scored
         .into_iter()
-        .take_while(|(d, gap, _)| *d == best_distance && *gap == best_gap)
+        .take_while(|s| (s.0, s.1, s.2) == (distance, other_stem, gap))
         .take(3)
-        .map(|(_, _, name)| name.to_string())
+        .map(|(_, _, _, name)| name.to_string())
         .collect()
 }
 
-/// How far apart the numbers that `a` and `b` end with are; the largest
-/// value when either has none.
-fn number_gap(a: &str, b: &str) -> u128 {
-    let trailing = |s: &str| -> Option<u128> {
-        let digits = s.len() - s.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+/// Whether `a` and `b` are the same text before the number each ends with,
+/// and how far apart those numbers are (the largest value when either has
+/// none).
+fn number_gap(a: &str, b: &str) -> (bool, u128) {
+    let split = |s: &str| -> (String, Option<u128>) {
+        let stem = s.trim_end_matches(|c: char| c.is_ascii_digit());
         // At most 38 digits fit; longer runs are not worth comparing.
-        s[s.len() - digits..].get(..digits.min(38))?.parse().ok()
+        let number = s[stem.len()..].get(..(s.len() - stem.len()).min(38));
+        (stem.to_string(), number.and_then(|n| n.parse().ok()))
     };
-    match (trailing(a), trailing(b)) {
+    let ((stem_a, number_a), (stem_b, number_b)) = (split(a), split(b));
+    let gap = match (number_a, number_b) {
         (Some(x), Some(y)) => x.abs_diff(y),
         _ => u128::MAX,
-    }
+    };
+    (stem_a == stem_b, gap)
 }
 
 /// Kahn's algorithm; on a cycle, names the revisions on it.

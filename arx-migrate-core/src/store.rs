@@ -316,7 +316,7 @@ impl<'a> Store<'a> {
             quote_literal(&utc_timestamp(record.started_at)),
             record
                 .duration
-                .map(|d| (d.as_millis() as i64).to_string())
+                .map(|d| whole_millis(d).to_string())
                 .unwrap_or_else(|| "NULL".into()),
             quote_literal(&executed_by()),
             quote_literal(&program_name()),
@@ -339,7 +339,7 @@ impl<'a> Store<'a> {
             "UPDATE {} SET outcome = {}, duration_ms = {}, checksum = COALESCE({}, checksum), message = {} WHERE id = {id}",
             self.history_table(),
             quote_literal(outcome),
-            duration.as_millis() as i64,
+            whole_millis(duration),
             optional_literal(checksum),
             optional_literal(message),
         );
@@ -534,6 +534,12 @@ pub(crate) fn utc_timestamp(time: SystemTime) -> String {
         second_of_day % 60,
         since_epoch.subsec_millis()
     )
+}
+
+/// A duration in whole milliseconds, rounded (1.6 ms is 2, not 1), as the
+/// history table's `duration_ms` keeps it.
+fn whole_millis(duration: Duration) -> i64 {
+    i64::try_from((duration.as_micros() + 500) / 1000).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -103,32 +103,42 @@ fn parse_plain(text: &str, whole: &str) -> Result<Target> {
     }
     let relative_form =
         "a relative target is +N or -N (or REV+N, REV-N), N a whole number of steps, as in +1 or -2";
+    let count = |sign: &str, digits: &str| -> Result<Option<i64>> {
+        if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return Ok(None);
+        }
+        let magnitude: i64 = digits
+            .parse()
+            .map_err(|_| invalid("the step count is too large"))?;
+        Ok(Some(if sign == "-" { -magnitude } else { magnitude }))
+    };
+    // A target that starts with a sign is relative to the database; written
+    // wrong ("+-1", "+x") it is an error, not an unknown revision.
+    if text.starts_with(['+', '-']) {
+        let (sign, digits) = text.split_at(1);
+        return match count(sign, digits)? {
+            Some(0) => Err(invalid("+0 and -0 move nowhere; count at least one step")),
+            Some(steps) => Ok(Target::Relative { from: None, steps }),
+            None => Err(invalid(relative_form)),
+        };
+    }
     if let Some(pos) = text.rfind(['+', '-']) {
-        let (from, count) = text.split_at(pos);
-        let digits = &count[1..];
+        let (from, rest) = text.split_at(pos);
+        let (sign, digits) = rest.split_at(1);
         // Revision ids may contain '-' and digits ("2024-01"): a count
         // with a leading zero after a revision is part of the id, so
         // that Display gives back the text (see `resolve_relative`).
-        let part_of_id = !from.is_empty() && digits.starts_with('0');
-        if !part_of_id && !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
-            let magnitude: i64 = digits
-                .parse()
-                .map_err(|_| invalid("the step count is too large"))?;
-            if magnitude == 0 && from.is_empty() {
-                return Err(invalid("+0 and -0 move nowhere; count at least one step"));
+        if !digits.starts_with('0') && !from.contains('+') {
+            if let Some(steps) = count(sign, digits)? {
+                return Ok(Target::Relative {
+                    from: Some(from.to_string()),
+                    steps,
+                });
             }
-            let steps = if count.starts_with('-') {
-                -magnitude
-            } else {
-                magnitude
-            };
-            let from = (!from.is_empty()).then(|| from.to_string());
-            return Ok(Target::Relative { from, steps });
         }
     }
-    // A sign that starts the target, or any '+' (never part of an id),
-    // is a relative target written wrong ("+-1", "+x", "c1+").
-    if text.starts_with(['+', '-']) || text.contains('+') {
+    // '+' is never part of an id ("c1+", "a+b+1").
+    if text.contains('+') {
         return Err(invalid(relative_form));
     }
     Ok(Target::Revision(text.to_string()))
@@ -177,6 +187,19 @@ impl RevisionGraph {
                 candidates: many.iter().map(|s| s.to_string()).collect(),
             }),
         }
+    }
+
+    /// The revisions an absolute target names: `head`, `heads` (the heads
+    /// whose rows a fully upgraded database holds), a revision, and on a
+    /// branch `LABEL@head`, `LABEL@heads`, `LABEL@REV`; `base` names none.
+    /// A relative target is an error: it needs the database's revisions.
+    pub fn resolve_target(&self, target: &Target) -> Result<Vec<&str>> {
+        let (branch, inner) = self.split_branch(target)?;
+        Ok(self
+            .absolute_nodes(inner, branch, &target.to_string())?
+            .into_iter()
+            .map(|n| self.id_of(n))
+            .collect())
     }
 
     /// The steps that upgrade a database whose version table holds

@@ -9,7 +9,8 @@ t_<rev>), then runs each scenario's commands, in order, on a fresh SQLite
 file, in this one process. After each command it records the exit status
 (0, or 1 when Alembic raised), the version table's rows, the marker tables
 present, and for the verbs that list revisions (history, heads, current)
-the revision ids printed, in order.
+the revision ids printed, in order. A step that starts with "!" is SQL
+run on the database directly, as a change made by hand.
 """
 
 import contextlib
@@ -27,10 +28,18 @@ from alembic.config import Config
 
 ENV_PY = '''
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 
 url = context.config.get_main_option("sqlalchemy.url")
 engine = create_engine(url)
+
+
+# Scratch files: no need to wait for the disk on every commit.
+@event.listens_for(engine, "connect")
+def no_sync(connection, _record):
+    connection.execute("PRAGMA synchronous = OFF")
+
+
 with engine.connect() as connection:
     context.configure(connection=connection, version_table="alembic_version")
     with context.begin_transaction():
@@ -110,6 +119,15 @@ def run_command(config, words):
         raise SystemExit(f"run_alembic.py: unknown verb {verb!r}")
 
 
+def by_hand(database, sql):
+    connection = sqlite3.connect(database)
+    try:
+        connection.executescript(sql)
+        connection.commit()
+    finally:
+        connection.close()
+
+
 def state(database):
     connection = sqlite3.connect(database)
     try:
@@ -141,6 +159,8 @@ def main():
     results = []
     for number, scenario in enumerate(spec["scenario"]):
         database = os.path.join(workdir, f"scenario{number}.db")
+        if os.path.exists(database):
+            os.remove(database)
         config = Config()
         config.set_main_option("script_location", configs[scenario["graph"]])
         config.set_main_option("sqlalchemy.url", f"sqlite:///{database}")
@@ -150,8 +170,11 @@ def main():
             config.stdout = out
             error = None
             try:
-                with contextlib.redirect_stderr(io.StringIO()):
-                    run_command(config, shlex.split(line))
+                if line.startswith("!"):
+                    by_hand(database, line[1:])
+                else:
+                    with contextlib.redirect_stderr(io.StringIO()):
+                        run_command(config, shlex.split(line))
                 code = 0
             except Exception as e:  # Alembic's CommandError, and its asserts
                 code = 1

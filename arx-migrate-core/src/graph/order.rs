@@ -57,21 +57,27 @@ impl RevisionGraph {
             });
         }
         if !lower.is_empty() {
-            let above = self.closure_up(&lower);
+            // Above the lower end along its branch, as in Alembic; when the
+            // upper end is on another branch that depends on it, along the
+            // dependency.
+            let mut above = self.branch_up(&lower);
+            if !tops.iter().any(|&t| above[t]) {
+                above = self.closure_up(&lower);
+            }
             for (node, w) in wanted.iter_mut().enumerate() {
                 *w &= above[node];
             }
         }
         Ok(self
-            .newest_first(&wanted, &tops)
+            .newest_first(&wanted)
             .into_iter()
             .map(|n| self.id_of(n))
             .collect())
     }
 
-    /// Alembic's `_topological_sort`: the revisions of `set` (each below one
-    /// of `tops`), children before parents, branch by branch.
-    pub(crate) fn newest_first(&self, set: &[bool], tops: &[usize]) -> Vec<usize> {
+    /// Alembic's `_topological_sort`: the revisions of `set`, children
+    /// before parents, branch by branch.
+    pub(crate) fn newest_first(&self, set: &[bool]) -> Vec<usize> {
         let mut todo = set.to_vec();
         // How many revisions of the set that are not listed yet require each.
         let mut waiting = vec![0u32; self.len()];
@@ -82,9 +88,12 @@ impl RevisionGraph {
                 }
             }
         }
-        let mut heads: Vec<usize> = tops.iter().copied().filter(|&t| todo[t]).collect();
-        heads.sort_unstable();
-        heads.dedup();
+        // Start from the newest revisions of the set (in id order, as
+        // Alembic sorts the upper end by file name): every other revision of
+        // the set is below one of them.
+        let mut heads: Vec<usize> = (0..self.len())
+            .filter(|&n| todo[n] && !self.requiring_nodes(n).iter().any(|&up| todo[up]))
+            .collect();
         let mut listed = Vec::with_capacity(set.iter().filter(|&&s| s).count());
         let mut at = 0;
         while !heads.is_empty() {
@@ -121,13 +130,6 @@ impl RevisionGraph {
                     heads[at] = *first;
                     heads.extend_from_slice(rest);
                 }
-            }
-        }
-        // Unreachable for sets closed as `history_range` builds them; kept
-        // so that no revision of the set is ever dropped.
-        for &node in self.topo_order().iter().rev() {
-            if todo[node] {
-                listed.push(node);
             }
         }
         listed
