@@ -69,11 +69,12 @@ impl CliError {
     /// Converts an engine error, adding the command line's own hints.
     pub(crate) fn from_core(error: Error, program: &str) -> Self {
         let message = error.to_string();
+        let kind = error.kind();
         match error {
             // The engine's message ends with the suggestion; here it goes
             // to the hint, with the command that lists what exists.
             Error::UnknownRevision { target, candidates } => {
-                CliError::new("unknown_revision", format!("unknown revision {target:?}"))
+                CliError::new(kind, format!("unknown revision {target:?}"))
                     .hint(did_you_mean(
                         &candidates,
                         &format!("`{program} history` lists every revision"),
@@ -81,7 +82,7 @@ impl CliError {
                     .details(json!({ "target": target, "candidates": candidates }))
             }
             Error::UnknownBranch { branch, candidates } => CliError::new(
-                "unknown_branch",
+                kind,
                 format!("unknown branch {branch:?}: it is neither a branch label nor a revision"),
             )
             .hint(did_you_mean(
@@ -89,50 +90,42 @@ impl CliError {
                 &format!("`{program} heads` shows each head with its branch labels"),
             ))
             .details(json!({ "branch": branch, "candidates": candidates })),
-            Error::AmbiguousRevision { prefix, candidates } => CliError::new("ambiguous_revision", message)
+            Error::AmbiguousRevision { prefix, candidates } => CliError::new(kind, message)
                 .hint("type more characters of the id, or all of it")
                 .details(json!({ "prefix": prefix, "candidates": candidates })),
-            Error::MultipleHeads { heads } => CliError::new("multiple_heads", message)
+            Error::MultipleHeads { heads } => CliError::new(kind, message)
                 .hint(format!(
                     "name one (a revision, or a branch as LABEL@head), target all with `heads`, or join them with `{program} merge -m \"merge heads\" {}`",
                     heads.join(" ")
                 ))
                 .details(json!({ "heads": heads })),
             Error::InvalidTarget { target, .. } => {
-                CliError::new("invalid_target", message).details(json!({ "target": target }))
+                CliError::new(kind, message).details(json!({ "target": target }))
             }
-            Error::NeedsConnection { revision } => CliError::new("needs_connection", message)
+            Error::NeedsConnection { revision } => CliError::new(kind, message)
                 .hint(format!(
                     "end the script below it with `-r FROM:TO`, and run {revision} online with `{program} upgrade {revision}`"
                 ))
                 .details(json!({ "revision": revision })),
             Error::UnknownDatabaseRevision { unknown } => {
-                CliError::new("unknown_database_revision", message)
+                CliError::new(kind, message)
                     .hint(format!(
                         "if those revisions are gone for good, `{program} stamp --purge REV` sets the version table without reading it"
                     ))
                     .details(json!({ "unknown": unknown }))
             }
-            Error::ChecksumMismatch { revision, .. } => CliError::new("checksum_mismatch", message)
+            Error::ChecksumMismatch { revision, .. } => CliError::new(kind, message)
                 .hint(format!("`{program} repair` records the new checksums once the change is deliberate"))
                 .details(json!({ "revision": revision })),
             Error::Interrupted { revision, .. } => {
-                CliError::new("interrupted", message).details(json!({ "revision": revision }))
+                CliError::new(kind, message).details(json!({ "revision": revision }))
             }
-            Error::LockTimeout { .. } => CliError::new("lock_timeout", message),
-            Error::Config(_) => CliError::new("config", message),
-            Error::Statement(failure) => CliError::new("migration_failed", message)
+            Error::Statement(failure) => CliError::new(kind, message)
                 .details(json!({ "revision": failure.revision, "statement": failure.statement })),
             Error::Migration { revision, .. } => {
-                CliError::new("migration_failed", message).details(json!({ "revision": revision }))
+                CliError::new(kind, message).details(json!({ "revision": revision }))
             }
-            Error::DuplicateRevision { .. }
-            | Error::UnknownParent { .. }
-            | Error::UnknownDependency { .. }
-            | Error::InvalidBranchLabel { .. }
-            | Error::Cycle { .. }
-            | Error::InvalidRevisionId { .. } => CliError::new("invalid_graph", message),
-            _ => CliError::new("database", message),
+            _ => CliError::new(kind, message),
         }
     }
 

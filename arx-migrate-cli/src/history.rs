@@ -19,12 +19,12 @@ use super::output::Done;
 /// A history-table row for `--format json`.
 pub(crate) fn entry_json(entry: &HistoryEntry) -> Value {
     json!({
-        "operation": entry.operation,
+        "operation": entry.operation.as_str(),
         "started_at": entry.started_at,
         "duration_ms": entry.duration_ms,
         "executed_by": entry.executed_by,
         "program": entry.program,
-        "outcome": entry.outcome,
+        "outcome": entry.outcome.as_str(),
         "checksum": entry.checksum,
         "message": entry.message,
     })

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use serde_json::json;
 
 use arx_migrate_core::runner::Migrator;
+use arx_migrate_core::store::{HistoryOperation, HistoryOutcome};
 use arx_migrate_core::Direction;
 
 use super::context::{Context, Database};
@@ -99,7 +100,11 @@ pub(crate) fn current(
             ));
             let applied = history.get(*id).and_then(|entries| {
                 entries.iter().rev().find(|e| {
-                    e.outcome == "ok" && matches!(e.operation.as_str(), "upgrade" | "stamp")
+                    e.outcome == HistoryOutcome::Ok
+                        && matches!(
+                            e.operation,
+                            HistoryOperation::Upgrade | HistoryOperation::Stamp
+                        )
                 })
             });
             match applied {

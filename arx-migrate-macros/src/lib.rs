@@ -64,38 +64,29 @@ struct Options {
     allow: Vec<(String, String)>,
 }
 
-const MAX_REVISION_LEN: usize = 32;
-
 fn check_revision_id(lit: &LitStr) -> syn::Result<()> {
     check_name(lit, "a revision id")
 }
 
 /// Checks a revision id or a branch label (`what` says which, for the
-/// message): both are typed in targets and stored in `varchar(32)`.
+/// message): both follow the revision-id rules, since both are typed in
+/// targets and a label may stand for a revision in `depends_on`.
 fn check_name(lit: &LitStr, what: &str) -> syn::Result<()> {
+    use arx_migrate_ids::{IdProblem, MAX_REVISION_LEN};
     let id = lit.value();
-    let problem = if id.is_empty() {
-        Some(format!("{what} cannot be empty"))
-    } else if id.len() > MAX_REVISION_LEN {
-        Some(format!(
+    let message = match arx_migrate_ids::check_revision_id(&id) {
+        Ok(()) => return Ok(()),
+        Err(IdProblem::Empty) => format!("{what} cannot be empty"),
+        Err(IdProblem::TooLong) => format!(
             "{what} has at most {MAX_REVISION_LEN} characters (the version table is varchar(32))"
-        ))
-    } else if !id
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        Some(format!(
-            "{what} may contain only ASCII letters, digits, '_' and '-'"
-        ))
-    } else if matches!(id.as_str(), "head" | "heads" | "base") {
-        Some(format!("{id:?} is a reserved target name"))
-    } else {
-        None
+        ),
+        Err(IdProblem::BadCharacter) => {
+            format!("{what} may contain only ASCII letters, digits, '_' and '-'")
+        }
+        Err(IdProblem::Reserved) => format!("{id:?} is a reserved target name"),
+        Err(_) => format!("{id:?} cannot be {what}"),
     };
-    match problem {
-        Some(message) => Err(syn::Error::new(lit.span(), message)),
-        None => Ok(()),
-    }
+    Err(syn::Error::new(lit.span(), message))
 }
 
 fn path_text(path: &syn::Path) -> String {
