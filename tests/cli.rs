@@ -63,7 +63,7 @@ fn every_verb_on_both_backends() {
 
         let run = db.cli(&["current", "--verbose", "--check-heads"]).ok();
         assert!(
-            run.stdout.contains("e006 (head) Count the items"),
+            run.stdout.contains("e006 (head), Count the items"),
             "{name}: {}",
             run.stdout
         );
@@ -121,7 +121,15 @@ fn every_verb_on_both_backends() {
             run.stdout
         );
 
-        let run = db.cli(&["downgrade", "-2"]).ok();
+        // -N walks down the branch, as in Alembic: below the merge d005 the
+        // path forks, so -2 is refused; naming the revision is not.
+        let run = db.cli(&["downgrade", "-2"]).fails(1);
+        assert!(
+            run.stderr.contains("d005 is a merge point of c003, c004"),
+            "{name}: {}",
+            run.stderr
+        );
+        let run = db.cli(&["downgrade", "c003"]).ok();
         assert!(
             run.stdout.contains("downgrade e006") && run.stdout.contains("downgrade d005"),
             "{name}: {}",
@@ -145,8 +153,8 @@ fn every_verb_on_both_backends() {
         assert_eq!(json["databases"][0]["at_head"], false);
         let run = db.cli(&["status"]).ok();
         assert!(
-            run.stdout.contains("c003, c004 NOT at head (")
-                && run.stdout.contains("pending: d005, e006"),
+            run.stdout.contains("c003, c004 NOT at head; pending: d005, e006")
+                && !run.stdout.contains("default URL"),
             "{name}: {}",
             run.stdout
         );
@@ -217,9 +225,9 @@ fn code_verbs_need_no_database() {
     );
     let out = run(&["branches"]).ok();
     assert!(
-        out.stdout.contains("a001 -> b002 (branchpoint)")
-            && out.stdout.contains("    -> c003")
-            && out.stdout.contains("    -> c004"),
+        out.stdout.contains("b002 (branchpoint), Create the tags table")
+            && out.stdout.contains("     -> c003, Index items by name")
+            && out.stdout.contains("     -> c004, Create the notes table"),
         "{}",
         out.stdout
     );
@@ -244,7 +252,8 @@ fn code_verbs_need_no_database() {
         .iter()
         .map(|r| r["revision"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["d005", "c004", "c003", "b002"]);
+    // Alembic's order: down the merge's first parent's branch, then the other.
+    assert_eq!(ids, ["d005", "c003", "c004", "b002"]);
     let out = run(&["show", "c004"]).ok();
     assert!(
         out.stdout.contains("Parent: b002") && out.stdout.contains("CREATE TABLE notes"),
@@ -275,8 +284,8 @@ fn errors_name_the_cause_and_the_fix() {
         // Unknown target: the closest ids.
         let run = db.cli(&["upgrade", "c03"]).fails(1);
         assert!(
-            run.stderr
-                .contains("unknown revision \"c03\"; did you mean c003"),
+            run.stderr.contains("unknown revision \"c03\"")
+                && run.stderr.contains("hint: did you mean c003? `cli_demo history`"),
             "{name}: {}",
             run.stderr
         );
@@ -285,6 +294,12 @@ fn errors_name_the_cause_and_the_fix() {
             .fails(1)
             .json();
         assert_eq!(json["error"]["kind"], "unknown_revision");
+        // The suggestion is the hint, not part of the message.
+        assert_eq!(json["error"]["message"], "unknown revision \"c03\"");
+        assert!(json["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .starts_with("did you mean c003?"));
         assert!(json["error"]["details"]["candidates"]
             .as_array()
             .unwrap()

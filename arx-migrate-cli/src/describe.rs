@@ -90,12 +90,27 @@ pub(crate) fn summary_line(graph: &RevisionGraph, id: &str, current: &[String]) 
     )
 }
 
-/// The line of `heads`, `current` and `branches`: `c (billing) (head), message`.
+/// The line of `current` and `branches`: `c (billing) (head), message`.
 pub(crate) fn short_line(graph: &RevisionGraph, id: &str, current: &[String]) -> String {
     format!(
         "{id}{}{}, {}",
         names_text(graph, id),
         marker_text(graph, id, current),
+        message(graph, id)
+    )
+}
+
+/// The line of `heads`: `c (billing) (head), message`, without the branch
+/// and merge points, as Alembic leaves them out there.
+pub(crate) fn head_line(graph: &RevisionGraph, id: &str) -> String {
+    let markers: String = markers(graph, id, &[])
+        .iter()
+        .filter(|m| m.ends_with("head"))
+        .map(|m| format!(" ({m})"))
+        .collect();
+    format!(
+        "{id}{}{markers}, {}",
+        names_text(graph, id),
         message(graph, id)
     )
 }

@@ -10,7 +10,7 @@ use arx_migrate_core::store::{HistoryOperation, HistoryOutcome};
 use arx_migrate_core::Direction;
 
 use super::context::{Context, Database};
-use super::describe::{log_entry, revision_json, short_line};
+use super::describe::{head_line, log_entry, revision_json, short_line};
 use super::error::CliError;
 use super::history::{by_revision, entry_json, entry_line};
 use super::output::{self, Done};
@@ -144,7 +144,7 @@ pub(crate) fn heads(ctx: &Context<'_>) -> Result<Done, CliError> {
         "heads": heads.iter().map(|h| revision_json(graph, h, &[])).collect::<Vec<_>>(),
     }));
     for head in &heads {
-        done.line(short_line(graph, head, &[]));
+        done.line(head_line(graph, head));
     }
     let rows = graph.rows_at_heads();
     if rows.len() > 1 {

@@ -96,7 +96,7 @@ fn upgrade_head_without_set_up_migrates_data_arx_db() {
     let run = arx_migrate(here, &["current"], &[]).ok();
     assert_eq!(
         run.stdout.trim(),
-        "006 (head) Add collaboration and management tables"
+        "006 (head), Add collaboration and management tables"
     );
     arx_migrate(here, &["current", "--check-heads"], &[]).ok();
 
