@@ -153,7 +153,8 @@ fn every_verb_on_both_backends() {
         assert_eq!(json["databases"][0]["at_head"], false);
         let run = db.cli(&["status"]).ok();
         assert!(
-            run.stdout.contains("c003, c004 NOT at head; pending: d005, e006")
+            run.stdout
+                .contains("c003, c004 NOT at head; pending: d005, e006")
                 && !run.stdout.contains("default URL"),
             "{name}: {}",
             run.stdout
@@ -225,7 +226,8 @@ fn code_verbs_need_no_database() {
     );
     let out = run(&["branches"]).ok();
     assert!(
-        out.stdout.contains("b002 (branchpoint), Create the tags table")
+        out.stdout
+            .contains("b002 (branchpoint), Create the tags table")
             && out.stdout.contains("     -> c003, Index items by name")
             && out.stdout.contains("     -> c004, Create the notes table"),
         "{}",
@@ -277,6 +279,64 @@ fn code_verbs_need_no_database() {
 }
 
 #[test]
+fn alembic_habits_and_wording() {
+    let db = Db::sqlite();
+    // --version names the program.
+    let out = db.cli(&["--version"]).ok();
+    assert!(out.stdout.starts_with("cli_demo "), "{}", out.stdout);
+    // A linear chain has no branch point, and `branches` says so.
+    let out = db.run(support::bad_chain(), &["branches"]).ok();
+    assert!(
+        out.stdout
+            .contains("no branch points: no revision has more than one child"),
+        "{}",
+        out.stdout
+    );
+    // A relative target written wrong says how to write it.
+    let out = db.cli(&["upgrade", "+-1"]).fails(1);
+    assert!(
+        out.stderr.contains("a relative target is +N or -N"),
+        "{}",
+        out.stderr
+    );
+    // stamp replaces the rows of its own line only, takes several targets,
+    // and --purge empties the table whatever it holds.
+    db.cli(&["stamp", "c003"]).ok();
+    db.cli(&["stamp", "c004"]).ok();
+    assert_eq!(db.versions("arx_migrate_version"), ["c003", "c004"]);
+    db.cli(&["stamp", "a001", "c004"]).fails(1);
+    db.cli(&["stamp", "base"]).ok();
+    db.cli(&["stamp", "c003", "c004"]).ok();
+    assert_eq!(db.versions("arx_migrate_version"), ["c003", "c004"]);
+    db.execute("INSERT INTO arx_migrate_version (version_num) VALUES ('zz999')");
+    let out = db.cli(&["stamp", "a001"]).fails(1);
+    assert!(
+        out.stderr.contains("cli_demo stamp --purge REV"),
+        "{}",
+        out.stderr
+    );
+    db.cli(&["stamp", "--purge", "a001"]).ok();
+    assert_eq!(db.versions("arx_migrate_version"), ["a001"]);
+    // `lint --rules` in aligned columns: every reason and every fix starts
+    // at one column.
+    let out = db.cli(&["lint", "--rules"]).ok();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let fix_column: Vec<usize> = lines.iter().filter_map(|l| l.find("fix: ")).collect();
+    assert!(fix_column.len() > 5 && fix_column.iter().all(|&c| c == fix_column[0]));
+    for rule in lines
+        .iter()
+        .filter(|l| !l.starts_with(' ') && !l.contains(" rules, "))
+    {
+        let at = rule.as_bytes();
+        assert!(
+            at[fix_column[0] - 1] == b' ' && at[fix_column[0]] != b' ',
+            "reason not at column {}: {rule:?}",
+            fix_column[0]
+        );
+    }
+}
+
+#[test]
 fn errors_name_the_cause_and_the_fix() {
     for db in Db::each("errors_name_the_cause_and_the_fix") {
         let name = db.name();
@@ -285,7 +345,9 @@ fn errors_name_the_cause_and_the_fix() {
         let run = db.cli(&["upgrade", "c03"]).fails(1);
         assert!(
             run.stderr.contains("unknown revision \"c03\"")
-                && run.stderr.contains("hint: did you mean c003? `cli_demo history`"),
+                && run
+                    .stderr
+                    .contains("hint: did you mean c003? `cli_demo history`"),
             "{name}: {}",
             run.stderr
         );

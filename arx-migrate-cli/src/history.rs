@@ -66,9 +66,9 @@ pub(crate) fn by_revision(entries: Vec<HistoryEntry>) -> HashMap<String, Vec<His
 
 /// The revisions an end of `-r A:B` names: `current` (the database's),
 /// `base` and empty (none), or any absolute target.
-fn range_end<'g>(
+fn range_end(
     ctx: &Context<'_>,
-    graph: &'g RevisionGraph,
+    graph: &RevisionGraph,
     text: &str,
     current: &[String],
 ) -> Result<Vec<String>, CliError> {

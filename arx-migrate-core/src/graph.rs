@@ -782,4 +782,7 @@ pub(crate) mod walk;
 mod tests;
 
 #[cfg(test)]
+mod parity_tests;
+
+#[cfg(test)]
 mod proptests;
