@@ -54,7 +54,11 @@ pub(crate) fn script(
             )))
         }
         "" | "base" => Vec::new(),
-        "heads" => graph.heads().iter().map(|h| h.to_string()).collect(),
+        "heads" => graph
+            .rows_at_heads()
+            .iter()
+            .map(|h| h.to_string())
+            .collect(),
         "head" => vec![graph
             .single_head()
             .map_err(|e| CliError::from_core(e, ctx.program()))?

@@ -196,7 +196,7 @@ fn module_name(id: &str, message: &str) -> String {
     }
 }
 
-fn template(id: &str, parents: &[String], message: &str, merge: bool) -> String {
+fn template(id: &str, parents: &[String], message: &str, merge: bool, program: &str) -> String {
     let down_rev = match parents {
         [] => String::new(),
         [one] => format!(", down_rev = \"{one}\""),
@@ -222,7 +222,7 @@ fn template(id: &str, parents: &[String], message: &str, merge: bool) -> String 
     format!(
         "//! Revision {id}: {message}\n\
          //!\n\
-         //! Written by `arx-migrate {verb}`; listed in this folder's module file.\n\
+         //! Written by `{program} {verb}`; listed in this folder's module file.\n\
          \n\
          /// {message}\n\
          #[arx_migrate::migration(rev = \"{id}\"{down_rev})]\n\
@@ -278,7 +278,10 @@ fn write_module(
     let list = module_list(&dir);
     let created_list = !list.exists();
     let mut listing = if created_list {
-        "//! This crate's migrations, one module per file; `arx-migrate revision`\n//! and `arx-migrate merge` add a line here for each new one.\n\n".to_string()
+        format!(
+            "//! This crate's migrations, one module per file; `{program} revision`\n//! and `{program} merge` add a line here for each new one.\n\n",
+            program = ctx.program()
+        )
     } else {
         std::fs::read_to_string(&list).map_err(|e| io_error("read", &list, e))?
     };
@@ -290,7 +293,7 @@ fn write_module(
         listing.push_str(&line);
         listing.push('\n');
     }
-    std::fs::write(&file, template(id, parents, message, merge))
+    std::fs::write(&file, template(id, parents, message, merge, ctx.program()))
         .map_err(|e| io_error("write", &file, e))?;
     std::fs::write(&list, listing).map_err(|e| io_error("write", &list, e))?;
 
@@ -452,7 +455,7 @@ mod tests {
 
     #[test]
     fn templates_name_their_parents() {
-        let t = template("m3", &["a".into(), "b".into()], "join", true);
+        let t = template("m3", &["a".into(), "b".into()], "join", true, "tool");
         assert!(
             t.contains("#[arx_migrate::migration(rev = \"m3\", down_rev = [\"a\", \"b\"])]"),
             "{t}"
@@ -461,7 +464,7 @@ mod tests {
             scan_attributes(&t),
             vec![("m3".to_string(), vec!["a".to_string(), "b".to_string()])]
         );
-        let t = template("r1", &[], "first", false);
+        let t = template("r1", &[], "first", false, "tool");
         assert!(t.contains("rev = \"r1\")]"), "{t}");
     }
 }
