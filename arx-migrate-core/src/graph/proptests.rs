@@ -1,6 +1,7 @@
-//! Property tests over random revision DAGs: plans respect dependencies,
-//! never re-apply or re-revert, keep the version rows right at every step,
-//! and round trips return to where they started.
+//! Property tests over random revision DAGs, with random `depends_on`
+//! edges: plans respect parents and dependencies, never re-apply or
+//! re-revert, keep the version rows right at every step, and round trips
+//! return to where they started.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -11,26 +12,26 @@ use crate::graph::{RevisionGraph, Step};
 use crate::migration::{FnMigration, MigrationSet, MigrationSource};
 use crate::target::Target;
 
-/// A random DAG: revision `i` has up to three distinct parents among the
-/// revisions before it. Ids do not sort in topological order, so nothing
-/// relies on their order.
+/// A random DAG: revision `i` has up to three distinct parents and up to
+/// two dependencies (`depends_on`, not parents) among the revisions before
+/// it. Ids do not sort in topological order, so nothing relies on their
+/// order.
 #[derive(Debug, Clone)]
 struct Dag {
     ids: Vec<String>,
     parents: Vec<Vec<usize>>,
+    deps: Vec<Vec<usize>>,
 }
 
 impl Dag {
     fn graph(&self) -> RevisionGraph {
         let mut set = MigrationSet::new();
-        for (id, parents) in self.ids.iter().zip(&self.parents) {
+        for ((id, parents), deps) in self.ids.iter().zip(&self.parents).zip(&self.deps) {
             let parents: Vec<&str> = parents.iter().map(|&p| self.ids[p].as_str()).collect();
-            set = set.with(FnMigration::new(
-                id.clone(),
-                &parents,
-                |_| Ok(()),
-                |_| Ok(()),
-            ));
+            let deps: Vec<&str> = deps.iter().map(|&d| self.ids[d].as_str()).collect();
+            set = set.with(
+                FnMigration::new(id.clone(), &parents, |_| Ok(()), |_| Ok(())).depends_on(&deps),
+            );
         }
         RevisionGraph::new(set.migrations()).expect("a random DAG is a valid graph")
     }
@@ -43,27 +44,32 @@ impl Dag {
             .collect()
     }
 
-    /// `seeds` and all their ancestors.
+    /// What `node` needs applied first: its parents and dependencies.
+    fn requires(&self, node: usize) -> impl Iterator<Item = usize> + '_ {
+        self.parents[node].iter().chain(&self.deps[node]).copied()
+    }
+
+    /// `seeds` and all they require.
     fn closure(&self, seeds: &[usize]) -> BTreeSet<usize> {
         let mut applied = BTreeSet::new();
         let mut stack: Vec<usize> = seeds.to_vec();
         while let Some(node) = stack.pop() {
             if applied.insert(node) {
-                stack.extend(&self.parents[node]);
+                stack.extend(self.requires(node));
             }
         }
         applied
     }
 
-    /// The version rows of an applied set: applied revisions with no applied
-    /// child.
+    /// The version rows of an applied set: applied revisions that no
+    /// applied revision requires.
     fn heads_of(&self, applied: &BTreeSet<usize>) -> BTreeSet<String> {
         applied
             .iter()
             .filter(|&&n| {
                 !applied
                     .iter()
-                    .any(|&other| self.parents[other].contains(&n))
+                    .any(|&other| self.requires(other).any(|r| r == n))
             })
             .map(|&n| self.ids[n].clone())
             .collect()
@@ -74,9 +80,10 @@ impl Dag {
     }
 
     /// Applies `steps` to `applied`, checking each one: an upgrade applies a
-    /// pending revision whose parents are all applied, a downgrade reverts an
-    /// applied revision none of whose children is applied, and the version
-    /// rows after each step are exactly the heads of the applied set.
+    /// pending revision whose parents and dependencies are all applied, a
+    /// downgrade reverts an applied revision that no applied revision
+    /// requires, and the version rows after each step are exactly the heads
+    /// of the applied set.
     fn run(&self, applied: &mut BTreeSet<usize>, steps: &[Step]) -> Result<(), TestCaseError> {
         let index = self.index();
         for step in steps {
@@ -84,10 +91,10 @@ impl Dag {
             match step.direction {
                 Direction::Upgrade => {
                     prop_assert!(!applied.contains(&node), "{} re-applied", step.revision());
-                    for &parent in &self.parents[node] {
+                    for parent in self.requires(node) {
                         prop_assert!(
                             applied.contains(&parent),
-                            "{} applied before its parent {}",
+                            "{} applied before {}, which it requires",
                             step.revision(),
                             self.ids[parent]
                         );
@@ -102,8 +109,8 @@ impl Dag {
                     );
                     for &child in applied.iter() {
                         prop_assert!(
-                            !self.parents[child].contains(&node),
-                            "{} reverted before its child {}",
+                            !self.requires(child).any(|r| r == node),
+                            "{} reverted before {}, which requires it",
                             step.revision(),
                             self.ids[child]
                         );
@@ -130,29 +137,41 @@ impl Dag {
 }
 
 fn dag() -> impl Strategy<Value = Dag> {
+    let picks = || proptest::collection::vec(any::<usize>(), 0..=3);
     (1usize..24)
-        .prop_flat_map(|n| {
-            proptest::collection::vec(proptest::collection::vec(any::<usize>(), 0..=3), n)
+        .prop_flat_map(move |n| {
+            proptest::collection::vec(
+                (picks(), proptest::collection::vec(any::<usize>(), 0..=2)),
+                n,
+            )
         })
         .prop_map(|raw| {
-            let parents: Vec<Vec<usize>> = raw
+            let earlier = |i: usize, picks: Vec<usize>| -> Vec<usize> {
+                let mut nodes: Vec<usize> = if i == 0 {
+                    Vec::new()
+                } else {
+                    picks.into_iter().map(|p| p % i).collect()
+                };
+                nodes.sort_unstable();
+                nodes.dedup();
+                nodes
+            };
+            let (parents, deps): (Vec<Vec<usize>>, Vec<Vec<usize>>) = raw
                 .into_iter()
                 .enumerate()
-                .map(|(i, picks)| {
-                    let mut parents: Vec<usize> = if i == 0 {
-                        Vec::new()
-                    } else {
-                        picks.into_iter().map(|p| p % i).collect()
-                    };
-                    parents.sort_unstable();
-                    parents.dedup();
-                    parents
+                .map(|(i, (parent_picks, dep_picks))| {
+                    let parents = earlier(i, parent_picks);
+                    let deps = earlier(i, dep_picks)
+                        .into_iter()
+                        .filter(|d| !parents.contains(d))
+                        .collect();
+                    (parents, deps)
                 })
-                .collect();
+                .unzip();
             let ids = (0..parents.len())
                 .map(|i| format!("{}{i}", ["q", "b", "m", "c", "x"][i % 5]))
                 .collect();
-            Dag { ids, parents }
+            Dag { ids, parents, deps }
         })
 }
 
@@ -238,8 +257,8 @@ proptest! {
 
     /// (b') Through the public targets: from a single starting head (or
     /// none), up to heads and down to that revision (or base) reverts
-    /// exactly the descendants of the start, and the version rows then hold
-    /// the start plus every head that is not above it.
+    /// exactly what requires a child of the start (the start's own
+    /// dependents stay: it stays applied).
     #[test]
     fn upgrade_then_downgrade_to_the_start_revision(dag in dag(), pick in any::<usize>()) {
         let graph = dag.graph();
@@ -260,7 +279,7 @@ proptest! {
         dag.run(&mut applied, &down)?;
         let expected: BTreeSet<usize> = match start {
             None => BTreeSet::new(),
-            Some(s) => (0..n).filter(|&node| !is_strict_descendant(&dag, node, s)).collect(),
+            Some(s) => (0..n).filter(|&node| !requires_a_child_of(&dag, node, s)).collect(),
         };
         prop_assert_eq!(applied, expected);
     }
@@ -290,7 +309,10 @@ proptest! {
     }
 }
 
-/// Whether `node` is above `ancestor` (and not `ancestor` itself).
-fn is_strict_descendant(dag: &Dag, node: usize, ancestor: usize) -> bool {
-    node != ancestor && dag.closure(&[node]).contains(&ancestor)
+/// Whether `node` requires, directly or not, a revision whose parent is
+/// `start`.
+fn requires_a_child_of(dag: &Dag, node: usize, start: usize) -> bool {
+    dag.closure(&[node])
+        .iter()
+        .any(|&r| dag.parents[r].contains(&start))
 }
