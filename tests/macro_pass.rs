@@ -193,8 +193,15 @@ fn the_macro_defined_chain_migrates_sqlite_up_and_down() {
         "transactional = false must run the migration outside a transaction"
     );
 
-    // Down one step: the merge is reverted, both branches stay applied.
-    migrator.downgrade(&mut conn, "-1").unwrap();
+    // Down one step: -1 from a merge has two ways down and is refused, as
+    // in Alembic; naming either parent reverts the merge, and both
+    // branches stay applied.
+    let error = migrator.downgrade(&mut conn, "-1").unwrap_err();
+    assert!(
+        error.to_string().contains("p003 is a merge point"),
+        "{error}"
+    );
+    migrator.downgrade(&mut conn, "p002a").unwrap();
     let mut heads = migrator.current(&mut conn).unwrap();
     heads.sort();
     assert_eq!(heads, ["p002a", "p002b"]);

@@ -29,8 +29,11 @@ fn round_trip_through_a_branch_and_a_merge() {
             names(&["001", "002", "003a", "003b", "004", "005"])
         );
 
-        // Reverting the merge exposes both branch heads.
-        migrator.downgrade(&mut *conn, "-2").unwrap();
+        // Reverting the merge exposes both branch heads. -2 would walk
+        // through the merge, which has two ways down (refused, as in
+        // Alembic); naming a parent is not.
+        assert!(migrator.downgrade(&mut *conn, "-2").is_err());
+        migrator.downgrade(&mut *conn, "003b").unwrap();
         assert_eq!(migrator.current(&mut *conn).unwrap(), ["003a", "003b"]);
         assert_eq!(db.tables(), names(&["001", "002", "003a", "003b"]));
 
