@@ -104,7 +104,21 @@ impl CliError {
             Error::Interrupted { revision, .. } => {
                 CliError::new("interrupted", message).details(json!({ "revision": revision }))
             }
-            Error::LockTimeout { .. } => CliError::new("lock_timeout", message),
+            Error::LockTimeout { holder, waited_ms, .. } => CliError::new("lock_timeout", message)
+                .hint("wait longer with --lock-wait 30min, or lock_wait = \"30min\" in the service's section of the services file")
+                .details(json!({
+                    "waited_ms": waited_ms,
+                    "holder": holder.map(|h| json!({
+                        "pid": h.pid,
+                        "program": h.program,
+                        "user": h.user,
+                        "client": h.client,
+                        "connected_at": h.connected_at,
+                        "state": h.state,
+                        "waiting_on": h.waiting_on,
+                        "statement": h.statement,
+                    })),
+                })),
             Error::Config(_) => CliError::new("config", message),
             Error::Statement(failure) => CliError::new("migration_failed", message)
                 .details(json!({ "revision": failure.revision, "statement": failure.statement })),

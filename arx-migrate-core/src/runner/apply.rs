@@ -6,15 +6,73 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::backend::{Connection, RunSettings};
-use crate::error::{Direction, Error, Result};
+use crate::backend::{Connection, PreparedRun, RunSettings};
+use crate::error::{DbError, Direction, Error, Result};
 use crate::graph::Step;
-use crate::lock::lock_key;
+use crate::lock::{lock_key, wait_for, Attempt, LockHolder};
 use crate::migration::Migration;
 use crate::ops::Ops;
 use crate::store::{StepRecord, Store};
 
-use super::{Migrator, Report, Request, StepReport, TransactionMode};
+use super::{Migrator, Progress, Report, Request, StepReport, TransactionMode};
+
+/// What a run under the lock carries: its session settings, what the
+/// session is like, and the caller's progress callback.
+pub(super) struct RunEnv<'p> {
+    settings: RunSettings,
+    prepared: PreparedRun,
+    progress: &'p mut dyn FnMut(Progress<'_>),
+}
+
+impl RunEnv<'_> {
+    /// Opens a transaction that writes, waiting for another connection's
+    /// write lock (SQLite) up to `lock_wait` and saying who holds it.
+    fn begin_write(&mut self, connection: &mut dyn Connection) -> Result<()> {
+        let mut attempt = WriteLock {
+            settings: &self.settings,
+        };
+        wait_for(
+            connection,
+            "the database's write lock",
+            self.settings.lock_wait,
+            &mut attempt,
+            &mut *self.progress,
+        )
+    }
+
+    /// Whether a migration's statements may go to the server in one batch:
+    /// not when a timeout may cancel one of them, since finding which one
+    /// failed would mean running them again, each waiting again.
+    fn batch_statements(&self) -> bool {
+        !self.prepared.statements_can_time_out
+    }
+}
+
+/// One attempt at the run's lock.
+struct RunLock(i64);
+
+impl Attempt for RunLock {
+    fn try_once(&mut self, connection: &mut dyn Connection) -> Result<bool, DbError> {
+        connection.try_run_lock(self.0)
+    }
+    fn holder(&mut self, connection: &mut dyn Connection) -> Result<Option<LockHolder>, DbError> {
+        connection.run_lock_holder(self.0)
+    }
+}
+
+/// One attempt at opening a writing transaction.
+struct WriteLock<'s> {
+    settings: &'s RunSettings,
+}
+
+impl Attempt for WriteLock<'_> {
+    fn try_once(&mut self, connection: &mut dyn Connection) -> Result<bool, DbError> {
+        connection.try_begin_write(self.settings)
+    }
+    fn holder(&mut self, connection: &mut dyn Connection) -> Result<Option<LockHolder>, DbError> {
+        connection.write_lock_holder()
+    }
+}
 
 /// What one run carries from step to step.
 pub(super) struct Run<'a, 'p> {
@@ -22,23 +80,20 @@ pub(super) struct Run<'a, 'p> {
     request: &'a Request,
     /// Whether the bookkeeping tables are known to exist (committed).
     tables_ready: bool,
-    /// The caller's progress callback, told of each committed step.
-    progress: &'p mut dyn FnMut(&StepReport),
+    env: &'a mut RunEnv<'p>,
 }
 
 impl Run<'_, '_> {
     /// A step is committed: log it and tell the observers.
     fn step_done(&mut self, migrator: &Migrator, report: &StepReport) {
         migrator.step_done(report);
-        (self.progress)(report);
+        (self.env.progress)(Progress::Step(report));
     }
 
     /// Opens a writing transaction, creating the bookkeeping tables in it
     /// when they are not known to exist yet.
-    fn begin(&self, connection: &mut dyn Connection) -> Result<()> {
-        connection
-            .execute(connection.begin_statement())
-            .map_err(Error::Database)?;
+    fn begin(&mut self, connection: &mut dyn Connection) -> Result<()> {
+        self.env.begin_write(connection)?;
         if !self.tables_ready {
             if let Err(error) = self.store.ensure_tables(connection) {
                 let _ = connection.execute("ROLLBACK");
@@ -60,12 +115,14 @@ impl Run<'_, '_> {
 }
 
 impl Migrator {
-    /// Takes the run lock, creates the bookkeeping tables, runs `work`, and
-    /// releases the lock on every path, a panic included.
+    /// Applies the session settings, takes the run lock (waiting up to
+    /// `lock_wait`, reporting who holds it), runs `work`, and releases the
+    /// lock on every path, a panic included.
     pub(super) fn with_run_lock<T>(
         &self,
         connection: &mut dyn Connection,
-        work: impl FnOnce(&Self, &mut dyn Connection, &Store<'_>) -> Result<T>,
+        progress: &mut dyn FnMut(Progress<'_>),
+        work: impl FnOnce(&Self, &mut dyn Connection, &Store<'_>, &mut RunEnv<'_>) -> Result<T>,
     ) -> Result<T> {
         let store = Store::new(&self.store, connection.backend());
         let settings = RunSettings {
@@ -73,33 +130,23 @@ impl Migrator {
             lock_timeout: self.lock_timeout,
             statement_timeout: self.statement_timeout,
         };
-        connection.prepare_run(&settings).map_err(Error::Database)?;
-        let schema = match &self.store.schema {
-            Some(schema) => schema.clone(),
-            None => connection.current_schema().map_err(Error::Database)?,
+        let prepared = connection.prepare_run(&settings).map_err(Error::Database)?;
+        let mut env = RunEnv {
+            settings,
+            prepared,
+            progress,
         };
-        let key = lock_key(&schema, &self.store.version_table);
-        let waiting = Instant::now();
-        match connection.acquire_run_lock(key, self.lock_wait) {
-            Ok(true) => {}
-            Ok(false) => {
-                let _ = connection.finish_run(&settings);
-                return Err(Error::LockTimeout {
-                    what: format!("{schema}.{}", self.store.version_table),
-                    waited_ms: waiting.elapsed().as_millis(),
-                });
-            }
+        let locked = self.take_run_lock(connection, &mut env);
+        let key = match locked {
+            Ok(key) => key,
             Err(error) => {
-                let _ = connection.finish_run(&settings);
-                return Err(Error::Database(error));
+                let _ = connection.finish_run(&env.settings);
+                return Err(error);
             }
-        }
-        tracing::debug!(
-            key,
-            waited_ms = waiting.elapsed().as_millis() as u64,
-            "migration lock taken"
-        );
-        let outcome = catch_unwind(AssertUnwindSafe(|| work(self, connection, &store)));
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            work(self, connection, &store, &mut env)
+        }));
         let result = match outcome {
             Ok(result) => result,
             Err(panic) => {
@@ -114,10 +161,36 @@ impl Migrator {
         if let Err(error) = connection.release_run_lock(key) {
             tracing::warn!(%error, "could not release the migration lock; it is released when the connection closes");
         }
-        if let Err(error) = connection.finish_run(&settings) {
+        if let Err(error) = connection.finish_run(&env.settings) {
             tracing::warn!(%error, "could not reset session settings");
         }
         result
+    }
+
+    /// Takes the run lock; returns its key.
+    fn take_run_lock(&self, connection: &mut dyn Connection, env: &mut RunEnv<'_>) -> Result<i64> {
+        let schema = match &self.store.schema {
+            Some(schema) => schema.clone(),
+            None => connection.current_schema().map_err(Error::Database)?,
+        };
+        let key = lock_key(&schema, &self.store.version_table);
+        let waiting = Instant::now();
+        wait_for(
+            connection,
+            &format!(
+                "the migration lock on {schema}.{}",
+                self.store.version_table
+            ),
+            env.settings.lock_wait,
+            &mut RunLock(key),
+            &mut *env.progress,
+        )?;
+        tracing::debug!(
+            key,
+            waited_ms = waiting.elapsed().as_millis() as u64,
+            "migration lock taken"
+        );
+        Ok(key)
     }
 
     /// Runs `work` in a transaction, committing on success and rolling back
@@ -125,10 +198,10 @@ impl Migrator {
     pub(super) fn in_transaction<T>(
         &self,
         connection: &mut dyn Connection,
+        env: &mut RunEnv<'_>,
         work: impl FnOnce(&mut dyn Connection) -> Result<T>,
     ) -> Result<T> {
-        let begin = connection.begin_statement();
-        connection.execute(begin).map_err(Error::Database)?;
+        env.begin_write(connection)?;
         match work(connection) {
             Ok(value) => {
                 if let Err(error) = connection.execute("COMMIT") {
@@ -149,7 +222,7 @@ impl Migrator {
         connection: &mut dyn Connection,
         store: &Store<'_>,
         request: &Request,
-        progress: &mut dyn FnMut(&StepReport),
+        env: &mut RunEnv<'_>,
     ) -> Result<Report> {
         let state = store.read_state(connection)?;
         if let Some((revision, direction)) = state.interrupted.first() {
@@ -172,7 +245,7 @@ impl Migrator {
             store,
             request,
             tables_ready: state.has_version_table && state.has_history_table,
-            progress,
+            env,
         };
         match self.mode {
             TransactionMode::PerMigration => {
@@ -204,7 +277,7 @@ impl Migrator {
                     continue;
                 }
                 run.ensure_tables(connection)?;
-                let step_report = self.apply_alone(connection, store, &step, heads)?;
+                let step_report = self.apply_alone(connection, run.env, store, &step, heads)?;
                 run.step_done(self, &step_report);
                 report.steps.push(step_report);
                 *heads = step.heads_after.clone();
@@ -232,7 +305,7 @@ impl Migrator {
                 continue;
             }
             let applied = self
-                .apply_in_transaction(connection, store, &step, heads)
+                .apply_in_transaction(connection, store, &step, heads, run.env.batch_statements())
                 .and_then(|step_report| {
                     connection
                         .execute("COMMIT")
@@ -276,8 +349,14 @@ impl Migrator {
                     run.begin(connection)?;
                     open = true;
                 }
-                self.apply_in_transaction(connection, store, step, heads)
-                    .map(|r| applied_in_transaction.push(r))
+                self.apply_in_transaction(
+                    connection,
+                    store,
+                    step,
+                    heads,
+                    run.env.batch_statements(),
+                )
+                .map(|r| applied_in_transaction.push(r))
             } else {
                 // Commit what came before; this one runs on its own.
                 if open {
@@ -288,10 +367,11 @@ impl Migrator {
                     committed_heads = heads.clone();
                 }
                 run.ensure_tables(connection)?;
-                self.apply_alone(connection, store, step, heads).map(|r| {
-                    report.steps.push(r);
-                    committed_heads = step.heads_after.clone();
-                })
+                self.apply_alone(connection, run.env, store, step, heads)
+                    .map(|r| {
+                        report.steps.push(r);
+                        committed_heads = step.heads_after.clone();
+                    })
             };
             if let Err(error) = result {
                 if open {
@@ -330,10 +410,11 @@ impl Migrator {
         store: &Store<'_>,
         step: &Step,
         heads_before: &[String],
+        batch: bool,
     ) -> Result<StepReport> {
         let started_at = SystemTime::now();
         let started = Instant::now();
-        let (checksum, statements) = run_migration(connection, step, true)?;
+        let (checksum, statements) = run_migration(connection, step, true, batch)?;
         let duration = started.elapsed();
         store.record_step(
             connection,
@@ -357,6 +438,7 @@ impl Migrator {
     pub(super) fn apply_alone(
         &self,
         connection: &mut dyn Connection,
+        env: &mut RunEnv<'_>,
         store: &Store<'_>,
         step: &Step,
         heads_before: &[String],
@@ -375,10 +457,10 @@ impl Migrator {
                 message: None,
             },
         )?;
-        match run_migration(connection, step, false) {
+        match run_migration(connection, step, false, false) {
             Ok((checksum, statements)) => {
                 let duration = started.elapsed();
-                self.in_transaction(connection, |connection| {
+                self.in_transaction(connection, env, |connection| {
                     store.set_heads(connection, heads_before, &step.heads_after)?;
                     store.finish_record(connection, marker, "ok", duration, Some(&checksum), None)
                 })?;
@@ -433,14 +515,16 @@ impl Migrator {
 
 /// Runs the migration function through a live [`Ops`]; a panic in it is an
 /// error, not a crash. Returns the checksum and the statement count.
+/// `batch`: whether its statements may travel to the server together.
 fn run_migration(
     connection: &mut dyn Connection,
     step: &Step,
     in_transaction: bool,
+    batch: bool,
 ) -> Result<(String, usize)> {
     let migration: &Arc<dyn Migration> = &step.migration;
     let revision = migration.revision().to_string();
-    let mut ops = Ops::live(connection, &revision, step.direction, in_transaction);
+    let mut ops = Ops::live(connection, &revision, step.direction, in_transaction, batch);
     let outcome = catch_unwind(AssertUnwindSafe(|| match step.direction {
         Direction::Upgrade => migration.upgrade(&mut ops),
         Direction::Downgrade => migration.downgrade(&mut ops),
