@@ -7,7 +7,7 @@
 use std::fmt;
 
 use crate::lock::LockHolder;
-use crate::redact::shorten;
+use crate::text;
 
 /// A result whose error is this library's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -85,7 +85,7 @@ pub enum Error {
     },
     /// A revision id that is empty or has characters other than letters,
     /// digits, `_` and `-`, or is longer than the version table holds.
-    #[error("invalid revision id {:?}: {reason}", shorten(revision, 80))]
+    #[error("invalid revision id {:?}: {reason}", text::abbreviate(revision, 80))]
     InvalidRevisionId {
         /// The offending id.
         revision: String,
@@ -93,7 +93,11 @@ pub enum Error {
         reason: String,
     },
     /// A target that names no revision.
-    #[error("unknown revision {:?}{}", shorten(target, 80), suggest(candidates))]
+    #[error(
+        "unknown revision {:?}{}",
+        text::abbreviate(target, 80),
+        suggest(candidates)
+    )]
     UnknownRevision {
         /// What was asked for.
         target: String,
@@ -101,7 +105,7 @@ pub enum Error {
         candidates: Vec<String>,
     },
     /// A prefix that matches several revisions.
-    #[error("revision prefix {:?} is ambiguous: it matches {}; give more characters", shorten(prefix, 80), candidates.join(", "))]
+    #[error("revision prefix {:?} is ambiguous: it matches {}; give more characters", text::abbreviate(prefix, 80), candidates.join(", "))]
     AmbiguousRevision {
         /// What was asked for.
         prefix: String,
@@ -109,7 +113,11 @@ pub enum Error {
         candidates: Vec<String>,
     },
     /// A target that cannot be understood or reached.
-    #[error("invalid target {:?}: {}", shorten(target, 80), shorten(reason, 400))]
+    #[error(
+        "invalid target {:?}: {}",
+        text::abbreviate(target, 80),
+        text::abbreviate(reason, 400)
+    )]
     InvalidTarget {
         /// The target as given.
         target: String,
@@ -285,14 +293,7 @@ fn suggest(candidates: &[String]) -> String {
 /// Long statements (a 200-column CREATE TABLE) are cut in error messages so
 /// that the database's message stays readable; the full text is logged.
 fn abbreviate(statement: &str) -> String {
-    const MAX: usize = 400;
-    let one_line: String = statement.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() <= MAX {
-        one_line
-    } else {
-        let cut: String = one_line.chars().take(MAX).collect();
-        format!("{cut} …")
-    }
+    crate::text::abbreviate(statement, 400)
 }
 
 impl Error {

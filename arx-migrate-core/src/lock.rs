@@ -5,17 +5,16 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
-
 use crate::backend::Connection;
 use crate::error::{DbError, Error, Result};
-use crate::redact::shorten;
 use crate::runner::Progress;
+use crate::text::{abbreviate, one_line};
 
 /// The advisory-lock key for a version table in a schema: the first eight
 /// bytes of a SHA-256 of both names, stable across versions and platforms.
 pub fn lock_key(schema: &str, version_table: &str) -> i64 {
-    let digest = Sha256::digest(format!("arx-migrate\0{schema}\0{version_table}").as_bytes());
+    let digest =
+        hmac_sha256::Hash::hash(format!("arx-migrate\0{schema}\0{version_table}").as_bytes());
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&digest[..8]);
     i64::from_be_bytes(bytes)
@@ -58,15 +57,15 @@ impl LockHolder {
     /// Keeps a statement for display: one line, at most 200 characters,
     /// and nothing of a statement that mentions a password.
     pub fn statement_text(statement: &str) -> Option<String> {
-        let one_line = statement.split_whitespace().collect::<Vec<_>>().join(" ");
-        if one_line.is_empty() || one_line.starts_with('<') {
+        let line = one_line(statement);
+        if line.is_empty() || line.starts_with('<') {
             // Empty, or `<insufficient privilege>`.
             return None;
         }
-        if one_line.to_ascii_lowercase().contains("password") {
+        if line.to_ascii_lowercase().contains("password") {
             return Some("(a statement that mentions a password)".to_string());
         }
-        Some(shorten(&one_line, 200))
+        Some(abbreviate(&line, 200))
     }
 }
 

@@ -1,4 +1,4 @@
-//! Keeping passwords out of logs and errors, and long inputs short in them.
+//! Keeping passwords out of logs and errors.
 
 /// `url` with any password replaced by `***`: the userinfo of a URL
 /// (`postgres://user:secret@host/db`), and `password=` in a query string or
@@ -18,40 +18,6 @@
 pub fn redact_url(url: &str) -> String {
     let mut out = redact_userinfo(url);
     out = redact_key_values(&out);
-    out
-}
-
-/// `text` cut to at most `max` characters for a message, saying how long it
-/// was: an input of 100,000 characters must not become 100 KB of error.
-///
-/// ```
-/// use arx_migrate_core::redact::shorten;
-/// assert_eq!(shorten("head", 10), "head");
-/// assert_eq!(shorten(&"a".repeat(1000), 10), "aaaaaaaaaa… (1000 characters)");
-/// ```
-pub fn shorten(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        None => text.to_string(),
-        Some((cut, _)) => format!("{}… ({} characters)", &text[..cut], text.chars().count()),
-    }
-}
-
-/// [`shorten`] for every word of `text` longer than `max`: for messages
-/// written by others (clap's) that echo what was typed.
-pub fn shorten_words(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len().min(4 * max));
-    let mut rest = text;
-    while !rest.is_empty() {
-        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-        let (word, tail) = rest.split_at(end);
-        out.push_str(&shorten(word, max));
-        let spaces = tail.len() - tail.trim_start().len();
-        out.push_str(&tail[..spaces]);
-        rest = &tail[spaces..];
-    }
     out
 }
 
@@ -138,20 +104,6 @@ mod tests {
         ] {
             assert_eq!(redact_url(url), url);
         }
-    }
-
-    #[test]
-    fn long_inputs_are_shortened_and_short_ones_kept() {
-        let long = "x".repeat(100_000);
-        let shown = shorten_words(
-            &format!("error: invalid value '{long}' for '--format'\n"),
-            60,
-        );
-        assert!(shown.len() < 200, "{shown}");
-        assert!(shown.ends_with(" for '--format'\n"), "{shown}");
-        assert!(shown.contains("(100002 characters)"), "{shown}");
-        assert_eq!(shorten_words("a  b\tc", 60), "a  b\tc");
-        assert_eq!(shorten("été", 2), "ét… (3 characters)");
     }
 
     #[test]

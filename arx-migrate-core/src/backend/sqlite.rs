@@ -17,7 +17,8 @@ use crate::lock::LockHolder;
 /// How long one attempt at the write lock waits inside SQLite.
 const WRITE_LOCK_MOMENT: Duration = Duration::from_millis(100);
 
-pub(crate) fn db_error(error: rusqlite::Error) -> DbError {
+/// The driver's error as a [`DbError`], with SQLite's extended code.
+pub fn db_error(error: rusqlite::Error) -> DbError {
     let code = match &error {
         rusqlite::Error::SqliteFailure(failure, _) => Some(failure.extended_code.to_string()),
         _ => None,

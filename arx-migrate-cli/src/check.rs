@@ -1,0 +1,149 @@
+//! `check`: the live schema against the one the migrations produce at the
+//! database's current revision, and what would stop an upgrade (edited
+//! migrations, interrupted steps).
+
+use serde_json::{json, Value};
+
+use arx_migrate_core::redact::redact_url;
+use arx_migrate_core::runner::{Migrator, Status};
+use arx_migrate_verify::check::{self as drift, DriftReport, SchemaSnapshot, ScratchSource};
+
+use super::context::{Context, Database};
+use super::database::DbUrl;
+use super::error::CliError;
+use super::inspect::{core, edited_json, interrupted_json, not_ready, warning_lines};
+use super::output::{self, Done};
+
+/// `check [--scratch-url URL]`.
+pub(crate) fn check(ctx: &Context<'_>, scratch_url: Option<&str>) -> Result<Done, CliError> {
+    let database = ctx.database()?;
+    let migrator = ctx.migrator(&database)?;
+    let mut connection = database.connect(false)?;
+    let backend = database.parsed.backend();
+    // Where the database stands first: a revision this code does not know
+    // is explained as every verb explains it, and edited migrations and
+    // interrupted steps are reported.
+    let status = migrator
+        .status(&mut *connection)
+        .map_err(|e| core(ctx, &database, e))?;
+    let actual =
+        drift::snapshot(&migrator, &mut *connection).map_err(|e| core(ctx, &database, e))?;
+    let expected = if status.heads.is_empty() {
+        // Nothing applied: nothing to build, no scratch database needed.
+        SchemaSnapshot::default()
+    } else {
+        let scratch = scratch_source(ctx, &database, scratch_url)?;
+        build_expected(ctx, &database, &migrator, &status.heads, &scratch)?
+    };
+    let report = DriftReport {
+        backend: backend.name().to_string(),
+        heads: status.heads.clone(),
+        differences: drift::diff(&expected, &actual),
+    };
+    let mut value = serde_json::to_value(&report).unwrap_or(Value::Null);
+    value["command"] = json!("check");
+    value["url"] = json!(database.shown());
+    value["clean"] = json!(report.is_clean());
+    value["edited"] = edited_json(&status);
+    value["interrupted"] = interrupted_json(&status);
+    let mut done = Done::new(value);
+    for line in report.to_text().lines() {
+        done.line(line);
+    }
+    let warnings = warning_lines(&status, ctx.program());
+    for line in &warnings {
+        done.line(line.clone());
+    }
+    let mut markdown = report.to_markdown();
+    for line in &warnings {
+        markdown.push_str(&format!("\n- {line}\n"));
+    }
+    done.markdown = Some(markdown);
+    if !report.is_clean() {
+        done.failure = Some(
+            CliError::new(
+                "drift",
+                format!(
+                    "the schema of {} differs from the one the migrations produce at {}: {} difference(s)",
+                    database.shown(),
+                    output::heads(&report.heads),
+                    report.differences.len()
+                ),
+            )
+            .hint(format!(
+                "write a migration for changes made by hand (`{} revision -m ...`), or undo them",
+                ctx.program()
+            ))
+            .details(json!({ "differences": report.differences.len() })),
+        );
+    } else {
+        // Being behind the code is no drift; what would stop an upgrade is.
+        let status = Status {
+            at_head: true,
+            ..status
+        };
+        done.failure = not_ready(&status, migrator.graph(), ctx.program());
+    }
+    Ok(done)
+}
+
+fn scratch_source(
+    ctx: &Context<'_>,
+    database: &Database,
+    scratch_url: Option<&str>,
+) -> Result<ScratchSource, CliError> {
+    let backend = database.parsed.backend();
+    let url = match scratch_url {
+        None => database.url.clone(),
+        Some(url) => {
+            let parsed = DbUrl::parse(url).map_err(|e| CliError {
+                message: format!("{} (from --scratch-url)", e.message),
+                ..e
+            })?;
+            if parsed.backend() != backend {
+                return Err(CliError::usage(format!(
+                    "--scratch-url is a {} server but the database checked is {backend}",
+                    parsed.backend()
+                )));
+            }
+            url.to_string()
+        }
+    };
+    ScratchSource::for_backend(backend, &url).map_err(|e| core(ctx, database, e))
+}
+
+/// The schema the migrations produce at `heads`, on a scratch database;
+/// a role that may not create one is told what `check` needs.
+fn build_expected(
+    ctx: &Context<'_>,
+    database: &Database,
+    migrator: &Migrator,
+    heads: &[String],
+    scratch: &ScratchSource,
+) -> Result<SchemaSnapshot, CliError> {
+    drift::expected_schema(migrator, heads, scratch).map_err(|error| {
+        let denied = error.db_error().and_then(|e| e.code.as_deref()) == Some("42501");
+        if !denied {
+            return core(ctx, database, error);
+        }
+        #[allow(unreachable_patterns)]
+        let server = match scratch {
+            #[cfg(feature = "postgres")]
+            ScratchSource::Postgres { url } => redact_url(url),
+            _ => String::new(),
+        };
+        CliError::new(
+            "scratch_database",
+            format!(
+                "check builds the schema the migrations produce in a scratch database, created on {} and dropped after, but this role may not create databases: {}",
+                arx_migrate_core::text::abbreviate(&server, 200),
+                error.db_error().map(|e| e.message.as_str()).unwrap_or_default()
+            ),
+        )
+        .hint(format!(
+            "let the role create databases once (`ALTER ROLE name CREATEDB;` as a superuser), or build the schema on another server where a role may: `{} check --scratch-url postgres://user@host/postgres`",
+            ctx.program()
+        ))
+        .scrub(database.secret().as_deref())
+    })
+}
