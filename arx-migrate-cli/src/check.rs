@@ -4,8 +4,10 @@
 
 use serde_json::{json, Value};
 
+use arx_migrate_core::backend::Connection;
 use arx_migrate_core::redact::redact_url;
 use arx_migrate_core::runner::{Migrator, Status};
+use arx_migrate_core::text::quote_ident;
 use arx_migrate_verify::check::{self as drift, DriftReport, SchemaSnapshot, ScratchSource};
 
 use super::context::{Context, Database};
@@ -33,7 +35,14 @@ pub(crate) fn check(ctx: &Context<'_>, scratch_url: Option<&str>) -> Result<Done
         SchemaSnapshot::default()
     } else {
         let scratch = scratch_source(ctx, &database, scratch_url)?;
-        build_expected(ctx, &database, &migrator, &status.heads, &scratch)?
+        build_expected(
+            ctx,
+            &database,
+            &migrator,
+            &status.heads,
+            &scratch,
+            &mut *connection,
+        )?
     };
     let report = DriftReport {
         backend: backend.name().to_string(),
@@ -120,12 +129,20 @@ fn build_expected(
     migrator: &Migrator,
     heads: &[String],
     scratch: &ScratchSource,
+    connection: &mut dyn Connection,
 ) -> Result<SchemaSnapshot, CliError> {
     drift::expected_schema(migrator, heads, scratch).map_err(|error| {
         let denied = error.db_error().and_then(|e| e.code.as_deref()) == Some("42501");
         if !denied {
             return core(ctx, database, error);
         }
+        // The role, named so that the fix can be pasted.
+        let role = connection
+            .query("SELECT current_user")
+            .ok()
+            .and_then(|rows| rows.into_iter().next())
+            .and_then(|row| row.into_iter().next().flatten())
+            .map_or_else(|| "name".to_string(), |role| quote_ident(&role));
         #[allow(unreachable_patterns)]
         let server = match scratch {
             #[cfg(feature = "postgres")]
@@ -141,7 +158,7 @@ fn build_expected(
             ),
         )
         .hint(format!(
-            "let the role create databases once (`ALTER ROLE name CREATEDB;` as a superuser), or build the schema on another server where a role may: `{} check --scratch-url postgres://user@host/postgres`",
+            "let the role create databases once (`ALTER ROLE {role} CREATEDB;` as a superuser), or build the schema on another server where a role may: `{} check --scratch-url postgres://user@host/postgres`",
             ctx.program()
         ))
         .scrub(database.secret().as_deref())

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use arx_migrate_core::text::abbreviate_words;
 use serde_json::{json, Value};
 
 use arx_migrate_core::error::Error;
@@ -131,6 +132,15 @@ impl CliError {
             | Error::InvalidRevisionId { .. } => CliError::new("invalid_graph", message),
             _ => CliError::new("database", message),
         }
+    }
+
+    /// The error with every overlong word of its texts cut (an input of
+    /// 100,000 characters echoed back), so that it stays a few lines.
+    pub(crate) fn shortened(mut self) -> Self {
+        const LONGEST_WORD: usize = 300;
+        self.message = abbreviate_words(&self.message, LONGEST_WORD);
+        self.hint = self.hint.map(|h| abbreviate_words(&h, LONGEST_WORD));
+        self
     }
 
     /// Replaces every occurrence of `secret` in the texts by `***`.

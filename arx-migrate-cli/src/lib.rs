@@ -171,6 +171,12 @@ where
     });
     let stdout = stdout.into_inner();
     let stderr = stderr.into_inner();
+    // Whatever an error echoes of the input, it stays readable.
+    let result = result.map(|done| Done {
+        failure: done.failure.map(CliError::shortened),
+        ..done
+    });
+    let result = result.map_err(CliError::shortened);
     match result {
         Ok(done) => {
             if json {

@@ -81,10 +81,17 @@ impl ServicesFile {
             let known: Vec<&str> = self.services.keys().map(String::as_str).collect();
             CliError::new(
                 "unknown_service",
-                format!("{} has no service {name:?}", path.display()),
+                format!(
+                    "{} has no service {:?}",
+                    path.display(),
+                    arx_migrate_core::text::abbreviate(name, 60)
+                ),
             )
             .hint(if known.is_empty() {
-                format!("add a [services.{name}] section with its url or url_env")
+                format!(
+                    "add a [services.{}] section with its url or url_env",
+                    arx_migrate_core::text::abbreviate(name, 60)
+                )
             } else {
                 format!("the services are: {}", known.join(", "))
             })
