@@ -34,15 +34,14 @@ pub(crate) fn check(ctx: &Context<'_>, scratch_url: Option<&str>) -> Result<Done
         // Nothing applied: nothing to build, no scratch database needed.
         SchemaSnapshot::default()
     } else {
-        let scratch = scratch_source(ctx, &database, scratch_url)?;
-        build_expected(
+        let (scratch, server) = scratch_source(ctx, &database, scratch_url)?;
+        let build = Build {
             ctx,
-            &database,
-            &migrator,
-            &status.heads,
-            &scratch,
-            &mut *connection,
-        )?
+            database: &database,
+            scratch: &scratch,
+            server: &server,
+        };
+        build.expected(&migrator, &status.heads, &mut *connection)?
     };
     let report = DriftReport {
         backend: backend.name().to_string(),
@@ -96,11 +95,12 @@ pub(crate) fn check(ctx: &Context<'_>, scratch_url: Option<&str>) -> Result<Done
     Ok(done)
 }
 
+/// Where scratch databases come from, and that server's URL as shown.
 fn scratch_source(
     ctx: &Context<'_>,
     database: &Database,
     scratch_url: Option<&str>,
-) -> Result<ScratchSource, CliError> {
+) -> Result<(ScratchSource, String), CliError> {
     let backend = database.parsed.backend();
     let url = match scratch_url {
         None => database.url.clone(),
@@ -118,49 +118,54 @@ fn scratch_source(
             url.to_string()
         }
     };
-    ScratchSource::for_backend(backend, &url).map_err(|e| core(ctx, database, e))
+    let source = ScratchSource::for_backend(backend, &url).map_err(|e| core(ctx, database, e))?;
+    Ok((source, redact_url(&url)))
 }
 
-/// The schema the migrations produce at `heads`, on a scratch database;
-/// a role that may not create one is told what `check` needs.
-fn build_expected(
-    ctx: &Context<'_>,
-    database: &Database,
-    migrator: &Migrator,
-    heads: &[String],
-    scratch: &ScratchSource,
-    connection: &mut dyn Connection,
-) -> Result<SchemaSnapshot, CliError> {
-    drift::expected_schema(migrator, heads, scratch).map_err(|error| {
-        let denied = error.db_error().and_then(|e| e.code.as_deref()) == Some("42501");
-        if !denied {
-            return core(ctx, database, error);
-        }
-        // The role, named so that the fix can be pasted.
-        let role = connection
-            .query("SELECT current_user")
-            .ok()
-            .and_then(|rows| rows.into_iter().next())
-            .and_then(|row| row.into_iter().next().flatten())
-            .map_or_else(|| "name".to_string(), |role| quote_ident(&role));
-        #[allow(unreachable_patterns)]
-        let server = match scratch {
-            #[cfg(feature = "postgres")]
-            ScratchSource::Postgres { url } => redact_url(url),
-            _ => String::new(),
-        };
-        CliError::new(
-            "scratch_database",
-            format!(
-                "check builds the schema the migrations produce in a scratch database, created on {} and dropped after, but this role may not create databases: {}",
-                arx_migrate_core::text::abbreviate(&server, 200),
-                error.db_error().map(|e| e.message.as_str()).unwrap_or_default()
-            ),
-        )
-        .hint(format!(
-            "let the role create databases once (`ALTER ROLE {role} CREATEDB;` as a superuser), or build the schema on another server where a role may: `{} check --scratch-url postgres://user@host/postgres`",
-            ctx.program()
-        ))
-        .scrub(database.secret().as_deref())
-    })
+/// Building the expected schema on a scratch database.
+struct Build<'a> {
+    ctx: &'a Context<'a>,
+    database: &'a Database,
+    scratch: &'a ScratchSource,
+    /// The scratch server's URL, as shown.
+    server: &'a str,
+}
+
+impl Build<'_> {
+    /// The schema the migrations produce at `heads`; a role that may not
+    /// create the scratch database is told what `check` needs.
+    fn expected(
+        &self,
+        migrator: &Migrator,
+        heads: &[String],
+        connection: &mut dyn Connection,
+    ) -> Result<SchemaSnapshot, CliError> {
+        let (ctx, database) = (self.ctx, self.database);
+        drift::expected_schema(migrator, heads, self.scratch).map_err(|error| {
+            let denied = error.db_error().and_then(|e| e.code.as_deref()) == Some("42501");
+            if !denied {
+                return core(ctx, database, error);
+            }
+            // The role, named so that the fix can be pasted.
+            let role = connection
+                .query("SELECT current_user")
+                .ok()
+                .and_then(|rows| rows.into_iter().next())
+                .and_then(|row| row.into_iter().next().flatten())
+                .map_or_else(|| "name".to_string(), |role| quote_ident(&role));
+            CliError::new(
+                "scratch_database",
+                format!(
+                    "check builds the schema the migrations produce in a scratch database, created on {} and dropped after, but this role may not create databases: {}",
+                    arx_migrate_core::text::abbreviate(self.server, 200),
+                    error.db_error().map(|e| e.message.as_str()).unwrap_or_default()
+                ),
+            )
+            .hint(format!(
+                "let the role create databases once (`ALTER ROLE {role} CREATEDB;` as a superuser), or build the schema on another server where a role may: `{} check --scratch-url postgres://user@host/postgres`",
+                ctx.program()
+            ))
+            .scrub(database.secret().as_deref())
+        })
+    }
 }
