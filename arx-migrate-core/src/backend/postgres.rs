@@ -105,17 +105,18 @@ const SESSION_FACTS: &str =
 /// wait for it. The server notices a client that has gone by checking the
 /// socket while a statement runs (`client_connection_check_interval`,
 /// PostgreSQL 14) and by TCP keepalives (for a host that vanished). Each is
-/// set only where the session's own setting is off or slower; they are
-/// left on after the run, since they only ever end a session whose client
-/// is gone.
+/// set only where the session's own setting is off or slower (the
+/// keepalive settings read as plain seconds and counts, 0 on a Unix
+/// socket, where they do not apply); they are left on after the run, since
+/// they only ever end a session whose client is gone.
 const KILLED_CLIENT_SETTINGS: &str = "\
     CASE WHEN current_setting('client_connection_check_interval', true) = '0' \
          THEN set_config('client_connection_check_interval', '1000', false) END, \
-    CASE WHEN (SELECT setting::int FROM pg_settings WHERE name = 'tcp_keepalives_idle') > 30 \
+    CASE WHEN current_setting('tcp_keepalives_idle')::int > 30 \
          THEN set_config('tcp_keepalives_idle', '30', false) END, \
-    CASE WHEN (SELECT setting::int FROM pg_settings WHERE name = 'tcp_keepalives_interval') > 10 \
+    CASE WHEN current_setting('tcp_keepalives_interval')::int > 10 \
          THEN set_config('tcp_keepalives_interval', '10', false) END, \
-    CASE WHEN (SELECT setting::int FROM pg_settings WHERE name = 'tcp_keepalives_count') > 3 \
+    CASE WHEN current_setting('tcp_keepalives_count')::int > 3 \
          THEN set_config('tcp_keepalives_count', '3', false) END";
 
 /// Bounds the lock queries themselves (for this statement only: a
