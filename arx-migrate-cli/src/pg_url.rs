@@ -58,15 +58,35 @@ pub(crate) fn check(url: &str) -> Result<(), UrlProblem> {
         return Ok(());
     };
     // The driver takes everything up to the first `@` as the credentials.
-    let rest = rest.split_once('@').map_or(rest, |(_, after)| after);
-    let host_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    check_hosts(&rest[..host_end])?;
-    let rest = &rest[host_end..];
-    let query = match rest.find('?') {
-        Some(at) => &rest[at + 1..],
-        None => "",
+    let rest = match rest.split_once('@') {
+        Some((credentials, after)) => {
+            let user = credentials.split(':').next().unwrap_or_default();
+            decode(user, "the user name")?;
+            after
+        }
+        None => rest,
     };
-    check_parameters(query)
+    let host_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let hosts = &rest[..host_end];
+    check_hosts(hosts)?;
+    let rest = &rest[host_end..];
+    let (path, query) = match rest.find('?') {
+        Some(at) => (&rest[..at], &rest[at + 1..]),
+        None => (rest, ""),
+    };
+    decode(path.trim_start_matches('/'), "the database name")?;
+    let parameters = parameters(query)?;
+    if hosts.is_empty()
+        && !parameters
+            .iter()
+            .any(|(key, _)| *key == "host" || *key == "hostaddr")
+    {
+        return Err(problem(
+            "the URL names no host".to_string(),
+            format!("write the server's host name or address after the `//`: {SHAPE}"),
+        ));
+    }
+    check_parameters(&parameters)
 }
 
 fn check_hosts(hosts: &str) -> Result<(), UrlProblem> {
@@ -120,17 +140,27 @@ fn check_port(port: &str) -> Result<(), UrlProblem> {
     ))
 }
 
-fn check_parameters(query: &str) -> Result<(), UrlProblem> {
-    for pair in query.split('&') {
-        let Some((key, value)) = pair.split_once('=') else {
-            if pair.is_empty() {
-                continue;
-            }
+/// The `NAME=VALUE` pairs after the `?`, split as the driver splits them:
+/// a name runs to the next `=`, a value to the next `&`.
+fn parameters(query: &str) -> Result<Vec<(&str, &str)>, UrlProblem> {
+    let mut pairs = Vec::new();
+    let mut rest = query;
+    while !rest.is_empty() {
+        let Some((key, after)) = rest.split_once('=') else {
             return Err(problem(
-                format!("the parameter {:?} has no value", abbreviate(pair, 40)),
-                "write each parameter as NAME=VALUE after a `?`, separated by `&`: ...?sslmode=disable&connect_timeout=10",
+                format!("the parameter {:?} has no value", abbreviate(rest, 40)),
+                "write each parameter as NAME=VALUE after a `?`, separated by single `&`s: ...?sslmode=disable&connect_timeout=10",
             ));
         };
+        let (value, tail) = after.split_once('&').unwrap_or((after, ""));
+        pairs.push((key, value));
+        rest = tail;
+    }
+    Ok(pairs)
+}
+
+fn check_parameters(parameters: &[(&str, &str)]) -> Result<(), UrlProblem> {
+    for &(key, value) in parameters {
         let key = decode(key, "a parameter name")?;
         let Some((_, choices)) = PARAMETERS.iter().find(|(name, _)| *name == key) else {
             let known: Vec<&str> = PARAMETERS.iter().map(|(name, _)| *name).collect();
@@ -283,6 +313,9 @@ mod tests {
             "postgresql://h/d?sslmode=disable&connect_timeout=10&application_name=x%20y",
             "postgresql://h/d?password=a=b",
             "postgresql://h:/d",
+            "postgresql://h/d?",
+            "postgresql://h/d?sslmode=disable&",
+            "postgresql:///d?host=localhost",
         ] {
             assert_eq!(check(url), Ok(()), "{url}");
             #[cfg(feature = "postgres")]
@@ -305,6 +338,13 @@ mod tests {
             ("postgresql://h/d?connect_timeout=soon", "whole number"),
             ("postgresql://h/d?hostaddr=db", "not an IP address"),
             ("postgresql://h/d?port=x", "port \"x\""),
+            ("postgresql://h/d?&&", "has no value"),
+            (
+                "postgresql://h/d?&sslmode=disable",
+                "unknown parameter \"&sslmode\"",
+            ),
+            ("postgresql://h/%ff", "the database name is not UTF-8"),
+            ("postgresql://%ff@h/d", "the user name is not UTF-8"),
         ];
         for (url, expected) in cases {
             let said = says(url);
@@ -314,6 +354,13 @@ mod tests {
                 "{url} passes the driver"
             );
         }
+    }
+
+    #[test]
+    fn a_url_without_a_host_is_refused_before_connecting() {
+        // The driver parses it and fails only when connecting.
+        assert!(says("postgresql:///d").contains("names no host"));
+        assert!(says("postgresql://u@/d?sslmode=disable").contains("names no host"));
     }
 
     #[test]
