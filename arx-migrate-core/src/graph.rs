@@ -78,7 +78,7 @@ struct Node {
 /// `targets[start[i]..start[i + 1]]`. Two allocations for the whole graph
 /// instead of two per revision, which is most of the cost of building and
 /// dropping a graph of 100,000 revisions.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Adjacency {
     start: Vec<usize>,
     targets: Vec<usize>,
@@ -217,8 +217,15 @@ impl RevisionGraph {
         let children = parents.reversed(nodes.len());
         let labels = labels::index_labels(&nodes, &index)?;
         let dependencies = resolve_dependencies(&nodes, &index, &labels)?;
-        let requires = union(&parents, &dependencies, nodes.len());
-        let required_by = requires.reversed(nodes.len());
+        // Without dependencies (the common case) the two kinds of edges are
+        // the same; copying is cheaper than reversing again.
+        let (requires, required_by) = if dependencies.targets.is_empty() {
+            (parents.clone(), children.clone())
+        } else {
+            let requires = union(&parents, &dependencies, nodes.len());
+            let required_by = requires.reversed(nodes.len());
+            (requires, required_by)
+        };
         let topo = topological_order(&nodes, &requires, &required_by)?;
         let mut topo_pos = vec![0; nodes.len()];
         for (pos, &node) in topo.iter().enumerate() {
@@ -731,12 +738,6 @@ fn resolve_dependencies(nodes: &[Node], index: &IdIndex, labels: &IdIndex) -> Re
 
 /// Parents, then the dependencies that are not also parents.
 fn union(parents: &Adjacency, dependencies: &Adjacency, nodes: usize) -> Adjacency {
-    if dependencies.targets.is_empty() {
-        return Adjacency {
-            start: parents.start.clone(),
-            targets: parents.targets.clone(),
-        };
-    }
     let mut all = Adjacency {
         start: Vec::with_capacity(nodes + 1),
         targets: Vec::with_capacity(parents.targets.len() + dependencies.targets.len()),
