@@ -11,11 +11,14 @@
 //!
 //! Verbs: `current [--verbose] [--check-heads]`, `history [--verbose]
 //! [-r A:B]`, `heads`, `branches`, `show REV`, `upgrade TARGET [--sql]
-//! [-r FROM:TO]`, `downgrade TARGET [--sql] [-r FROM:TO]`, `stamp TARGET`,
+//! [-r FROM:TO]`, `downgrade TARGET [--sql] [-r FROM:TO]`,
+//! `stamp TARGET... [--purge]`,
 //! `repair`, `revision -m MSG [--rev-id ID] [--head REV]`,
 //! `merge -m MSG REV...`, `status [--all] [--check]`, and the safety checks
 //! `lint [--backend sqlite|postgres|all] [--file FILE.sql] [--rules]`,
-//! `check`, `validate`.
+//! `check`, `validate`; `--version`. Targets and ranges are Alembic's,
+//! branch labels included (`billing@head`, `billing@+1`, `billing@base`);
+//! `docs/cli.md` lists them and where the tool differs from Alembic.
 //!
 //! The database: `--url`, else the service named with `-s NAME` in
 //! `arx-migrate.toml`, else `$DATABASE_URL`, else the program's default
