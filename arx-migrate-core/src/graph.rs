@@ -39,11 +39,6 @@ pub fn validate_revision_id(id: &str) -> Result<()> {
     })
 }
 
-/// Names that targets give a meaning to, which no revision or label may take.
-fn is_reserved(name: &str) -> bool {
-    arx_migrate_ids::RESERVED.contains(&name)
-}
-
 /// FNV-1a: revision ids are short and come from the program's own code,
 /// not from an adversary, so a fast unkeyed hash is safe here; SipHash
 /// made building a 100,000-revision graph a third slower.

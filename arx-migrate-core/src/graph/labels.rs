@@ -8,7 +8,7 @@
 //! is shown on R, its descendants, and its ancestors down to the nearest
 //! branch point or merge point, where the branch began.
 
-use super::{is_reserved, IdIndex, Node, RevisionGraph};
+use super::{IdIndex, Node, RevisionGraph};
 use crate::error::{Error, Result};
 
 /// Checks every revision's labels and indexes them: a label is valid as a
@@ -22,17 +22,19 @@ pub(super) fn index_labels(nodes: &[Node], index: &IdIndex) -> Result<IdIndex> {
                 revision: node.id.to_string(),
                 reason,
             };
-            if label.is_empty()
-                || !label
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            {
-                return Err(invalid(
-                    "a label is made of ASCII letters, digits, '_' and '-'".into(),
-                ));
-            }
-            if is_reserved(label) {
-                return Err(invalid("it is a reserved target name".into()));
+            // The revision-id rules: a label is typed in targets and may
+            // stand for a revision in `depends_on`.
+            if let Err(problem) = arx_migrate_ids::check_revision_id(label) {
+                return Err(invalid(match problem {
+                    arx_migrate_ids::IdProblem::Reserved => {
+                        "it is a reserved target name".to_string()
+                    }
+                    arx_migrate_ids::IdProblem::TooLong => format!(
+                        "it is longer than {} characters",
+                        arx_migrate_ids::MAX_REVISION_LEN
+                    ),
+                    _ => "a label is made of ASCII letters, digits, '_' and '-'".to_string(),
+                }));
             }
             if let Some(&other) = index.get(label) {
                 return Err(invalid(format!(
