@@ -106,6 +106,15 @@ impl CliError {
             }
             Error::LockTimeout { .. } => CliError::new("lock_timeout", message),
             Error::Config(_) => CliError::new("config", message),
+            Error::NoMigrations => CliError::new(
+                "no_migrations",
+                format!("{program} has no migration: none is registered in this program (`#[migration]` modules and `sql_migrations!` folders are found only in crates the program links)"),
+            )
+            .hint("if they live in a library crate, write `arx_migrate::export_migrations!();` in its lib.rs and name it in main: `arx_migrate::cli::run(arx_migrate::cli::CliConfig::default().migrations(my_crate::migrations()))` (see docs/cli.md)"),
+            Error::TakeOver(_) => CliError::new("take_over", message),
+            Error::SqlFiles { path, .. } => {
+                CliError::new("sql_files", message).details(json!({ "path": path }))
+            }
             Error::Statement(failure) => CliError::new("migration_failed", message)
                 .details(json!({ "revision": failure.revision, "statement": failure.statement })),
             Error::Migration { revision, .. } => {
