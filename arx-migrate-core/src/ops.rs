@@ -317,7 +317,24 @@ impl<'a> Ops<'a> {
             return Ok(());
         };
         // Nothing of the batch stays applied on a failure.
-        let _ = connection.execute("ROLLBACK TO SAVEPOINT arx_migrate_batch");
+        if connection
+            .execute("ROLLBACK TO SAVEPOINT arx_migrate_batch")
+            .is_err()
+        {
+            // There is no savepoint: the server rejected the batch before
+            // running any of it (PostgreSQL parses a multi-statement query
+            // whole, so a syntax error in one statement does this) and the
+            // transaction is aborted, so the statements cannot be tried
+            // one by one. Report the server's error with the batch.
+            return Err(self.statement_error(
+                format!(
+                    "(one of these {} statements, rejected together) {}",
+                    pending.len(),
+                    pending.join("; ")
+                ),
+                batch_error,
+            ));
+        }
         let count = pending.len();
         for sql in pending {
             self.execute_one(sql)?;
