@@ -103,8 +103,9 @@ enum Sink<'a> {
 /// The context a migration writes its changes to.
 ///
 /// ```
-/// use arx_migrate_core::{render, Backend, Direction, FnMigration, Ops, Result};
-/// use sea_query::{ColumnDef, Iden, Table};
+/// # extern crate arx_migrate_core as arx_migrate;
+/// use arx_migrate::{render, Backend, Direction, FnMigration, Ops, Result};
+/// use arx_migrate::sea_query::{ColumnDef, Iden, Table};
 ///
 /// fn upgrade(op: &mut Ops) -> Result<()> {
 ///     op.exec(
@@ -121,7 +122,7 @@ enum Sink<'a> {
 /// let notes = FnMigration::new("r1", &[], upgrade, |op| op.sql("DROP TABLE notes"));
 /// let sql = render(&notes, Backend::Sqlite, Direction::Upgrade).into_result()?;
 /// assert_eq!(sql.len(), 1);
-/// # Ok::<(), arx_migrate_core::Error>(())
+/// # Ok::<(), arx_migrate::Error>(())
 /// ```
 pub struct Ops<'a> {
     backend: Backend,
