@@ -12,11 +12,13 @@
 
 pub mod backend;
 mod checksum;
+mod direction;
 pub mod error;
 pub mod graph;
 pub mod lock;
 pub mod migration;
 pub mod ops;
+mod provenance;
 pub mod redact;
 mod render;
 pub mod runner;
@@ -26,6 +28,7 @@ pub mod store;
 pub mod takeover;
 pub mod target;
 pub mod text;
+mod transaction;
 
 pub use backend::{Backend, Connection, DataConnection};
 pub use checksum::canonical_sql;
@@ -41,7 +44,7 @@ pub use runner::{
     migrate_to_head, ChecksumPolicy, Migrator, Repaired, Report, Status, StepReport,
     TransactionMode,
 };
-pub use store::{HistoryEntry, StoreConfig};
+pub use store::{HistoryEntry, HistoryOperation, HistoryOutcome, StoreConfig};
 pub use takeover::Adopted;
 pub use target::Target;
 

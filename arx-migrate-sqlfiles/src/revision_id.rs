@@ -1,26 +1,19 @@
-//! What a revision id may be.
+//! The revision-id rules (`arx-migrate-ids`), in this crate's words.
 
-/// The longest revision id: Alembic's `version_num` is `varchar(32)`.
-pub const MAX_REVISION_LEN: usize = 32;
+use arx_migrate_ids::{check_revision_id, IdProblem, MAX_REVISION_LEN};
 
-/// Why `id` cannot be a revision id, or `None` when it can: ASCII
-/// letters, digits, `_` and `-`, at most [`MAX_REVISION_LEN`] characters,
-/// and not a target name (`head`, `heads`, `base`).
-pub fn revision_id_problem(id: &str) -> Option<String> {
-    if id.is_empty() {
-        Some("it is empty".to_string())
-    } else if id.len() > MAX_REVISION_LEN {
-        Some(format!(
+/// Why `id` cannot be a revision id, or `None` when it can.
+pub(crate) fn revision_id_problem(id: &str) -> Option<String> {
+    match check_revision_id(id) {
+        Ok(()) => None,
+        Err(IdProblem::Empty) => Some("it is empty".to_string()),
+        Err(IdProblem::TooLong) => Some(format!(
             "it is longer than {MAX_REVISION_LEN} characters (the version table's version_num is varchar({MAX_REVISION_LEN}))"
-        ))
-    } else if !id
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        Some("only ASCII letters, digits, '_' and '-' are allowed".to_string())
-    } else if matches!(id, "head" | "heads" | "base") {
-        Some("it is a reserved target name".to_string())
-    } else {
-        None
+        )),
+        Err(IdProblem::BadCharacter) => {
+            Some("only ASCII letters, digits, '_' and '-' are allowed".to_string())
+        }
+        Err(IdProblem::Reserved) => Some("it is a reserved target name".to_string()),
+        Err(_) => Some("it breaks the revision-id rules".to_string()),
     }
 }
