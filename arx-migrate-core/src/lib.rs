@@ -32,7 +32,7 @@ pub use checksum::canonical_sql;
 pub use error::{DbError, Direction, Error, Result, StatementFailure};
 pub use graph::{RevisionGraph, Step};
 pub use migration::{FnMigration, Migration, MigrationSet, MigrationSource, Registry};
-pub use ops::{Ops, Statement};
+pub use ops::{AlterColumn, Ops, Statement};
 pub use runner::{
     migrate_to_head, ChecksumPolicy, Migrator, Repaired, Report, Status, StepReport,
     TransactionMode,

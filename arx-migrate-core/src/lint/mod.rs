@@ -125,7 +125,8 @@ fn render(
     backend: Backend,
     direction: Direction,
 ) -> (Vec<String>, Option<Error>) {
-    let mut ops = Ops::recording(backend, migration.revision(), direction);
+    let mut ops = Ops::recording(backend, migration.revision(), direction)
+        .transactional(migration.transactional());
     let outcome = catch_unwind(AssertUnwindSafe(|| match direction {
         Direction::Upgrade => migration.upgrade(&mut ops),
         Direction::Downgrade => migration.downgrade(&mut ops),

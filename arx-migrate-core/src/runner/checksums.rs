@@ -53,7 +53,8 @@ impl Migrator {
             self.graph
                 .in_order()
                 .filter_map(|migration| {
-                    let mut ops = Ops::recording(backend, migration.revision(), Direction::Upgrade);
+                    let mut ops = Ops::recording(backend, migration.revision(), Direction::Upgrade)
+                        .transactional(migration.transactional());
                     let rendered = catch_unwind(AssertUnwindSafe(|| migration.upgrade(&mut ops)));
                     match rendered {
                         Ok(Ok(())) | Ok(Err(Error::NeedsConnection { .. })) => {

@@ -89,7 +89,8 @@ impl Migrator {
         let mut heads = from.to_vec();
         for step in &steps {
             let migration = &step.migration;
-            let mut ops = Ops::recording(backend, migration.revision(), step.direction);
+            let mut ops = Ops::scripting(backend, migration.revision(), step.direction)
+                .transactional(migration.transactional());
             match step.direction {
                 Direction::Upgrade => migration.upgrade(&mut ops),
                 Direction::Downgrade => migration.downgrade(&mut ops),
