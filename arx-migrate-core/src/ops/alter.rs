@@ -32,16 +32,25 @@ use crate::error::{Error, Result};
 ///
 /// ```
 /// use arx_migrate_core::ops::AlterColumn;
-/// use arx_migrate_core::{Backend, Ops};
-/// use sea_query::ColumnType;
+/// use arx_migrate_core::{render, Backend, Direction, FnMigration};
+/// use sea_query::{ColumnType, StringLen};
 ///
-/// let sql = Ops::render(Backend::Postgres, "r2", |op| {
-///     op.alter_column(
-///         "rooms",
-///         "name",
-///         AlterColumn::new().set_type(ColumnType::Text).set_not_null().set_default(""),
-///     )
-/// })?;
+/// let widen_names = FnMigration::new(
+///     "r2",
+///     &["r1"],
+///     |op| {
+///         let change = AlterColumn::new().set_type(ColumnType::Text).set_not_null().set_default("");
+///         op.alter_column("rooms", "name", change)
+///     },
+///     |op| {
+///         let back = AlterColumn::new()
+///             .set_type(ColumnType::String(StringLen::N(255)))
+///             .drop_not_null()
+///             .drop_default();
+///         op.alter_column("rooms", "name", back)
+///     },
+/// );
+/// let sql = render(&widen_names, Backend::Postgres, Direction::Upgrade).into_result()?;
 /// assert_eq!(
 ///     sql,
 ///     [r#"ALTER TABLE "rooms" ALTER COLUMN "name" TYPE text USING "name"::text, ALTER COLUMN "name" SET NOT NULL, ALTER COLUMN "name" SET DEFAULT ''"#]
@@ -234,16 +243,19 @@ impl Ops<'_> {
     /// rebuilt.
     ///
     /// ```
-    /// use arx_migrate_core::{Backend, Ops};
+    /// use arx_migrate_core::{render, Backend, Direction, FnMigration};
     /// use sea_query::ColumnDef;
     ///
-    /// let up = |op: &mut Ops| op.add_column("rooms", ColumnDef::new("area_m2").double());
-    /// assert_eq!(
-    ///     Ops::render(Backend::Sqlite, "r2", up)?,
-    ///     [r#"ALTER TABLE "rooms" ADD COLUMN "area_m2" double"#]
+    /// let area = FnMigration::new(
+    ///     "r2",
+    ///     &["r1"],
+    ///     |op| op.add_column("rooms", ColumnDef::new("area_m2").double()),
+    ///     |op| op.drop_column("rooms", "area_m2"),
     /// );
+    /// let up = |backend| render(&area, backend, Direction::Upgrade).into_result();
+    /// assert_eq!(up(Backend::Sqlite)?, [r#"ALTER TABLE "rooms" ADD COLUMN "area_m2" double"#]);
     /// assert_eq!(
-    ///     Ops::render(Backend::Postgres, "r2", up)?,
+    ///     up(Backend::Postgres)?,
     ///     [r#"ALTER TABLE "rooms" ADD COLUMN "area_m2" double precision"#]
     /// );
     /// # Ok::<(), arx_migrate_core::Error>(())
@@ -458,12 +470,16 @@ impl Ops<'_> {
     /// the table is rebuilt.
     ///
     /// ```
-    /// use arx_migrate_core::{Backend, Ops};
+    /// use arx_migrate_core::{render, Backend, Direction, FnMigration};
     /// use sea_query::{Expr, ExprTrait};
     ///
-    /// let sql = Ops::render(Backend::Postgres, "r2", |op| {
-    ///     op.add_check("rooms", "ck_rooms_floor", Expr::col("floor_id").gte(0))
-    /// })?;
+    /// let check = FnMigration::new(
+    ///     "r2",
+    ///     &["r1"],
+    ///     |op| op.add_check("rooms", "ck_rooms_floor", Expr::col("floor_id").gte(0)),
+    ///     |op| op.drop_check("rooms", "ck_rooms_floor"),
+    /// );
+    /// let sql = render(&check, Backend::Postgres, Direction::Upgrade).into_result()?;
     /// assert_eq!(sql, [r#"ALTER TABLE "rooms" ADD CONSTRAINT "ck_rooms_floor" CHECK ("floor_id" >= 0)"#]);
     /// # Ok::<(), arx_migrate_core::Error>(())
     /// ```
