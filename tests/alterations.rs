@@ -12,7 +12,7 @@ use arx_migrate::sea_query::{
     ForeignKeyCreateStatement, Index, IndexCreateStatement, StringLen, Table,
 };
 use arx_migrate::testing::{postgres_test_url, PgTestDatabase};
-use arx_migrate::{Connection, FnMigration, MigrationSet, Migrator, Ops, Result};
+use arx_migrate::{Connection, Error, FnMigration, MigrationSet, Migrator, Ops, Result};
 
 /// The test schema, as data, so that each case can state its new schema
 /// by editing it: `owners` ← `items` (ON DELETE CASCADE) → `colors`, and
@@ -148,7 +148,7 @@ fn build(op: &mut Ops, schema: &Schema) -> Result<()> {
     }
     op.sql("CREATE VIEW item_colors AS SELECT id, color FROM items")?;
     op.sqlite(
-        "CREATE TRIGGER items_touch_owner AFTER INSERT ON items BEGIN \
+        "CREATE TRIGGER items_touch_color AFTER INSERT ON items BEGIN \
          UPDATE colors SET name = name WHERE name = NEW.color; END",
     )
 }
@@ -641,5 +641,198 @@ fn each_alteration_on_postgres() {
         let mut conn = altered.connect().unwrap();
         let mut direct = built.connect().unwrap();
         run_case(&case, &mut conn, &mut direct);
+    }
+}
+
+/// A migration on top of the base schema that makes `change`.
+fn altering(change: fn(&mut Ops) -> Result<()>) -> Migrator {
+    Migrator::new(
+        MigrationSet::new()
+            .with(base_migration())
+            .with(FnMigration::new("a2", &["a1"], change, |_| Ok(()))),
+    )
+    .expect("a valid graph")
+}
+
+/// Applies `change` to the seeded base schema on SQLite; returns the
+/// error and checks that nothing changed.
+fn refused_on_sqlite(change: fn(&mut Ops) -> Result<()>, seed: &str) -> Error {
+    let migrator = altering(change);
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    migrator.upgrade(&mut conn, "a1").unwrap();
+    conn.execute_batch(SEED).unwrap();
+    conn.execute_batch(seed).unwrap();
+    let schema = snapshot(&migrator, &mut conn).unwrap();
+    let rows = data(&mut conn, &schema);
+    let error = migrator.upgrade(&mut conn, "a2").unwrap_err();
+    assert_eq!(migrator.current(&mut conn).unwrap(), ["a1"]);
+    assert_no_drift(
+        "refused",
+        "the schema changed",
+        &schema,
+        &snapshot(&migrator, &mut conn).unwrap(),
+    );
+    assert_eq!(rows, data(&mut conn, &schema), "the rows changed");
+    error
+}
+
+fn alteration_reason(error: &Error) -> (&str, &str) {
+    match error {
+        Error::Alteration { table, reason, .. } => (table, reason),
+        other => panic!("not an alteration error: {other}"),
+    }
+}
+
+#[test]
+fn what_would_lose_data_is_refused_and_nothing_changes_on_sqlite() {
+    // NOT NULL on a column that holds NULLs (item 5 has no note).
+    let error = refused_on_sqlite(
+        |op| op.alter_column("items", "note", AlterColumn::new().set_not_null()),
+        "",
+    );
+    let (table, reason) = alteration_reason(&error);
+    assert_eq!(table, "items");
+    assert!(
+        reason.contains("items.note") && reason.contains("NULL"),
+        "{reason}"
+    );
+    assert!(
+        error.to_string().contains("the table was left as it was"),
+        "{error}"
+    );
+
+    // Text that is not a number, to an integer.
+    let error = refused_on_sqlite(
+        |op| {
+            op.alter_column(
+                "items",
+                "code",
+                AlterColumn::new().set_type(ColumnType::Integer),
+            )
+        },
+        "",
+    );
+    let (_, reason) = alteration_reason(&error);
+    assert!(
+        reason.contains("items.code") && reason.contains("cannot be converted"),
+        "{reason}"
+    );
+
+    // A fraction to an integer column.
+    let error = refused_on_sqlite(
+        |op| {
+            op.alter_column(
+                "items",
+                "note",
+                AlterColumn::new().set_type(ColumnType::Integer),
+            )
+        },
+        "UPDATE items SET note = '2.5' WHERE note IS NOT NULL",
+    );
+    assert!(alteration_reason(&error).1.contains("items.note"));
+
+    // A real that text would round.
+    let error = refused_on_sqlite(
+        |op| {
+            op.alter_column(
+                "items",
+                "qty",
+                AlterColumn::new().set_type(ColumnType::Text),
+            )
+        },
+        "UPDATE items SET qty = 0.1 + 0.2 WHERE id = 1",
+    );
+    assert!(alteration_reason(&error).1.contains("items.qty"), "{error}");
+
+    // A NOT NULL column without a default, on a table with rows.
+    let error = refused_on_sqlite(
+        |op| op.add_column("items", ColumnDef::new("sku").text().not_null()),
+        "",
+    );
+    assert!(alteration_reason(&error).1.contains("items.sku"), "{error}");
+
+    // Rows that break an added constraint, foreign key or primary key.
+    let error = refused_on_sqlite(
+        |op| op.add_unique("items", "uq_items_owner", &["owner_id"]),
+        "",
+    );
+    assert!(alteration_reason(&error).1.contains("UNIQUE"), "{error}");
+    assert!(!error.to_string().contains("_arx_migrate_new"), "{error}");
+    let error = refused_on_sqlite(
+        |op| op.add_check("items", "ck_qty", Expr::col("qty").gt(5)),
+        "",
+    );
+    assert!(alteration_reason(&error).1.contains("CHECK"), "{error}");
+    let error = refused_on_sqlite(
+        |op| op.add_foreign_key(&items_color_key()),
+        "UPDATE items SET color = 'green' WHERE id = 1",
+    );
+    assert!(alteration_reason(&error).1.contains("colors"), "{error}");
+    let error = refused_on_sqlite(
+        |op| op.set_primary_key("tags", &["label"]),
+        "INSERT INTO tags VALUES (3, 'x')",
+    );
+    assert!(alteration_reason(&error).1.contains("UNIQUE"), "{error}");
+}
+
+#[test]
+fn a_view_or_trigger_that_uses_a_dropped_column_is_named_on_sqlite() {
+    let error = refused_on_sqlite(|op| op.drop_column("items", "color"), "");
+    let (_, reason) = alteration_reason(&error);
+    assert!(
+        reason.contains("item_colors") || reason.contains("items_touch_color"),
+        "{reason}"
+    );
+    // Dropped first and created again after, it works.
+    let migrator = altering(|op| {
+        op.sql("DROP VIEW item_colors")?;
+        op.sqlite("DROP TRIGGER items_touch_color")?;
+        op.drop_column("items", "color")?;
+        op.sql("CREATE VIEW item_colors AS SELECT id, code AS color FROM items")
+    });
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    migrator.upgrade(&mut conn, "head").unwrap();
+    let n: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM item_colors WHERE color IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn what_would_lose_data_is_refused_on_postgres() {
+    let Some(server) = postgres_test_url("what_would_lose_data_is_refused_on_postgres") else {
+        return;
+    };
+    let database = PgTestDatabase::create(&server).unwrap();
+    let cases: [(fn(&mut Ops) -> Result<()>, &str); 2] = [
+        (
+            |op| op.alter_column("items", "note", AlterColumn::new().set_not_null()),
+            "\"note\"",
+        ),
+        (
+            |op| {
+                op.alter_column(
+                    "items",
+                    "code",
+                    AlterColumn::new().set_type(ColumnType::Integer),
+                )
+            },
+            "\"code\"",
+        ),
+    ];
+    for (change, column) in cases {
+        let schema = PgTestDatabase::create_schema(&server, database.name(), "").unwrap();
+        let mut conn = schema.connect().unwrap();
+        let migrator = altering(change);
+        migrator.upgrade(&mut conn, "a1").unwrap();
+        conn.batch_execute(SEED).unwrap();
+        let error = migrator.upgrade(&mut conn, "a2").unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("items") && text.contains(column), "{text}");
+        assert_eq!(migrator.current(&mut conn).unwrap(), ["a1"]);
     }
 }

@@ -92,8 +92,9 @@ pub(crate) struct Plan {
     pub must_not_be_null: Vec<String>,
     /// New NOT NULL columns without a default.
     pub needs_value: Vec<String>,
-    /// Old columns whose type affinity changes: (column, from, to).
-    pub retyped: Vec<(String, Affinity, Affinity)>,
+    /// Old columns whose type affinity changes: (column, from, to, the
+    /// new declared type).
+    pub retyped: Vec<(String, Affinity, Affinity, String)>,
     /// Whether the old table is a `WITHOUT ROWID` table.
     pub old_without_rowid: bool,
 }
@@ -223,7 +224,8 @@ impl Plan {
                         self.retyped
                             .retain(|(c, ..)| !c.eq_ignore_ascii_case(&column));
                         if from != to {
-                            self.retyped.push((column.clone(), from, to));
+                            self.retyped
+                                .push((column.clone(), from, to, data_type.clone()));
                         }
                     }
                     if *not_null == Some(true) && !contains(&self.must_not_be_null, &column) {
@@ -678,7 +680,7 @@ fn refuse_data_loss(connection: &mut dyn Connection, name: &str, plan: &Plan) ->
             ));
         }
     }
-    for (column, _, to) in &plan.retyped {
+    for (column, _, to, new_type) in &plan.retyped {
         let c = quote(column);
         // Conversions SQLite makes silently but not exactly.
         let lossy = match to {
@@ -696,7 +698,7 @@ fn refuse_data_loss(connection: &mut dyn Connection, name: &str, plan: &Plan) ->
         )?;
         if rows > 0 {
             return refused(format!(
-                "column {name}.{column}: {rows} value(s) would change in the conversion to {to:?} (a real number that text would round, an integer beyond a real's precision)"
+                "column {name}.{column}: {rows} value(s) would change in the conversion to {new_type} (a real number that text would round, an integer beyond a real's precision)"
             ));
         }
     }
@@ -747,7 +749,7 @@ fn refuse_unconverted(
     temporary: &str,
     plan: &Plan,
 ) -> Outcome<()> {
-    for (column, _, to) in &plan.retyped {
+    for (column, _, to, new_type) in &plan.retyped {
         let kept = match to {
             Affinity::Integer => "'integer', 'null'",
             Affinity::Real => "'real', 'null'",
@@ -763,7 +765,7 @@ fn refuse_unconverted(
         )?;
         if rows > 0 {
             return refused(format!(
-                "column {name}.{column}: {rows} value(s) cannot be converted to {to:?} (text that is not a number, a fraction where an integer is wanted); convert or clear them first"
+                "column {name}.{column}: {rows} value(s) cannot be converted to {new_type} (text that is not a number, a fraction where an integer is wanted); convert or clear them first"
             ));
         }
     }
