@@ -916,7 +916,12 @@ mod tests {
         assert_eq!(plan.needs_value, ["w"]);
         assert_eq!(
             plan.retyped,
-            [("name".to_string(), Affinity::Text, Affinity::Integer)]
+            [(
+                "name".to_string(),
+                Affinity::Text,
+                Affinity::Integer,
+                "integer".to_string()
+            )]
         );
         assert!(plan
             .table
