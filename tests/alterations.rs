@@ -644,8 +644,11 @@ fn each_alteration_on_postgres() {
     }
 }
 
+/// A migration function.
+type Change = fn(&mut Ops) -> Result<()>;
+
 /// A migration on top of the base schema that makes `change`.
-fn altering(change: fn(&mut Ops) -> Result<()>) -> Migrator {
+fn altering(change: Change) -> Migrator {
     Migrator::new(
         MigrationSet::new()
             .with(base_migration())
@@ -656,7 +659,7 @@ fn altering(change: fn(&mut Ops) -> Result<()>) -> Migrator {
 
 /// Applies `change` to the seeded base schema on SQLite; returns the
 /// error and checks that nothing changed.
-fn refused_on_sqlite(change: fn(&mut Ops) -> Result<()>, seed: &str) -> Error {
+fn refused_on_sqlite(change: Change, seed: &str) -> Error {
     let migrator = altering(change);
     let mut conn = rusqlite::Connection::open_in_memory().unwrap();
     migrator.upgrade(&mut conn, "a1").unwrap();
@@ -808,7 +811,7 @@ fn what_would_lose_data_is_refused_on_postgres() {
         return;
     };
     let database = PgTestDatabase::create(&server).unwrap();
-    let cases: [(fn(&mut Ops) -> Result<()>, &str); 2] = [
+    let cases: [(Change, &str); 2] = [
         (
             |op| op.alter_column("items", "note", AlterColumn::new().set_not_null()),
             "\"note\"",
