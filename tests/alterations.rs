@@ -850,3 +850,34 @@ fn what_would_lose_data_is_refused_on_postgres() {
         assert_eq!(migrator.current(&mut conn).unwrap(), ["a1"]);
     }
 }
+
+#[test]
+fn a_non_transactional_migration_builds_its_index_concurrently_on_postgres() {
+    let Some(server) = postgres_test_url(
+        "a_non_transactional_migration_builds_its_index_concurrently_on_postgres",
+    ) else {
+        return;
+    };
+    let database = PgTestDatabase::create(&server).unwrap();
+    let migrator = Migrator::new(
+        MigrationSet::new().with(base_migration()).with(
+            FnMigration::new(
+                "a2",
+                &["a1"],
+                |op| op.create_index(&index("idx_items_qty", "qty")),
+                |op| op.drop_index("idx_items_qty"),
+            )
+            .non_transactional(),
+        ),
+    )
+    .unwrap();
+    let mut conn = database.connect().unwrap();
+    migrator.upgrade(&mut conn, "head").unwrap();
+    let valid = Connection::query(
+        &mut conn,
+        "SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_items_qty'::regclass",
+    )
+    .unwrap();
+    assert_eq!(valid, [[Some("t".to_string())]]);
+    migrator.downgrade(&mut conn, "a1").unwrap();
+}

@@ -303,3 +303,69 @@ fn the_checksum_recorded_live_is_the_one_rendered_offline() {
     );
     assert_eq!(recorded, Some(offline.checksum));
 }
+
+#[test]
+fn the_planners_statistics_come_back() {
+    let migrator = migrator(|op| {
+        op.alter_column(
+            "items",
+            "code",
+            AlterColumn::new().set_type(ColumnType::Text),
+        )
+    });
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    migrator.upgrade(&mut conn, "1").unwrap();
+    conn.execute_batch("CREATE INDEX idx_items_code ON items (code); ANALYZE")
+        .unwrap();
+    let statistics = |conn: &rusqlite::Connection| -> i64 {
+        conn.query_row(
+            "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'items'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(statistics(&conn), 1);
+    migrator.upgrade(&mut conn, "2").unwrap();
+    assert_eq!(statistics(&conn), 1);
+}
+
+#[test]
+fn indexes_are_built_concurrently_on_postgres_outside_a_transaction() {
+    use arx_migrate_core::sea_query::Index;
+    let index = |op: &mut Ops| {
+        op.create_index(
+            Index::create()
+                .name("idx_items_qty")
+                .table("items")
+                .col("qty"),
+        )
+    };
+    let drop = |op: &mut Ops| op.drop_index("idx_items_qty");
+    let up = |migration: &FnMigration, backend| {
+        render(migration, backend, Direction::Upgrade)
+            .into_result()
+            .unwrap()
+    };
+    let down = |migration: &FnMigration| {
+        render(migration, Backend::Postgres, Direction::Downgrade)
+            .into_result()
+            .unwrap()
+    };
+    let plain = FnMigration::new("2", &["1"], index, drop);
+    let alone = FnMigration::new("2", &["1"], index, drop).non_transactional();
+    assert_eq!(
+        up(&plain, Backend::Postgres),
+        [r#"CREATE INDEX "idx_items_qty" ON "items" ("qty")"#]
+    );
+    assert_eq!(
+        up(&alone, Backend::Postgres),
+        [r#"CREATE INDEX CONCURRENTLY "idx_items_qty" ON "items" ("qty")"#]
+    );
+    assert_eq!(down(&alone), [r#"DROP INDEX CONCURRENTLY "idx_items_qty""#]);
+    assert_eq!(down(&plain), [r#"DROP INDEX "idx_items_qty""#]);
+    assert_eq!(
+        up(&alone, Backend::Sqlite),
+        [r#"CREATE INDEX "idx_items_qty" ON "items" ("qty")"#]
+    );
+}

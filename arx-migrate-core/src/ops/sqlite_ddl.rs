@@ -808,6 +808,16 @@ impl TableSql {
         }
     }
 
+    /// Whether the primary key is `AUTOINCREMENT`.
+    pub(crate) fn autoincrement(&self) -> bool {
+        self.columns().any(|column| {
+            column.constraints.iter().any(|c| {
+                matches!(c.kind, ColumnConstraintKind::PrimaryKey { .. })
+                    && c.text.to_ascii_uppercase().contains("AUTOINCREMENT")
+            })
+        })
+    }
+
     /// The primary key's columns.
     pub(crate) fn primary_key(&self) -> Vec<String> {
         if let Some(column) = self

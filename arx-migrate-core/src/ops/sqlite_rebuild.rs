@@ -564,6 +564,7 @@ fn replace(connection: &mut dyn Connection, name: &str, plan: &Plan, saved: &Sav
         ),
     )?;
     let sequence = autoincrement_counter(connection, name)?;
+    let analyzed = has_statistics(connection, name)?;
 
     let temporary = temporary_name(connection, name)?;
     execute(connection, &plan.table.create_sql(&temporary))?;
@@ -598,7 +599,7 @@ fn replace(connection: &mut dyn Connection, name: &str, plan: &Plan, saved: &Sav
             other => other,
         })?;
     }
-    if let Some(counter) = sequence {
+    if let (Some(counter), true) = (sequence, plan.table.autoincrement()) {
         execute(
             connection,
             &format!(
@@ -609,7 +610,27 @@ fn replace(connection: &mut dyn Connection, name: &str, plan: &Plan, saved: &Sav
             ),
         )?;
     }
+    if analyzed {
+        // DROP TABLE took the planner's statistics of the table with it.
+        execute(connection, &format!("ANALYZE {quoted}"))?;
+    }
     check_schema_compiles(connection)
+}
+
+/// Whether `ANALYZE` has statistics of the table in `sqlite_stat1`.
+fn has_statistics(connection: &mut dyn Connection, name: &str) -> Outcome<bool> {
+    let has_table = count(
+        connection,
+        "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'",
+    )? > 0;
+    Ok(has_table
+        && count(
+            connection,
+            &format!(
+                "SELECT count(*) FROM sqlite_stat1 WHERE tbl = {} COLLATE NOCASE",
+                quote_literal(name)
+            ),
+        )? > 0)
 }
 
 fn temporary_name(connection: &mut dyn Connection, name: &str) -> Outcome<String> {
