@@ -1,9 +1,16 @@
 //! [`Ops`]: what a migration writes its changes to.
 //!
 //! One `Ops` serves both backends: it renders sea-query statements for the
-//! connection's backend, runs raw SQL (for every backend or for one), and
-//! hands data migrations the connection. When rendering offline (`--sql`,
-//! lint, checksums) it records the statements instead of running them.
+//! connection's backend, runs raw SQL (for every backend or for one), alters
+//! existing tables with one call for both backends (on SQLite by rebuilding
+//! the table where its ALTER TABLE falls short), and hands data migrations
+//! the connection. When rendering offline (`--sql`, lint, checksums) it
+//! records the statements instead of running them.
+//!
+//! The parts: `statement` (what [`Ops::exec`] renders, and the checks
+//! that keep sea-query from panicking), `alter` (the portable
+//! alterations), `sqlite_ddl` and `sqlite_rebuild` (the SQLite table
+//! rebuild), `quiet_panic` (the net under the checks).
 
 mod alter;
 mod quiet_panic;
@@ -40,6 +47,20 @@ struct PendingTable {
 }
 
 /// The context a migration writes its changes to.
+///
+/// - [`Ops::exec`] runs a sea-query statement, [`Ops::sql`] (and
+///   [`Ops::postgres`], [`Ops::sqlite`]) raw SQL;
+/// - the alterations of existing tables, one call for both backends:
+///   [`Ops::add_column`], [`Ops::drop_column`], [`Ops::rename_column`],
+///   [`Ops::alter_column`], [`Ops::create_index`], [`Ops::drop_index`],
+///   [`Ops::add_foreign_key`], [`Ops::drop_foreign_key`], [`Ops::add_check`],
+///   [`Ops::drop_check`], [`Ops::add_unique`], [`Ops::drop_unique`],
+///   [`Ops::set_primary_key`], [`Ops::rename_table`];
+/// - [`Ops::connection`] for data migrations.
+///
+/// On SQLite the alterations of a table that SQLite's ALTER TABLE cannot
+/// make are queued and made by one rebuild of the table, when the migration
+/// function returns or before the next statement that names the table.
 ///
 /// ```
 /// use arx_migrate_core::{render, Backend, Direction, FnMigration, Ops, Result};
