@@ -159,7 +159,9 @@ macro_rules! export_migrations {
 
 /// What a migration module needs: `use arx_migrate::prelude::*;`.
 pub mod prelude {
-    pub use arx_migrate_core::{Backend, DataConnection, Error, Migration, Ops, Result, Statement};
+    pub use arx_migrate_core::{
+        AlterColumn, Backend, DataConnection, Error, Migration, Ops, Result, Statement,
+    };
     pub use arx_migrate_macros::migration;
 }
 

@@ -143,6 +143,21 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// An alteration of a table was refused because it would lose data or
+    /// break the schema (NOT NULL on a column holding NULLs, a value that
+    /// does not convert, a view that uses a dropped column, …); the table
+    /// was left as it was.
+    #[error("{direction} of revision {revision} cannot alter table {table}: {reason}; the table was left as it was")]
+    Alteration {
+        /// The revision.
+        revision: String,
+        /// Upgrade or downgrade.
+        direction: Direction,
+        /// The table.
+        table: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
     /// The migration needs a live database connection (a data migration) but
     /// was rendered offline.
     #[error("revision {revision} reads or writes data through the connection and cannot be rendered as an offline SQL script; run it online")]
@@ -284,7 +299,9 @@ impl Error {
             Error::UnknownDatabaseRevision { .. } => "unknown_database_revision",
             Error::ChecksumMismatch { .. } => "checksum_mismatch",
             Error::Interrupted { .. } => "interrupted",
-            Error::Statement(_) | Error::Migration { .. } => "migration_failed",
+            Error::Statement(_) | Error::Migration { .. } | Error::Alteration { .. } => {
+                "migration_failed"
+            }
             Error::NeedsConnection { .. } => "needs_connection",
             Error::LockTimeout { .. } => "lock_timeout",
             Error::Config(_) => "config",
@@ -316,6 +333,7 @@ impl Error {
             | Error::ChecksumMismatch { revision, .. }
             | Error::Interrupted { revision, .. }
             | Error::Migration { revision, .. }
+            | Error::Alteration { revision, .. }
             | Error::NeedsConnection { revision } => {
                 Some(revision.as_str()).filter(|r| !r.is_empty())
             }

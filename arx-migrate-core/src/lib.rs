@@ -38,7 +38,7 @@ pub use migration::{
     FnMigration, LinkedMigrations, Migration, MigrationSet, MigrationSource, Registry,
     SqlMigration, SqlScript,
 };
-pub use ops::{Ops, Statement};
+pub use ops::{AlterColumn, Ops, Statement};
 pub use render::{render, Rendered};
 pub use runner::{
     migrate_to_head, ChecksumPolicy, Migrator, Repaired, Report, Status, StepReport,

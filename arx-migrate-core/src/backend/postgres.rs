@@ -12,6 +12,7 @@ use postgres::{Client, SimpleQueryMessage};
 
 use super::{Backend, Connection, DataConnection, Row, RunSettings};
 use crate::error::DbError;
+use crate::ops::quiet_panic::catch_quietly;
 
 /// The code given to the error raised when the blocking client is used on a
 /// thread that drives an async runtime.
@@ -49,76 +50,19 @@ pub fn db_error(error: postgres::Error) -> DbError {
 /// that drives async tasks, where the driver panics ("Cannot start a
 /// runtime from within a runtime"); tokio has no public way to tell the
 /// two apart beforehand, so the call is made with that panic caught and
-/// kept off stderr, and it becomes an error.
+/// kept off stderr, and it becomes an error. Any other panic of the driver
+/// is raised again, and printed then.
 fn guarded<T>(call: impl FnOnce() -> Result<T, postgres::Error>) -> Result<T, DbError> {
     if tokio::runtime::Handle::try_current().is_err() {
         return call().map_err(db_error);
     }
-    match quiet_runtime_panic::catch(call) {
+    match catch_quietly(call) {
         Ok(result) => result.map_err(db_error),
-        Err(panic) => {
-            let message = quiet_runtime_panic::message(&*panic);
-            if quiet_runtime_panic::is_runtime_panic(&message) {
-                Err(DbError {
-                    message,
-                    code: Some(INSIDE_ASYNC_RUNTIME.to_string()),
-                })
-            } else {
-                std::panic::resume_unwind(panic)
-            }
-        }
-    }
-}
-
-/// Catching the driver's "inside a runtime" panic without its message
-/// reaching stderr.
-///
-/// The process's panic hook prints every panic, caught or not. The first
-/// time a call is made inside a runtime context, the hook is wrapped once:
-/// the wrapper stays silent for the runtime panic on a thread that is
-/// inside [`catch`] and passes everything else to the hook that was there
-/// (a program that sets its own hook later replaces the wrapper, and then
-/// only the message is printed again; the error is the same).
-mod quiet_runtime_panic {
-    use std::any::Any;
-    use std::cell::Cell;
-    use std::panic::{catch_unwind, AssertUnwindSafe};
-    use std::sync::Once;
-
-    thread_local! {
-        static CATCHING: Cell<bool> = const { Cell::new(false) };
-    }
-
-    static WRAP_HOOK: Once = Once::new();
-
-    /// The panic tokio raises when a runtime is blocked on from a thread
-    /// that drives one.
-    pub(super) fn is_runtime_panic(message: &str) -> bool {
-        message.contains("runtime")
-    }
-
-    pub(super) fn message(payload: &(dyn Any + Send)) -> String {
-        payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_default()
-    }
-
-    pub(super) fn catch<T>(call: impl FnOnce() -> T) -> Result<T, Box<dyn Any + Send>> {
-        WRAP_HOOK.call_once(|| {
-            let previous = std::panic::take_hook();
-            std::panic::set_hook(Box::new(move |info| {
-                let silent = CATCHING.with(Cell::get) && is_runtime_panic(&message(info.payload()));
-                if !silent {
-                    previous(info);
-                }
-            }));
-        });
-        let was_catching = CATCHING.with(|c| c.replace(true));
-        let result = catch_unwind(AssertUnwindSafe(call));
-        CATCHING.with(|c| c.set(was_catching));
-        result
+        Err(message) if message.contains("runtime") => Err(DbError {
+            message,
+            code: Some(INSIDE_ASYNC_RUNTIME.to_string()),
+        }),
+        Err(message) => panic!("{message}"),
     }
 }
 

@@ -1,0 +1,984 @@
+//! The SQLite table rebuild: what SQLite's `ALTER TABLE` cannot do (change
+//! a column's type, nullability or default; add or drop a foreign key,
+//! CHECK or UNIQUE constraint; change the primary key; drop a column that
+//! something uses), done by SQLite's documented procedure
+//! (<https://www.sqlite.org/lang_altertable.html>, "Making Other Kinds Of
+//! Table Schema Changes"), as Alembic's batch mode does.
+//!
+//! All of it runs in a savepoint inside the migration's transaction:
+//!
+//! 1. read the table's `CREATE TABLE` text, its indexes and triggers from
+//!    `sqlite_master`, and write the new definition
+//!    ([`super::sqlite_ddl`]; everything unchanged is kept as written);
+//! 2. refuse, before changing anything, what would lose data: NULLs in a
+//!    column becoming NOT NULL, values a type change cannot convert, a NOT
+//!    NULL column without default added to a table with rows;
+//! 3. switch foreign-key enforcement off for the connection (see below);
+//!    create the new table under a temporary name, copy every row (rowids
+//!    kept), drop the old table, rename the new one (with
+//!    `legacy_alter_table` on, so that nothing else is rewritten), recreate
+//!    the indexes and triggers, keep the AUTOINCREMENT counter;
+//! 4. check that every view and trigger of the schema still compiles;
+//! 5. switch enforcement back and run `PRAGMA foreign_key_check` on the
+//!    table and on every table that references it.
+//!
+//! Any failure rolls the savepoint back: the table is as it was.
+//!
+//! Foreign keys: `DROP TABLE` on a table that other tables reference
+//! deletes its rows first when enforcement is on, and that fires their
+//! `ON DELETE CASCADE` / `SET NULL` actions: the rebuild would empty or
+//! orphan the referencing tables. `PRAGMA foreign_keys = OFF` is a no-op
+//! inside a transaction, but `sqlite3_db_config(SQLITE_DBCONFIG_ENABLE_FKEY)`,
+//! which sets the same flag, is not limited to autocommit; it is what turns
+//! enforcement off here, for the rebuild's own statements only. A
+//! connection that is not a `rusqlite::Connection` cannot be switched; a
+//! rebuild of a table that other tables reference is then refused.
+
+use super::quote_ident as quote;
+use super::sqlite_ddl::{
+    index_idents, Affinity, Column, ColumnConstraintKind, Constraint, ConstraintKind, Item,
+    TableSql,
+};
+use crate::backend::{quote_literal, Connection, Row};
+use crate::error::DbError;
+
+/// One alteration of a table, in SQLite's terms.
+#[derive(Debug, Clone)]
+pub(crate) enum TableChange {
+    /// Add a column; its SQLite definition (`"name" type constraints…`).
+    AddColumn { definition: String },
+    /// Drop a column, with the indexes and constraints that use it.
+    DropColumn { column: String },
+    /// Change a column's type, nullability or default; `None` leaves it.
+    AlterColumn {
+        column: String,
+        data_type: Option<String>,
+        not_null: Option<bool>,
+        /// `Some(None)` drops the default; `Some(Some(v))` sets `DEFAULT v`.
+        default: Option<Option<String>>,
+    },
+    /// Add a table constraint; its text (`CONSTRAINT "n" CHECK (…)`).
+    AddConstraint { definition: String },
+    /// Drop the named constraint of this kind.
+    DropConstraint { name: String, kind: ConstraintKind },
+    /// Make these columns the primary key.
+    SetPrimaryKey { columns: Vec<String> },
+}
+
+/// Why a rebuild did not happen.
+#[derive(Debug)]
+pub(crate) enum RebuildError {
+    /// It would lose data or break the schema; nothing was changed.
+    Refused(String),
+    /// A statement failed.
+    Statement { sql: String, source: DbError },
+}
+
+type Outcome<T> = Result<T, RebuildError>;
+
+fn refused<T>(reason: impl Into<String>) -> Outcome<T> {
+    Err(RebuildError::Refused(reason.into()))
+}
+
+/// The new definition, and what the copy must watch for.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub table: TableSql,
+    /// Columns of the old table that are gone.
+    pub dropped: Vec<String>,
+    /// Columns that are new (never copied, even under an old name).
+    pub added: Vec<String>,
+    /// Old columns that become NOT NULL (or join the primary key).
+    pub must_not_be_null: Vec<String>,
+    /// New NOT NULL columns without a default.
+    pub needs_value: Vec<String>,
+    /// Old columns whose type affinity changes: (column, from, to, the
+    /// new declared type).
+    pub retyped: Vec<(String, Affinity, Affinity, String)>,
+    /// Whether the old table is a `WITHOUT ROWID` table.
+    pub old_without_rowid: bool,
+}
+
+fn contains(list: &[String], name: &str) -> bool {
+    list.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
+
+fn remove(list: &mut Vec<String>, name: &str) -> bool {
+    let before = list.len();
+    list.retain(|n| !n.eq_ignore_ascii_case(name));
+    list.len() != before
+}
+
+/// The name PostgreSQL gives an unnamed constraint, so that one
+/// `drop_unique("users", "users_email_key")` serves both backends.
+fn postgres_default_name(table: &str, columns: &[String], suffix: &str) -> String {
+    let mut name = table.to_string();
+    for column in columns {
+        name.push('_');
+        name.push_str(column);
+    }
+    name.push('_');
+    name.push_str(suffix);
+    name
+}
+
+impl Plan {
+    /// Applies `changes`, in order, to the table `name` defined by `sql`.
+    pub(crate) fn new(name: &str, sql: &str, changes: &[TableChange]) -> Result<Plan, String> {
+        let original = TableSql::parse(sql)
+            .map_err(|e| format!("cannot read its CREATE TABLE statement: {e}"))?;
+        let mut plan = Plan {
+            table: original.clone(),
+            dropped: Vec::new(),
+            added: Vec::new(),
+            must_not_be_null: Vec::new(),
+            needs_value: Vec::new(),
+            retyped: Vec::new(),
+            old_without_rowid: original.without_rowid(),
+        };
+        for change in changes {
+            plan.apply(name, &original, change)?;
+        }
+        plan.must_not_be_null.retain(|c| !contains(&plan.added, c));
+        Ok(plan)
+    }
+
+    fn is_old(&self, original: &TableSql, column: &str) -> bool {
+        original.column(column).is_some() && !contains(&self.added, column)
+    }
+
+    fn apply(
+        &mut self,
+        name: &str,
+        original: &TableSql,
+        change: &TableChange,
+    ) -> Result<(), String> {
+        match change {
+            TableChange::AddColumn { definition } => {
+                let column = Column::parse(definition)
+                    .map_err(|e| format!("cannot read the new column's definition: {e}"))?;
+                if self.table.column(&column.name).is_some() {
+                    return Err(format!("it already has a column {}", column.name));
+                }
+                let default_is_null = column
+                    .default_text()
+                    .is_none_or(|d| d.trim().eq_ignore_ascii_case("DEFAULT NULL"));
+                if column.not_null() && default_is_null && !column.generated() {
+                    self.needs_value.push(column.name.clone());
+                }
+                self.added.push(column.name.clone());
+                self.table.add_column(column);
+            }
+            TableChange::DropColumn { column } => {
+                let Some(existing) = self.table.column(column) else {
+                    return Err(format!("it has no column {column}"));
+                };
+                let column = existing.name.clone();
+                if self.table.columns().count() == 1 {
+                    return Err(format!(
+                        "{column} is its only column; drop the table instead"
+                    ));
+                }
+                let lower = column.to_lowercase();
+                self.table.items.retain(|item| match item {
+                    Item::Column(c) => !c.name.eq_ignore_ascii_case(&column),
+                    // As PostgreSQL does: constraints that use the column go with it.
+                    Item::Constraint(c) => !c.idents.contains(&lower),
+                });
+                for other in self.table.columns_mut() {
+                    other.remove_constraints(|c| {
+                        c.kind == ColumnConstraintKind::Check && c.idents.contains(&lower)
+                    });
+                }
+                remove(&mut self.needs_value, &column);
+                remove(&mut self.must_not_be_null, &column);
+                self.retyped
+                    .retain(|(c, ..)| !c.eq_ignore_ascii_case(&column));
+                if !remove(&mut self.added, &column) {
+                    self.dropped.push(column);
+                }
+            }
+            TableChange::AlterColumn {
+                column,
+                data_type,
+                not_null,
+                default,
+            } => {
+                let is_old = self.is_old(original, column);
+                let Some(existing) = self.table.column_mut(column) else {
+                    return Err(format!("it has no column {column}"));
+                };
+                let column = existing.name.clone();
+                if let Some(data_type) = data_type {
+                    existing.set_type(data_type);
+                }
+                if let Some(not_null) = not_null {
+                    existing.set_not_null(*not_null);
+                }
+                if let Some(default) = default {
+                    existing.set_default(default.as_deref());
+                }
+                if is_old {
+                    if let (Some(data_type), Some(old)) = (data_type, original.column(&column)) {
+                        let (from, to) = (Affinity::of(&old.type_text), Affinity::of(data_type));
+                        self.retyped
+                            .retain(|(c, ..)| !c.eq_ignore_ascii_case(&column));
+                        if from != to {
+                            self.retyped
+                                .push((column.clone(), from, to, data_type.clone()));
+                        }
+                    }
+                    if *not_null == Some(true) && !contains(&self.must_not_be_null, &column) {
+                        self.must_not_be_null.push(column);
+                    }
+                } else if *not_null == Some(true) {
+                    let has_default = self
+                        .table
+                        .column(&column)
+                        .and_then(Column::default_text)
+                        .is_some_and(|d| !d.trim().eq_ignore_ascii_case("DEFAULT NULL"));
+                    if !has_default && !contains(&self.needs_value, &column) {
+                        self.needs_value.push(column);
+                    }
+                }
+            }
+            TableChange::AddConstraint { definition } => {
+                let constraint = Constraint::parse(definition)
+                    .map_err(|e| format!("cannot read the new constraint: {e}"))?;
+                if let Some(new_name) = &constraint.name {
+                    if self.named(new_name) {
+                        return Err(format!("it already has a constraint named {new_name}"));
+                    }
+                }
+                if constraint.kind == ConstraintKind::PrimaryKey
+                    && !self.table.primary_key().is_empty()
+                {
+                    return Err(
+                        "it already has a primary key; use set_primary_key to change it".into(),
+                    );
+                }
+                for column in &constraint.columns {
+                    if self.table.column(column).is_none() {
+                        return Err(format!("it has no column {column}"));
+                    }
+                }
+                self.table.items.push(Item::Constraint(constraint));
+            }
+            TableChange::DropConstraint {
+                name: dropped,
+                kind,
+            } => {
+                self.drop_constraint(name, dropped, *kind)?;
+            }
+            TableChange::SetPrimaryKey { columns } => {
+                for column in columns {
+                    if self.table.column(column).is_none() {
+                        return Err(format!("it has no column {column}"));
+                    }
+                }
+                self.table.items.retain(|item| {
+                    !matches!(item, Item::Constraint(c) if c.kind == ConstraintKind::PrimaryKey)
+                });
+                for column in self.table.columns_mut() {
+                    column.remove_constraints(|c| {
+                        matches!(c.kind, ColumnConstraintKind::PrimaryKey { .. })
+                    });
+                }
+                let list: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+                let key = Constraint::parse(&format!("PRIMARY KEY ({})", list.join(", ")))
+                    .map_err(|e| format!("cannot write the primary key: {e}"))?;
+                self.table.items.push(Item::Constraint(key));
+                for column in columns {
+                    if self.is_old(original, column) && !contains(&self.must_not_be_null, column) {
+                        self.must_not_be_null.push(column.clone());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn named(&self, name: &str) -> bool {
+        let same = |n: &Option<String>| n.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name));
+        self.table.constraints().any(|c| same(&c.name))
+            || self
+                .table
+                .columns()
+                .any(|column| column.constraints.iter().any(|c| same(&c.name)))
+    }
+
+    fn drop_constraint(
+        &mut self,
+        table: &str,
+        name: &str,
+        kind: ConstraintKind,
+    ) -> Result<(), String> {
+        let column_kind = |k: &ColumnConstraintKind| match k {
+            ColumnConstraintKind::PrimaryKey { .. } => Some(ConstraintKind::PrimaryKey),
+            ColumnConstraintKind::Unique => Some(ConstraintKind::Unique),
+            ColumnConstraintKind::Check => Some(ConstraintKind::Check),
+            ColumnConstraintKind::References { .. } => Some(ConstraintKind::ForeignKey),
+            _ => None,
+        };
+        let is_named =
+            |n: &Option<String>| n.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name));
+        let wrong_kind = |found: ConstraintKind| {
+            format!("{name} is a {}, not a {}", found.words(), kind.words())
+        };
+        // A table constraint of that name, or PostgreSQL's name for an unnamed one.
+        let position = self.table.items.iter().position(|item| match item {
+            Item::Constraint(c) => {
+                is_named(&c.name)
+                    || (c.name.is_none()
+                        && c.kind == kind
+                        && default_names(table, c.kind, &c.columns)
+                            .iter()
+                            .any(|n| n.eq_ignore_ascii_case(name)))
+            }
+            Item::Column(_) => false,
+        });
+        if let Some(position) = position {
+            let Item::Constraint(found) = &self.table.items[position] else {
+                unreachable!("position() matched a constraint");
+            };
+            if found.kind != kind {
+                return Err(wrong_kind(found.kind));
+            }
+            self.table.items.remove(position);
+            return Ok(());
+        }
+        // A column constraint of that name, or PostgreSQL's name for an unnamed one.
+        for column in self.table.columns_mut() {
+            let column_name = vec![column.name.clone()];
+            let mut mismatch = None;
+            let removed = column.remove_constraints(|c| {
+                let Some(found) = column_kind(&c.kind) else {
+                    return false;
+                };
+                let matches = is_named(&c.name)
+                    || (c.name.is_none()
+                        && found == kind
+                        && default_names(table, found, &column_name)
+                            .iter()
+                            .any(|n| n.eq_ignore_ascii_case(name)));
+                if matches && found != kind {
+                    mismatch = Some(found);
+                    return false;
+                }
+                matches
+            });
+            if let Some(found) = mismatch {
+                return Err(wrong_kind(found));
+            }
+            if removed {
+                return Ok(());
+            }
+        }
+        Err(format!(
+            "it has no {} named {name}; its constraints are known on SQLite as: {}. (SQLite keeps a constraint's name only where its CREATE TABLE spells it out, and sea-query's CREATE TABLE leaves foreign keys unnamed: name them as PostgreSQL does by default, <table>_<columns>_fkey, to drop them by one name on both backends)",
+            kind.words(),
+            self.known_names(table).join(", ")
+        ))
+    }
+}
+
+impl Plan {
+    /// Every constraint of the table by the name the lookup accepts.
+    fn known_names(&self, table: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        for c in self.table.constraints() {
+            names.push(match &c.name {
+                Some(name) => name.clone(),
+                None => default_names(table, c.kind, &c.columns).remove(0),
+            });
+        }
+        for column in self.table.columns() {
+            let columns = vec![column.name.clone()];
+            for c in &column.constraints {
+                let kind = match c.kind {
+                    ColumnConstraintKind::PrimaryKey { .. } => ConstraintKind::PrimaryKey,
+                    ColumnConstraintKind::Unique => ConstraintKind::Unique,
+                    ColumnConstraintKind::Check => ConstraintKind::Check,
+                    ColumnConstraintKind::References { .. } => ConstraintKind::ForeignKey,
+                    _ => continue,
+                };
+                names.push(match &c.name {
+                    Some(name) => name.clone(),
+                    None => default_names(table, kind, &columns).remove(0),
+                });
+            }
+        }
+        if names.is_empty() {
+            names.push("none".to_string());
+        }
+        names
+    }
+}
+
+fn default_names(table: &str, kind: ConstraintKind, columns: &[String]) -> Vec<String> {
+    match kind {
+        ConstraintKind::PrimaryKey => vec![format!("{table}_pkey")],
+        ConstraintKind::Unique => vec![postgres_default_name(table, columns, "key")],
+        ConstraintKind::ForeignKey => vec![postgres_default_name(table, columns, "fkey")],
+        ConstraintKind::Check => vec![postgres_default_name(table, columns, "check")],
+    }
+}
+
+/// Runs `sql`, naming it on failure.
+fn execute(connection: &mut dyn Connection, sql: &str) -> Outcome<()> {
+    tracing::debug!(statement = %sql, "rebuild");
+    connection
+        .execute(sql)
+        .map_err(|source| RebuildError::Statement {
+            sql: sql.to_string(),
+            source,
+        })
+}
+
+fn query(connection: &mut dyn Connection, sql: &str) -> Outcome<Vec<Row>> {
+    connection
+        .query(sql)
+        .map_err(|source| RebuildError::Statement {
+            sql: sql.to_string(),
+            source,
+        })
+}
+
+fn count(connection: &mut dyn Connection, sql: &str) -> Outcome<i64> {
+    Ok(query(connection, sql)?
+        .first()
+        .and_then(|row| row.first().cloned().flatten())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
+}
+
+fn text(row: &Row, i: usize) -> String {
+    row.get(i).cloned().flatten().unwrap_or_default()
+}
+
+/// The connection's foreign-key enforcement switch, where it can be set
+/// inside a transaction (a `rusqlite::Connection`).
+fn enforcement(connection: &mut dyn Connection, on: Option<bool>) -> Option<bool> {
+    #[cfg(feature = "sqlite")]
+    if let crate::backend::DataConnection::Sqlite(sqlite) = connection.data() {
+        use rusqlite::config::DbConfig;
+        return match on {
+            Some(on) => sqlite
+                .set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_FKEY, on)
+                .ok(),
+            None => sqlite.db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_FKEY).ok(),
+        };
+    }
+    let _ = (connection, on);
+    None
+}
+
+/// Settings the rebuild changes, restored whatever happens.
+struct Saved {
+    enforced: Option<bool>,
+    legacy_alter_table: bool,
+}
+
+const SAVEPOINT: &str = "arx_migrate_rebuild";
+
+/// Rebuilds `table` with `changes` applied (see the module docs).
+pub(crate) fn rebuild(
+    connection: &mut dyn Connection,
+    table: &str,
+    changes: &[TableChange],
+) -> Outcome<()> {
+    let rows = query(
+        connection,
+        &format!(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name = {} COLLATE NOCASE",
+            quote_literal(table)
+        ),
+    )?;
+    let Some(row) = rows.first() else {
+        return refused("there is no such table");
+    };
+    let name = text(row, 0);
+    let plan = Plan::new(&name, &text(row, 1), changes).map_err(RebuildError::Refused)?;
+    let enforced_now = match enforcement(connection, None) {
+        Some(on) => on,
+        None => count(connection, "PRAGMA foreign_keys")? == 1,
+    };
+    let legacy = count(connection, "PRAGMA legacy_alter_table")? == 1;
+    execute(connection, &format!("SAVEPOINT {SAVEPOINT}"))?;
+    let saved = Saved {
+        enforced: enforced_now.then_some(true),
+        legacy_alter_table: legacy,
+    };
+    let mut outcome = replace(connection, &name, &plan, &saved);
+    let restored = restore(connection, &saved);
+    if outcome.is_ok() {
+        outcome = restored;
+    }
+    if outcome.is_ok() && enforced_now {
+        outcome = check_foreign_keys(connection, &name, &plan);
+    }
+    match outcome {
+        Ok(()) => execute(connection, &format!("RELEASE {SAVEPOINT}")),
+        Err(error) => {
+            let _ = connection.execute(&format!("ROLLBACK TO {SAVEPOINT}; RELEASE {SAVEPOINT}"));
+            Err(error)
+        }
+    }
+}
+
+fn restore(connection: &mut dyn Connection, saved: &Saved) -> Outcome<()> {
+    if saved.enforced == Some(true) {
+        enforcement(connection, Some(true));
+    }
+    execute(
+        connection,
+        &format!(
+            "PRAGMA legacy_alter_table = {}",
+            if saved.legacy_alter_table {
+                "ON"
+            } else {
+                "OFF"
+            }
+        ),
+    )
+}
+
+/// Steps 2 to 4 of the module docs, inside the savepoint.
+fn replace(connection: &mut dyn Connection, name: &str, plan: &Plan, saved: &Saved) -> Outcome<()> {
+    let quoted = quote(name);
+    refuse_data_loss(connection, name, plan)?;
+    if saved.enforced == Some(true) && enforcement(connection, Some(false)).is_none() {
+        let referencing = referencing_tables(connection, name)?;
+        if !referencing.is_empty() {
+            return refused(format!(
+                "foreign-key enforcement is on and cannot be switched off inside this transaction on this connection type, and {} reference it: dropping the old table would delete or orphan their rows. Run the migration on a rusqlite::Connection",
+                referencing.join(", ")
+            ));
+        }
+    }
+    let schema = query(
+        connection,
+        &format!(
+            "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = {} AND sql IS NOT NULL ORDER BY rowid",
+            quote_literal(name)
+        ),
+    )?;
+    let sequence = autoincrement_counter(connection, name)?;
+    let analyzed = has_statistics(connection, name)?;
+
+    let temporary = temporary_name(connection, name)?;
+    execute(connection, &plan.table.create_sql(&temporary))?;
+    copy_rows(connection, name, &temporary, plan)?;
+    refuse_unconverted(connection, name, &temporary, plan)?;
+    execute(connection, &format!("DROP TABLE {quoted}"))?;
+    // Legacy mode renames the table and nothing else: views and triggers
+    // elsewhere keep naming the table, which is the new one from now on.
+    execute(connection, "PRAGMA legacy_alter_table = ON")?;
+    execute(
+        connection,
+        &format!("ALTER TABLE {} RENAME TO {quoted}", quote(&temporary)),
+    )?;
+    for row in &schema {
+        let (kind, object, sql) = (text(row, 0), text(row, 1), text(row, 2));
+        if kind == "index" {
+            let used = index_idents(&sql);
+            if plan
+                .dropped
+                .iter()
+                .any(|c| used.contains(&c.to_lowercase()))
+            {
+                tracing::debug!(index = %object, "dropped with its column");
+                continue;
+            }
+        }
+        execute(connection, &sql).map_err(|error| match error {
+            RebuildError::Statement { source, .. } => RebuildError::Refused(format!(
+                "its {kind} {object} cannot be created again after the change: {}; drop it before this alteration and create it again after",
+                source.message
+            )),
+            other => other,
+        })?;
+    }
+    if let (Some(counter), true) = (sequence, plan.table.autoincrement()) {
+        execute(
+            connection,
+            &format!(
+                "UPDATE sqlite_sequence SET seq = max(seq, {counter}) WHERE name = {lit}; \
+                 INSERT INTO sqlite_sequence (name, seq) SELECT {lit}, {counter} \
+                 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = {lit})",
+                lit = quote_literal(name)
+            ),
+        )?;
+    }
+    if analyzed {
+        // DROP TABLE took the planner's statistics of the table with it.
+        execute(connection, &format!("ANALYZE {quoted}"))?;
+    }
+    check_schema_compiles(connection)
+}
+
+/// Whether `ANALYZE` has statistics of the table in `sqlite_stat1`.
+fn has_statistics(connection: &mut dyn Connection, name: &str) -> Outcome<bool> {
+    let has_table = count(
+        connection,
+        "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'",
+    )? > 0;
+    Ok(has_table
+        && count(
+            connection,
+            &format!(
+                "SELECT count(*) FROM sqlite_stat1 WHERE tbl = {} COLLATE NOCASE",
+                quote_literal(name)
+            ),
+        )? > 0)
+}
+
+fn temporary_name(connection: &mut dyn Connection, name: &str) -> Outcome<String> {
+    for n in 0.. {
+        let candidate = if n == 0 {
+            format!("_arx_migrate_new_{name}")
+        } else {
+            format!("_arx_migrate_new_{name}_{n}")
+        };
+        let taken = count(
+            connection,
+            &format!(
+                "SELECT count(*) FROM sqlite_master WHERE name = {} COLLATE NOCASE",
+                quote_literal(&candidate)
+            ),
+        )?;
+        if taken == 0 {
+            return Ok(candidate);
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+/// The table's AUTOINCREMENT counter, which `DROP TABLE` forgets.
+fn autoincrement_counter(connection: &mut dyn Connection, name: &str) -> Outcome<Option<i64>> {
+    let has_sequence = count(
+        connection,
+        "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'",
+    )? > 0;
+    if !has_sequence {
+        return Ok(None);
+    }
+    let rows = query(
+        connection,
+        &format!(
+            "SELECT seq FROM sqlite_sequence WHERE name = {}",
+            quote_literal(name)
+        ),
+    )?;
+    Ok(rows
+        .first()
+        .and_then(|row| row.first().cloned().flatten())
+        .and_then(|v| v.parse().ok()))
+}
+
+fn refuse_data_loss(connection: &mut dyn Connection, name: &str, plan: &Plan) -> Outcome<()> {
+    let quoted = quote(name);
+    for column in &plan.must_not_be_null {
+        let nulls = count(
+            connection,
+            &format!(
+                "SELECT count(*) FROM {quoted} WHERE {} IS NULL",
+                quote(column)
+            ),
+        )?;
+        if nulls > 0 {
+            return refused(format!(
+                "column {name}.{column} is to be NOT NULL but {nulls} row(s) hold NULL in it; fill them first (UPDATE {name} SET {column} = … WHERE {column} IS NULL)"
+            ));
+        }
+    }
+    if !plan.needs_value.is_empty() {
+        let rows = count(connection, &format!("SELECT count(*) FROM {quoted}"))?;
+        if rows > 0 {
+            let column = &plan.needs_value[0];
+            return refused(format!(
+                "new column {name}.{column} is NOT NULL without a default, and the table has {rows} row(s) that would hold NULL in it; give it a default, or add it nullable, fill it, then make it NOT NULL"
+            ));
+        }
+    }
+    for (column, _, to, new_type) in &plan.retyped {
+        let c = quote(column);
+        // Conversions SQLite makes silently but not exactly.
+        let lossy = match to {
+            Affinity::Text => {
+                format!("typeof({c}) = 'real' AND CAST(CAST({c} AS TEXT) AS REAL) <> {c}")
+            }
+            Affinity::Real => {
+                format!("typeof({c}) = 'integer' AND CAST(CAST({c} AS REAL) AS INTEGER) <> {c}")
+            }
+            _ => continue,
+        };
+        let rows = count(
+            connection,
+            &format!("SELECT count(*) FROM {quoted} WHERE {lossy}"),
+        )?;
+        if rows > 0 {
+            return refused(format!(
+                "column {name}.{column}: {rows} value(s) would change in the conversion to {new_type} (a real number that text would round, an integer beyond a real's precision)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn copy_rows(
+    connection: &mut dyn Connection,
+    name: &str,
+    temporary: &str,
+    plan: &Plan,
+) -> Outcome<()> {
+    let mut columns: Vec<String> = plan
+        .table
+        .columns()
+        .filter(|c| !c.generated() && !contains(&plan.added, &c.name))
+        .map(|c| quote(&c.name))
+        .collect();
+    let mut selected = columns.clone();
+    // Keep rowids where the new table has no column of its own for them.
+    if !plan.old_without_rowid && !plan.table.without_rowid() && plan.table.rowid_alias().is_none()
+    {
+        columns.insert(0, "rowid".to_string());
+        selected.insert(0, "rowid".to_string());
+    }
+    if columns.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO {} ({}) SELECT {} FROM {}",
+        quote(temporary),
+        columns.join(", "),
+        selected.join(", "),
+        quote(name)
+    );
+    execute(connection, &sql).map_err(|error| match error {
+        RebuildError::Statement { source, .. } => RebuildError::Refused(format!(
+            "its rows do not fit the new definition: {}",
+            source.message.replace(temporary, name)
+        )),
+        other => other,
+    })
+}
+
+fn refuse_unconverted(
+    connection: &mut dyn Connection,
+    name: &str,
+    temporary: &str,
+    plan: &Plan,
+) -> Outcome<()> {
+    for (column, _, to, new_type) in &plan.retyped {
+        let kept = match to {
+            Affinity::Integer => "'integer', 'null'",
+            Affinity::Real => "'real', 'null'",
+            _ => continue,
+        };
+        let rows = count(
+            connection,
+            &format!(
+                "SELECT count(*) FROM {} WHERE typeof({}) NOT IN ({kept})",
+                quote(temporary),
+                quote(column)
+            ),
+        )?;
+        if rows > 0 {
+            return refused(format!(
+                "column {name}.{column}: {rows} value(s) cannot be converted to {new_type} (text that is not a number, a fraction where an integer is wanted); convert or clear them first"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The tables with a foreign key to `name` (itself excluded).
+fn referencing_tables(connection: &mut dyn Connection, name: &str) -> Outcome<Vec<String>> {
+    let rows = query(
+        connection,
+        &format!(
+            "SELECT DISTINCT m.name FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS f \
+             WHERE m.type = 'table' AND f.\"table\" = {lit} COLLATE NOCASE AND m.name <> {lit} ORDER BY m.name",
+            lit = quote_literal(name)
+        ),
+    )?;
+    Ok(rows.iter().map(|row| text(row, 0)).collect())
+}
+
+/// A rename with `legacy_alter_table` off re-reads every view and trigger
+/// of the schema and fails on any that no longer compiles: the check that
+/// nothing uses what the rebuild removed.
+fn check_schema_compiles(connection: &mut dyn Connection) -> Outcome<()> {
+    const PROBE: &str = "_arx_migrate_probe";
+    execute(connection, "PRAGMA legacy_alter_table = OFF")?;
+    execute(connection, &format!("CREATE TABLE {PROBE} (x)"))?;
+    let renamed = connection.execute(&format!("ALTER TABLE {PROBE} RENAME TO {PROBE}_renamed"));
+    match renamed {
+        Ok(()) => execute(connection, &format!("DROP TABLE {PROBE}_renamed")),
+        Err(error) => refused(format!(
+            "after the change, the schema does not compile: {}; drop that view or trigger before this alteration and create it again after",
+            error.message
+        )),
+    }
+}
+
+fn check_foreign_keys(connection: &mut dyn Connection, name: &str, plan: &Plan) -> Outcome<()> {
+    let _ = plan;
+    let mut tables = vec![name.to_string()];
+    tables.extend(referencing_tables(connection, name)?);
+    for table in tables {
+        let sql = format!("PRAGMA foreign_key_check({})", quote(&table));
+        let rows = connection.query(&sql).map_err(|error| {
+            RebuildError::Refused(format!(
+                "its foreign keys no longer match: {}",
+                error.message
+            ))
+        })?;
+        if let Some(first) = rows.first() {
+            return refused(format!(
+                "{} row(s) of {} reference rows of {} that do not exist (first at rowid {}); fix or delete them first",
+                rows.len(),
+                text(first, 0),
+                text(first, 2),
+                text(first, 1),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PARENT: &str = "CREATE TABLE \"t\" ( \"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT, \"name\" varchar(10), \"u\" integer UNIQUE, \"v\" text CHECK (v <> name), CONSTRAINT \"fk_t_u\" FOREIGN KEY (\"u\") REFERENCES \"other\" (\"id\"), UNIQUE (\"name\", \"v\") )";
+
+    fn planned(changes: &[TableChange]) -> Result<Plan, String> {
+        Plan::new("t", PARENT, changes)
+    }
+
+    #[test]
+    fn dropping_a_column_drops_what_uses_it() {
+        let plan = planned(&[TableChange::DropColumn { column: "V".into() }]).unwrap();
+        assert_eq!(plan.dropped, ["v"]);
+        let sql = plan.table.create_sql("t");
+        assert!(!sql.contains("\"v\""), "{sql}");
+        assert!(!sql.contains("UNIQUE (\"name\""), "{sql}");
+        assert!(sql.contains("fk_t_u"), "{sql}");
+        let plan = planned(&[TableChange::DropColumn {
+            column: "name".into(),
+        }])
+        .unwrap();
+        let sql = plan.table.create_sql("t");
+        assert!(!sql.contains("CHECK"), "the CHECK on v used name: {sql}");
+    }
+
+    #[test]
+    fn constraints_are_found_by_name_or_by_postgres_default_name() {
+        let plan = planned(&[
+            TableChange::DropConstraint {
+                name: "fk_t_u".into(),
+                kind: ConstraintKind::ForeignKey,
+            },
+            TableChange::DropConstraint {
+                name: "t_u_key".into(),
+                kind: ConstraintKind::Unique,
+            },
+            TableChange::DropConstraint {
+                name: "t_name_v_key".into(),
+                kind: ConstraintKind::Unique,
+            },
+            TableChange::DropConstraint {
+                name: "t_v_check".into(),
+                kind: ConstraintKind::Check,
+            },
+        ])
+        .unwrap();
+        assert_eq!(
+            plan.table.create_sql("t"),
+            "CREATE TABLE \"t\" ( \"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT, \"name\" varchar(10), \"u\" integer, \"v\" text )"
+        );
+        let wrong = planned(&[TableChange::DropConstraint {
+            name: "fk_t_u".into(),
+            kind: ConstraintKind::Check,
+        }]);
+        assert_eq!(
+            wrong.unwrap_err(),
+            "fk_t_u is a foreign key, not a check constraint"
+        );
+        let missing = planned(&[TableChange::DropConstraint {
+            name: "nope".into(),
+            kind: ConstraintKind::Check,
+        }]);
+        assert!(missing
+            .unwrap_err()
+            .contains("known on SQLite as: fk_t_u, t_name_v_key, t_pkey, t_u_key, t_v_check."));
+    }
+
+    #[test]
+    fn what_the_copy_must_watch_for() {
+        let plan = planned(&[
+            TableChange::AlterColumn {
+                column: "name".into(),
+                data_type: Some("integer".into()),
+                not_null: Some(true),
+                default: Some(Some("0".into())),
+            },
+            TableChange::AddColumn {
+                definition: "\"w\" text NOT NULL".into(),
+            },
+            TableChange::AddColumn {
+                definition: "\"x\" text NOT NULL DEFAULT 'a'".into(),
+            },
+        ])
+        .unwrap();
+        assert_eq!(plan.must_not_be_null, ["name"]);
+        assert_eq!(plan.needs_value, ["w"]);
+        assert_eq!(
+            plan.retyped,
+            [(
+                "name".to_string(),
+                Affinity::Text,
+                Affinity::Integer,
+                "integer".to_string()
+            )]
+        );
+        assert!(plan
+            .table
+            .create_sql("t")
+            .contains("\"name\" integer NOT NULL DEFAULT 0"));
+    }
+
+    #[test]
+    fn a_new_primary_key_replaces_the_old_one() {
+        let plan = planned(&[TableChange::SetPrimaryKey {
+            columns: vec!["name".into(), "u".into()],
+        }])
+        .unwrap();
+        let sql = plan.table.create_sql("t");
+        assert!(sql.contains("\"id\" integer NOT NULL,"), "{sql}");
+        assert!(sql.ends_with("PRIMARY KEY (\"name\", \"u\") )"), "{sql}");
+        assert_eq!(plan.must_not_be_null, ["name", "u"]);
+        assert!(plan.table.rowid_alias().is_none());
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let e = planned(&[TableChange::DropColumn {
+            column: "nope".into(),
+        }])
+        .unwrap_err();
+        assert_eq!(e, "it has no column nope");
+        let e = planned(&[TableChange::AddColumn {
+            definition: "\"name\" text".into(),
+        }])
+        .unwrap_err();
+        assert_eq!(e, "it already has a column name");
+        let e = planned(&[TableChange::AddConstraint {
+            definition: "CONSTRAINT \"fk_t_u\" CHECK (1)".into(),
+        }])
+        .unwrap_err();
+        assert_eq!(e, "it already has a constraint named fk_t_u");
+    }
+}
