@@ -88,8 +88,12 @@ pub use arx_migrate_verify::{check, lint, validate};
 /// Embeds a folder of `.sql` migrations at compile time and registers each
 /// as a revision, beside the `#[migration]` modules and in the same graph.
 ///
-/// ```ignore
+/// ```
+/// # /*
 /// arx_migrate::sql_migrations!("migrations"); // relative to Cargo.toml
+/// # */
+/// # arx_migrate::sql_migrations!("examples/acme-migrations/migrations");
+/// # fn main() {}
 /// ```
 ///
 /// Write it once at the top level of a crate's `lib.rs` or `main.rs`. The
@@ -126,17 +130,22 @@ pub use arx_migrate_macros::sql_migrations;
 /// [`migrate_to_head`], [`Migrator::from_registry`] and the command line
 /// report as [`Error::NoMigrations`]). In the library's `lib.rs`:
 ///
-/// ```ignore
+/// ```
+/// # /*
 /// arx_migrate::sql_migrations!("migrations");
+/// # */
 /// arx_migrate::export_migrations!();
+/// # fn main() { let _ = migrations(); }
 /// ```
 ///
-/// and in the program:
+/// and in the program (here the Arxos schema's crate, which does this):
 ///
-/// ```ignore
-/// let migrator = arx_migrate::Migrator::new(my_migrations::migrations())?;
-/// // or, for the command line:
-/// arx_migrate::cli::run(arx_migrate::cli::CliConfig::default().migrations(my_migrations::migrations()))
+/// ```no_run
+/// let migrator = arx_migrate::Migrator::new(arx_schema::migrations())?
+///     .version_table(arx_schema::VERSION_TABLE);
+/// // or, for the command line (feature `cli`):
+/// // arx_migrate::cli::run(arx_migrate::cli::CliConfig::default().migrations(arx_schema::migrations()))
+/// # Ok::<(), arx_migrate::Error>(())
 /// ```
 ///
 /// The set is every migration registered in the program (see
@@ -165,18 +174,20 @@ pub mod prelude {
     pub use arx_migrate_macros::migration;
 }
 
-/// The guide, `docs/writing-migrations.md`: each of its Rust blocks is
-/// compiled and run as a test.
-#[cfg(doctest)]
+// The Markdown documents' Rust blocks are compiled (and, unless marked
+// otherwise, run) as doc tests; they use every part of the crate.
+
+/// The guide, `docs/writing-migrations.md`.
+#[cfg(all(doctest, feature = "sqlite", feature = "postgres", feature = "cli", feature = "testing"))]
 #[doc = include_str!("../docs/writing-migrations.md")]
 pub struct WritingMigrationsGuide;
 
-/// `docs/cli.md`: each of its Rust blocks is compiled as a test.
-#[cfg(doctest)]
+/// The command line's tour, `docs/cli.md`.
+#[cfg(all(doctest, feature = "sqlite", feature = "postgres", feature = "cli"))]
 #[doc = include_str!("../docs/cli.md")]
 pub struct CliGuide;
 
-/// `README.md`: each of its Rust blocks is compiled as a test.
-#[cfg(doctest)]
+/// `README.md`.
+#[cfg(all(doctest, feature = "sqlite", feature = "postgres", feature = "testing"))]
 #[doc = include_str!("../README.md")]
 pub struct Readme;
