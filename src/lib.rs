@@ -178,7 +178,13 @@ pub mod prelude {
 // otherwise, run) as doc tests; they use every part of the crate.
 
 /// The guide, `docs/writing-migrations.md`.
-#[cfg(all(doctest, feature = "sqlite", feature = "postgres", feature = "cli", feature = "testing"))]
+#[cfg(all(
+    doctest,
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "cli",
+    feature = "testing"
+))]
 #[doc = include_str!("../docs/writing-migrations.md")]
 pub struct WritingMigrationsGuide;
 

@@ -80,17 +80,11 @@ fn naming_the_library_crate_links_its_sql_and_rust_migrations() {
 fn sql_and_rust_revisions_run_on_both_backends() {
     let migrator = Migrator::new(acme_migrations::migrations()).unwrap();
     let mut sqlite = arx_migrate::rusqlite::Connection::open_in_memory().unwrap();
-    let mut runs: Vec<Box<dyn FnMut(&Migrator)>> = vec![Box::new(move |migrator| {
-        exercise(migrator, &mut sqlite);
-    })];
-    let server = postgres_test_url("sql_and_rust_revisions_run_on_both_backends");
-    let database = server.map(|url| PgTestDatabase::create(&url).unwrap());
-    if let Some(database) = &database {
+    exercise(&migrator, &mut sqlite);
+    if let Some(server) = postgres_test_url("sql_and_rust_revisions_run_on_both_backends") {
+        let database = PgTestDatabase::create(&server).unwrap();
         let mut client = database.connect().unwrap();
-        runs.push(Box::new(move |migrator| exercise(migrator, &mut client)));
-    }
-    for run in &mut runs {
-        run(&migrator);
+        exercise(&migrator, &mut client);
     }
 }
 
