@@ -284,7 +284,9 @@ impl Error {
             Error::UnknownDatabaseRevision { .. } => "unknown_database_revision",
             Error::ChecksumMismatch { .. } => "checksum_mismatch",
             Error::Interrupted { .. } => "interrupted",
-            Error::Statement(_) | Error::Migration { .. } => "migration_failed",
+            Error::Statement(_) | Error::Migration { .. } | Error::Alteration { .. } => {
+                "migration_failed"
+            }
             Error::NeedsConnection { .. } => "needs_connection",
             Error::LockTimeout { .. } => "lock_timeout",
             Error::Config(_) => "config",
@@ -313,6 +315,7 @@ impl Error {
             | Error::ChecksumMismatch { revision, .. }
             | Error::Interrupted { revision, .. }
             | Error::Migration { revision, .. }
+            | Error::Alteration { revision, .. }
             | Error::NeedsConnection { revision } => {
                 Some(revision.as_str()).filter(|r| !r.is_empty())
             }
