@@ -424,3 +424,83 @@ fn revision_sql_writes_files_that_cargo_embeds_and_rebuilds_on_change() {
         out.stdout
     );
 }
+
+#[test]
+fn revision_sql_in_a_sqlx_folder_writes_sqlx_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlx = dir.path().join("migrations");
+    std::fs::create_dir_all(&sqlx).unwrap();
+    std::fs::write(
+        sqlx.join("20240101000000_users.up.sql"),
+        "CREATE TABLE users (id integer);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sqlx.join("20240101000000_users.down.sql"),
+        "DROP TABLE users;\n",
+    )
+    .unwrap();
+    // The demo program's own head is e006: name the parent.
+    let json = run_in(
+        support::demo(),
+        dir.path(),
+        &[
+            "--migrations-dir",
+            "migrations",
+            "revision",
+            "--sql",
+            "-m",
+            "Add posts",
+            "--head",
+            "20240101000000",
+            "--format",
+            "json",
+        ],
+        &[],
+    )
+    .ok()
+    .json();
+    assert_eq!(json["layout"], "sqlx");
+    let version = json["revision"].as_str().unwrap().to_string();
+    assert_eq!(
+        version.len(),
+        14,
+        "a UTC timestamp, as sqlx names files: {version}"
+    );
+    assert!(version.as_str() > "20240101000000");
+    let up = sqlx.join(format!("{version}_add_posts.up.sql"));
+    let text = std::fs::read_to_string(&up).unwrap();
+    // Its parent is the file before it, which sqlx's layout implies.
+    assert_eq!(text, "-- Add posts\n\n");
+    assert!(sqlx.join(format!("{version}_add_posts.down.sql")).exists());
+    // A refinery folder has no downgrades: refused.
+    let refinery = dir.path().join("refinery");
+    std::fs::create_dir_all(&refinery).unwrap();
+    std::fs::write(
+        refinery.join("V1__init.sql"),
+        "CREATE TABLE a (id integer);\n",
+    )
+    .unwrap();
+    let out = run_in(
+        support::demo(),
+        dir.path(),
+        &[
+            "--migrations-dir",
+            "refinery",
+            "revision",
+            "--sql",
+            "-m",
+            "x",
+            "--head",
+            "1",
+        ],
+        &[],
+    )
+    .fails(1);
+    assert!(
+        out.stderr
+            .contains("refinery's layout, which has no downgrades"),
+        "{}",
+        out.stderr
+    );
+}
