@@ -369,3 +369,12 @@ fn indexes_are_built_concurrently_on_postgres_outside_a_transaction() {
         [r#"CREATE INDEX "idx_items_qty" ON "items" ("qty")"#]
     );
 }
+
+#[test]
+fn a_schema_broken_before_the_change_does_not_stop_it() {
+    let conn = applied(|op| {
+        op.sql("CREATE VIEW forgotten AS SELECT * FROM dropped_long_ago")?;
+        op.alter_column("items", "code", AlterColumn::new().set_not_null())
+    });
+    assert_eq!(conn.count(REBUILD), 1);
+}
