@@ -4,13 +4,11 @@
 
 #![cfg(feature = "sqlite")]
 
-use std::time::Duration;
-
-use arx_migrate_core::backend::{Row, RunSettings};
+use arx_migrate_core::backend::{PreparedRun, Row, RunSettings};
 use arx_migrate_core::sea_query::{ColumnDef, ColumnType, Expr, ExprTrait};
 use arx_migrate_core::{
     render, AlterColumn, Backend, Connection, DataConnection, DbError, Direction, Error,
-    FnMigration, MigrationSet, Migrator, Ops, Result,
+    FnMigration, LockHolder, MigrationSet, Migrator, Ops, Result,
 };
 
 /// An SQLite connection that keeps every statement it executes and can
@@ -52,14 +50,20 @@ impl Connection for Logged {
     fn begin_statement(&self) -> &'static str {
         self.inner.begin_statement()
     }
-    fn prepare_run(&mut self, settings: &RunSettings) -> std::result::Result<(), DbError> {
+    fn prepare_run(&mut self, settings: &RunSettings) -> std::result::Result<PreparedRun, DbError> {
         self.inner.prepare_run(settings)
     }
-    fn acquire_run_lock(&mut self, key: i64, wait: Duration) -> std::result::Result<bool, DbError> {
-        self.inner.acquire_run_lock(key, wait)
+    fn try_run_lock(&mut self, key: i64) -> std::result::Result<bool, DbError> {
+        self.inner.try_run_lock(key)
     }
     fn release_run_lock(&mut self, key: i64) -> std::result::Result<(), DbError> {
         self.inner.release_run_lock(key)
+    }
+    fn try_begin_write(&mut self, settings: &RunSettings) -> std::result::Result<bool, DbError> {
+        self.inner.try_begin_write(settings)
+    }
+    fn write_lock_holder(&mut self) -> std::result::Result<Option<LockHolder>, DbError> {
+        self.inner.write_lock_holder()
     }
     fn current_schema(&mut self) -> std::result::Result<String, DbError> {
         self.inner.current_schema()
