@@ -382,3 +382,22 @@ fn a_schema_broken_before_the_change_does_not_stop_it() {
     });
     assert_eq!(conn.count(REBUILD), 1);
 }
+
+#[test]
+fn a_column_definition_with_a_key_is_not_a_column_change() {
+    let migration = FnMigration::new(
+        "2",
+        &["1"],
+        |op| {
+            let keyed = ColumnDef::new("code").text().primary_key().take();
+            op.alter_column("items", "code", AlterColumn::matching(&keyed))
+        },
+        |_| Ok(()),
+    );
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let error = render(&migration, backend, Direction::Upgrade)
+            .into_result()
+            .unwrap_err();
+        assert!(error.to_string().contains("set_primary_key"), "{error}");
+    }
+}

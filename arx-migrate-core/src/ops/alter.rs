@@ -63,6 +63,9 @@ pub struct AlterColumn {
     not_null: Option<bool>,
     default: Option<Option<Expr>>,
     postgres_using: Option<String>,
+    /// Set by [`AlterColumn::matching`] for a definition with more than a
+    /// column change (a key, a CHECK, …), which is refused.
+    more_than_a_column_change: bool,
 }
 
 impl AlterColumn {
@@ -110,6 +113,36 @@ impl AlterColumn {
     pub fn postgres_using(mut self, expression: impl Into<String>) -> Self {
         self.postgres_using = Some(expression.into());
         self
+    }
+
+    /// Every change that makes the column match `column`, a sea-query
+    /// definition: its type (if it has one), NOT NULL or not, its default
+    /// or none. Its name is not used. PRIMARY KEY, UNIQUE, a CHECK and the
+    /// like are not column changes ([`Ops::set_primary_key`],
+    /// [`Ops::add_unique`], [`Ops::add_check`]): [`Ops::alter_column`]
+    /// refuses a definition that has them.
+    ///
+    /// ```
+    /// use arx_migrate_core::ops::AlterColumn;
+    /// use sea_query::ColumnDef;
+    ///
+    /// // The same as set_type(Text), set_not_null(), set_default("").
+    /// let change = AlterColumn::matching(ColumnDef::new("name").text().not_null().default(""));
+    /// ```
+    pub fn matching(column: &ColumnDef) -> Self {
+        let spec = column.get_column_spec();
+        AlterColumn {
+            data_type: column.get_column_type().cloned(),
+            not_null: Some(spec.nullable == Some(false)),
+            default: Some(spec.default.clone()),
+            postgres_using: None,
+            more_than_a_column_change: spec.primary_key
+                || spec.unique
+                || spec.auto_increment
+                || spec.check.is_some()
+                || spec.generated.is_some()
+                || spec.extra.is_some(),
+        }
     }
 
     fn is_empty(&self) -> bool {
@@ -333,6 +366,12 @@ impl Ops<'_> {
                 &operation,
                 "the AlterColumn changes nothing; set a type, the nullability or the default"
                     .into(),
+            ));
+        }
+        if change.more_than_a_column_change {
+            return Err(self.unsupported(
+                &operation,
+                "the column definition has more than a type, NOT NULL and a default (a key, UNIQUE, a CHECK, …); alter_column changes only those: use set_primary_key, add_unique or add_check for the rest".into(),
             ));
         }
         let backend = self.backend;
