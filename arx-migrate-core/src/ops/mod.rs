@@ -9,13 +9,17 @@
 //!
 //! The parts: `statement` (what [`Ops::exec`] renders, and the checks
 //! that keep sea-query from panicking), `alter` (the portable
-//! alterations), `sqlite_ddl` and `sqlite_rebuild` (the SQLite table
-//! rebuild), `quiet_panic` (the net under the checks).
+//! alterations), `sqlite_batch` (queueing them per table on SQLite),
+//! `sqlite_tokens`, `sqlite_ddl`, `sqlite_plan` and `sqlite_rebuild` (the
+//! SQLite table rebuild), `quiet_panic` (the net under the checks).
 
 mod alter;
 mod quiet_panic;
+mod sqlite_batch;
 mod sqlite_ddl;
+mod sqlite_plan;
 mod sqlite_rebuild;
+mod sqlite_tokens;
 mod statement;
 
 pub use alter::AlterColumn;
