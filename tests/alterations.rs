@@ -273,8 +273,11 @@ fn cases() -> Vec<Case> {
             moved: &[],
         },
         Case {
-            name: "make a column NOT NULL",
-            up: |op| op.alter_column("items", "code", AlterColumn::new().set_not_null()),
+            name: "make a column NOT NULL (the column as sea-query describes it)",
+            up: |op| {
+                let code = ColumnDef::new("code").string_len(20).not_null().take();
+                op.alter_column("items", "code", AlterColumn::matching(&code))
+            },
             down: |op| op.alter_column("items", "code", AlterColumn::new().drop_not_null()),
             new_schema: |s| {
                 *column(s, "code") = ColumnDef::new("code").string_len(20).not_null().take()

@@ -4,13 +4,11 @@
 
 #![cfg(feature = "sqlite")]
 
-use std::time::Duration;
-
-use arx_migrate_core::backend::{Row, RunSettings};
+use arx_migrate_core::backend::{PreparedRun, Row, RunSettings};
 use arx_migrate_core::sea_query::{ColumnDef, ColumnType, Expr, ExprTrait};
 use arx_migrate_core::{
     render, AlterColumn, Backend, Connection, DataConnection, DbError, Direction, Error,
-    FnMigration, MigrationSet, Migrator, Ops, Result,
+    FnMigration, LockHolder, MigrationSet, Migrator, Ops, Result,
 };
 
 /// An SQLite connection that keeps every statement it executes and can
@@ -52,14 +50,20 @@ impl Connection for Logged {
     fn begin_statement(&self) -> &'static str {
         self.inner.begin_statement()
     }
-    fn prepare_run(&mut self, settings: &RunSettings) -> std::result::Result<(), DbError> {
+    fn prepare_run(&mut self, settings: &RunSettings) -> std::result::Result<PreparedRun, DbError> {
         self.inner.prepare_run(settings)
     }
-    fn acquire_run_lock(&mut self, key: i64, wait: Duration) -> std::result::Result<bool, DbError> {
-        self.inner.acquire_run_lock(key, wait)
+    fn try_run_lock(&mut self, key: i64) -> std::result::Result<bool, DbError> {
+        self.inner.try_run_lock(key)
     }
     fn release_run_lock(&mut self, key: i64) -> std::result::Result<(), DbError> {
         self.inner.release_run_lock(key)
+    }
+    fn try_begin_write(&mut self, settings: &RunSettings) -> std::result::Result<bool, DbError> {
+        self.inner.try_begin_write(settings)
+    }
+    fn write_lock_holder(&mut self) -> std::result::Result<Option<LockHolder>, DbError> {
+        self.inner.write_lock_holder()
     }
     fn current_schema(&mut self) -> std::result::Result<String, DbError> {
         self.inner.current_schema()
@@ -368,4 +372,32 @@ fn indexes_are_built_concurrently_on_postgres_outside_a_transaction() {
         up(&alone, Backend::Sqlite),
         [r#"CREATE INDEX "idx_items_qty" ON "items" ("qty")"#]
     );
+}
+
+#[test]
+fn a_schema_broken_before_the_change_does_not_stop_it() {
+    let conn = applied(|op| {
+        op.sql("CREATE VIEW forgotten AS SELECT * FROM dropped_long_ago")?;
+        op.alter_column("items", "code", AlterColumn::new().set_not_null())
+    });
+    assert_eq!(conn.count(REBUILD), 1);
+}
+
+#[test]
+fn a_column_definition_with_a_key_is_not_a_column_change() {
+    let migration = FnMigration::new(
+        "2",
+        &["1"],
+        |op| {
+            let keyed = ColumnDef::new("code").text().primary_key().take();
+            op.alter_column("items", "code", AlterColumn::matching(&keyed))
+        },
+        |_| Ok(()),
+    );
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let error = render(&migration, backend, Direction::Upgrade)
+            .into_result()
+            .unwrap_err();
+        assert!(error.to_string().contains("set_primary_key"), "{error}");
+    }
 }

@@ -3,11 +3,10 @@
 //!
 //! On PostgreSQL each is its native `ALTER TABLE` (or `CREATE`/`DROP
 //! INDEX`), sent at once. On SQLite, renames and indexes are native too;
-//! the other alterations of a table are queued and made together, when
-//! the migration function returns or just before a statement that names
-//! the table: by SQLite's own `ALTER TABLE` when it can (adding a plain
-//! column, dropping an unused one), else by one rebuild of the table
-//! ([`super::sqlite_rebuild`]).
+//! the other alterations of a table are queued and made together
+//! ([`super::sqlite_batch`]): by SQLite's own `ALTER TABLE` when it can
+//! (adding a plain column, dropping an unused one), else by one rebuild of
+//! the table ([`super::sqlite_rebuild`]).
 //!
 //! Checksums, `lint` and `show` see each SQLite alteration as the ALTER
 //! statement it stands for, so they do not depend on the database. An
@@ -21,12 +20,13 @@ use sea_query::{
 };
 
 use super::quiet_panic::catch_quietly;
-use super::sqlite_ddl::{mentions, Column, ColumnConstraintKind, ConstraintKind};
-use super::sqlite_rebuild::{self, RebuildError, TableChange};
+use super::sqlite_batch::Native;
+use super::sqlite_ddl::{Column, ColumnConstraintKind, ConstraintKind};
+use super::sqlite_rebuild::TableChange;
 use super::statement::column_type_unsupported;
-use super::{quote_ident, Ops, PendingTable, Sink};
+use super::{quote_ident, Ops};
 use crate::backend::{quote_literal, Backend};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// How [`Ops::alter_column`] changes a column: only what is set changes.
 ///
@@ -64,6 +64,9 @@ pub struct AlterColumn {
     not_null: Option<bool>,
     default: Option<Option<Expr>>,
     postgres_using: Option<String>,
+    /// Set by [`AlterColumn::matching`] for a definition with more than a
+    /// column change (a key, a CHECK, …), which is refused.
+    more_than_a_column_change: bool,
 }
 
 impl AlterColumn {
@@ -113,20 +116,39 @@ impl AlterColumn {
         self
     }
 
+    /// Every change that makes the column match `column`, a sea-query
+    /// definition: its type (if it has one), NOT NULL or not, its default
+    /// or none. Its name is not used. PRIMARY KEY, UNIQUE, a CHECK and the
+    /// like are not column changes ([`Ops::set_primary_key`],
+    /// [`Ops::add_unique`], [`Ops::add_check`]): [`Ops::alter_column`]
+    /// refuses a definition that has them.
+    ///
+    /// ```
+    /// use arx_migrate_core::ops::AlterColumn;
+    /// use sea_query::ColumnDef;
+    ///
+    /// // The same as set_type(Text), set_not_null(), set_default("").
+    /// let change = AlterColumn::matching(ColumnDef::new("name").text().not_null().default(""));
+    /// ```
+    pub fn matching(column: &ColumnDef) -> Self {
+        let spec = column.get_column_spec();
+        AlterColumn {
+            data_type: column.get_column_type().cloned(),
+            not_null: Some(spec.nullable == Some(false)),
+            default: Some(spec.default.clone()),
+            postgres_using: None,
+            more_than_a_column_change: spec.primary_key
+                || spec.unique
+                || spec.auto_increment
+                || spec.check.is_some()
+                || spec.generated.is_some()
+                || spec.extra.is_some(),
+        }
+    }
+
     fn is_empty(&self) -> bool {
         self.data_type.is_none() && self.not_null.is_none() && self.default.is_none()
     }
-}
-
-/// How an SQLite alteration can be made.
-enum Native {
-    /// By this statement, always.
-    Certain(String),
-    /// By this statement, unless what the table holds forbids it (then by
-    /// a rebuild).
-    Attempt(String),
-    /// Only by a rebuild.
-    Never,
 }
 
 fn type_sql(backend: Backend, data_type: &ColumnType) -> std::result::Result<String, String> {
@@ -335,6 +357,12 @@ impl Ops<'_> {
                 &operation,
                 "the AlterColumn changes nothing; set a type, the nullability or the default"
                     .into(),
+            ));
+        }
+        if change.more_than_a_column_change {
+            return Err(self.unsupported(
+                &operation,
+                "the column definition has more than a type, NOT NULL and a default (a key, UNIQUE, a CHECK, …); alter_column changes only those: use set_primary_key, add_unique or add_check for the rest".into(),
             ));
         }
         let backend = self.backend;
@@ -597,140 +625,5 @@ impl Ops<'_> {
                 self.alter_sqlite(table, &operation, sql, change, Native::Never)
             }
         }
-    }
-
-    /// Records, scripts or queues one SQLite alteration of `table`.
-    /// `intent` is the ALTER statement it stands for: the checksum and the
-    /// recorded SQL, live or offline alike.
-    fn alter_sqlite(
-        &mut self,
-        table: &str,
-        operation: &str,
-        intent: String,
-        change: TableChange,
-        native: Native,
-    ) -> Result<()> {
-        let recorded = match &native {
-            Native::Never => format!(
-                "-- SQLite: done by rebuilding table {}\n{intent}",
-                quote_ident(table)
-            ),
-            _ => intent.clone(),
-        };
-        match &mut self.sink {
-            Sink::Record(statements) => {
-                self.checksum.add_statement(&recorded);
-                statements.push(recorded);
-                return Ok(());
-            }
-            Sink::Script(statements) => {
-                let sql = match native {
-                    Native::Certain(sql) => sql,
-                    Native::Attempt(sql) => format!(
-                        "-- SQLite refuses this when an index, key, CHECK, view or trigger uses the column; `upgrade` without --sql rebuilds the table then\n{sql}"
-                    ),
-                    Native::Never => {
-                        return Err(self.unsupported(
-                            operation,
-                            format!("SQLite's ALTER TABLE cannot do this, so `upgrade` rebuilds table {table} from its live definition, which an offline script cannot read; run the upgrade against the database (without --sql), or write the rebuild as SQL with op.sqlite(…)"),
-                        ))
-                    }
-                };
-                self.checksum.add_statement(&recorded);
-                statements.push(sql);
-                return Ok(());
-            }
-            Sink::Live(_) => {}
-        }
-        self.checksum.add_statement(&recorded);
-        self.statements_run += 1;
-        tracing::debug!(revision = %self.revision, table, statement = %intent, "queued for the table");
-        self.flush_tables_named_in(&intent, Some(table))?;
-        let position = self
-            .tables
-            .iter()
-            .position(|pending| pending.table.eq_ignore_ascii_case(table));
-        let pending = match position {
-            Some(i) => &mut self.tables[i],
-            None => {
-                self.tables.push(PendingTable {
-                    table: table.to_string(),
-                    changes: Vec::new(),
-                    native: Some(Vec::new()),
-                });
-                self.tables.last_mut().expect("just pushed")
-            }
-        };
-        pending.changes.push(change);
-        pending.native = match (pending.native.take(), native) {
-            (Some(mut statements), Native::Certain(sql) | Native::Attempt(sql)) => {
-                statements.push(sql);
-                Some(statements)
-            }
-            _ => None,
-        };
-        Ok(())
-    }
-
-    /// Makes the queued alterations of every table that `sql` names
-    /// (other than `except`) before `sql` runs.
-    pub(super) fn flush_tables_named_in(&mut self, sql: &str, except: Option<&str>) -> Result<()> {
-        let mut i = 0;
-        while i < self.tables.len() {
-            let table = &self.tables[i].table;
-            let excepted = except.is_some_and(|e| e.eq_ignore_ascii_case(table));
-            if !excepted && mentions(sql, table) {
-                let pending = self.tables.remove(i);
-                self.alter_sqlite_table(pending)?;
-            } else {
-                i += 1;
-            }
-        }
-        Ok(())
-    }
-
-    /// Makes one table's queued alterations: natively when each has a
-    /// native statement and SQLite takes them, else by one rebuild.
-    pub(super) fn alter_sqlite_table(&mut self, pending: PendingTable) -> Result<()> {
-        self.send_pending()?;
-        let Sink::Live(connection) = &mut self.sink else {
-            return Ok(());
-        };
-        if let Some(statements) = &pending.native {
-            let batch = format!(
-                "SAVEPOINT arx_migrate_native;\n{};\nRELEASE SAVEPOINT arx_migrate_native",
-                statements.join(";\n")
-            );
-            match connection.execute(&batch) {
-                Ok(()) => return Ok(()),
-                Err(error) => {
-                    let _ = connection.execute(
-                        "ROLLBACK TO SAVEPOINT arx_migrate_native; RELEASE SAVEPOINT arx_migrate_native",
-                    );
-                    tracing::debug!(table = %pending.table, %error, "SQLite's ALTER TABLE refused; rebuilding");
-                }
-            }
-        }
-        let started = std::time::Instant::now();
-        let outcome = sqlite_rebuild::rebuild(&mut **connection, &pending.table, &pending.changes);
-        tracing::debug!(table = %pending.table, changes = pending.changes.len(), elapsed_ms = started.elapsed().as_secs_f64() * 1000.0, "rebuilt");
-        outcome.map_err(|error| match error {
-            RebuildError::Refused(reason) => Error::Alteration {
-                revision: self.revision.clone(),
-                direction: self.direction,
-                table: pending.table.clone(),
-                reason,
-            },
-            RebuildError::Statement { sql, source } => {
-                let mut error = self.statement_error(sql, source);
-                if let Error::Statement(failure) = &mut error {
-                    failure.hint = Some(format!(
-                        "while rebuilding SQLite table {} for its alterations; the table was left as it was",
-                        pending.table
-                    ));
-                }
-                error
-            }
-        })
     }
 }

@@ -9,13 +9,17 @@
 //!
 //! The parts: `statement` (what [`Ops::exec`] renders, and the checks
 //! that keep sea-query from panicking), `alter` (the portable
-//! alterations), `sqlite_ddl` and `sqlite_rebuild` (the SQLite table
-//! rebuild), `quiet_panic` (the net under the checks).
+//! alterations), `sqlite_batch` (queueing them per table on SQLite),
+//! `sqlite_tokens`, `sqlite_ddl`, `sqlite_plan` and `sqlite_rebuild` (the
+//! SQLite table rebuild), `quiet_panic` (the net under the checks).
 
 mod alter;
 pub(crate) mod quiet_panic;
+mod sqlite_batch;
 mod sqlite_ddl;
+mod sqlite_plan;
 mod sqlite_rebuild;
+mod sqlite_tokens;
 mod statement;
 
 pub use alter::AlterColumn;
@@ -97,6 +101,9 @@ pub struct Ops<'a> {
     pending: Vec<String>,
     /// SQLite alterations not yet made, per table, in the order first met.
     tables: Vec<PendingTable>,
+    /// Whether statements may be queued: not while a timeout may cancel
+    /// one (see [`Ops::flush`]).
+    batch: bool,
 }
 
 impl<'a> Ops<'a> {
@@ -105,6 +112,7 @@ impl<'a> Ops<'a> {
         revision: &str,
         direction: Direction,
         in_transaction: bool,
+        batch: bool,
     ) -> Self {
         Ops {
             backend: connection.backend(),
@@ -116,6 +124,7 @@ impl<'a> Ops<'a> {
             statements_run: 0,
             pending: Vec::new(),
             tables: Vec::new(),
+            batch: in_transaction && batch,
         }
     }
 
@@ -150,6 +159,7 @@ impl<'a> Ops<'a> {
             statements_run: 0,
             pending: Vec::new(),
             tables: Vec::new(),
+            batch: false,
         }
     }
 
@@ -270,10 +280,16 @@ impl<'a> Ops<'a> {
             Sink::Live(_) => {
                 tracing::debug!(revision = %self.revision, statement = %sql, "executing");
                 self.statements_run += 1;
-                if self.in_transaction {
+                if sets_a_timeout(&sql) {
+                    // `SET LOCAL lock_timeout = …`: from here on a
+                    // statement may be cancelled, so each goes alone.
+                    self.batch = false;
+                }
+                if self.batch {
                     self.pending.push(sql);
                     Ok(())
                 } else {
+                    self.send_pending()?;
                     self.execute_one(sql)
                 }
             }
@@ -295,7 +311,10 @@ impl<'a> Ops<'a> {
     /// Sends the queued statements in one round trip. On an error, the
     /// batch is undone to a savepoint and the statements are sent one by
     /// one, so that the error names the statement that failed (the
-    /// runner then rolls the whole step back).
+    /// runner then rolls the whole step back). That replay is sound only
+    /// when no timeout may cancel a statement, or the one that timed out
+    /// would wait a second time: the runner batches only then, and a
+    /// statement that sets a timeout ends batching.
     fn send_pending(&mut self) -> Result<()> {
         let mut pending = std::mem::take(&mut self.pending);
         if pending.len() <= 1 {
@@ -333,6 +352,14 @@ impl<'a> Ops<'a> {
             ));
         }
         let count = pending.len();
+        if is_cancellation(&batch_error) {
+            // A timeout set where the runner cannot see it (a function, a
+            // role changed by an earlier statement): do not wait again.
+            return Err(self.statement_error(
+                format!("(one of a batch of {count} statements)"),
+                batch_error,
+            ));
+        }
         for sql in pending {
             self.execute_one(sql)?;
         }
@@ -376,6 +403,18 @@ impl<'a> Ops<'a> {
     pub(crate) fn statements_run(&self) -> usize {
         self.statements_run
     }
+}
+
+/// Whether a statement sets a lock or statement timeout.
+fn sets_a_timeout(sql: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    lower.contains("lock_timeout") || lower.contains("statement_timeout")
+}
+
+/// Whether a statement failed on a timeout (PostgreSQL `lock_not_available`,
+/// `query_canceled`) rather than on its own content.
+fn is_cancellation(error: &crate::error::DbError) -> bool {
+    matches!(error.code.as_deref(), Some("55P03") | Some("57014"))
 }
 
 pub use crate::text::quote_ident;
