@@ -876,7 +876,11 @@ fn a_plain_sql_file_is_linted_as_one_migration() {
     ] {
         assert!(fired(&report, rule), "{rule}:\n{}", report.to_text());
     }
-    assert!(report.findings.iter().all(|f| f.revision == "schema.sql"));
+    let shown = path.display().to_string();
+    assert!(report
+        .findings
+        .iter()
+        .all(|f| f.revision == shown && f.file.as_deref() == Some(shown.as_str())));
     // No "existing table" in a single file: no concurrency findings.
     assert!(!fired(&report, Rule::IndexNotConcurrent));
     assert!(lint::lint_sql_file(dir.path().join("missing.sql"), Backend::Postgres).is_err());
@@ -905,7 +909,7 @@ fn reports_render_as_text_json_and_markdown() {
     assert_eq!(json["backend"], "postgres");
     let markdown = report.to_markdown();
     assert!(
-        markdown.contains("| error | 002 | `drop-table` |"),
+        markdown.contains("| ❌ error | 002 (upgrade) | `drop-table` |"),
         "{markdown}"
     );
     assert_eq!(lint::rules().len(), Rule::ALL.len());

@@ -105,10 +105,10 @@ fn list_rules() -> Done {
     }));
     let mut markdown = String::from("| rule | severity | reason | fix |\n|---|---|---|---|\n");
     for rule in &rules {
-        let scope = if rule.postgres_only {
-            " (postgres)"
-        } else {
-            ""
+        let scope = match rule.backends {
+            lint::Scope::Both => "",
+            lint::Scope::Postgres => " (postgres)",
+            lint::Scope::Sqlite => " (sqlite)",
         };
         done.line(format!(
             "{:<26} {:<7}{scope} {}",

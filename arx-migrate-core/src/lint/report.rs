@@ -1,5 +1,5 @@
 //! What lint found: findings, and a report renderable as text, JSON and
-//! markdown.
+//! markdown (SARIF and GitHub annotations: [`super::ci`]).
 
 use serde::Serialize;
 
@@ -22,15 +22,29 @@ pub struct Finding {
     pub message: String,
     /// How to fix it.
     pub fix: String,
-    /// The reason given by the migration's `allow` entry, when it allows
-    /// this rule; an allowed finding never blocks.
+    /// The reason given by the allow (the migration's attribute, or an
+    /// `-- arx-migrate: allow` comment) that allows this rule here; an
+    /// allowed finding never blocks.
     pub allowed: Option<String>,
+    /// The `.sql` file, for a finding of `lint --file`.
+    pub file: Option<String>,
+    /// The line in that file where the statement starts.
+    pub line: Option<usize>,
 }
 
 impl Finding {
     /// Whether the finding blocks: an error that is not allowed.
     pub fn is_blocking(&self) -> bool {
         self.severity == Severity::Error && self.allowed.is_none()
+    }
+
+    /// Where it is: `file:line`, the file, or the revision and direction.
+    pub fn location(&self) -> String {
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => format!("{file}:{line}"),
+            (Some(file), None) => file.clone(),
+            _ => format!("{} ({})", self.revision, self.direction),
+        }
     }
 }
 
@@ -45,17 +59,32 @@ pub struct LintReport {
     pub findings: Vec<Finding>,
 }
 
-/// A statement shown in reports is cut to this many characters.
+/// A statement shown in reports is cut to about this many characters.
 const STATEMENT_CHARS: usize = 200;
 
-fn one_line(text: &str) -> String {
+/// The text on one line, cut at a word boundary (never inside a word) when
+/// it is longer than [`STATEMENT_CHARS`].
+pub(crate) fn one_line(text: &str) -> String {
     let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if line.chars().count() <= STATEMENT_CHARS {
-        line
-    } else {
-        let cut: String = line.chars().take(STATEMENT_CHARS).collect();
-        format!("{cut} …")
+        return line;
     }
+    let mut out = String::new();
+    for word in line.split(' ') {
+        let extra = usize::from(!out.is_empty()) + word.chars().count();
+        if out.chars().count() + extra > STATEMENT_CHARS {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if out.is_empty() {
+        // One word longer than the limit: shown whole rather than cut.
+        return line.split(' ').next().unwrap_or_default().to_string();
+    }
+    format!("{out} …")
 }
 
 impl LintReport {
@@ -93,8 +122,11 @@ impl LintReport {
         let mut out = String::new();
         for f in &self.findings {
             out.push_str(&format!(
-                "{} {} [{}] {}: {}\n",
-                f.severity, f.revision, f.rule, f.direction, f.message
+                "{} {} [{}]: {}\n",
+                f.severity,
+                f.location(),
+                f.rule,
+                f.message
             ));
             if let Some(statement) = &f.statement {
                 out.push_str(&format!("    statement: {}\n", one_line(statement)));
@@ -118,27 +150,37 @@ impl LintReport {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
     }
 
-    /// The report as markdown, for a pull-request comment.
+    /// The report as markdown, for a pull-request comment: errors, then
+    /// warnings, then hints (info), each with its fix; long text is cut
+    /// between words.
     pub fn to_markdown(&self) -> String {
         let (errors, warnings, infos) = self.counts();
+        let allowed = self.findings.iter().filter(|f| f.allowed.is_some()).count();
         let mut out = format!(
-            "### Lint ({})\n\n{} revision(s): **{errors} error(s)**, {warnings} warning(s), {infos} info\n\n",
+            "### Lint ({})\n\n{} revision(s): **{errors} error(s)**, {warnings} warning(s), {infos} hint(s), {allowed} allowed\n\n",
             self.backend, self.revisions
         );
         if self.findings.is_empty() {
             out.push_str("No findings.\n");
             return out;
         }
-        out.push_str("| severity | revision | rule | message | fix |\n|---|---|---|---|---|\n");
-        for f in &self.findings {
+        out.push_str("| severity | where | rule | message | fix |\n|---|---|---|---|---|\n");
+        let mut ordered: Vec<&Finding> = self.findings.iter().collect();
+        ordered.sort_by_key(|f| (f.allowed.is_some(), std::cmp::Reverse(f.severity)));
+        for f in ordered {
+            let severity = match (f.severity, &f.allowed) {
+                (_, Some(_)) => "allowed",
+                (Severity::Error, None) => "❌ error",
+                (Severity::Warning, None) => "⚠️ warning",
+                (Severity::Info, None) => "💡 hint",
+            };
             let fix = match &f.allowed {
                 Some(reason) => format!("allowed: {reason}"),
                 None => f.fix.clone(),
             };
             out.push_str(&format!(
-                "| {} | {} | `{}` | {} | {} |\n",
-                f.severity,
-                md_cell(&f.revision),
+                "| {severity} | {} | `{}` | {} | {} |\n",
+                md_cell(&f.location()),
                 f.rule,
                 md_cell(&f.message),
                 md_cell(&fix)
@@ -148,7 +190,23 @@ impl LintReport {
     }
 }
 
-/// Escapes text for a markdown table cell.
+/// Escapes text for a markdown table cell (on one line, cut between
+/// words when long).
 pub(crate) fn md_cell(text: &str) -> String {
     one_line(text).replace('|', "\\|")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_text_is_cut_between_words() {
+        let text = "word ".repeat(100);
+        let cut = one_line(&text);
+        assert!(cut.ends_with("word …"), "{cut}");
+        assert!(cut.chars().count() <= STATEMENT_CHARS + 2);
+        let long_word = "x".repeat(300);
+        assert_eq!(one_line(&long_word), long_word);
+    }
 }
