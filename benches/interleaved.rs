@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use arx_migrate::testing::{fresh_postgres, PgFixture, PgTestDatabase, TEST_PG_ENV};
-use arx_migrate::{Backend, Direction, Migrator, Ops, TransactionMode};
+use arx_migrate::{Backend, Direction, Migrator, TransactionMode};
 
 const ROUNDS: usize = 15;
 
@@ -25,11 +25,9 @@ fn batch(migrator: &Migrator, backend: Backend, direction: Direction) -> String 
     let mut statements = Vec::new();
     for migration in migrations {
         statements.extend(
-            Ops::render(backend, migration.revision(), |op| match direction {
-                Direction::Upgrade => migration.upgrade(op),
-                Direction::Downgrade => migration.downgrade(op),
-            })
-            .expect("the Arxos chain renders offline"),
+            arx_migrate::render(migration.as_ref(), backend, direction)
+                .into_result()
+                .expect("the Arxos chain renders offline"),
         );
     }
     format!("BEGIN;\n{};\nCOMMIT;", statements.join(";\n"))

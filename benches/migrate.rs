@@ -17,7 +17,7 @@
 use std::time::{Duration, Instant};
 
 use arx_migrate::testing::{fresh_postgres, fresh_sqlite, PgTestDatabase, TEST_PG_ENV};
-use arx_migrate::{Backend, Connection, Direction, Migrator, Ops, TransactionMode};
+use arx_migrate::{Backend, Connection, Direction, Migrator, TransactionMode};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 
 /// The SQL every Arxos revision renders on `backend`, in order, as one
@@ -29,11 +29,9 @@ fn batch(migrator: &Migrator, backend: Backend, direction: Direction) -> String 
     }
     let mut script = String::from("BEGIN;\n");
     for migration in migrations {
-        let statements = Ops::render(backend, migration.revision(), |op| match direction {
-            Direction::Upgrade => migration.upgrade(op),
-            Direction::Downgrade => migration.downgrade(op),
-        })
-        .expect("the Arxos chain renders offline");
+        let statements = arx_migrate::render(migration.as_ref(), backend, direction)
+            .into_result()
+            .expect("the Arxos chain renders offline");
         for statement in statements {
             script.push_str(&statement);
             script.push_str(";\n");

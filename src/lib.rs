@@ -58,6 +58,20 @@
 pub use arx_migrate_core::*;
 pub use arx_migrate_macros::migration;
 
+/// The command line (feature `cli`): Alembic's verbs for any program with
+/// migrations, from a three-line `main`.
+#[cfg(feature = "cli")]
+pub use arx_migrate_cli as cli;
+
+/// Test fixtures (feature `testing`): a fresh database per test, fast.
+#[cfg(feature = "testing")]
+pub use arx_migrate_testing as testing;
+
+/// The safety checks (feature `verify`): lint, the drift check and the
+/// validate gate.
+#[cfg(feature = "verify")]
+pub use arx_migrate_verify::{check, lint, validate};
+
 /// What a migration module needs: `use arx_migrate::prelude::*;`.
 pub mod prelude {
     pub use arx_migrate_core::{Backend, DataConnection, Error, Migration, Ops, Result, Statement};

@@ -30,7 +30,7 @@ impl Scratch {
             root.join("Cargo.toml"),
             format!(
                 "[package]\nname = \"scratch_migrations\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-                 [dependencies]\narx-migrate = {{ path = {workspace:?} }}\n\n[workspace]\n"
+                 [dependencies]\narx-migrate = {{ path = {workspace:?}, features = [\"cli\"] }}\n\n[workspace]\n"
             ),
         )
         .unwrap();

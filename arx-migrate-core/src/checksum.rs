@@ -2,7 +2,7 @@
 //! formatting change in a dependency (line endings, spacing, keyword case)
 //! does not read as an edited migration.
 
-use sha2::{Digest, Sha256};
+use hmac_sha256::Hash as Sha256;
 
 /// Accumulates the canonical SQL of a revision's statements.
 #[derive(Clone)]
@@ -46,7 +46,8 @@ impl ChecksumBuilder {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// `bytes` as lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for byte in bytes {

@@ -255,14 +255,7 @@ fn suggest(candidates: &[String]) -> String {
 /// Long statements (a 200-column CREATE TABLE) are cut in error messages so
 /// that the database's message stays readable; the full text is logged.
 fn abbreviate(statement: &str) -> String {
-    const MAX: usize = 400;
-    let one_line: String = statement.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() <= MAX {
-        one_line
-    } else {
-        let cut: String = one_line.chars().take(MAX).collect();
-        format!("{cut} …")
-    }
+    crate::text::abbreviate(statement, 400)
 }
 
 impl Error {

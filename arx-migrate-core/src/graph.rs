@@ -5,7 +5,7 @@
 //! number of revisions (closures are breadth-first walks with a bitmap; the
 //! topological order is computed once).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use crate::error::{Direction, Error, Result};
@@ -316,6 +316,31 @@ impl RevisionGraph {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// `ids` and every revision that descends from one of them (unknown ids
+    /// are ignored).
+    pub fn descendants(&self, ids: &[String]) -> HashSet<&str> {
+        self.members(self.closure_up(&self.nodes_of(ids)))
+    }
+
+    /// `ids` and every revision one of them descends from (unknown ids are
+    /// ignored).
+    pub fn ancestors(&self, ids: &[String]) -> HashSet<&str> {
+        self.members(self.closure_down(&self.nodes_of(ids)))
+    }
+
+    fn nodes_of(&self, ids: &[String]) -> Vec<usize> {
+        ids.iter().filter_map(|id| self.node_index(id)).collect()
+    }
+
+    fn members(&self, bitmap: Vec<bool>) -> HashSet<&str> {
+        bitmap
+            .iter()
+            .enumerate()
+            .filter(|(_, &member)| member)
+            .map(|(node, _)| self.id_of(node))
+            .collect()
     }
 
     pub(crate) fn node_index(&self, id: &str) -> Option<usize> {

@@ -2,30 +2,29 @@
 //! migrations for SQLite (rusqlite) and PostgreSQL (postgres).
 //!
 //! Most programs use the `arx-migrate` facade crate, which re-exports this
-//! one together with the `#[migration]` attribute.
+//! one together with the `#[migration]` attribute. This crate is the engine
+//! alone: the safety checks live in `arx-migrate-verify`, the command line
+//! in `arx-migrate-cli` and the test fixtures in `arx-migrate-testing`.
+//! Each backend is a feature (`sqlite`, `postgres`); an SQLite-only service
+//! compiles no PostgreSQL driver.
 
 #![warn(missing_docs)]
 
 pub mod backend;
-#[cfg(all(feature = "sqlite", feature = "postgres"))]
-pub mod check;
 mod checksum;
-#[cfg(feature = "cli")]
-pub mod cli;
 pub mod error;
 pub mod graph;
-pub mod lint;
 pub mod lock;
 pub mod migration;
 pub mod ops;
 pub mod redact;
+mod render;
 pub mod runner;
+#[cfg(feature = "postgres")]
+pub mod scratch;
 pub mod store;
 pub mod target;
-#[cfg(feature = "postgres")]
-pub mod testing;
-#[cfg(all(feature = "sqlite", feature = "postgres"))]
-pub mod validate;
+pub mod text;
 
 pub use backend::{Backend, Connection, DataConnection};
 pub use checksum::canonical_sql;
@@ -33,6 +32,7 @@ pub use error::{DbError, Direction, Error, Result, StatementFailure};
 pub use graph::{RevisionGraph, Step};
 pub use migration::{FnMigration, Migration, MigrationSet, MigrationSource, Registry};
 pub use ops::{Ops, Statement};
+pub use render::{render, Rendered};
 pub use runner::{
     migrate_to_head, ChecksumPolicy, Migrator, Repaired, Report, Status, StepReport,
     TransactionMode,

@@ -2,12 +2,11 @@
 //! so two migration sets in one database do not block each other while two
 //! replicas of one service do.
 
-use sha2::{Digest, Sha256};
-
 /// The advisory-lock key for a version table in a schema: the first eight
 /// bytes of a SHA-256 of both names, stable across versions and platforms.
 pub fn lock_key(schema: &str, version_table: &str) -> i64 {
-    let digest = Sha256::digest(format!("arx-migrate\0{schema}\0{version_table}").as_bytes());
+    let digest =
+        hmac_sha256::Hash::hash(format!("arx-migrate\0{schema}\0{version_table}").as_bytes());
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&digest[..8]);
     i64::from_be_bytes(bytes)

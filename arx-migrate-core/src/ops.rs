@@ -103,7 +103,7 @@ enum Sink<'a> {
 /// The context a migration writes its changes to.
 ///
 /// ```
-/// use arx_migrate_core::{Backend, Ops, Result};
+/// use arx_migrate_core::{render, Backend, Direction, FnMigration, Ops, Result};
 /// use sea_query::{ColumnDef, Iden, Table};
 ///
 /// fn upgrade(op: &mut Ops) -> Result<()> {
@@ -118,7 +118,8 @@ enum Sink<'a> {
 ///     Ok(())
 /// }
 ///
-/// let sql = Ops::render(Backend::Sqlite, "r1", upgrade)?;
+/// let notes = FnMigration::new("r1", &[], upgrade, |op| op.sql("DROP TABLE notes"));
+/// let sql = render(&notes, Backend::Sqlite, Direction::Upgrade).into_result()?;
 /// assert_eq!(sql.len(), 1);
 /// # Ok::<(), arx_migrate_core::Error>(())
 /// ```
@@ -165,19 +166,6 @@ impl<'a> Ops<'a> {
             statements_run: 0,
             pending: Vec::new(),
         }
-    }
-
-    /// Renders what `migration_fn` does on `backend` without a database: the
-    /// SQL statements in order. Fails with [`Error::NeedsConnection`] if it
-    /// asks for the connection.
-    pub fn render(
-        backend: Backend,
-        revision: &str,
-        migration_fn: impl FnOnce(&mut Ops<'_>) -> Result<()>,
-    ) -> Result<Vec<String>> {
-        let mut ops = Ops::recording(backend, revision, Direction::Upgrade);
-        migration_fn(&mut ops)?;
-        Ok(ops.into_recorded())
     }
 
     /// The backend the statements are rendered for.
@@ -376,10 +364,7 @@ impl<'a> Ops<'a> {
     }
 }
 
-/// Quotes an SQL identifier (both backends use double quotes).
-pub fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
+pub use crate::text::quote_ident;
 
 fn extension_hint(error: Error, name: &str) -> Error {
     let Error::Statement(mut failure) = error else {

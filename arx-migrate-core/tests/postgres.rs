@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arx_migrate_core::lock::lock_key;
-use arx_migrate_core::testing::{connect, postgres_test_url, PgTestDatabase};
 use arx_migrate_core::{Connection, Error, FnMigration, MigrationSet, Migrator, Ops};
+use arx_migrate_testing::{connect, postgres_test_url, PgTestDatabase};
 use support::*;
 
 fn database(test: &str) -> Option<PgTestDatabase> {

@@ -5,8 +5,8 @@ mod support;
 
 use std::process::{Command, Stdio};
 
-use arx_migrate_core::testing::{postgres_test_url, PgTestDatabase};
 use arx_migrate_core::{FnMigration, MigrationSet, Migrator, Ops};
+use arx_migrate_testing::{postgres_test_url, PgTestDatabase};
 use support::*;
 
 const WORKER_URL: &str = "ARX_RACE_WORKER_URL";

@@ -506,13 +506,24 @@ fn an_alter_sea_query_cannot_render_for_sqlite_is_an_error_not_a_panic() {
     assert!(error.to_string().contains("rebuild the table"), "{error}");
     assert_eq!(migrator.current(&mut conn).unwrap(), ["001"]);
     // The same statement renders for PostgreSQL.
-    let sql = Ops::render(arx_migrate_core::Backend::Postgres, "002", |op| {
-        op.exec(
-            Table::alter()
-                .table(Alias::new("t001"))
-                .modify_column(ColumnDef::new(Alias::new("note")).big_integer()),
-        )
-    })
+    let widen = FnMigration::new(
+        "002",
+        &["001"],
+        |op| {
+            op.exec(
+                Table::alter()
+                    .table(Alias::new("t001"))
+                    .modify_column(ColumnDef::new(Alias::new("note")).big_integer()),
+            )
+        },
+        |_| Ok(()),
+    );
+    let sql = arx_migrate_core::render(
+        &widen,
+        arx_migrate_core::Backend::Postgres,
+        arx_migrate_core::Direction::Upgrade,
+    )
+    .into_result()
     .unwrap();
     assert!(sql[0].contains("ALTER COLUMN"), "{sql:?}");
 }

@@ -136,7 +136,4 @@ pub trait Connection {
     fn data(&mut self) -> DataConnection<'_>;
 }
 
-/// Quotes a string literal.
-pub(crate) fn quote_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
+pub(crate) use crate::text::quote_literal;

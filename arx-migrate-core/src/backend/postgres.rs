@@ -18,7 +18,9 @@ use crate::error::DbError;
 /// thread that drives an async runtime.
 pub(crate) const INSIDE_ASYNC_RUNTIME: &str = "arx-async-runtime";
 
-pub(crate) fn db_error(error: postgres::Error) -> DbError {
+/// The driver's error as a [`DbError`]: the server's message with its
+/// detail and hint, and its SQLSTATE code.
+pub fn db_error(error: postgres::Error) -> DbError {
     match error.as_db_error() {
         Some(db) => {
             let mut message = db.message().to_string();

@@ -11,7 +11,8 @@ use rusqlite::types::ValueRef;
 use super::{Backend, Connection, DataConnection, Row, RunSettings};
 use crate::error::DbError;
 
-pub(crate) fn db_error(error: rusqlite::Error) -> DbError {
+/// The driver's error as a [`DbError`], with SQLite's extended code.
+pub fn db_error(error: rusqlite::Error) -> DbError {
     let code = match &error {
         rusqlite::Error::SqliteFailure(failure, _) => Some(failure.extended_code.to_string()),
         _ => None,

@@ -107,7 +107,7 @@ impl Migrator {
                 Err(Error::Migration {
                     revision: "?".into(),
                     direction: Direction::Upgrade,
-                    message: format!("panicked: {}", panic_message(&*panic)),
+                    message: format!("panicked: {}", crate::render::panic_message(&*panic)),
                 })
             }
         };
@@ -441,19 +441,8 @@ fn run_migration(
     let migration: &Arc<dyn Migration> = &step.migration;
     let revision = migration.revision().to_string();
     let mut ops = Ops::live(connection, &revision, step.direction, in_transaction);
-    let outcome = catch_unwind(AssertUnwindSafe(|| match step.direction {
-        Direction::Upgrade => migration.upgrade(&mut ops),
-        Direction::Downgrade => migration.downgrade(&mut ops),
-    }));
-    let result = match outcome {
-        Ok(result) => result.and_then(|()| ops.flush()),
-        Err(panic) => Err(Error::Migration {
-            revision: revision.clone(),
-            direction: step.direction,
-            message: format!("panicked: {}", panic_message(&*panic)),
-        }),
-    };
-    result.map_err(|error| attach_revision(error, &revision, step.direction))?;
+    crate::render::invoke(migration.as_ref(), &mut ops)?;
+    ops.flush()?;
     Ok((ops.finish_checksum(), ops.statements_run()))
 }
 
@@ -481,22 +470,6 @@ pub(super) fn log_step(report: &StepReport) {
         report.revision,
         report.message
     );
-}
-
-/// Fills in the revision of an error raised with [`Error::custom`].
-pub(super) fn attach_revision(error: Error, revision: &str, direction: Direction) -> Error {
-    match error {
-        Error::Migration {
-            revision: r,
-            message,
-            ..
-        } if r.is_empty() => Error::Migration {
-            revision: revision.to_string(),
-            direction,
-            message,
-        },
-        other => other,
-    }
 }
 
 fn rolled_back(error: Error, step: &Step) -> Error {
@@ -534,14 +507,6 @@ fn outside_transaction_hint(error: Error) -> Error {
     }
 }
 
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_string())
-}
-
 fn sorted(mut heads: Vec<String>) -> Vec<String> {
     heads.sort();
     heads
@@ -553,13 +518,14 @@ fn same_heads(a: &[String], b: &[String]) -> bool {
 
 /// Turns the driver's "inside an async runtime" failure into its own error.
 pub(super) fn surface<T>(result: Result<T>) -> Result<T> {
-    result.map_err(|error| {
-        #[cfg(feature = "postgres")]
+    #[cfg(feature = "postgres")]
+    let result = result.map_err(|error| {
         if error.db_error().and_then(|e| e.code.as_deref())
             == Some(crate::backend::postgres::INSIDE_ASYNC_RUNTIME)
         {
             return Error::InsideAsyncRuntime;
         }
         error
-    })
+    });
+    result
 }

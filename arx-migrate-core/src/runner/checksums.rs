@@ -1,12 +1,10 @@
 //! The code's checksums, and what edited migrations do to a run.
 
-use std::collections::HashMap;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
 use crate::backend::Backend;
 use crate::error::{Direction, Error, Result};
-use crate::ops::Ops;
+use crate::render::render;
 use crate::store::StoredState;
+use std::collections::HashMap;
 
 use super::{ChecksumPolicy, Migrator, Repaired};
 
@@ -24,9 +22,8 @@ impl Migrator {
     /// checksum, and the bookkeeping tables' names. Test fixtures key their
     /// cached templates on it, so an edited migration rebuilds them.
     pub fn fingerprint(&self, backend: Backend) -> String {
-        use sha2::{Digest, Sha256};
         let checksums = self.code_checksums(backend);
-        let mut hasher = Sha256::new();
+        let mut hasher = hmac_sha256::Hash::new();
         hasher.update(format!("{backend}\0{:?}\0", self.store).as_bytes());
         for migration in self.graph.in_order() {
             let revision = migration.revision();
@@ -37,11 +34,7 @@ impl Migrator {
                 checksums.get(revision).map(String::as_str).unwrap_or("-"),
             ));
         }
-        hasher
-            .finalize()
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
+        crate::checksum::hex(&hasher.finalize())
     }
 
     pub(super) fn code_checksums(&self, backend: Backend) -> &HashMap<String, String> {
@@ -53,13 +46,12 @@ impl Migrator {
             self.graph
                 .in_order()
                 .filter_map(|migration| {
-                    let mut ops = Ops::recording(backend, migration.revision(), Direction::Upgrade);
-                    let rendered = catch_unwind(AssertUnwindSafe(|| migration.upgrade(&mut ops)));
-                    match rendered {
-                        Ok(Ok(())) | Ok(Err(Error::NeedsConnection { .. })) => {
-                            Some((migration.revision().to_string(), ops.finish_checksum()))
+                    let rendered = render(migration.as_ref(), backend, Direction::Upgrade);
+                    match rendered.error {
+                        None | Some(Error::NeedsConnection { .. }) => {
+                            Some((migration.revision().to_string(), rendered.checksum))
                         }
-                        _ => {
+                        Some(_) => {
                             tracing::debug!(
                                 revision = migration.revision(),
                                 "cannot render for checksum"

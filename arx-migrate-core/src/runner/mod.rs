@@ -22,7 +22,7 @@ use crate::migration::{MigrationSource, Registry};
 use crate::store::{HistoryEntry, StepRecord, Store, StoreConfig};
 use crate::target::Target;
 
-use apply::{attach_revision, log_step, surface, StepObserver};
+use apply::{log_step, surface, StepObserver};
 pub use report::{ChecksumPolicy, Repaired, Report, Status, StepReport, TransactionMode};
 
 enum Request {

@@ -2,11 +2,11 @@
 
 use crate::backend::Backend;
 use crate::error::{Direction, Result};
-use crate::ops::Ops;
 use crate::store::Store;
 use crate::target::Target;
 
-use super::{attach_revision, Migrator};
+use super::Migrator;
+use crate::render::render;
 
 /// A piece of an offline script.
 enum Piece {
@@ -89,12 +89,7 @@ impl Migrator {
         let mut heads = from.to_vec();
         for step in &steps {
             let migration = &step.migration;
-            let mut ops = Ops::recording(backend, migration.revision(), step.direction);
-            match step.direction {
-                Direction::Upgrade => migration.upgrade(&mut ops),
-                Direction::Downgrade => migration.downgrade(&mut ops),
-            }
-            .map_err(|e| attach_revision(e, migration.revision(), step.direction))?;
+            let statements = render(migration.as_ref(), backend, step.direction).into_result()?;
             pieces.push(Piece::Comment(format!(
                 "{} {}: {}",
                 step.direction,
@@ -105,7 +100,7 @@ impl Migrator {
             if transactional {
                 pieces.push(Piece::Statement("BEGIN".into()));
             }
-            pieces.extend(ops.into_recorded().into_iter().map(Piece::Statement));
+            pieces.extend(statements.into_iter().map(Piece::Statement));
             pieces.extend(
                 store
                     .set_heads_sql(&heads, &step.heads_after)

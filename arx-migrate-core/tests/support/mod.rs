@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use arx_migrate_core::testing::{postgres_test_url, PgTestDatabase};
 use arx_migrate_core::{Backend, Connection, DbError, FnMigration, MigrationSet, Ops, Result};
+use arx_migrate_testing::{postgres_test_url, PgTestDatabase};
 
 /// A scratch database on one backend.
 pub enum TestDb {
@@ -53,7 +53,7 @@ impl TestDb {
 
 pub fn connect_url(url: &str) -> Box<dyn Connection> {
     if url.starts_with("postgres") {
-        Box::new(arx_migrate_core::testing::connect(url).unwrap())
+        Box::new(arx_migrate_testing::connect(url).unwrap())
     } else {
         Box::new(rusqlite::Connection::open(url).unwrap())
     }

@@ -1,0 +1,174 @@
+//! Verbs that write: `upgrade`, `downgrade`, `stamp`, `repair`.
+
+use std::time::Instant;
+
+use serde_json::{json, Value};
+
+use arx_migrate_core::error::Direction;
+use arx_migrate_core::runner::{Report, StepReport};
+
+use super::context::Context;
+use super::error::CliError;
+use super::inspect::core;
+use super::offline;
+use super::output::{self, Done};
+
+fn step_json(step: &StepReport) -> Value {
+    json!({
+        "revision": step.revision,
+        "direction": step.direction.as_str(),
+        "message": step.message,
+        "duration_ms": output::millis(step.duration),
+        "statements": step.statements,
+    })
+}
+
+/// One applied or reverted step, as printed.
+fn step_line(step: &StepReport) -> String {
+    format!(
+        "{:<9} {}  {}  ({})",
+        step.direction.as_str(),
+        step.revision,
+        step.message,
+        output::duration(step.duration)
+    )
+}
+
+/// `upgrade TARGET` and `downgrade TARGET`, online or with `--sql`.
+pub(crate) fn move_to(
+    ctx: &Context<'_>,
+    direction: Direction,
+    target: Option<&str>,
+    sql: bool,
+    range: Option<&str>,
+) -> Result<Done, CliError> {
+    if sql {
+        return offline::script(ctx, direction, target, range);
+    }
+    let target = target.unwrap_or_default();
+    if target.contains(':') {
+        return Err(CliError::usage(format!(
+            "{target:?}: FROM:TO ranges are for --sql; online, the database says where it is"
+        )));
+    }
+    let database = ctx.database()?;
+    let migrator = ctx.migrator(&database)?;
+    let mut connection = database.connect(direction == Direction::Upgrade)?;
+    let started = Instant::now();
+    // Each step is printed as it commits, so that a long run shows where
+    // it is; the summary follows at the end.
+    let mut progress = |step: &StepReport| {
+        if let Some(print) = ctx.live {
+            print(&step_line(step));
+        }
+    };
+    let report: Report = match direction {
+        Direction::Upgrade => {
+            migrator.upgrade_with_progress(&mut *connection, target, &mut progress)
+        }
+        Direction::Downgrade => {
+            migrator.downgrade_with_progress(&mut *connection, target, &mut progress)
+        }
+    }
+    .map_err(|e| core(ctx, &database, e))?;
+    let elapsed = started.elapsed();
+    let mut done = Done::new(json!({
+        "command": direction.as_str(),
+        "url": database.shown(),
+        "target": target,
+        "heads_before": report.heads_before,
+        "heads_after": report.heads_after,
+        "steps": report.steps.iter().map(step_json).collect::<Vec<_>>(),
+        "warnings": report.warnings,
+        "duration_ms": output::millis(elapsed),
+    }));
+    for warning in &report.warnings {
+        done.line(format!("warning: {warning}"));
+    }
+
+    if report.steps.is_empty() {
+        let mut heads = migrator.graph().heads();
+        heads.sort_unstable();
+        let mut now: Vec<&str> = report.heads_after.iter().map(String::as_str).collect();
+        now.sort_unstable();
+        let at_head = now == heads && !now.is_empty();
+        done.line(format!(
+            "nothing to do: {} is {}at {}{}",
+            database.shown(),
+            if at_head { "already " } else { "" },
+            output::heads(&report.heads_after),
+            if at_head { " (head)" } else { "" }
+        ));
+    } else {
+        done.line(format!(
+            "{} {} revision(s) in {}: {} -> {}",
+            if direction == Direction::Upgrade {
+                "applied"
+            } else {
+                "reverted"
+            },
+            report.steps.len(),
+            output::duration(elapsed),
+            output::heads(&report.heads_before),
+            output::heads(&report.heads_after)
+        ));
+    }
+    Ok(done)
+}
+
+/// `stamp TARGET`.
+pub(crate) fn stamp(ctx: &Context<'_>, target: &str) -> Result<Done, CliError> {
+    let database = ctx.database()?;
+    let migrator = ctx.migrator(&database)?;
+    let mut connection = database.connect(true)?;
+    let before = migrator
+        .current(&mut *connection)
+        .map_err(|e| core(ctx, &database, e))?;
+    let after = migrator
+        .stamp(&mut *connection, target)
+        .map_err(|e| core(ctx, &database, e))?;
+    let mut done = Done::new(json!({
+        "command": "stamp",
+        "url": database.shown(),
+        "heads_before": before,
+        "heads_after": after,
+    }));
+    done.line(format!(
+        "stamped {}: {} -> {} (no migration ran)",
+        database.shown(),
+        output::heads(&before),
+        output::heads(&after)
+    ));
+    Ok(done)
+}
+
+/// `repair`.
+pub(crate) fn repair(ctx: &Context<'_>) -> Result<Done, CliError> {
+    let database = ctx.database()?;
+    let migrator = ctx.migrator(&database)?;
+    let mut connection = database.connect(false)?;
+    let repaired = migrator
+        .repair(&mut *connection)
+        .map_err(|e| core(ctx, &database, e))?;
+    let mut done = Done::new(json!({
+        "command": "repair",
+        "url": database.shown(),
+        "repaired": repaired.iter().map(|r| json!({
+            "revision": r.revision,
+            "recorded": r.recorded,
+            "current": r.current,
+        })).collect::<Vec<_>>(),
+    }));
+    for change in &repaired {
+        done.line(format!(
+            "{}: checksum {} -> {}",
+            change.revision, change.recorded, change.current
+        ));
+    }
+    done.line(if repaired.is_empty() {
+        "nothing to repair: every applied migration matches its recorded checksum".to_string()
+    } else {
+        format!("accepted {} changed migration(s)", repaired.len())
+    });
+    Ok(done)
+}

@@ -1,0 +1,194 @@
+//! The command line's grammar (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use arx_migrate_core::backend::Backend;
+
+/// Versioned, reversible schema migrations for SQLite and PostgreSQL.
+#[derive(Debug, Parser)]
+#[command(disable_version_flag = true)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every verb takes.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// Database URL: sqlite://path, sqlite::memory:, postgres://user@host/db.
+    /// Without it: -s SERVICE, then $DATABASE_URL, then the program's default.
+    #[arg(long, global = true, value_name = "URL")]
+    pub(crate) url: Option<String>,
+    /// A service of the services file (`[services.NAME]` in arx-migrate.toml).
+    #[arg(short = 's', long = "service", global = true, value_name = "NAME")]
+    pub(crate) service: Option<String>,
+    /// The services file (default: arx-migrate.toml in the working directory).
+    #[arg(long = "config", global = true, value_name = "PATH")]
+    pub(crate) config: Option<PathBuf>,
+    /// The SQL dialect of --sql, `show` and `lint` (default: the URL's);
+    /// `all` (lint only) for both.
+    #[arg(long, global = true, value_parser = parse_backend, value_name = "sqlite|postgres|all")]
+    pub(crate) backend: Option<BackendArg>,
+    /// Output format (markdown: lint, check and validate only).
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+    /// Print nothing but errors (and the script of --sql).
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+    /// Where `revision` and `merge` write modules (default: src/migrations).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub(crate) migrations_dir: Option<PathBuf>,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// For people.
+    Text,
+    /// One JSON document on stdout, for CI.
+    Json,
+    /// Markdown, for a pull-request comment (lint, check, validate).
+    Markdown,
+}
+
+/// `--backend`: one backend, or `all` (lint only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BackendArg {
+    /// One backend.
+    One(Backend),
+    /// Every backend.
+    All,
+}
+
+fn parse_backend(text: &str) -> Result<BackendArg, String> {
+    if text.trim().eq_ignore_ascii_case("all") {
+        return Ok(BackendArg::All);
+    }
+    text.parse()
+        .map(BackendArg::One)
+        .map_err(|e: arx_migrate_core::Error| e.to_string())
+}
+
+/// The verbs.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Show the database's current revision(s).
+    Current {
+        /// Also show each revision's message, parents and when it was applied.
+        #[arg(short, long)]
+        verbose: bool,
+        /// Exit with status 1 unless the database is at the code's head(s).
+        #[arg(long)]
+        check_heads: bool,
+    },
+    /// List the revisions, newest first.
+    History {
+        /// Also show when each revision was applied, by whom, how long it took.
+        #[arg(short, long)]
+        verbose: bool,
+        /// Only revisions from A to B (either may be empty, `base`, `head(s)`,
+        /// `current`).
+        #[arg(short = 'r', long = "rev-range", value_name = "A:B")]
+        range: Option<String>,
+    },
+    /// Show the code's head revision(s).
+    Heads,
+    /// Show the revisions where the history branches.
+    Branches,
+    /// Show one revision: parents, children, message and its SQL.
+    Show {
+        /// A revision id, a unique prefix, `head`, …
+        rev: String,
+    },
+    /// Apply migrations up to TARGET (`head`, `heads`, an id, `+N`, `REV@head`).
+    Upgrade(MoveArgs),
+    /// Revert migrations down to TARGET (`base`, an id, `-N`, `REV-N`).
+    Downgrade(MoveArgs),
+    /// Set the version table to TARGET without running any migration.
+    Stamp {
+        /// Where the database is.
+        #[arg(allow_hyphen_values = true)]
+        target: String,
+    },
+    /// Accept the current checksums of edited migrations, listing what changed.
+    Repair,
+    /// Write a new migration module revising the current head.
+    Revision {
+        /// The revision's message (its doc comment).
+        #[arg(short, long)]
+        message: String,
+        /// The revision id (default: 12 random hex digits).
+        #[arg(long, value_name = "ID")]
+        rev_id: Option<String>,
+        /// The revision to revise (default: the one head).
+        #[arg(long, value_name = "REV")]
+        head: Option<String>,
+    },
+    /// Write a migration module that joins several heads.
+    Merge {
+        /// The merge's message.
+        #[arg(short, long)]
+        message: String,
+        /// The revision id (default: 12 random hex digits).
+        #[arg(long, value_name = "ID")]
+        rev_id: Option<String>,
+        /// The revisions to join, or `heads`.
+        #[arg(required = true, value_name = "REV")]
+        revisions: Vec<String>,
+    },
+    /// Lint the migrations (or one .sql file) without a database: destructive
+    /// steps, wrong names, volatile index predicates, leaky downgrades, ….
+    Lint {
+        /// Lint this SQL file as one migration instead of the chain.
+        #[arg(long, value_name = "FILE.sql")]
+        file: Option<PathBuf>,
+        /// List the rules (id, severity, reason, fix) and exit.
+        #[arg(long, conflicts_with = "file")]
+        rules: bool,
+    },
+    /// Compare the live schema with the one the migrations produce at the
+    /// database's revision; exit 1 on drift.
+    Check,
+    /// The CI gate: upgrade, check, stairway, downgrade, upgrade again, lint
+    /// and single head, on a scratch database; exit 1 if a step fails.
+    Validate,
+    /// Show where the database stands; with --all, every configured service.
+    Status {
+        /// Every service of the services file.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+impl Command {
+    /// Whether the verb prints markdown (`--format markdown`).
+    pub(crate) fn has_markdown(&self) -> bool {
+        matches!(
+            self,
+            Command::Lint { .. } | Command::Check | Command::Validate
+        )
+    }
+}
+
+/// Arguments of `upgrade` and `downgrade`.
+#[derive(Debug, Args)]
+pub(crate) struct MoveArgs {
+    /// The target; with --sql also `FROM:TO`.
+    #[arg(required_unless_present = "range", allow_hyphen_values = true)]
+    pub(crate) target: Option<String>,
+    /// Print the SQL script instead of running it (no connection).
+    #[arg(long)]
+    pub(crate) sql: bool,
+    /// With --sql: the revision the script starts from and its target.
+    #[arg(
+        short = 'r',
+        long = "rev-range",
+        value_name = "FROM:TO",
+        requires = "sql"
+    )]
+    pub(crate) range: Option<String>,
+}

@@ -1,0 +1,221 @@
+//! Where the database is: `--url`, `-s SERVICE`, `DATABASE_URL`, or the
+//! program's default; and the [`Migrator`] configured for it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use arx_migrate_core::backend::{Backend, Connection};
+use arx_migrate_core::redact::redact_url;
+use arx_migrate_core::runner::Migrator;
+
+use super::args::{BackendArg, Global};
+use super::config::CliConfig;
+use super::database::DbUrl;
+use super::error::CliError;
+use super::services::{Service, ServicesFile};
+
+/// The environment variable read when no `--url` or `-s` is given.
+pub const DATABASE_URL_ENV: &str = "DATABASE_URL";
+
+/// Everything the command needs from the program and the options.
+pub(crate) struct Context<'a> {
+    pub(crate) config: &'a CliConfig,
+    pub(crate) global: &'a Global,
+    /// Prints a line at once (text output, not quiet): progress.
+    pub(crate) live: Option<&'a dyn Fn(&str)>,
+}
+
+/// A database to work on, and its bookkeeping settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Database {
+    /// The service's name, when it came from the services file.
+    pub(crate) service: Option<String>,
+    pub(crate) url: String,
+    pub(crate) parsed: DbUrl,
+    /// Where the URL came from, for messages.
+    pub(crate) origin: String,
+    pub(crate) version_table: String,
+    pub(crate) schema: Option<String>,
+    pub(crate) lock_timeout: Option<Duration>,
+    pub(crate) statement_timeout: Option<Duration>,
+    is_default: bool,
+}
+
+impl Context<'_> {
+    pub(crate) fn program(&self) -> &str {
+        &self.config.program
+    }
+
+    pub(crate) fn services_path(&self) -> PathBuf {
+        self.global
+            .config
+            .clone()
+            .unwrap_or_else(|| self.config.services_file.clone())
+    }
+
+    pub(crate) fn migrations_dir(&self) -> PathBuf {
+        self.global
+            .migrations_dir
+            .clone()
+            .unwrap_or_else(|| self.config.migrations_dir.clone())
+    }
+
+    /// The backend named by `--backend`, if any; `all` is for `lint` only.
+    pub(crate) fn backend_option(&self) -> Result<Option<Backend>, CliError> {
+        match self.global.backend {
+            None => Ok(None),
+            Some(BackendArg::One(backend)) => Ok(Some(backend)),
+            Some(BackendArg::All) => Err(CliError::usage(
+                "--backend all is for `lint`; name one backend: --backend sqlite or --backend postgres",
+            )),
+        }
+    }
+
+    /// The backend named by `--backend`, else the one of the database URL
+    /// (read, not connected to).
+    pub(crate) fn backend(&self) -> Result<Backend, CliError> {
+        match self.backend_option()? {
+            Some(backend) => Ok(backend),
+            None => Ok(self.database()?.parsed.backend()),
+        }
+    }
+
+    pub(crate) fn services(&self) -> Result<Option<ServicesFile>, CliError> {
+        ServicesFile::load(&self.services_path())
+    }
+
+    /// The database named by the options. Explicit options win over the
+    /// environment: `--url`, then `-s SERVICE`, then `$DATABASE_URL`, then
+    /// the program's default.
+    pub(crate) fn database(&self) -> Result<Database, CliError> {
+        if let Some(url) = &self.global.url {
+            let mut database = self.plain(url, "--url")?;
+            if let Some(name) = &self.global.service {
+                // --url with -s: the service's settings, another URL.
+                let file = self.require_services(name)?;
+                let service = file.service(name, &self.services_path())?;
+                database.apply(name, service);
+            }
+            return Ok(database);
+        }
+        if let Some(name) = &self.global.service {
+            let file = self.require_services(name)?;
+            let service = file.service(name, &self.services_path())?;
+            return self.service_database(name, service);
+        }
+        if let Ok(url) = std::env::var(DATABASE_URL_ENV) {
+            if !url.trim().is_empty() {
+                return self.plain(&url, DATABASE_URL_ENV);
+            }
+        }
+        let mut database = self.plain(&self.config.default_url.clone(), "the default URL")?;
+        database.is_default = true;
+        Ok(database)
+    }
+
+    fn require_services(&self, name: &str) -> Result<ServicesFile, CliError> {
+        let path = self.services_path();
+        self.services()?.ok_or_else(|| {
+            CliError::new(
+                "config",
+                format!("-s {name}: there is no services file at {}", path.display()),
+            )
+            .hint(format!(
+                "create it with a [services.{name}] section holding url or url_env, or point to it with --config"
+            ))
+        })
+    }
+
+    pub(crate) fn service_database(
+        &self,
+        name: &str,
+        service: &Service,
+    ) -> Result<Database, CliError> {
+        let url = service.url(name)?;
+        let mut database = self.plain(&url, &format!("service {name}"))?;
+        database.apply(name, service);
+        Ok(database)
+    }
+
+    fn plain(&self, url: &str, origin: &str) -> Result<Database, CliError> {
+        let parsed = DbUrl::parse(url).map_err(|e| {
+            let message = format!("{} (from {origin})", e.message);
+            CliError { message, ..e }
+        })?;
+        Ok(Database {
+            service: None,
+            url: url.to_string(),
+            parsed,
+            origin: origin.to_string(),
+            version_table: self.config.version_table.clone(),
+            schema: self.config.schema.clone(),
+            lock_timeout: None,
+            statement_timeout: None,
+            is_default: false,
+        })
+    }
+
+    /// A migrator for `database`'s bookkeeping.
+    pub(crate) fn migrator(&self, database: &Database) -> Result<Migrator, CliError> {
+        let mut migrator = self.code()?.version_table(&database.version_table);
+        if let Some(history) = &self.config.history_table {
+            migrator = migrator.history_table(history);
+        }
+        if let Some(schema) = &database.schema {
+            migrator = migrator.schema(schema);
+        }
+        if let Some(timeout) = database.lock_timeout {
+            migrator = migrator.lock_timeout(timeout);
+        }
+        if let Some(timeout) = database.statement_timeout {
+            migrator = migrator.statement_timeout(timeout);
+        }
+        Ok(migrator)
+    }
+
+    /// A migrator with the program's defaults, for verbs that only read the
+    /// code.
+    pub(crate) fn code(&self) -> Result<Migrator, CliError> {
+        Migrator::new(&*self.config.source)
+            .map(|m| m.version_table(&self.config.version_table))
+            .map_err(|e| CliError::from_core(e, self.program()))
+    }
+}
+
+impl Database {
+    fn apply(&mut self, name: &str, service: &Service) {
+        self.service = Some(name.to_string());
+        if let Some(table) = &service.version_table {
+            self.version_table = table.clone();
+        }
+        if let Some(schema) = &service.schema {
+            self.schema = Some(schema.clone());
+        }
+        self.lock_timeout = service.lock_timeout();
+        self.statement_timeout = service.statement_timeout();
+    }
+
+    /// The URL as it may be shown.
+    pub(crate) fn shown(&self) -> String {
+        redact_url(&self.url)
+    }
+
+    /// The password, to scrub from messages.
+    pub(crate) fn secret(&self) -> Option<String> {
+        DbUrl::secret(&self.url)
+    }
+
+    /// Connects; `write` allows creating an SQLite file (and, for the
+    /// default URL, its folder).
+    pub(crate) fn connect(&self, write: bool) -> Result<Box<dyn Connection>, CliError> {
+        self.parsed
+            .connect(&self.url, write, write && self.is_default)
+            .map_err(|e| {
+                let hint = e
+                    .hint
+                    .clone()
+                    .map(|h| format!("{h} (the URL came from {})", self.origin));
+                CliError { hint, ..e }
+            })
+    }
+}

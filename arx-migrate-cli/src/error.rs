@@ -1,0 +1,142 @@
+//! [`CliError`]: what went wrong, and what to do about it.
+
+use std::fmt;
+
+use serde_json::{json, Value};
+
+use arx_migrate_core::error::Error;
+
+/// A failure of a command: its cause, the fix where there is one, and the
+/// exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CliError {
+    /// A stable machine-readable name (`no_database`, `unknown_revision`, …).
+    pub kind: &'static str,
+    /// What went wrong.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+    /// Extra fields for `--format json` (candidates, heads, …).
+    pub details: Value,
+    /// The process exit code (1 for errors, 2 for usage).
+    pub exit_code: u8,
+}
+
+impl CliError {
+    /// An error of `kind` with `message`.
+    pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
+        CliError {
+            kind,
+            message: message.into(),
+            hint: None,
+            details: Value::Null,
+            exit_code: 1,
+        }
+    }
+
+    /// A usage error: exit code 2.
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError {
+            exit_code: 2,
+            ..CliError::new("usage", message)
+        }
+    }
+
+    /// Adds the fix.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Adds fields for JSON output.
+    pub fn details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    /// The error as a JSON object.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "error": {
+                "kind": self.kind,
+                "message": self.message,
+                "hint": self.hint,
+                "details": self.details,
+            }
+        })
+    }
+
+    /// Converts an engine error, adding the command line's own hints.
+    pub(crate) fn from_core(error: Error, program: &str) -> Self {
+        let message = error.to_string();
+        match error {
+            Error::UnknownRevision { target, candidates } => {
+                let error = CliError::new("unknown_revision", message);
+                let error = if candidates.is_empty() {
+                    error
+                } else {
+                    error.hint(format!("`{program} history` lists every revision"))
+                };
+                error.details(json!({ "target": target, "candidates": candidates }))
+            }
+            Error::AmbiguousRevision { prefix, candidates } => CliError::new("ambiguous_revision", message)
+                .details(json!({ "prefix": prefix, "candidates": candidates })),
+            Error::MultipleHeads { heads } => CliError::new("multiple_heads", message)
+                .hint(format!(
+                    "join them with `{program} merge -m \"merge heads\" {}`, or name one revision as the target",
+                    heads.join(" ")
+                ))
+                .details(json!({ "heads": heads })),
+            Error::InvalidTarget { target, .. } => {
+                CliError::new("invalid_target", message).details(json!({ "target": target }))
+            }
+            Error::NeedsConnection { revision } => CliError::new("needs_connection", message)
+                .hint(format!(
+                    "end the script below it with `-r FROM:TO`, and run {revision} online with `{program} upgrade {revision}`"
+                ))
+                .details(json!({ "revision": revision })),
+            Error::UnknownDatabaseRevision { unknown } => {
+                CliError::new("unknown_database_revision", message).details(json!({ "unknown": unknown }))
+            }
+            Error::ChecksumMismatch { revision, .. } => CliError::new("checksum_mismatch", message)
+                .hint(format!("`{program} repair` records the new checksums once the change is deliberate"))
+                .details(json!({ "revision": revision })),
+            Error::Interrupted { revision, .. } => {
+                CliError::new("interrupted", message).details(json!({ "revision": revision }))
+            }
+            Error::LockTimeout { .. } => CliError::new("lock_timeout", message),
+            Error::Config(_) => CliError::new("config", message),
+            Error::Statement(failure) => CliError::new("migration_failed", message)
+                .details(json!({ "revision": failure.revision, "statement": failure.statement })),
+            Error::Migration { revision, .. } => {
+                CliError::new("migration_failed", message).details(json!({ "revision": revision }))
+            }
+            Error::DuplicateRevision { .. }
+            | Error::UnknownParent { .. }
+            | Error::Cycle { .. }
+            | Error::InvalidRevisionId { .. } => CliError::new("invalid_graph", message),
+            _ => CliError::new("database", message),
+        }
+    }
+
+    /// Replaces every occurrence of `secret` in the texts by `***`.
+    pub(crate) fn scrub(mut self, secret: Option<&str>) -> Self {
+        if let Some(secret) = secret.filter(|s| !s.is_empty()) {
+            self.message = self.message.replace(secret, "***");
+            self.hint = self.hint.map(|h| h.replace(secret, "***"));
+        }
+        self
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: {}", self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CliError {}

@@ -1,0 +1,233 @@
+//! The `arx-migrate` command line, with Alembic's verbs, for any program
+//! that has migrations: a three-line `main` gives it the whole tool.
+//!
+//! ```no_run
+//! fn main() -> std::process::ExitCode {
+//!     arx_migrate_cli::run(
+//!         arx_migrate_cli::CliConfig::default().version_table("alembic_version"),
+//!     )
+//! }
+//! ```
+//!
+//! Verbs: `current [--verbose] [--check-heads]`, `history [--verbose]
+//! [-r A:B]`, `heads`, `branches`, `show REV`, `upgrade TARGET [--sql]
+//! [-r FROM:TO]`, `downgrade TARGET [--sql] [-r FROM:TO]`, `stamp TARGET`,
+//! `repair`, `revision -m MSG [--rev-id ID] [--head REV]`,
+//! `merge -m MSG REV...`, `status [--all]`, and the safety checks
+//! `lint [--backend sqlite|postgres|all] [--file FILE.sql] [--rules]`,
+//! `check`, `validate`.
+//!
+//! The database: `--url`, else the service named with `-s NAME` in
+//! `arx-migrate.toml`, else `$DATABASE_URL`, else the program's default
+//! (`sqlite://./data/arx.db`). Output is text, or one JSON document with
+//! `--format json`, or markdown (`--format markdown`, for `lint`, `check`
+//! and `validate`). Exit codes: 0 done, 1 error (and `current
+//! --check-heads` when the database is not at head, `lint` with blocking
+//! findings, `check` on drift, `validate` when a step fails), 2 usage.
+//!
+//! Built with the `cli` feature (on by default).
+
+mod apply;
+mod args;
+mod check;
+mod config;
+mod context;
+mod database;
+mod error;
+mod inspect;
+mod lint;
+mod offline;
+mod output;
+mod scaffold;
+mod services;
+mod validate;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches};
+
+use arx_migrate_core::error::Direction;
+
+use args::{Cli, Command, Format};
+pub use config::{CliConfig, DEFAULT_MIGRATIONS_DIR, DEFAULT_SERVICES_FILE, DEFAULT_URL};
+use context::Context;
+pub use context::DATABASE_URL_ENV;
+pub use error::CliError;
+use output::Done;
+
+/// Exit code of a command that did what it was asked.
+pub const EXIT_OK: u8 = 0;
+/// Exit code of a command that failed (and of `current --check-heads` when
+/// the database is not at head).
+pub const EXIT_ERROR: u8 = 1;
+/// Exit code of a command line that could not be understood.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Runs the command line of this process with `config`'s defaults, prints
+/// the result, and returns the exit code. Meant to be `main`'s body.
+pub fn run(config: CliConfig) -> ExitCode {
+    run_with_args(std::env::args_os(), config)
+}
+
+/// [`run`] with the arguments given (the first is the program name).
+pub fn run_with_args<I, T>(args: I, config: CliConfig) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr().lock();
+    ExitCode::from(execute(args, &config, &mut stdout, &mut stderr))
+}
+
+/// Runs a command line and writes its output to `stdout` and `stderr`;
+/// returns the exit code (see [`EXIT_OK`], [`EXIT_ERROR`], [`EXIT_USAGE`]).
+pub fn execute<I, T>(
+    args: I,
+    config: &CliConfig,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let command = Cli::command()
+        .name(config.program.clone())
+        .bin_name(config.program.clone());
+    let cli = match command
+        .try_get_matches_from(args)
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+    {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help is output; a mistake is a usage error.
+            if error.use_stderr() {
+                let _ = write!(stderr, "{}", error.render());
+                return EXIT_USAGE;
+            }
+            let _ = write!(stdout, "{}", error.render());
+            return EXIT_OK;
+        }
+    };
+    if cli.global.format == Format::Markdown && !cli.command.has_markdown() {
+        let error = CliError::usage(
+            "--format markdown is for lint, check and validate; use --format text or json",
+        );
+        let _ = writeln!(stderr, "{error}");
+        return error.exit_code;
+    }
+    // Progress lines (each step as it commits) go out while the command
+    // runs, in text mode; everything else is printed when it is done.
+    let json = cli.global.format == Format::Json;
+    let quiet = cli.global.quiet;
+    let stdout = std::cell::RefCell::new(stdout);
+    let print_live = |line: &str| {
+        let mut out = stdout.borrow_mut();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    };
+    let live: Option<&dyn Fn(&str)> =
+        (cli.global.format == Format::Text && !quiet).then_some(&print_live);
+    let ctx = Context {
+        config,
+        global: &cli.global,
+        live,
+    };
+    let result = catch_unwind(AssertUnwindSafe(|| dispatch(&ctx, &cli.command))).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(CliError::new("internal", format!("the command panicked: {what}"))
+            .hint("this is a bug in arx-migrate or in a migration; please report it with the command line"))
+    });
+    let stdout = stdout.into_inner();
+    match result {
+        Ok(done) => {
+            if json {
+                let mut value = done.json;
+                if let Some(failure) = &done.failure {
+                    value["error"] = failure.to_json()["error"].clone();
+                }
+                let _ = writeln!(stdout, "{}", pretty(&value));
+            } else if let (Format::Markdown, Some(markdown)) = (cli.global.format, &done.markdown) {
+                if !quiet {
+                    let _ = write!(stdout, "{markdown}");
+                }
+            } else if !quiet || done.essential {
+                for line in &done.lines {
+                    let _ = writeln!(stdout, "{line}");
+                }
+            }
+            match done.failure {
+                Some(failure) => {
+                    if !json {
+                        let _ = writeln!(stderr, "{failure}");
+                    }
+                    failure.exit_code
+                }
+                None => EXIT_OK,
+            }
+        }
+        Err(error) => {
+            if json {
+                let _ = writeln!(stdout, "{}", pretty(&error.to_json()));
+            } else {
+                let _ = writeln!(stderr, "{error}");
+            }
+            error.exit_code
+        }
+    }
+}
+
+fn pretty(value: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+}
+
+fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
+    match command {
+        Command::Current {
+            verbose,
+            check_heads,
+        } => inspect::current(ctx, *verbose, *check_heads),
+        Command::History { verbose, range } => inspect::history(ctx, *verbose, range.as_deref()),
+        Command::Heads => inspect::heads(ctx),
+        Command::Branches => inspect::branches(ctx),
+        Command::Show { rev } => inspect::show(ctx, rev),
+        Command::Upgrade(args) => apply::move_to(
+            ctx,
+            Direction::Upgrade,
+            args.target.as_deref(),
+            args.sql,
+            args.range.as_deref(),
+        ),
+        Command::Downgrade(args) => apply::move_to(
+            ctx,
+            Direction::Downgrade,
+            args.target.as_deref(),
+            args.sql,
+            args.range.as_deref(),
+        ),
+        Command::Stamp { target } => apply::stamp(ctx, target),
+        Command::Repair => apply::repair(ctx),
+        Command::Revision {
+            message,
+            rev_id,
+            head,
+        } => scaffold::revision(ctx, message, rev_id.as_deref(), head.as_deref()),
+        Command::Merge {
+            message,
+            rev_id,
+            revisions,
+        } => scaffold::merge(ctx, message, rev_id.as_deref(), revisions),
+        Command::Status { all } => inspect::status(ctx, *all),
+        Command::Lint { file, rules } => lint::lint(ctx, file.as_deref(), *rules),
+        Command::Check => check::check(ctx),
+        Command::Validate => validate::validate(ctx),
+    }
+}

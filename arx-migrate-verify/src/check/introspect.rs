@@ -1,0 +1,295 @@
+//! Reading a live schema: PostgreSQL catalogs, SQLite's `sqlite_master` and
+//! pragmas. Everything goes through [`Connection::query`], so the same code
+//! serves every connection type.
+
+use std::collections::BTreeMap;
+
+use sqlparser::ast::{ColumnOption, Statement as Ast, TableConstraint};
+
+use super::snapshot::{
+    ColumnSnapshot, ConstraintSnapshot, IndexSnapshot, SchemaSnapshot, TableSnapshot,
+};
+use crate::lint::parse_one;
+use arx_migrate_core::backend::{Backend, Connection, Row};
+use arx_migrate_core::error::{Error, Result};
+use arx_migrate_core::text::quote_literal;
+
+/// Tables that introspection never reports, besides the bookkeeping ones:
+/// PostGIS's reference table.
+pub const ALWAYS_EXCLUDED: &[&str] = &["spatial_ref_sys"];
+
+/// Reads the schema the connection sees (on PostgreSQL its current schema),
+/// leaving out the tables named in `exclude`, [`ALWAYS_EXCLUDED`], SQLite's
+/// internal tables and tables that belong to a PostgreSQL extension.
+pub fn introspect(connection: &mut dyn Connection, exclude: &[String]) -> Result<SchemaSnapshot> {
+    let mut snapshot = match connection.backend() {
+        Backend::Postgres => introspect_postgres(connection)?,
+        Backend::Sqlite => introspect_sqlite(connection)?,
+    };
+    snapshot.tables.retain(|name, _| {
+        !exclude.iter().any(|e| e == name) && !ALWAYS_EXCLUDED.contains(&name.as_str())
+    });
+    Ok(snapshot)
+}
+
+fn query(connection: &mut dyn Connection, sql: &str) -> Result<Vec<Row>> {
+    connection.query(sql).map_err(Error::Database)
+}
+
+fn text(row: &Row, i: usize) -> String {
+    row.get(i).cloned().flatten().unwrap_or_default()
+}
+
+fn opt(row: &Row, i: usize) -> Option<String> {
+    row.get(i).cloned().flatten()
+}
+
+fn split_list(value: Option<String>) -> Vec<String> {
+    value
+        .map(|v| v.split('\u{1f}').map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn introspect_postgres(connection: &mut dyn Connection) -> Result<SchemaSnapshot> {
+    let schema = quote_literal(&connection.current_schema().map_err(Error::Database)?);
+    let tables_filter = format!(
+        "n.nspname = {schema} AND t.relkind IN ('r', 'p') AND NOT EXISTS (\
+         SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = t.oid AND d.deptype = 'e')"
+    );
+    let mut snapshot = SchemaSnapshot::default();
+    for row in query(
+        connection,
+        &format!("SELECT t.relname FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace WHERE {tables_filter}"),
+    )? {
+        snapshot.tables.insert(text(&row, 0), TableSnapshot::default());
+    }
+    for row in query(
+        connection,
+        &format!(
+            "SELECT t.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid) \
+             FROM pg_attribute a JOIN pg_class t ON t.oid = a.attrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
+             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+             WHERE {tables_filter} AND a.attnum > 0 AND NOT a.attisdropped"
+        ),
+    )? {
+        if let Some(table) = snapshot.tables.get_mut(&text(&row, 0)) {
+            table.columns.insert(
+                text(&row, 1),
+                ColumnSnapshot {
+                    data_type: text(&row, 2),
+                    nullable: text(&row, 3) != "t",
+                    default: opt(&row, 4),
+                },
+            );
+        }
+    }
+    for row in query(
+        connection,
+        &format!(
+            "SELECT t.relname, i.relname, am.amname, x.indisunique, pg_get_expr(x.indpred, x.indrelid), \
+             (SELECT string_agg(pg_get_indexdef(x.indexrelid, k, true), chr(31) ORDER BY k) FROM generate_series(1, x.indnkeyatts) k), \
+             (SELECT string_agg(pg_get_indexdef(x.indexrelid, k, true), chr(31) ORDER BY k) FROM generate_series(x.indnkeyatts + 1, x.indnatts) k) \
+             FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
+             JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_am am ON am.oid = i.relam WHERE {tables_filter}"
+        ),
+    )? {
+        if let Some(table) = snapshot.tables.get_mut(&text(&row, 0)) {
+            table.indexes.insert(
+                text(&row, 1),
+                IndexSnapshot {
+                    method: opt(&row, 2),
+                    unique: text(&row, 3) == "t",
+                    predicate: opt(&row, 4),
+                    columns: split_list(opt(&row, 5)),
+                    include: split_list(opt(&row, 6)),
+                },
+            );
+        }
+    }
+    for row in query(
+        connection,
+        &format!(
+            "SELECT t.relname, c.conname, c.contype, pg_get_constraintdef(c.oid) \
+             FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
+             WHERE {tables_filter} AND c.contype IN ('p', 'u', 'f', 'c', 'x')"
+        ),
+    )? {
+        if let Some(table) = snapshot.tables.get_mut(&text(&row, 0)) {
+            let kind = match text(&row, 2).as_str() {
+                "p" => "primary key",
+                "u" => "unique",
+                "f" => "foreign key",
+                "c" => "check",
+                _ => "exclude",
+            };
+            table.constraints.insert(
+                text(&row, 1),
+                ConstraintSnapshot {
+                    kind: kind.to_string(),
+                    definition: text(&row, 3),
+                },
+            );
+        }
+    }
+    Ok(snapshot)
+}
+
+/// A foreign key read from `pragma_foreign_key_list`: referenced table,
+/// local columns, referenced columns, ON UPDATE, ON DELETE.
+type PragmaForeignKey = (String, Vec<String>, Vec<String>, String, String);
+
+fn introspect_sqlite(connection: &mut dyn Connection) -> Result<SchemaSnapshot> {
+    let mut snapshot = SchemaSnapshot::default();
+    let tables = query(
+        connection,
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+    )?;
+    let index_sql: BTreeMap<String, String> = query(
+        connection,
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
+    )?
+    .into_iter()
+    .map(|row| (text(&row, 0), text(&row, 1)))
+    .collect();
+    for row in tables {
+        let name = text(&row, 0);
+        let literal = quote_literal(&name);
+        let mut table = TableSnapshot::default();
+        let mut primary_key: Vec<(i64, String)> = Vec::new();
+        for column in query(
+            connection,
+            &format!(
+                "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info({literal})"
+            ),
+        )? {
+            let pk: i64 = text(&column, 4).parse().unwrap_or(0);
+            if pk > 0 {
+                primary_key.push((pk, text(&column, 0)));
+            }
+            table.columns.insert(
+                text(&column, 0),
+                ColumnSnapshot {
+                    data_type: text(&column, 1),
+                    nullable: text(&column, 2) == "0",
+                    default: opt(&column, 3),
+                },
+            );
+        }
+        if !primary_key.is_empty() {
+            primary_key.sort();
+            let columns: Vec<String> = primary_key.into_iter().map(|(_, c)| c).collect();
+            let definition = format!("PRIMARY KEY ({})", columns.join(", "));
+            table.constraints.insert(
+                definition.clone(),
+                ConstraintSnapshot {
+                    kind: "primary key".into(),
+                    definition,
+                },
+            );
+        }
+        for index in query(
+            connection,
+            &format!("SELECT name, \"unique\" FROM pragma_index_list({literal})"),
+        )? {
+            let index_name = text(&index, 0);
+            let mut columns = Vec::new();
+            let mut predicate = None;
+            let parsed =
+                index_sql
+                    .get(&index_name)
+                    .and_then(|sql| match parse_one(sql, Backend::Sqlite) {
+                        Some(Ast::CreateIndex(create)) => Some(create),
+                        _ => None,
+                    });
+            if let Some(create) = &parsed {
+                predicate = create.predicate.as_ref().map(|p| p.to_string());
+            }
+            for (position, key) in query(
+                connection,
+                &format!(
+                    "SELECT name, cid FROM pragma_index_xinfo({}) WHERE key = 1 ORDER BY seqno",
+                    quote_literal(&index_name)
+                ),
+            )?
+            .into_iter()
+            .enumerate()
+            {
+                let column = match opt(&key, 0) {
+                    Some(column) => column,
+                    None => parsed
+                        .as_ref()
+                        .and_then(|c| c.columns.get(position))
+                        .map(|c| c.column.expr.to_string())
+                        .unwrap_or_else(|| "<expression>".to_string()),
+                };
+                columns.push(column);
+            }
+            table.indexes.insert(
+                index_name,
+                IndexSnapshot {
+                    columns,
+                    include: Vec::new(),
+                    unique: text(&index, 1) == "1",
+                    method: None,
+                    predicate,
+                },
+            );
+        }
+        let mut foreign_keys: BTreeMap<i64, PragmaForeignKey> = BTreeMap::new();
+        for fk in query(
+            connection,
+            &format!(
+                "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete FROM pragma_foreign_key_list({literal}) ORDER BY id, seq"
+            ),
+        )? {
+            let entry = foreign_keys
+                .entry(text(&fk, 0).parse().unwrap_or(0))
+                .or_insert_with(|| (text(&fk, 1), Vec::new(), Vec::new(), text(&fk, 4), text(&fk, 5)));
+            entry.1.push(text(&fk, 2));
+            entry.2.push(opt(&fk, 3).unwrap_or_default());
+        }
+        for (ref_table, from, to, on_update, on_delete) in foreign_keys.into_values() {
+            let key = format!(
+                "FOREIGN KEY ({}) REFERENCES {ref_table}({})",
+                from.join(", "),
+                to.join(", ")
+            );
+            table.constraints.insert(
+                key.clone(),
+                ConstraintSnapshot {
+                    kind: "foreign key".into(),
+                    definition: format!("{key} ON UPDATE {on_update} ON DELETE {on_delete}"),
+                },
+            );
+        }
+        if let Some(Ast::CreateTable(create)) =
+            opt(&row, 1).and_then(|sql| parse_one(&sql, Backend::Sqlite))
+        {
+            let checks = create
+                .constraints
+                .iter()
+                .filter_map(|c| match c {
+                    TableConstraint::Check(check) => Some(check.expr.to_string()),
+                    _ => None,
+                })
+                .chain(create.columns.iter().flat_map(|column| {
+                    column.options.iter().filter_map(|o| match &o.option {
+                        ColumnOption::Check(check) => Some(check.expr.to_string()),
+                        _ => None,
+                    })
+                }));
+            for check in checks {
+                let definition = format!("CHECK ({check})");
+                table.constraints.insert(
+                    definition.clone(),
+                    ConstraintSnapshot {
+                        kind: "check".into(),
+                        definition,
+                    },
+                );
+            }
+        }
+        snapshot.tables.insert(name, table);
+    }
+    Ok(snapshot)
+}

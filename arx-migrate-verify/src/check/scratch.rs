@@ -1,0 +1,128 @@
+//! Scratch databases: an in-memory SQLite database, or a PostgreSQL
+//! database created with `CREATE DATABASE` on a server and dropped after.
+
+use arx_migrate_core::backend::{Backend, Connection};
+#[cfg(feature = "sqlite")]
+use arx_migrate_core::error::DbError;
+use arx_migrate_core::error::{Error, Result};
+
+/// Where scratch databases come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScratchSource {
+    /// A new in-memory SQLite database each time.
+    #[cfg(feature = "sqlite")]
+    SqliteMemory,
+    /// A new database on the PostgreSQL server at this URL (any database the
+    /// role may connect to; the role must be allowed to create databases).
+    #[cfg(feature = "postgres")]
+    Postgres {
+        /// The server's URL.
+        url: String,
+    },
+}
+
+impl ScratchSource {
+    /// A source on the same server as the database at `url`, for `backend`
+    /// (for SQLite, the URL is ignored: scratch databases live in memory).
+    pub fn for_backend(backend: Backend, url: &str) -> Result<Self> {
+        let _ = url;
+        match backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite => Ok(ScratchSource::SqliteMemory),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => Ok(ScratchSource::Postgres {
+                url: url.to_string(),
+            }),
+            #[allow(unreachable_patterns)]
+            other => Err(Error::Config(format!("this build has no {other} support"))),
+        }
+    }
+
+    /// The backend of the scratch databases.
+    pub fn backend(&self) -> Backend {
+        // `*self`: with no backend compiled in, the enum is empty and so is
+        // this match.
+        match *self {
+            #[cfg(feature = "sqlite")]
+            ScratchSource::SqliteMemory => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
+            ScratchSource::Postgres { .. } => Backend::Postgres,
+        }
+    }
+}
+
+/// A scratch database, dropped when this value is dropped.
+pub struct ScratchDatabase {
+    inner: Inner,
+}
+
+enum Inner {
+    #[cfg(feature = "sqlite")]
+    Sqlite(Box<rusqlite::Connection>),
+    /// Fields drop in order: the connection closes before the database is
+    /// dropped.
+    #[cfg(feature = "postgres")]
+    Postgres {
+        client: Box<postgres::Client>,
+        database: arx_migrate_core::scratch::PgScratchDatabase,
+    },
+}
+
+impl std::fmt::Debug for ScratchDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScratchDatabase")
+            .field("name", &self.name())
+            .finish()
+    }
+}
+
+impl ScratchDatabase {
+    /// Creates an empty scratch database.
+    pub fn create(source: &ScratchSource) -> Result<Self> {
+        match *source {
+            #[cfg(feature = "sqlite")]
+            ScratchSource::SqliteMemory => {
+                let connection = rusqlite::Connection::open_in_memory().map_err(|e| {
+                    Error::Database(DbError {
+                        message: format!("cannot open an in-memory SQLite database: {e}"),
+                        code: None,
+                    })
+                })?;
+                Ok(ScratchDatabase {
+                    inner: Inner::Sqlite(Box::new(connection)),
+                })
+            }
+            #[cfg(feature = "postgres")]
+            ScratchSource::Postgres { ref url } => {
+                let database = arx_migrate_core::scratch::PgScratchDatabase::create(url)?;
+                let client = database.connect()?;
+                Ok(ScratchDatabase {
+                    inner: Inner::Postgres {
+                        client: Box::new(client),
+                        database,
+                    },
+                })
+            }
+        }
+    }
+
+    /// The database's name (`:memory:` for SQLite).
+    pub fn name(&self) -> &str {
+        match self.inner {
+            #[cfg(feature = "sqlite")]
+            Inner::Sqlite(_) => ":memory:",
+            #[cfg(feature = "postgres")]
+            Inner::Postgres { ref database, .. } => database.name(),
+        }
+    }
+
+    /// The connection to it.
+    pub fn connection(&mut self) -> Result<&mut dyn Connection> {
+        match self.inner {
+            #[cfg(feature = "sqlite")]
+            Inner::Sqlite(ref mut connection) => Ok(connection.as_mut()),
+            #[cfg(feature = "postgres")]
+            Inner::Postgres { ref mut client, .. } => Ok(client.as_mut()),
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The safety checks of arx-migrate: what reads schemas and SQL.
+//!
+//! - [`lint`]: parses the SQL each migration renders (sqlparser) and reports
+//!   destructive or wrong steps, tracking the schema along the chain.
+//! - [`check`]: introspects a live database and compares it with the schema
+//!   the migrations produce, replayed on a scratch database.
+//! - [`validate`]: the CI gate that runs the whole round trip on a scratch
+//!   database.
+//!
+//! Most programs reach these through the `arx-migrate` facade (feature
+//! `verify`) or its command line (feature `cli`).
+
+#![warn(missing_docs)]
+
+pub mod check;
+pub mod lint;
+pub mod validate;

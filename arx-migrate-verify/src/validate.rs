@@ -1,0 +1,483 @@
+//! `validate`: the whole CI job for a migration chain in one call, on a
+//! scratch database it creates and drops.
+//!
+//! Steps, in order: upgrade base → head one revision at a time; check the
+//! schema against a fresh replay; the stairway (at each revision: up one,
+//! down one, up one, the schema compared each time); downgrade to base one
+//! revision at a time, leaving nothing but the bookkeeping tables; upgrade
+//! to head again, which must give the same schema; lint; a single head.
+//! A step that fails names the revision at fault.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::check::{self, diff, Difference, SchemaSnapshot, ScratchDatabase, ScratchSource};
+use crate::lint;
+use arx_migrate_core::backend::Connection;
+use arx_migrate_core::error::{Error, Result};
+use arx_migrate_core::runner::Migrator;
+use arx_migrate_core::text::md_cell;
+
+/// How a step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// It passed.
+    Passed,
+    /// It failed; the details say why and where.
+    Failed,
+    /// It did not run, because an earlier step left no usable database.
+    Skipped,
+}
+
+impl Outcome {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
+/// One step of the validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValidateStep {
+    /// What the step does (`upgrade base → head`, `stairway`, …).
+    pub name: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// How long it took, in milliseconds.
+    pub duration_ms: u64,
+    /// What went wrong (each line naming the revision), and notes (lines
+    /// starting with `note: `) that do not fail the step.
+    pub details: Vec<String>,
+}
+
+/// The result of [`validate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValidateReport {
+    /// The backend (`sqlite`, `postgres`).
+    pub backend: String,
+    /// How many revisions the chain has.
+    pub revisions: usize,
+    /// The steps, in the order they ran.
+    pub steps: Vec<ValidateStep>,
+    /// The lint report of the chain.
+    pub lint: lint::LintReport,
+}
+
+impl ValidateReport {
+    /// Whether every step passed.
+    pub fn passed(&self) -> bool {
+        self.steps.iter().all(|s| s.outcome == Outcome::Passed)
+    }
+
+    /// The step with this name.
+    pub fn step(&self, name: &str) -> Option<&ValidateStep> {
+        self.steps.iter().find(|s| s.name == name)
+    }
+
+    /// The failed steps.
+    pub fn failures(&self) -> impl Iterator<Item = &ValidateStep> {
+        self.steps.iter().filter(|s| s.outcome == Outcome::Failed)
+    }
+
+    /// A report for people at a terminal.
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "validate ({}), {} revision(s)\n",
+            self.backend, self.revisions
+        );
+        for step in &self.steps {
+            out.push_str(&format!(
+                "  {:<7} {:<28} {:>7} ms\n",
+                step.outcome.as_str(),
+                step.name,
+                step.duration_ms
+            ));
+            for detail in &step.details {
+                out.push_str(&format!("          {detail}\n"));
+            }
+        }
+        out.push_str(if self.passed() {
+            "validate: passed\n"
+        } else {
+            "validate: FAILED\n"
+        });
+        out
+    }
+
+    /// The report as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
+    /// The report as markdown, for a pull-request comment.
+    pub fn to_markdown(&self) -> String {
+        let mut out = format!(
+            "### Migration validation ({}): {}\n\n{} revision(s)\n\n| step | outcome | time | details |\n|---|---|---|---|\n",
+            self.backend,
+            if self.passed() { "✅ passed" } else { "❌ failed" },
+            self.revisions
+        );
+        for step in &self.steps {
+            let mark = match step.outcome {
+                Outcome::Passed => "✅ passed",
+                Outcome::Failed => "❌ failed",
+                Outcome::Skipped => "⏭ skipped",
+            };
+            let details: Vec<String> = step.details.iter().map(|d| md_cell(d)).collect();
+            out.push_str(&format!(
+                "| {} | {mark} | {} ms | {} |\n",
+                step.name,
+                step.duration_ms,
+                details.join("<br>")
+            ));
+        }
+        out
+    }
+}
+
+/// Step names, as they appear in reports.
+pub mod steps {
+    /// Upgrading an empty database to head, one revision at a time.
+    pub const UPGRADE: &str = "upgrade base → head";
+    /// Comparing the schema at head with a fresh replay.
+    pub const CHECK: &str = "check schema";
+    /// Up one, down one, up one at each revision.
+    pub const STAIRWAY: &str = "stairway";
+    /// Downgrading to base, one revision at a time.
+    pub const DOWNGRADE: &str = "downgrade head → base";
+    /// Upgrading to head a second time.
+    pub const UPGRADE_AGAIN: &str = "upgrade base → head again";
+    /// Linting the chain.
+    pub const LINT: &str = "lint";
+    /// The chain has one head.
+    pub const SINGLE_HEAD: &str = "single head";
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn describe(differences: &[Difference]) -> String {
+    const SHOWN: usize = 8;
+    let mut parts: Vec<String> = differences
+        .iter()
+        .take(SHOWN)
+        .map(|d| d.to_string())
+        .collect();
+    if differences.len() > SHOWN {
+        parts.push(format!("and {} more", differences.len() - SHOWN));
+    }
+    parts.join("; ")
+}
+
+/// What a step that touches the database returns: failure details, or an
+/// error that leaves the database unusable for the following steps.
+type StepResult = Result<Vec<String>>;
+
+struct Validation<'a> {
+    migrator: &'a Migrator,
+    /// The schema before each revision's upgrade, and after it.
+    before: HashMap<String, SchemaSnapshot>,
+    after: HashMap<String, SchemaSnapshot>,
+    head: SchemaSnapshot,
+}
+
+impl Validation<'_> {
+    fn snapshot(&self, connection: &mut dyn Connection) -> Result<SchemaSnapshot> {
+        check::snapshot(self.migrator, connection)
+    }
+
+    fn order(&self) -> Vec<String> {
+        self.migrator
+            .graph()
+            .in_order()
+            .map(|m| m.revision().to_string())
+            .collect()
+    }
+
+    /// Reverts exactly `revision`, which must be the only one above its
+    /// parents; returns a note when it cannot be reverted alone.
+    fn down_one(&self, connection: &mut dyn Connection, revision: &str) -> Result<Option<String>> {
+        let graph = self.migrator.graph();
+        let parents = graph.parents_of(revision);
+        let target = parents
+            .first()
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "base".to_string());
+        let plan = self.migrator.plan_downgrade(connection, &target)?;
+        if plan.len() != 1 || plan[0].revision() != revision {
+            return Ok(Some(format!(
+                "note: {revision} cannot be reverted alone (downgrading to {target} would revert {} revision(s)); not checked",
+                plan.len()
+            )));
+        }
+        self.migrator.downgrade(connection, &target)?;
+        Ok(None)
+    }
+
+    fn upgrade(&mut self, connection: &mut dyn Connection) -> StepResult {
+        for revision in self.order() {
+            self.before
+                .insert(revision.clone(), self.snapshot(connection)?);
+            self.migrator.upgrade(connection, &revision)?;
+            self.after
+                .insert(revision.clone(), self.snapshot(connection)?);
+        }
+        self.head = self.snapshot(connection)?;
+        Ok(Vec::new())
+    }
+
+    fn check(&self, scratch: &ScratchSource, connection: &mut dyn Connection) -> StepResult {
+        let report = check::check(self.migrator, connection, scratch)?;
+        Ok(report
+            .differences
+            .iter()
+            .map(|d| format!("the schema at head differs from a fresh replay: {d}"))
+            .collect())
+    }
+
+    /// The stairway runs on a database of its own, from base, so that what
+    /// a bad downgrade leaves behind does not hide the next revisions.
+    fn stairway(&self, scratch: &ScratchSource) -> StepResult {
+        let mut database = ScratchDatabase::create(scratch)?;
+        let connection = database.connection()?;
+        let mut problems = Vec::new();
+        if let Err(error) = self.stairway_on(connection, &mut problems) {
+            problems.push(error.to_string());
+        }
+        Ok(problems)
+    }
+
+    fn stairway_on(
+        &self,
+        connection: &mut dyn Connection,
+        problems: &mut Vec<String>,
+    ) -> Result<()> {
+        for revision in self.order() {
+            let start = self.snapshot(connection)?;
+            self.migrator.upgrade(connection, &revision)?;
+            let up = self.snapshot(connection)?;
+            if let Some(expected) = self.after.get(&revision) {
+                let differences = diff(expected, &up);
+                if !differences.is_empty() {
+                    problems.push(format!(
+                        "upgrade of {revision} gives a different schema than in the first upgrade: {}",
+                        describe(&differences)
+                    ));
+                }
+            }
+            if let Some(note) = self.down_one(connection, &revision)? {
+                problems.push(note);
+                continue;
+            }
+            let down = self.snapshot(connection)?;
+            let differences = diff(&start, &down);
+            if !differences.is_empty() {
+                problems.push(format!(
+                    "downgrade of {revision} does not restore the schema before its upgrade: {}",
+                    describe(&differences)
+                ));
+            }
+            self.migrator.upgrade(connection, &revision)?;
+            let again = self.snapshot(connection)?;
+            let differences = diff(&up, &again);
+            if !differences.is_empty() {
+                problems.push(format!(
+                    "upgrade of {revision} after its downgrade gives a different schema: {}",
+                    describe(&differences)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn downgrade(&self, connection: &mut dyn Connection) -> StepResult {
+        let mut problems = Vec::new();
+        for revision in self.order().into_iter().rev() {
+            if !self
+                .migrator
+                .graph()
+                .applied(&self.migrator.current(connection)?)?
+                .contains(&revision.as_str())
+            {
+                continue;
+            }
+            let start = self.snapshot(connection)?;
+            match self.down_one(connection, &revision)? {
+                Some(note) => {
+                    // Revert the rest at once; it is not checked revision by revision.
+                    problems.push(note);
+                    self.migrator.downgrade(connection, "base")?;
+                    break;
+                }
+                None => {
+                    if let (Some(expected), Some(after)) =
+                        (self.before.get(&revision), self.after.get(&revision))
+                    {
+                        let now = self.snapshot(connection)?;
+                        // Only what this downgrade got wrong: differences
+                        // already there before it are someone else's.
+                        let already: Vec<String> =
+                            diff(after, &start).iter().map(|d| d.to_string()).collect();
+                        let differences: Vec<Difference> = diff(expected, &now)
+                            .into_iter()
+                            .filter(|d| !already.contains(&d.to_string()))
+                            .collect();
+                        if !differences.is_empty() {
+                            problems.push(format!(
+                                "downgrade of {revision} leaves the schema different from before its upgrade: {}",
+                                describe(&differences)
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        let left = self.snapshot(connection)?;
+        if !left.is_empty() {
+            problems.push(format!(
+                "after downgrading to base, table(s) {} are left besides the bookkeeping tables",
+                left.table_names().join(", ")
+            ));
+        }
+        if !self.migrator.current(connection)?.is_empty() {
+            problems.push("after downgrading to base the version table is not empty".to_string());
+        }
+        Ok(problems)
+    }
+
+    fn upgrade_again(&self, connection: &mut dyn Connection) -> StepResult {
+        self.migrator.upgrade(connection, "heads")?;
+        let now = self.snapshot(connection)?;
+        let differences = diff(&self.head, &now);
+        Ok(if differences.is_empty() {
+            Vec::new()
+        } else {
+            vec![format!(
+                "upgrading again gives a different schema at head: {}",
+                describe(&differences)
+            )]
+        })
+    }
+}
+
+/// Runs the whole validation of `migrator`'s chain on a scratch database
+/// from `scratch`, created here and dropped at the end.
+///
+/// Fails only when the scratch database cannot be created; everything the
+/// chain gets wrong is a failed step in the report.
+///
+/// ```
+/// use arx_migrate_verify::check::ScratchSource;
+/// use arx_migrate_core::{FnMigration, MigrationSet, Migrator};
+/// use arx_migrate_verify::validate;
+///
+/// let migrator = Migrator::new(MigrationSet::new().with(FnMigration::new(
+///     "001", &[],
+///     |op| op.sql("CREATE TABLE a (id INTEGER PRIMARY KEY)"),
+///     |op| op.sql("DROP TABLE a"),
+/// )))?;
+/// let report = validate::validate(&migrator, &ScratchSource::SqliteMemory)?;
+/// assert!(report.passed(), "{}", report.to_text());
+/// # Ok::<(), arx_migrate_core::Error>(())
+/// ```
+pub fn validate(migrator: &Migrator, scratch: &ScratchSource) -> Result<ValidateReport> {
+    let backend = scratch.backend();
+    let mut database = ScratchDatabase::create(scratch)?;
+    let connection = database.connection()?;
+    let mut validation = Validation {
+        migrator,
+        before: HashMap::new(),
+        after: HashMap::new(),
+        head: SchemaSnapshot::default(),
+    };
+    let mut report_steps = Vec::new();
+    let mut usable = true;
+
+    let mut run = |name: &str, usable: &mut bool, step: &mut dyn FnMut() -> StepResult| {
+        if !*usable {
+            report_steps.push(ValidateStep {
+                name: name.to_string(),
+                outcome: Outcome::Skipped,
+                duration_ms: 0,
+                details: vec![
+                    "an earlier step failed and left the scratch database in an unknown state"
+                        .to_string(),
+                ],
+            });
+            return;
+        }
+        let started = Instant::now();
+        let result = step();
+        let duration_ms = millis(started.elapsed());
+        let (outcome, details) = match result {
+            Ok(details) if details.iter().all(|d| d.starts_with("note: ")) => {
+                (Outcome::Passed, details)
+            }
+            Ok(details) => (Outcome::Failed, details),
+            Err(error) => {
+                *usable = false;
+                (Outcome::Failed, vec![error.to_string()])
+            }
+        };
+        report_steps.push(ValidateStep {
+            name: name.to_string(),
+            outcome,
+            duration_ms,
+            details,
+        });
+    };
+
+    run(steps::UPGRADE, &mut usable, &mut || {
+        validation.upgrade(connection)
+    });
+    run(steps::CHECK, &mut usable, &mut || {
+        validation.check(scratch, connection)
+    });
+    run(steps::STAIRWAY, &mut usable, &mut || {
+        validation.stairway(scratch)
+    });
+    run(steps::DOWNGRADE, &mut usable, &mut || {
+        validation.downgrade(connection)
+    });
+    run(steps::UPGRADE_AGAIN, &mut usable, &mut || {
+        validation.upgrade_again(connection)
+    });
+
+    let mut lint_report = lint::LintReport::default();
+    let mut always = true;
+    run(steps::LINT, &mut always, &mut || {
+        lint_report = lint::lint_migrations(migrator.graph(), backend);
+        Ok(lint_report
+            .findings
+            .iter()
+            .filter(|f| f.is_blocking())
+            .map(|f| format!("{} [{}]: {}", f.revision, f.rule, f.message))
+            .collect())
+    });
+    run(steps::SINGLE_HEAD, &mut always, &mut || {
+        Ok(match migrator.graph().single_head() {
+            Ok(_) => Vec::new(),
+            Err(Error::MultipleHeads { heads }) => vec![format!(
+                "the chain has {} heads ({}); merge them",
+                heads.len(),
+                heads.join(", ")
+            )],
+            Err(other) => vec![other.to_string()],
+        })
+    });
+
+    Ok(ValidateReport {
+        backend: backend.name().to_string(),
+        revisions: migrator.graph().len(),
+        steps: report_steps,
+        lint: lint_report,
+    })
+}
