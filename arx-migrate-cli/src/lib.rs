@@ -120,6 +120,13 @@ where
         let _ = writeln!(stderr, "{error}");
         return error.exit_code;
     }
+    if matches!(cli.global.format, Format::Sarif | Format::Github) && !cli.command.is_lint() {
+        let error = CliError::usage(
+            "--format sarif and --format github are for lint; use --format text or json",
+        );
+        let _ = writeln!(stderr, "{error}");
+        return error.exit_code;
+    }
     // Progress lines (each step as it commits) go out while the command
     // runs, in text mode; everything else is printed when it is done.
     let json = cli.global.format == Format::Json;
@@ -159,6 +166,12 @@ where
                 if !quiet {
                     let _ = write!(stdout, "{markdown}");
                 }
+            } else if let (Format::Sarif, Some(document)) | (Format::Github, Some(document)) = (
+                cli.global.format,
+                done.sarif.as_ref().or(done.github.as_ref()),
+            ) {
+                // The product itself, printed even with --quiet.
+                let _ = write!(stdout, "{document}");
             } else if !quiet || done.essential {
                 for line in &done.lines {
                     let _ = writeln!(stdout, "{line}");
@@ -226,7 +239,7 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             revisions,
         } => scaffold::merge(ctx, message, rev_id.as_deref(), revisions),
         Command::Status { all } => inspect::status(ctx, *all),
-        Command::Lint { file, rules } => lint::lint(ctx, file.as_deref(), *rules),
+        Command::Lint(args) => lint::lint(ctx, args),
         Command::Check => check::check(ctx),
         Command::Validate => validate::validate(ctx),
     }

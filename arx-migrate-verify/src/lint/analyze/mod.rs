@@ -226,16 +226,23 @@ impl<'a> MigrationLint<'a> {
             }
         }
         for text in texts {
-            let header = self.allows(&text.header);
+            let mut header = None;
             for statement in &text.statements {
-                let mut allowed = header.clone();
-                allowed.extend(self.allows(&statement.directives));
                 self.here = Some(Here {
                     sql: statement.sql.clone(),
                     line: statement.line,
-                    allowed,
+                    allowed: Allowed::new(),
                     shares_string: text.statements.len() > 1,
                 });
+                let mut allowed = match &header {
+                    Some(allowed) => allowed,
+                    None => header.insert(self.allows(&text.header)),
+                }
+                .clone();
+                allowed.extend(self.allows(&statement.directives));
+                if let Some(here) = &mut self.here {
+                    here.allowed = allowed;
+                }
                 self.statement(model, statement);
             }
         }
