@@ -34,7 +34,15 @@ pub(crate) enum DirectiveKind {
     },
     /// `transactional = false` (or `true`): how a `.sql` file is run.
     Transactional(bool),
+    /// `sqlite-rebuild`: on SQLite, `Ops` makes the ALTER that follows by
+    /// rebuilding the table when SQLite's ALTER TABLE cannot (it records
+    /// the statement it stands for, marked so).
+    SqliteRebuild,
 }
+
+/// The line `Ops` writes before an SQLite alteration it makes by
+/// rebuilding the table (the same as `-- arx-migrate: sqlite-rebuild`).
+const OPS_REBUILD_MARK: &str = "SQLite: done by rebuilding table";
 
 /// The directives in one comment (a multi-line comment may hold several,
 /// one a line). Other `arx-migrate:` words are left to the tools that own
@@ -45,6 +53,12 @@ pub(crate) fn directives_in_comment(comment: &str, line: usize) -> Vec<Directive
         .enumerate()
         .filter_map(|(i, text)| {
             let text = text.trim().trim_start_matches('*').trim();
+            if text.starts_with(OPS_REBUILD_MARK) {
+                return Some(Directive {
+                    line: line + i,
+                    kind: DirectiveKind::SqliteRebuild,
+                });
+            }
             let rest = text.strip_prefix(PREFIX)?.trim();
             let kind = if let Some(allow) = rest.strip_prefix("allow") {
                 if !allow.starts_with(char::is_whitespace) {
@@ -55,6 +69,8 @@ pub(crate) fn directives_in_comment(comment: &str, line: usize) -> Vec<Directive
                     rule: rule.trim().to_string(),
                     reason: reason.trim().to_string(),
                 }
+            } else if rest == "sqlite-rebuild" {
+                DirectiveKind::SqliteRebuild
             } else if let Some(value) = rest.strip_prefix("transactional") {
                 match value.trim().trim_start_matches('=').trim() {
                     "false" => DirectiveKind::Transactional(false),
@@ -118,7 +134,7 @@ pub(crate) fn allows_in(directives: &[Directive]) -> Vec<(usize, Result<(Rule, S
                     },
                 ))
             }
-            DirectiveKind::Transactional(_) => None,
+            DirectiveKind::Transactional(_) | DirectiveKind::SqliteRebuild => None,
         })
         .collect()
 }
@@ -149,6 +165,15 @@ mod tests {
         assert_eq!(block.len(), 2);
         assert_eq!(block[0].kind, DirectiveKind::Transactional(false));
         assert_eq!(block[1].line, 12);
+        for mark in [
+            " arx-migrate: sqlite-rebuild",
+            " SQLite: done by rebuilding table \"rooms\"",
+        ] {
+            assert_eq!(
+                directives_in_comment(mark, 1)[0].kind,
+                DirectiveKind::SqliteRebuild
+            );
+        }
     }
 
     #[test]

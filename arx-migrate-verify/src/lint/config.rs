@@ -15,7 +15,7 @@ use super::rules::Rule;
 /// Which rules run.
 ///
 /// ```
-/// use arx_migrate_core::lint::{LintConfig, Rule};
+/// use arx_migrate_verify::lint::{LintConfig, Rule};
 ///
 /// let config = LintConfig::from_names(&["prefer-*"], &["fk-without-index"]).unwrap();
 /// assert!(config.is_enabled(Rule::PreferTextField));

@@ -190,7 +190,7 @@ pub enum StartSchema<'a> {
 /// Fails only when `start` names a revision the chain does not have.
 ///
 /// ```
-/// use arx_migrate_core::lint::{self, LintConfig, SqlFile, StartSchema};
+/// use arx_migrate_verify::lint::{self, LintConfig, SqlFile, StartSchema};
 /// use arx_migrate_core::Backend;
 ///
 /// let files = [

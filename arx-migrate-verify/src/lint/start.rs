@@ -3,9 +3,7 @@
 
 use sqlparser::ast::{AlterTableOperation, Statement as Ast, TableConstraint};
 
-use super::analyze::names::{
-    ident, identifiers, not_null_check, object_name, plain_columns, relations,
-};
+use super::analyze::names::{ident, not_null_check, object_name, plain_columns, relations, words};
 use super::model::{Check, Column, Dependent, ForeignKey, Index, Model, Table};
 use super::parse::parse_one;
 use crate::check::SchemaSnapshot;
@@ -68,7 +66,7 @@ fn dependent(definition: &str, backend: Backend) -> Dependent {
     match parse_one(definition, backend) {
         Some(ast) => Dependent {
             tables: relations(&ast),
-            identifiers: identifiers(&ast).into_iter().collect(),
+            identifiers: words(definition, backend),
         },
         None => Dependent {
             tables: Default::default(),

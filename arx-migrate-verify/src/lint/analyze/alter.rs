@@ -65,7 +65,7 @@ impl MigrationLint<'_> {
             self.strong_lock(&table, "ALTER TABLE");
         }
         for op in &alter.operations {
-            if self.sqlite() && !self.sqlite_supports(op) {
+            if self.sqlite_native() && !self.sqlite_supports(op) {
                 continue;
             }
             self.alter(model, &table, op);
@@ -206,7 +206,7 @@ impl MigrationLint<'_> {
                 format!("column {table_name}.{column} is added NOT NULL without a default to an existing table"),
             );
         }
-        if self.sqlite() {
+        if self.sqlite_native() {
             self.sqlite_add_column(table_name, column_def);
         }
         self.style_of_type(table_name, &column, &column_def.data_type);
@@ -326,7 +326,7 @@ impl MigrationLint<'_> {
             }
             return;
         }
-        if self.sqlite() {
+        if self.sqlite_native() {
             self.sqlite_drop_column(model, table_name, column);
         }
         if self.column_exists_before(table_name, column) && self.upgrade() {

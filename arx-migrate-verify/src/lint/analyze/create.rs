@@ -306,7 +306,7 @@ impl MigrationLint<'_> {
         }
         let dependent = Dependent {
             tables: relations(ast),
-            identifiers: identifiers(ast).into_iter().collect(),
+            identifiers: self.words_here(),
         };
         model.views.insert(name, dependent);
     }
@@ -316,7 +316,6 @@ impl MigrationLint<'_> {
         model: &mut Model,
         trigger: &CreateTrigger,
         if_not_exists: bool,
-        ast: &Ast,
     ) {
         let name = object_name(&trigger.name);
         let table = object_name(&trigger.table_name);
@@ -345,9 +344,17 @@ impl MigrationLint<'_> {
             name,
             Dependent {
                 tables: [table].into_iter().collect(),
-                identifiers: identifiers(ast).into_iter().collect(),
+                identifiers: self.words_here(),
             },
         );
+    }
+
+    /// The words of the current statement (see [`super::names::words`]).
+    fn words_here(&self) -> std::collections::BTreeSet<String> {
+        self.here
+            .as_ref()
+            .map(|h| super::names::words(&h.sql, self.settings.backend))
+            .unwrap_or_default()
     }
 
     pub(super) fn create_extension(&mut self, extension: &CreateExtension) {

@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 
 use sqlparser::ast::Statement as Ast;
 
-use super::allow::{allows_in, Allowed};
+use super::allow::{allows_in, Allowed, DirectiveKind};
 use super::config::LintConfig;
 use super::model::{Model, Table};
 use super::parse::{Parsed, SqlText, Statement};
@@ -58,6 +58,8 @@ struct Here {
     allowed: Allowed,
     /// Whether its SQL string holds other statements too.
     shares_string: bool,
+    /// SQLite: `Ops` makes it by rebuilding the table if need be.
+    rebuild: bool,
 }
 
 /// A foreign key added by the migration, checked for an index at its end.
@@ -134,6 +136,12 @@ impl<'a> MigrationLint<'a> {
 
     fn sqlite(&self) -> bool {
         self.settings.backend == Backend::Sqlite
+    }
+
+    /// SQLite, and a statement that SQLite's own ALTER TABLE must do (not
+    /// one `Ops` makes by rebuilding the table).
+    fn sqlite_native(&self) -> bool {
+        self.sqlite() && !self.here.as_ref().is_some_and(|h| h.rebuild)
     }
 
     /// Whether the table existed before the migration started.
@@ -228,11 +236,17 @@ impl<'a> MigrationLint<'a> {
         for text in texts {
             let mut header = None;
             for statement in &text.statements {
+                let rebuild = text
+                    .header
+                    .iter()
+                    .chain(&statement.directives)
+                    .any(|d| d.kind == DirectiveKind::SqliteRebuild);
                 self.here = Some(Here {
                     sql: statement.sql.clone(),
                     line: statement.line,
                     allowed: Allowed::new(),
                     shares_string: text.statements.len() > 1,
+                    rebuild,
                 });
                 let mut allowed = match &header {
                     Some(allowed) => allowed,
@@ -312,7 +326,7 @@ impl<'a> MigrationLint<'a> {
             Ast::CreateIndex(create) => self.create_index(model, create),
             Ast::CreateView(view) => self.create_view(model, view, ast),
             Ast::CreateTrigger(trigger) => {
-                self.create_trigger(model, trigger, statement.flags.if_not_exists, ast)
+                self.create_trigger(model, trigger, statement.flags.if_not_exists)
             }
             Ast::AlterTable(alter) => self.alter_table(model, alter),
             Ast::Drop {

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 
+use arx_migrate_core::backend::Backend;
 use sqlparser::ast::{
     visit_expressions, visit_relations, ColumnDef, ColumnOption, Expr, Ident, IndexColumn,
     ObjectName, UnaryOperator, Value,
@@ -59,6 +60,25 @@ pub(crate) fn identifiers<V: sqlparser::ast::Visit>(node: &V) -> Vec<String> {
         ControlFlow::<()>::Continue(())
     });
     out
+}
+
+/// Every word (identifier or keyword, lowercase) of a statement's text:
+/// what a view or trigger mentions, wherever (a trigger's `UPDATE OF col`,
+/// `SET col = …`), comments aside.
+pub(crate) fn words(sql: &str, backend: Backend) -> BTreeSet<String> {
+    let dialect: Box<dyn sqlparser::dialect::Dialect> = match backend {
+        Backend::Sqlite => Box::new(sqlparser::dialect::SQLiteDialect {}),
+        Backend::Postgres => Box::new(sqlparser::dialect::PostgreSqlDialect {}),
+    };
+    sqlparser::tokenizer::Tokenizer::new(&*dialect, sql)
+        .tokenize()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|token| match token {
+            sqlparser::tokenizer::Token::Word(word) => Some(word.value.to_lowercase()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Every table a statement reads or writes.

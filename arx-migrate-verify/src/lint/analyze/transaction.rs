@@ -105,7 +105,11 @@ impl MigrationLint<'_> {
                 Rule::BanConcurrentIndexCreationInTransaction,
                 format!("{what} cannot run inside the transaction the migration began with BEGIN"),
             );
-        } else if self.here.as_ref().is_some_and(|h| h.shares_string) {
+            return;
+        }
+        // Even once the migration is non-transactional, a string of several
+        // statements runs as one implicit transaction.
+        if self.here.as_ref().is_some_and(|h| h.shares_string) {
             self.find(
                 Rule::ConcurrentlyInMultiStatement,
                 format!("{what} is sent in one string with other statements, which PostgreSQL runs as one implicit transaction, where it fails"),
