@@ -166,10 +166,11 @@ where
                 if !quiet {
                     let _ = write!(stdout, "{markdown}");
                 }
-            } else if let (Format::Sarif, Some(document)) | (Format::Github, Some(document)) = (
-                cli.global.format,
-                done.sarif.as_ref().or(done.github.as_ref()),
-            ) {
+            } else if let Some(document) = match cli.global.format {
+                Format::Sarif => done.sarif.as_ref(),
+                Format::Github => done.github.as_ref(),
+                _ => None,
+            } {
                 // The product itself, printed even with --quiet.
                 let _ = write!(stdout, "{document}");
             } else if !quiet || done.essential {
