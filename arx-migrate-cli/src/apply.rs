@@ -62,13 +62,10 @@ pub(crate) fn move_to(
             print(&step_line(step));
         }
     };
-    let report: Report = match direction {
-        Direction::Upgrade => {
-            migrator.upgrade_with_progress(&mut *connection, target, &mut progress)
-        }
-        Direction::Downgrade => {
-            migrator.downgrade_with_progress(&mut *connection, target, &mut progress)
-        }
+    let report: Report = if direction == Direction::Downgrade {
+        migrator.downgrade_with_progress(&mut *connection, target, &mut progress)
+    } else {
+        migrator.upgrade_with_progress(&mut *connection, target, &mut progress)
     }
     .map_err(|e| core(ctx, &database, e))?;
     let elapsed = started.elapsed();

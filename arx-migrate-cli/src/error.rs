@@ -69,9 +69,10 @@ impl CliError {
     /// Converts an engine error, adding the command line's own hints.
     pub(crate) fn from_core(error: Error, program: &str) -> Self {
         let message = error.to_string();
+        let kind = error.kind();
         match error {
             Error::UnknownRevision { target, candidates } => {
-                let error = CliError::new("unknown_revision", message);
+                let error = CliError::new(kind, message);
                 let error = if candidates.is_empty() {
                     error
                 } else {
@@ -79,43 +80,37 @@ impl CliError {
                 };
                 error.details(json!({ "target": target, "candidates": candidates }))
             }
-            Error::AmbiguousRevision { prefix, candidates } => CliError::new("ambiguous_revision", message)
+            Error::AmbiguousRevision { prefix, candidates } => CliError::new(kind, message)
                 .details(json!({ "prefix": prefix, "candidates": candidates })),
-            Error::MultipleHeads { heads } => CliError::new("multiple_heads", message)
+            Error::MultipleHeads { heads } => CliError::new(kind, message)
                 .hint(format!(
                     "join them with `{program} merge -m \"merge heads\" {}`, or name one revision as the target",
                     heads.join(" ")
                 ))
                 .details(json!({ "heads": heads })),
             Error::InvalidTarget { target, .. } => {
-                CliError::new("invalid_target", message).details(json!({ "target": target }))
+                CliError::new(kind, message).details(json!({ "target": target }))
             }
-            Error::NeedsConnection { revision } => CliError::new("needs_connection", message)
+            Error::NeedsConnection { revision } => CliError::new(kind, message)
                 .hint(format!(
                     "end the script below it with `-r FROM:TO`, and run {revision} online with `{program} upgrade {revision}`"
                 ))
                 .details(json!({ "revision": revision })),
             Error::UnknownDatabaseRevision { unknown } => {
-                CliError::new("unknown_database_revision", message).details(json!({ "unknown": unknown }))
+                CliError::new(kind, message).details(json!({ "unknown": unknown }))
             }
-            Error::ChecksumMismatch { revision, .. } => CliError::new("checksum_mismatch", message)
+            Error::ChecksumMismatch { revision, .. } => CliError::new(kind, message)
                 .hint(format!("`{program} repair` records the new checksums once the change is deliberate"))
                 .details(json!({ "revision": revision })),
             Error::Interrupted { revision, .. } => {
-                CliError::new("interrupted", message).details(json!({ "revision": revision }))
+                CliError::new(kind, message).details(json!({ "revision": revision }))
             }
-            Error::LockTimeout { .. } => CliError::new("lock_timeout", message),
-            Error::Config(_) => CliError::new("config", message),
-            Error::Statement(failure) => CliError::new("migration_failed", message)
+            Error::Statement(failure) => CliError::new(kind, message)
                 .details(json!({ "revision": failure.revision, "statement": failure.statement })),
             Error::Migration { revision, .. } => {
-                CliError::new("migration_failed", message).details(json!({ "revision": revision }))
+                CliError::new(kind, message).details(json!({ "revision": revision }))
             }
-            Error::DuplicateRevision { .. }
-            | Error::UnknownParent { .. }
-            | Error::Cycle { .. }
-            | Error::InvalidRevisionId { .. } => CliError::new("invalid_graph", message),
-            _ => CliError::new("database", message),
+            _ => CliError::new(kind, message),
         }
     }
 

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use arx_migrate_core::graph::RevisionGraph;
 use arx_migrate_core::runner::Migrator;
-use arx_migrate_core::store::HistoryEntry;
+use arx_migrate_core::store::{HistoryEntry, HistoryOperation, HistoryOutcome};
 use arx_migrate_core::Direction;
 
 use super::context::{Context, Database};
@@ -65,12 +65,12 @@ fn revision_json(graph: &RevisionGraph, id: &str, current: &[String]) -> Value {
 
 fn entry_json(entry: &HistoryEntry) -> Value {
     json!({
-        "operation": entry.operation,
+        "operation": entry.operation.as_str(),
         "started_at": entry.started_at,
         "duration_ms": entry.duration_ms,
         "executed_by": entry.executed_by,
         "program": entry.program,
-        "outcome": entry.outcome,
+        "outcome": entry.outcome.as_str(),
         "checksum": entry.checksum,
         "message": entry.message,
     })
@@ -185,7 +185,11 @@ pub(crate) fn current(
             ));
             let applied = history.get(head).and_then(|entries| {
                 entries.iter().rev().find(|e| {
-                    e.outcome == "ok" && matches!(e.operation.as_str(), "upgrade" | "stamp")
+                    e.outcome == HistoryOutcome::Ok
+                        && matches!(
+                            e.operation,
+                            HistoryOperation::Upgrade | HistoryOperation::Stamp
+                        )
                 })
             });
             match applied {

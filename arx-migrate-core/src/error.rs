@@ -9,30 +9,7 @@ use std::fmt;
 /// A result whose error is this library's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Which way a step moves the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Direction {
-    /// Applying a revision.
-    Upgrade,
-    /// Reverting a revision.
-    Downgrade,
-}
-
-impl Direction {
-    /// The word stored in the history table and printed in logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Upgrade => "upgrade",
-            Direction::Downgrade => "downgrade",
-        }
-    }
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::direction::Direction;
 
 /// A failure reported by the database driver, kept as text so that the
 /// error type does not depend on which drivers are compiled in.
@@ -204,6 +181,14 @@ pub enum Error {
     /// A database driver error outside any migration.
     #[error("database error: {0}")]
     Database(DbError),
+    /// The runner itself failed outside any migration (a bug in
+    /// arx-migrate). The open transaction was rolled back and the run lock
+    /// released.
+    #[error("arx-migrate failed outside any migration: {message}; the open transaction was rolled back and the lock released. Please report this as a bug")]
+    Internal {
+        /// What happened.
+        message: String,
+    },
 }
 
 /// A failed statement: which, where, what the database said, what to do.
@@ -259,6 +244,68 @@ fn abbreviate(statement: &str) -> String {
 }
 
 impl Error {
+    /// A stable machine-readable name of the kind of error, the same that
+    /// the command line prints in `--format json`: `invalid_graph`,
+    /// `unknown_revision`, `ambiguous_revision`, `invalid_target`,
+    /// `multiple_heads`, `unknown_database_revision`, `checksum_mismatch`,
+    /// `interrupted`, `migration_failed`, `needs_connection`,
+    /// `lock_timeout`, `config`, `internal` or `database`.
+    ///
+    /// ```
+    /// use arx_migrate_core::Error;
+    /// let error = Error::MultipleHeads { heads: vec!["a".into(), "b".into()] };
+    /// assert_eq!(error.kind(), "multiple_heads");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::DuplicateRevision { .. }
+            | Error::UnknownParent { .. }
+            | Error::Cycle { .. }
+            | Error::InvalidRevisionId { .. } => "invalid_graph",
+            Error::UnknownRevision { .. } => "unknown_revision",
+            Error::AmbiguousRevision { .. } => "ambiguous_revision",
+            Error::InvalidTarget { .. } => "invalid_target",
+            Error::MultipleHeads { .. } => "multiple_heads",
+            Error::UnknownDatabaseRevision { .. } => "unknown_database_revision",
+            Error::ChecksumMismatch { .. } => "checksum_mismatch",
+            Error::Interrupted { .. } => "interrupted",
+            Error::Statement(_) | Error::Migration { .. } => "migration_failed",
+            Error::NeedsConnection { .. } => "needs_connection",
+            Error::LockTimeout { .. } => "lock_timeout",
+            Error::Config(_) => "config",
+            Error::Internal { .. } => "internal",
+            Error::Unsupported { .. }
+            | Error::Store { .. }
+            | Error::InsideAsyncRuntime
+            | Error::Database(_) => "database",
+        }
+    }
+
+    /// The revision the error is about, where there is one: the migration
+    /// that failed, was edited or was interrupted, the duplicated or
+    /// invalid id, the child of an unknown parent.
+    ///
+    /// ```
+    /// use arx_migrate_core::Error;
+    /// let error = Error::NeedsConnection { revision: "007".into() };
+    /// assert_eq!(error.revision(), Some("007"));
+    /// ```
+    pub fn revision(&self) -> Option<&str> {
+        match self {
+            Error::DuplicateRevision { revision }
+            | Error::UnknownParent { revision, .. }
+            | Error::InvalidRevisionId { revision, .. }
+            | Error::ChecksumMismatch { revision, .. }
+            | Error::Interrupted { revision, .. }
+            | Error::Migration { revision, .. }
+            | Error::NeedsConnection { revision } => {
+                Some(revision.as_str()).filter(|r| !r.is_empty())
+            }
+            Error::Statement(failure) => Some(failure.revision.as_str()),
+            _ => None,
+        }
+    }
+
     /// The failed statement, when this is a statement error.
     pub fn statement_failure(&self) -> Option<&StatementFailure> {
         match self {

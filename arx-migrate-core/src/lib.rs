@@ -12,11 +12,13 @@
 
 pub mod backend;
 mod checksum;
+mod direction;
 pub mod error;
 pub mod graph;
 pub mod lock;
 pub mod migration;
 pub mod ops;
+mod provenance;
 pub mod redact;
 mod render;
 pub mod runner;
@@ -25,6 +27,7 @@ pub mod scratch;
 pub mod store;
 pub mod target;
 pub mod text;
+mod transaction;
 
 pub use backend::{Backend, Connection, DataConnection};
 pub use checksum::canonical_sql;
@@ -37,7 +40,7 @@ pub use runner::{
     migrate_to_head, ChecksumPolicy, Migrator, Repaired, Report, Status, StepReport,
     TransactionMode,
 };
-pub use store::{HistoryEntry, StoreConfig};
+pub use store::{HistoryEntry, HistoryOperation, HistoryOutcome, StoreConfig};
 pub use target::Target;
 
 /// The SQL builder migrations are written with, re-exported so that its

@@ -531,21 +531,22 @@ fn an_alter_sea_query_cannot_render_for_sqlite_is_an_error_not_a_panic() {
 #[test]
 fn observers_hear_each_step_as_it_commits() {
     for mode in [TransactionMode::PerMigration, TransactionMode::AllInOne] {
-        let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let log = heard.clone();
+        let mut heard = Vec::new();
         let migrator = Migrator::new(branchy_chain())
             .unwrap()
-            .transaction_mode(mode)
-            .on_step(move |step| {
-                log.lock()
-                    .unwrap()
-                    .push(format!("{} {}", step.direction, step.revision))
-            });
+            .transaction_mode(mode);
         let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-        migrator.upgrade(&mut conn, "003a").unwrap();
-        migrator.downgrade(&mut conn, "001").unwrap();
+        let mut log = |step: &arx_migrate_core::StepReport| {
+            heard.push(format!("{} {}", step.direction, step.revision))
+        };
+        migrator
+            .upgrade_with_progress(&mut conn, "003a", &mut log)
+            .unwrap();
+        migrator
+            .downgrade_with_progress(&mut conn, "001", &mut log)
+            .unwrap();
         assert_eq!(
-            *heard.lock().unwrap(),
+            heard,
             [
                 "upgrade 001",
                 "upgrade 002",

@@ -59,30 +59,22 @@ struct Options {
     allow: Vec<(String, String)>,
 }
 
-const MAX_REVISION_LEN: usize = 32;
-
 fn check_revision_id(lit: &LitStr) -> syn::Result<()> {
+    use arx_migrate_ids::{IdProblem, MAX_REVISION_LEN};
     let id = lit.value();
-    let problem = if id.is_empty() {
-        Some("a revision id cannot be empty".to_string())
-    } else if id.len() > MAX_REVISION_LEN {
-        Some(format!(
+    let message = match arx_migrate_ids::check_revision_id(&id) {
+        Ok(()) => return Ok(()),
+        Err(IdProblem::Empty) => "a revision id cannot be empty".to_string(),
+        Err(IdProblem::TooLong) => format!(
             "a revision id has at most {MAX_REVISION_LEN} characters (the version table is varchar(32))"
-        ))
-    } else if !id
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        Some("a revision id may contain only ASCII letters, digits, '_' and '-'".to_string())
-    } else if matches!(id.as_str(), "head" | "heads" | "base") {
-        Some(format!("{id:?} is a reserved target name"))
-    } else {
-        None
+        ),
+        Err(IdProblem::BadCharacter) => {
+            "a revision id may contain only ASCII letters, digits, '_' and '-'".to_string()
+        }
+        Err(IdProblem::Reserved) => format!("{id:?} is a reserved target name"),
+        Err(_) => format!("{id:?} cannot be a revision id"),
     };
-    match problem {
-        Some(message) => Err(syn::Error::new(lit.span(), message)),
-        None => Ok(()),
-    }
+    Err(syn::Error::new(lit.span(), message))
 }
 
 fn path_text(path: &syn::Path) -> String {

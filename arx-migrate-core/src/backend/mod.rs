@@ -14,6 +14,10 @@ pub mod postgres;
 pub mod sqlite;
 
 /// The SQL dialect of a connection.
+///
+/// Deliberately exhaustive: a migration that matches on
+/// [`Ops::backend`](crate::Ops::backend) should stop compiling when a
+/// backend is added, since its SQL has to be written for that backend too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Backend {
     /// SQLite, through rusqlite.
@@ -81,8 +85,9 @@ pub enum DataConnection<'a> {
 }
 
 /// A database connection as the runner sees it. Implemented for
-/// `rusqlite::Connection` and `postgres::Client`; implement it to add a
-/// backend.
+/// `rusqlite::Connection` and `postgres::Client` (and the transactions and
+/// fixtures built on them). [`Backend`] is a closed set: the SQL the
+/// library renders, introspects and lints is written for these two.
 pub trait Connection {
     /// The SQL dialect.
     fn backend(&self) -> Backend;

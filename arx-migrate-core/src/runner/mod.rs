@@ -19,10 +19,13 @@ use crate::backend::Connection;
 use crate::error::Result;
 use crate::graph::{RevisionGraph, Step};
 use crate::migration::{MigrationSource, Registry};
-use crate::store::{HistoryEntry, StepRecord, Store, StoreConfig};
+use crate::store::{
+    HistoryEntry, HistoryOperation, HistoryOutcome, StepRecord, Store, StoreConfig,
+};
 use crate::target::Target;
+use crate::transaction::in_transaction;
 
-use apply::{log_step, surface, StepObserver};
+use apply::{surface, Planned};
 pub use report::{ChecksumPolicy, Repaired, Report, Status, StepReport, TransactionMode};
 
 enum Request {
@@ -57,7 +60,6 @@ pub struct Migrator {
     statement_timeout: Option<Duration>,
     /// Rendered once per backend, on first need: the code's checksums.
     checksums: [OnceLock<HashMap<String, String>>; 2],
-    on_step: Option<StepObserver>,
 }
 
 impl std::fmt::Debug for Migrator {
@@ -127,7 +129,6 @@ impl Migrator {
             lock_timeout: None,
             statement_timeout: None,
             checksums: [OnceLock::new(), OnceLock::new()],
-            on_step: None,
         })
     }
 
@@ -186,21 +187,6 @@ impl Migrator {
     pub fn statement_timeout(mut self, timeout: Duration) -> Self {
         self.statement_timeout = Some(timeout);
         self
-    }
-
-    /// Calls `observer` with each step as soon as it is committed, for
-    /// progress output during long runs (the [`Report`] has them all at the
-    /// end).
-    pub fn on_step(mut self, observer: impl Fn(&StepReport) + Send + Sync + 'static) -> Self {
-        self.on_step = Some(Box::new(observer));
-        self
-    }
-
-    fn step_done(&self, report: &StepReport) {
-        log_step(report);
-        if let Some(observer) = &self.on_step {
-            observer(report);
-        }
     }
 
     /// The revision graph.
@@ -297,7 +283,7 @@ impl Migrator {
         surface(self.with_run_lock(connection, |this, connection, store| {
             let before = store.read_heads(connection)?.unwrap_or_default();
             let after = this.stamp_heads(&before, &target)?;
-            this.in_transaction(connection, |connection| {
+            in_transaction(connection, |connection| {
                 store.ensure_tables(connection)?;
                 store.set_heads(connection, &before, &after)?;
                 store.acknowledge_interrupted(connection)?;
@@ -310,11 +296,11 @@ impl Migrator {
                         connection,
                         &StepRecord {
                             revision,
-                            operation: "stamp",
+                            operation: HistoryOperation::Stamp,
                             checksum: None,
                             started_at: SystemTime::now(),
                             duration: Some(Duration::ZERO),
-                            outcome: "ok",
+                            outcome: HistoryOutcome::Ok,
                             message: Some(format!("stamped from [{}]", before.join(", "))),
                         },
                     )?;
@@ -332,18 +318,18 @@ impl Migrator {
         surface(self.with_run_lock(connection, |this, connection, store| {
             let state = store.read_state(connection)?;
             let repaired = this.checksum_mismatches(connection.backend(), &state)?;
-            this.in_transaction(connection, |connection| {
+            in_transaction(connection, |connection| {
                 store.ensure_tables(connection)?;
                 for change in &repaired {
                     store.record(
                         connection,
                         &StepRecord {
                             revision: &change.revision,
-                            operation: "repair",
+                            operation: HistoryOperation::Repair,
                             checksum: Some(&change.current),
                             started_at: SystemTime::now(),
                             duration: Some(Duration::ZERO),
-                            outcome: "ok",
+                            outcome: HistoryOutcome::Ok,
                             message: Some(format!("checksum was {}", change.recorded)),
                         },
                     )?;
@@ -411,8 +397,12 @@ impl Migrator {
                 warnings,
             });
         }
+        let planned = Planned {
+            from: state.heads,
+            steps,
+        };
         self.with_run_lock(connection, |this, connection, store| {
-            this.run_locked(connection, store, &request, progress)
+            this.run_locked(connection, store, &request, Some(planned), progress)
         })
     }
 }

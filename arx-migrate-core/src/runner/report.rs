@@ -43,6 +43,7 @@ pub struct StepReport {
 
 /// What a run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Report {
     /// The version table's rows before the run.
     pub heads_before: Vec<String>,
