@@ -14,14 +14,15 @@
 //! [-r FROM:TO]`, `downgrade TARGET [--sql] [-r FROM:TO]`, `stamp TARGET`,
 //! `repair`, `revision -m MSG [--rev-id ID] [--head REV]`,
 //! `merge -m MSG REV...`, `status [--all]`, and the safety checks
-//! `lint [--backend sqlite|postgres|all] [--file FILE.sql] [--rules]`,
+//! `lint [--backend sqlite|postgres|all] [--file A.sql [B.sql …] [--schema URL | --after REV]] [--rules]`,
 //! `check`, `validate`.
 //!
 //! The database: `--url`, else the service named with `-s NAME` in
 //! `arx-migrate.toml`, else `$DATABASE_URL`, else the program's default
 //! (`sqlite://./data/arx.db`). Output is text, or one JSON document with
 //! `--format json`, or markdown (`--format markdown`, for `lint`, `check`
-//! and `validate`). Exit codes: 0 done, 1 error (and `current
+//! and `validate`), or for `lint` SARIF (`--format sarif`) and GitHub
+//! annotations (`--format github`). Exit codes: 0 done, 1 error (and `current
 //! --check-heads` when the database is not at head, `lint` with blocking
 //! findings, `check` on drift, `validate` when a step fails), 2 usage.
 //!

@@ -202,8 +202,12 @@ fn list_rules() -> Done {
             rule.id, rule.severity, scope, default, rule.reason
         ));
         done.line(format!("{:<width$}  fix: {}", "", rule.fix));
+        if !rule.aliases.is_empty() {
+            done.line(format!("{:<width$}  also: {}", "", rule.aliases.join(", ")));
+        }
+        let aliases: String = rule.aliases.iter().map(|a| format!(" (`{a}`)")).collect();
         markdown.push_str(&format!(
-            "| `{}` | {} | {scope} | {default} | {} | {} |\n",
+            "| `{}`{aliases} | {} | {scope} | {default} | {} | {} |\n",
             rule.id,
             rule.severity,
             arx_migrate_core::text::md_cell(rule.reason),

@@ -187,14 +187,14 @@ struct StepFailure {
     /// What the step found before the error.
     found: Vec<String>,
     /// The error.
-    error: Error,
+    error: Box<Error>,
 }
 
 impl From<Error> for StepFailure {
     fn from(error: Error) -> Self {
         StepFailure {
             found: Vec::new(),
-            error,
+            error: Box::new(error),
         }
     }
 }
@@ -330,7 +330,7 @@ impl Validation<'_> {
             };
             return Err(StepFailure {
                 found: problems,
-                error,
+                error: Box::new(error),
             });
         }
         let left = self.snapshot(connection)?;

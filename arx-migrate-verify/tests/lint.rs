@@ -918,3 +918,21 @@ fn reports_render_as_text_json_and_markdown() {
         assert_eq!(Rule::from_id(rule.id()), Some(rule));
     }
 }
+
+#[test]
+fn the_docs_list_every_rule() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cli = std::fs::read_to_string(root.join("docs/cli.md")).unwrap();
+    for rule in Rule::ALL {
+        assert!(
+            cli.contains(&format!("| `{}`", rule.id())),
+            "docs/cli.md's rules table lacks {rule}; paste `lint --rules --format markdown`"
+        );
+    }
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("{} rules", Rule::ALL.len())),
+        "README.md gives another number of rules than {}",
+        Rule::ALL.len()
+    );
+}

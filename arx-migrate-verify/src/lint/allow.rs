@@ -118,8 +118,11 @@ pub(crate) fn check_allows<'a>(
     (allowed, invalid)
 }
 
-/// The allow directives among `directives`, checked.
-pub(crate) fn allows_in(directives: &[Directive]) -> Vec<(usize, Result<(Rule, String), String>)> {
+/// An allow read from SQL: the rule and reason, or what is wrong with it.
+pub(crate) type CheckedAllow = Result<(Rule, String), String>;
+
+/// The allow directives among `directives`, checked, with their lines.
+pub(crate) fn allows_in(directives: &[Directive]) -> Vec<(usize, CheckedAllow)> {
     directives
         .iter()
         .filter_map(|d| match &d.kind {

@@ -345,11 +345,7 @@ impl<'a> MigrationLint<'a> {
             Ast::Truncate(truncate) => self.truncate(model, truncate),
             Ast::Delete(delete) => self.delete(model, delete),
             Ast::Update(update) => self.update(model, update),
-            Ast::Vacuum(vacuum) => {
-                if vacuum.full {
-                    self.vacuum_full();
-                }
-            }
+            Ast::Vacuum(vacuum) if vacuum.full => self.vacuum_full(),
             Ast::StartTransaction { .. } => self.begin(),
             Ast::Commit { .. } | Ast::Rollback { .. } => self.commit(),
             Ast::Set(set) => self.set(set),
