@@ -37,7 +37,7 @@ fn backends(ctx: &Context<'_>, schema: Option<&DbUrl>) -> Result<Vec<Backend>, C
 }
 
 /// The rules the services file's `[lint]` section switches on and off.
-fn config(ctx: &Context<'_>) -> Result<LintConfig, CliError> {
+pub(crate) fn config(ctx: &Context<'_>) -> Result<LintConfig, CliError> {
     match ctx.services()? {
         Some(file) => file.lint.config().map_err(|reason| {
             CliError::new(

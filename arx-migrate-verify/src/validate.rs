@@ -454,6 +454,16 @@ impl Validation<'_> {
 /// # Ok::<(), arx_migrate_core::Error>(())
 /// ```
 pub fn validate(migrator: &Migrator, scratch: &ScratchSource) -> Result<ValidateReport> {
+    validate_with(migrator, scratch, &lint::LintConfig::default())
+}
+
+/// [`validate`], its lint step with the rules of `lint_config` (the
+/// `[lint]` section of `arx-migrate.toml`).
+pub fn validate_with(
+    migrator: &Migrator,
+    scratch: &ScratchSource,
+    lint_config: &lint::LintConfig,
+) -> Result<ValidateReport> {
     let backend = scratch.backend();
     let mut database = ScratchDatabase::create(scratch)?;
     let connection = database.connection()?;
@@ -520,7 +530,7 @@ pub fn validate(migrator: &Migrator, scratch: &ScratchSource) -> Result<Validate
     let mut lint_report = lint::LintReport::default();
     let mut always = true;
     run(steps::LINT, &mut always, &mut || {
-        lint_report = lint::lint_migrations(migrator.graph(), backend);
+        lint_report = lint::lint_migrations_with(migrator.graph(), backend, lint_config);
         Ok(lint_report
             .findings
             .iter()

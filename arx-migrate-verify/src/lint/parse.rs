@@ -161,8 +161,8 @@ struct Piece<'t> {
     body: Option<&'t [TokenWithSpan]>,
 }
 
-/// Splits at top-level semicolons; `BEGIN … END` bodies of triggers stay
-/// whole.
+/// Splits at top-level semicolons; `BEGIN … END` bodies of triggers and
+/// functions stay whole.
 fn split(tokens: &[TokenWithSpan]) -> Vec<Piece<'_>> {
     let mut pieces = Vec::new();
     let mut start = 0usize;
@@ -180,9 +180,14 @@ fn split(tokens: &[TokenWithSpan]) -> Vec<Piece<'_>> {
                 if words.len() < 8 {
                     words.push(upper.clone());
                 }
-                let trigger = words.iter().take(5).any(|w| w == "TRIGGER")
+                // Bodies of SQLite triggers and of SQL-standard functions
+                // (`BEGIN ATOMIC … END`) hold semicolons of their own.
+                let block = words
+                    .iter()
+                    .take(5)
+                    .any(|w| matches!(w.as_str(), "TRIGGER" | "FUNCTION" | "PROCEDURE"))
                     && words.first().is_some_and(|w| w == "CREATE");
-                if trigger {
+                if block {
                     match upper.as_str() {
                         "BEGIN" | "CASE" => depth += 1,
                         "END" => depth = depth.saturating_sub(1),
@@ -475,6 +480,15 @@ mod tests {
         );
         assert!(statement.flags.if_not_exists);
         assert!(matches!(statement.ast(), Some(Ast::CreateTrigger(_))));
+    }
+
+    #[test]
+    fn function_bodies_stay_whole() {
+        let sql = "CREATE FUNCTION f() RETURNS integer LANGUAGE sql BEGIN ATOMIC UPDATE t SET a = 1; SELECT 1; END; SELECT 2";
+        let text = parse_text(sql, Backend::Postgres);
+        assert_eq!(text.statements.len(), 2, "{:?}", text.statements);
+        let dollar = "CREATE FUNCTION g() RETURNS trigger AS $$ BEGIN UPDATE t SET a = 1; RETURN NEW; END $$ LANGUAGE plpgsql; SELECT 3";
+        assert_eq!(parse_text(dollar, Backend::Postgres).statements.len(), 2);
     }
 
     #[test]

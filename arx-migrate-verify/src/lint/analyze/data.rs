@@ -17,6 +17,17 @@ fn table_of(item: &TableWithJoins) -> Option<String> {
     }
 }
 
+/// Whether `VACUUM (…)` options switch FULL on (`FULL`, `FULL true`, not
+/// `FULL false`).
+fn full_option(words: &[String]) -> bool {
+    words.iter().enumerate().any(|(i, w)| {
+        w == "FULL"
+            && !words
+                .get(i + 1)
+                .is_some_and(|next| matches!(next.as_str(), "FALSE" | "OFF"))
+    })
+}
+
 impl MigrationLint<'_> {
     pub(super) fn truncate(&mut self, model: &mut Model, truncate: &Truncate) {
         for target in &truncate.table_names {
@@ -94,7 +105,7 @@ impl MigrationLint<'_> {
         let first = words.first().map(String::as_str);
         let has = |word: &str| words.iter().any(|w| w == word);
         match first {
-            Some("VACUUM") if has("FULL") => self.vacuum_full(),
+            Some("VACUUM") if full_option(words) => self.vacuum_full(),
             Some("REINDEX") if has("CONCURRENTLY") => self.concurrently("REINDEX CONCURRENTLY"),
             Some("SET") if has("LOCK_TIMEOUT") => self.lock_timeout = true,
             _ => {}

@@ -49,11 +49,11 @@ impl MigrationLint<'_> {
                 for name in names.iter().map(object_name) {
                     let index = match model.indexes.remove(&name) {
                         Some(index) => Some(index.table),
-                        None if if_exists => continue,
                         None if self.settings.assume_unknown => {
                             self.assumed.insert(format!("index {name}"));
                             None
                         }
+                        None if if_exists => continue,
                         None => {
                             self.find(Rule::UnknownIndex, format!("DROP INDEX {name}: no index {name} exists at this point of the chain"));
                             continue;

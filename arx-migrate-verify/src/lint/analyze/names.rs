@@ -2,8 +2,9 @@
 //! both backends compare them, the columns an index or view uses, and which
 //! functions are volatile.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::ops::ControlFlow;
+use std::sync::OnceLock;
 
 use arx_migrate_core::backend::Backend;
 use sqlparser::ast::{
@@ -133,25 +134,20 @@ const NOT_IMMUTABLE: &[&str] = &[
     "last_insert_rowid",
 ];
 
-/// PostgreSQL's volatile built-ins (a column default calling one is
-/// evaluated per row, which rewrites the table). `now()` and the other
-/// transaction-time functions are stable: a default of theirs is computed
-/// once.
-const VOLATILE: &[&str] = &[
-    "random",
-    "random_normal",
-    "clock_timestamp",
-    "timeofday",
-    "gen_random_uuid",
-    "gen_random_bytes",
-    "uuid_generate_v1",
-    "uuid_generate_v1mc",
-    "uuid_generate_v4",
-    "uuidv4",
-    "uuidv7",
-    "nextval",
-    "setval",
-];
+/// PostgreSQL's (and PostGIS's) functions that are not volatile: a column
+/// default calling only these is computed once, so adding the column
+/// rewrites nothing. Any other function counts as volatile: every
+/// user-defined function is, unless declared otherwise.
+fn non_volatile() -> &'static HashSet<&'static str> {
+    static NAMES: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        include_str!("non_volatile_functions.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .collect()
+    })
+}
 
 const SQLITE_DATE_FUNCTIONS: &[&str] = &[
     "date",
@@ -198,7 +194,23 @@ pub(crate) fn volatile_function(expr: &Expr) -> Option<String> {
     let _ = visit_expressions(expr, |e: &Expr| {
         if let Expr::Function(function) = e {
             let name = object_name(&function.name);
-            if VOLATILE.contains(&name.as_str()) {
+            // SQL's special functions (`CURRENT_TIMESTAMP`, `CURRENT_USER`)
+            // are stable, and not in pg_proc under these names.
+            let special = matches!(
+                name.as_str(),
+                "current_timestamp"
+                    | "current_date"
+                    | "current_time"
+                    | "localtime"
+                    | "localtimestamp"
+                    | "current_user"
+                    | "session_user"
+                    | "current_role"
+                    | "current_schema"
+                    | "current_catalog"
+                    | "user"
+            );
+            if !special && !non_volatile().contains(name.as_str()) {
                 found = Some(name);
                 return ControlFlow::Break(());
             }

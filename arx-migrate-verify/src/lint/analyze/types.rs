@@ -66,7 +66,9 @@ impl MigrationLint<'_> {
             return;
         }
         let text = data_type.to_string().to_lowercase();
-        let (base, params) = split_type(&text);
+        // An array's element type counts (`char[]`, `varchar(20)[]`).
+        let element = text.trim_end_matches("[]").trim();
+        let (base, params) = split_type(element);
         let subject = format!("column {table}.{column}");
         match base.as_str() {
             "int" | "integer" | "int4" | "smallint" | "int2" | "serial" | "serial4"
