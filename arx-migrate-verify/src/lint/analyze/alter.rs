@@ -272,16 +272,18 @@ impl MigrationLint<'_> {
             Some(format!("type {data_type} (a nextval() default)"))
         } else if let Some(function) = default_of(column_def).and_then(volatile_function) {
             Some(format!("volatile default {function}()"))
-        } else if column_def.options.iter().any(|o| {
-            matches!(
-                &o.option,
-                ColumnOption::Generated {
-                    generation_expr: Some(_),
-                    ..
-                }
-            )
+        } else if let Some(generated) = column_def.options.iter().find_map(|o| match &o.option {
+            ColumnOption::Generated {
+                generation_expr, ..
+            } => Some(if generation_expr.is_some() {
+                "a stored generated expression"
+            } else {
+                "GENERATED AS IDENTITY (a value for every row)"
+            }),
+            ColumnOption::Identity(_) => Some("an identity (a value for every row)"),
+            _ => None,
         }) {
-            Some("a stored generated expression".to_string())
+            Some(generated.to_string())
         } else {
             None
         };
