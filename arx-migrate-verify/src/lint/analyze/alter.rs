@@ -44,6 +44,13 @@ impl MigrationLint<'_> {
                 .contains(&(table.to_string(), column.to_string()))
     }
 
+    /// Whether dropping or retyping this column is reported (see
+    /// [`MigrationLint::holds_data`]).
+    fn column_holds_data(&self, table: &str, column: &str) -> bool {
+        self.column_exists_before(table, column)
+            || (self.settings.file.is_some() && self.holds_data(table))
+    }
+
     pub(super) fn alter_table(&mut self, model: &mut Model, alter: &AlterTable) {
         let table = object_name(&alter.name);
         if self.table(model, &table).is_none() {
@@ -331,7 +338,7 @@ impl MigrationLint<'_> {
         if self.sqlite_native() {
             self.sqlite_drop_column(model, table_name, column);
         }
-        if self.column_exists_before(table_name, column) && self.upgrade() {
+        if self.column_holds_data(table_name, column) && self.upgrade() {
             self.find(
                 Rule::DropColumn,
                 format!(
@@ -428,6 +435,7 @@ impl MigrationLint<'_> {
             return;
         }
         let before = self.column_exists_before(table_name, column) && self.upgrade();
+        let retype_counts = self.column_holds_data(table_name, column) && self.upgrade();
         let current_type = table.column(column).map(|c| c.data_type.clone());
         let proven_not_null = table.proven_not_null(column);
         match op {
@@ -436,7 +444,7 @@ impl MigrationLint<'_> {
                 let free = current_type
                     .as_deref()
                     .is_some_and(|old| super::types::rewrite_free(old, &new_type));
-                if before && !free {
+                if retype_counts && !free {
                     self.find(
                         Rule::AlterColumnType,
                         format!(

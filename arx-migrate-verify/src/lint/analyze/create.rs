@@ -43,6 +43,9 @@ impl MigrationLint<'_> {
                 format!("{name} is already the name of an index"),
             );
         }
+        if create.temporary {
+            self.temporary.insert(name.clone());
+        }
         let mut table = Table::new();
         table.columns_known =
             create.query.is_none() && create.like.is_none() && create.clone.is_none();

@@ -32,7 +32,7 @@ impl MigrationLint<'_> {
                             continue;
                         }
                     }
-                    if self.existing(&name) && self.upgrade() && !self.rebuilt.contains(&name) {
+                    if self.holds_data(&name) && self.upgrade() && !self.rebuilt.contains(&name) {
                         self.find(
                             Rule::DropTable,
                             format!("existing table {name} is dropped with its data"),

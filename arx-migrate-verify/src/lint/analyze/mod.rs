@@ -89,6 +89,8 @@ pub(crate) struct MigrationLint<'a> {
     explicit_transaction: bool,
     /// Constraints added `NOT VALID` by the migration.
     not_valid_here: BTreeSet<String>,
+    /// Temporary tables the migration created.
+    temporary: BTreeSet<String>,
     pending_fks: Vec<PendingFk>,
     here: Option<Here>,
     /// What was found.
@@ -118,6 +120,7 @@ impl<'a> MigrationLint<'a> {
             lock_reported: false,
             explicit_transaction: false,
             not_valid_here: BTreeSet::new(),
+            temporary: BTreeSet::new(),
             pending_fks: Vec::new(),
             here: None,
             findings: Vec::new(),
@@ -147,6 +150,16 @@ impl<'a> MigrationLint<'a> {
     /// Whether the table existed before the migration started.
     fn existing(&self, table: &str) -> bool {
         self.existing.contains(table)
+    }
+
+    /// Whether dropping this table, or dropping or retyping one of its
+    /// columns, is reported: it existed before the migration; or, in a
+    /// `.sql` file (`lint --file`), an earlier statement of the file created
+    /// it (not as a temporary table) — a file may hold several migrations
+    /// (a squashed history, a dump and its changes), and in one migration
+    /// such a step would be pointless.
+    fn holds_data(&self, table: &str) -> bool {
+        self.existing(table) || (self.settings.file.is_some() && !self.temporary.contains(table))
     }
 
     /// Whether the statement runs inside a transaction (the runner's, or
