@@ -275,11 +275,7 @@ impl MigrationLint<'_> {
     /// PostgreSQL: what adding this column to an existing table locks.
     fn add_column_locks(&mut self, table_name: &str, column: &str, column_def: &ColumnDef) {
         let data_type = column_def.data_type.to_string().to_lowercase();
-        let rewrite = if is_serial(&data_type) {
-            Some(format!("type {data_type} (a nextval() default)"))
-        } else if let Some(function) = default_of(column_def).and_then(volatile_function) {
-            Some(format!("volatile default {function}()"))
-        } else if let Some(generated) = column_def.options.iter().find_map(|o| match &o.option {
+        let generated = column_def.options.iter().find_map(|o| match &o.option {
             ColumnOption::Generated {
                 generation_expr, ..
             } => Some(if generation_expr.is_some() {
@@ -289,10 +285,13 @@ impl MigrationLint<'_> {
             }),
             ColumnOption::Identity(_) => Some("an identity (a value for every row)"),
             _ => None,
-        }) {
-            Some(generated.to_string())
+        });
+        let rewrite = if is_serial(&data_type) {
+            Some(format!("type {data_type} (a nextval() default)"))
+        } else if let Some(function) = default_of(column_def).and_then(volatile_function) {
+            Some(format!("volatile default {function}()"))
         } else {
-            None
+            generated.map(str::to_string)
         };
         if let Some(what) = rewrite {
             self.find(

@@ -211,7 +211,7 @@ impl<'a> MigrationLint<'a> {
     /// The table `name`, when the model knows it; with `assume_unknown`, a
     /// table it does not know is added as an existing one with unknown
     /// columns. `None` means: report it as unknown.
-    pub(crate) fn table<'m>(&mut self, model: &'m mut Model, name: &str) -> Option<&'m Table> {
+    fn table<'m>(&mut self, model: &'m mut Model, name: &str) -> Option<&'m Table> {
         if !model.tables.contains_key(name) {
             if !self.settings.assume_unknown || self.settings.created_later.contains(name) {
                 return None;
