@@ -1,6 +1,7 @@
 //! The command line's grammar (clap derive).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -43,6 +44,22 @@ pub(crate) struct Global {
     /// Where `revision` and `merge` write modules (default: src/migrations).
     #[arg(long, global = true, value_name = "DIR")]
     pub(crate) migrations_dir: Option<PathBuf>,
+    /// How long to wait for another run (or on SQLite another writer) to
+    /// finish: 500ms, 30s, 10min (default: the service's lock_wait, else 10min).
+    #[arg(long, global = true, value_parser = parse_duration_arg, value_name = "DURATION")]
+    pub(crate) lock_wait: Option<Duration>,
+    /// PostgreSQL: how long one statement may wait for a table lock before
+    /// it fails (default: the service's lock_timeout, else the server's).
+    #[arg(long, global = true, value_parser = parse_duration_arg, value_name = "DURATION")]
+    pub(crate) lock_timeout: Option<Duration>,
+    /// PostgreSQL: how long one statement may run (default: the service's
+    /// statement_timeout, else the server's).
+    #[arg(long, global = true, value_parser = parse_duration_arg, value_name = "DURATION")]
+    pub(crate) statement_timeout: Option<Duration>,
+}
+
+fn parse_duration_arg(text: &str) -> Result<Duration, String> {
+    super::services::parse_duration(text)
 }
 
 /// Output formats.
@@ -86,7 +103,8 @@ pub(crate) enum Command {
         /// Also show each revision's message, parents and when it was applied.
         #[arg(short, long)]
         verbose: bool,
-        /// Exit with status 1 unless the database is at the code's head(s).
+        /// Exit with status 1 unless the database is at the code's head(s)
+        /// with no edited migration and no interrupted step.
         #[arg(long)]
         check_heads: bool,
     },
@@ -149,8 +167,16 @@ pub(crate) enum Command {
     /// steps, locks on busy tables, statements that fail, leaky downgrades, ….
     Lint(LintArgs),
     /// Compare the live schema with the one the migrations produce at the
-    /// database's revision; exit 1 on drift.
-    Check,
+    /// database's revision; exit 1 on drift, an edited migration or an
+    /// interrupted step.
+    Check {
+        /// PostgreSQL: the server to build the expected schema on, in a
+        /// scratch database created and dropped there (default: the
+        /// database's own server; the role must be allowed to create
+        /// databases).
+        #[arg(long, value_name = "URL")]
+        scratch_url: Option<String>,
+    },
     /// The CI gate: upgrade, check, stairway, downgrade, upgrade again, lint
     /// and single head, on a scratch database; exit 1 if a step fails.
     Validate,
@@ -159,13 +185,41 @@ pub(crate) enum Command {
         /// Every service of the services file.
         #[arg(long)]
         all: bool,
+        /// Exit with status 1 unless every database is at head with no
+        /// edited migration and no interrupted step (a deploy gate).
+        #[arg(long)]
+        check: bool,
     },
 }
 
 impl Command {
+    /// The verb, as typed.
+    pub(crate) fn verb(&self) -> &'static str {
+        match self {
+            Command::Current { .. } => "current",
+            Command::History { .. } => "history",
+            Command::Heads => "heads",
+            Command::Branches => "branches",
+            Command::Show { .. } => "show",
+            Command::Upgrade(_) => "upgrade",
+            Command::Downgrade(_) => "downgrade",
+            Command::Stamp { .. } => "stamp",
+            Command::Repair => "repair",
+            Command::Revision { .. } => "revision",
+            Command::Merge { .. } => "merge",
+            Command::Lint { .. } => "lint",
+            Command::Check { .. } => "check",
+            Command::Validate => "validate",
+            Command::Status { .. } => "status",
+        }
+    }
+
     /// Whether the verb prints markdown (`--format markdown`).
     pub(crate) fn has_markdown(&self) -> bool {
-        matches!(self, Command::Lint(_) | Command::Check | Command::Validate)
+        matches!(
+            self,
+            Command::Lint(_) | Command::Check { .. } | Command::Validate
+        )
     }
 
     /// Whether the verb is `lint` (`--format sarif`, `--format github`).

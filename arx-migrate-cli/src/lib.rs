@@ -13,7 +13,7 @@
 //! [-r A:B]`, `heads`, `branches`, `show REV`, `upgrade TARGET [--sql]
 //! [-r FROM:TO]`, `downgrade TARGET [--sql] [-r FROM:TO]`, `stamp TARGET`,
 //! `repair`, `revision -m MSG [--rev-id ID] [--head REV]`,
-//! `merge -m MSG REV...`, `status [--all]`, and the safety checks
+//! `merge -m MSG REV...`, `status [--all] [--check]`, and the safety checks
 //! `lint [--backend sqlite|postgres|all] [--file A.sql [B.sql …] [--schema URL | --after REV]] [--rules]`,
 //! `check`, `validate`.
 //!
@@ -22,9 +22,16 @@
 //! (`sqlite://./data/arx.db`). Output is text, or one JSON document with
 //! `--format json`, or markdown (`--format markdown`, for `lint`, `check`
 //! and `validate`), or for `lint` SARIF (`--format sarif`) and GitHub
-//! annotations (`--format github`). Exit codes: 0 done, 1 error (and `current
-//! --check-heads` when the database is not at head, `lint` with blocking
-//! findings, `check` on drift, `validate` when a step fails), 2 usage.
+//! annotations (`--format github`). Exit codes: 0 done, 1 error (and
+//! `current --check-heads` or `status --check` when a database is not at
+//! head or has an edited migration or an interrupted step, `lint` with
+//! blocking findings, `check` on drift, `validate` when a step fails), 2
+//! usage.
+//!
+//! `--lock-wait`, `--lock-timeout` and `--statement-timeout` (or the
+//! service's `lock_wait`, `lock_timeout`, `statement_timeout`) bound the
+//! waits of the verbs that write; while a run waits for another, it says
+//! on stderr who holds the lock.
 //!
 //! Built with the `cli` feature (on by default).
 
@@ -39,6 +46,7 @@ mod inspect;
 mod lint;
 mod offline;
 mod output;
+mod pg_url;
 mod scaffold;
 mod services;
 mod validate;
@@ -105,9 +113,14 @@ where
     {
         Ok(cli) => cli,
         Err(error) => {
-            // Help is output; a mistake is a usage error.
+            // Help is output; a mistake is a usage error. Clap echoes what
+            // was typed: a 100,000-character argument is cut.
             if error.use_stderr() {
-                let _ = write!(stderr, "{}", error.render());
+                let _ = write!(
+                    stderr,
+                    "{}",
+                    arx_migrate_core::text::abbreviate_words(&error.render().to_string(), 200)
+                );
                 return EXIT_USAGE;
             }
             let _ = write!(stdout, "{}", error.render());
@@ -140,10 +153,21 @@ where
     };
     let live: Option<&dyn Fn(&str)> =
         (cli.global.format == Format::Text && !quiet).then_some(&print_live);
+    // Waiting for another run's lock is said on stderr as it happens, in
+    // every format (stdout may be one JSON document).
+    let stderr = std::cell::RefCell::new(stderr);
+    let print_notice = |line: &str| {
+        let mut err = stderr.borrow_mut();
+        let _ = writeln!(err, "{line}");
+        let _ = err.flush();
+    };
+    let notice: Option<&dyn Fn(&str)> = (!quiet).then_some(&print_notice);
     let ctx = Context {
         config,
         global: &cli.global,
         live,
+        notice,
+        verb: cli.command.verb(),
     };
     let result = catch_unwind(AssertUnwindSafe(|| dispatch(&ctx, &cli.command))).unwrap_or_else(|panic| {
         let what = panic
@@ -155,6 +179,13 @@ where
             .hint("this is a bug in arx-migrate or in a migration; please report it with the command line"))
     });
     let stdout = stdout.into_inner();
+    let stderr = stderr.into_inner();
+    // Whatever an error echoes of the input, it stays readable.
+    let result = result.map(|done| Done {
+        failure: done.failure.map(CliError::shortened),
+        ..done
+    });
+    let result = result.map_err(CliError::shortened);
     match result {
         Ok(done) => {
             if json {
@@ -240,9 +271,9 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             rev_id,
             revisions,
         } => scaffold::merge(ctx, message, rev_id.as_deref(), revisions),
-        Command::Status { all } => inspect::status(ctx, *all),
+        Command::Status { all, check } => inspect::status(ctx, *all, *check),
         Command::Lint(args) => lint::lint(ctx, args),
-        Command::Check => check::check(ctx),
+        Command::Check { scratch_url } => check::check(ctx, scratch_url.as_deref()),
         Command::Validate => validate::validate(ctx),
     }
 }

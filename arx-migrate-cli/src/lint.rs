@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 
 use arx_migrate_core::backend::Backend;
+use arx_migrate_core::runner::DEFAULT_LOCK_WAIT;
 use arx_migrate_core::store::DEFAULT_HISTORY_TABLE;
 use arx_migrate_verify::check::{introspect, SchemaSnapshot};
 use arx_migrate_verify::lint::{
@@ -14,7 +15,7 @@ use arx_migrate_verify::lint::{
 
 use super::args::{BackendArg, LintArgs};
 use super::context::Context;
-use super::database::DbUrl;
+use super::database::{ConnectOptions, DbUrl};
 use super::error::CliError;
 use super::output::Done;
 
@@ -51,7 +52,14 @@ pub(crate) fn config(ctx: &Context<'_>) -> Result<LintConfig, CliError> {
 
 /// Reads the schema of the database at `url` (read only).
 fn live_schema(ctx: &Context<'_>, url: &str, parsed: &DbUrl) -> Result<SchemaSnapshot, CliError> {
-    let mut connection = parsed.connect(url, false, false)?;
+    let application_name = format!("{} lint", ctx.program());
+    let options = ConnectOptions {
+        create: false,
+        create_dir: false,
+        application_name: &application_name,
+        lock_wait: DEFAULT_LOCK_WAIT,
+    };
+    let mut connection = parsed.connect(url, &options)?;
     let bookkeeping = vec![
         ctx.config.version_table.clone(),
         ctx.config

@@ -83,7 +83,9 @@ pub fn check(
             scratch.backend()
         )));
     }
-    let heads = migrator.current(connection)?;
+    // Through `status`, so that a revision this code does not know is
+    // explained as such rather than as an unknown target.
+    let heads = migrator.status(connection)?.heads;
     let actual = snapshot(migrator, connection)?;
     let expected = expected_schema(migrator, &heads, scratch)?;
     Ok(DriftReport {
