@@ -36,7 +36,8 @@ pub(crate) struct Global {
     /// `all` (lint only) for both.
     #[arg(long, global = true, value_parser = parse_backend, value_name = "sqlite|postgres|all")]
     pub(crate) backend: Option<BackendArg>,
-    /// Output format (markdown: lint, check and validate only).
+    /// Output format (markdown: lint, check and validate only; sarif and
+    /// github: lint only).
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
     /// Print nothing but errors (and the script of --sql).
@@ -72,6 +73,10 @@ pub(crate) enum Format {
     Json,
     /// Markdown, for a pull-request comment (lint, check, validate).
     Markdown,
+    /// SARIF 2.1.0, for code scanning (lint).
+    Sarif,
+    /// GitHub Actions annotations, `::error file=…,line=…::…` (lint).
+    Github,
 }
 
 /// `--backend`: one backend, or `all` (lint only).
@@ -144,7 +149,8 @@ pub(crate) enum Command {
     },
     /// Accept the current checksums of edited migrations, listing what changed.
     Repair,
-    /// Write a new migration module revising the current head.
+    /// Write a new migration (a module, or with --sql a .sql migration)
+    /// revising the current head.
     Revision {
         /// The revision's message (its doc comment).
         #[arg(short, long)]
@@ -155,6 +161,10 @@ pub(crate) enum Command {
         /// The revision to revise (default: the one head).
         #[arg(long, value_name = "REV")]
         head: Option<String>,
+        /// Write a .sql migration (a folder with up.sql and down.sql in the
+        /// program's SQL folder, default `migrations`) instead of a module.
+        #[arg(long)]
+        sql: bool,
     },
     /// Write a migration module that joins several heads.
     Merge {
@@ -167,17 +177,16 @@ pub(crate) enum Command {
         /// The revisions to join, or `heads`.
         #[arg(required = true, value_name = "REV")]
         revisions: Vec<String>,
+        /// Write a .sql migration instead of a module.
+        #[arg(long)]
+        sql: bool,
     },
-    /// Lint the migrations (or one .sql file) without a database: destructive
-    /// steps, wrong names, volatile index predicates, leaky downgrades, ….
-    Lint {
-        /// Lint this SQL file as one migration instead of the chain.
-        #[arg(long, value_name = "FILE.sql")]
-        file: Option<PathBuf>,
-        /// List the rules (id, severity, reason, fix) and exit.
-        #[arg(long, conflicts_with = "file")]
-        rules: bool,
-    },
+    /// Take over a database that sqlx or refinery migrated: stamp the
+    /// revision whose id is the version that tool applied last.
+    Adopt,
+    /// Lint the migrations (or .sql files) without a database: destructive
+    /// steps, locks on busy tables, statements that fail, leaky downgrades, ….
+    Lint(LintArgs),
     /// Compare the live schema with the one the migrations produce at the
     /// database's revision; exit 1 on drift, an edited migration or an
     /// interrupted step.
@@ -217,6 +226,7 @@ impl Command {
             Command::Downgrade(_) => "downgrade",
             Command::Stamp { .. } => "stamp",
             Command::Repair => "repair",
+            Command::Adopt => "adopt",
             Command::Revision { .. } => "revision",
             Command::Merge { .. } => "merge",
             Command::Lint { .. } => "lint",
@@ -230,9 +240,35 @@ impl Command {
     pub(crate) fn has_markdown(&self) -> bool {
         matches!(
             self,
-            Command::Lint { .. } | Command::Check { .. } | Command::Validate
+            Command::Lint(_) | Command::Check { .. } | Command::Validate
         )
     }
+
+    /// Whether the verb is `lint` (`--format sarif`, `--format github`).
+    pub(crate) fn is_lint(&self) -> bool {
+        matches!(self, Command::Lint(_))
+    }
+}
+
+/// Arguments of `lint`.
+#[derive(Debug, Args)]
+pub(crate) struct LintArgs {
+    /// Lint these SQL files, in order, as a chain of migrations instead of
+    /// the program's chain.
+    #[arg(long = "file", value_name = "FILE.sql", num_args = 1..)]
+    pub(crate) files: Vec<PathBuf>,
+    /// With --file: start from this live database's schema (read, never
+    /// changed).
+    #[arg(long, value_name = "URL", requires = "files", conflicts_with = "after")]
+    pub(crate) schema: Option<String>,
+    /// With --file: start from the program's chain's schema at REV (an id,
+    /// a prefix, or head).
+    #[arg(long, value_name = "REV", requires = "files")]
+    pub(crate) after: Option<String>,
+    /// List the rules (id, severity, backends, default, reason, fix) and
+    /// exit.
+    #[arg(long, conflicts_with_all = ["files", "schema", "after"])]
+    pub(crate) rules: bool,
 }
 
 /// Arguments of `upgrade` and `downgrade`.

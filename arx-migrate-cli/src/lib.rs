@@ -13,9 +13,9 @@
 //! [-r A:B]`, `heads`, `branches`, `show REV`, `upgrade TARGET [--sql]
 //! [-r FROM:TO]`, `downgrade TARGET [--sql] [-r FROM:TO]`,
 //! `stamp TARGET... [--purge]`,
-//! `repair`, `revision -m MSG [--rev-id ID] [--head REV]`,
-//! `merge -m MSG REV...`, `status [--all] [--check]`, and the safety checks
-//! `lint [--backend sqlite|postgres|all] [--file FILE.sql] [--rules]`,
+//! `repair`, `adopt`, `revision -m MSG [--rev-id ID] [--head REV] [--sql]`,
+//! `merge -m MSG REV... [--sql]`, `status [--all] [--check]`, and the safety checks
+//! `lint [--backend sqlite|postgres|all] [--file A.sql [B.sql …] [--schema URL | --after REV]] [--rules]`,
 //! `check`, `validate`; `--version`. Targets and ranges are Alembic's,
 //! branch labels included (`billing@head`, `billing@+1`, `billing@base`);
 //! `docs/cli.md` lists them and where the tool differs from Alembic.
@@ -24,10 +24,12 @@
 //! `arx-migrate.toml`, else `$DATABASE_URL`, else the program's default
 //! (`sqlite://./data/arx.db`). Output is text, or one JSON document with
 //! `--format json`, or markdown (`--format markdown`, for `lint`, `check`
-//! and `validate`). Exit codes: 0 done, 1 error (and `current
-//! --check-heads` or `status --check` when a database is not at head or has
-//! an edited migration or an interrupted step, `lint` with blocking
-//! findings, `check` on drift, `validate` when a step fails), 2 usage.
+//! and `validate`), or for `lint` SARIF (`--format sarif`) and GitHub
+//! annotations (`--format github`). Exit codes: 0 done, 1 error (and
+//! `current --check-heads` or `status --check` when a database is not at
+//! head or has an edited migration or an interrupted step, `lint` with
+//! blocking findings, `check` on drift, `validate` when a step fails), 2
+//! usage.
 //!
 //! `--lock-wait`, `--lock-timeout` and `--statement-timeout` (or the
 //! service's `lock_wait`, `lock_timeout`, `statement_timeout`) bound the
@@ -64,7 +66,10 @@ use clap::{CommandFactory, FromArgMatches};
 use arx_migrate_core::error::Direction;
 
 use args::{Cli, Command, Format};
-pub use config::{CliConfig, DEFAULT_MIGRATIONS_DIR, DEFAULT_SERVICES_FILE, DEFAULT_URL};
+pub use config::{
+    CliConfig, DEFAULT_MIGRATIONS_DIR, DEFAULT_SERVICES_FILE, DEFAULT_SQL_MIGRATIONS_DIR,
+    DEFAULT_URL,
+};
 use context::Context;
 pub use context::DATABASE_URL_ENV;
 pub use error::CliError;
@@ -138,6 +143,13 @@ where
         let _ = writeln!(stderr, "{error}");
         return error.exit_code;
     }
+    if matches!(cli.global.format, Format::Sarif | Format::Github) && !cli.command.is_lint() {
+        let error = CliError::usage(
+            "--format sarif and --format github are for lint; use --format text or json",
+        );
+        let _ = writeln!(stderr, "{error}");
+        return error.exit_code;
+    }
     // Progress lines (each step as it commits) go out while the command
     // runs, in text mode; everything else is printed when it is done.
     let json = cli.global.format == Format::Json;
@@ -195,6 +207,13 @@ where
                 if !quiet {
                     let _ = write!(stdout, "{markdown}");
                 }
+            } else if let Some(document) = match cli.global.format {
+                Format::Sarif => done.sarif.as_ref(),
+                Format::Github => done.github.as_ref(),
+                _ => None,
+            } {
+                // The product itself, printed even with --quiet.
+                let _ = write!(stdout, "{document}");
             } else if !quiet || done.essential {
                 for line in &done.lines {
                     let _ = writeln!(stdout, "{line}");
@@ -255,14 +274,17 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             message,
             rev_id,
             head,
-        } => scaffold::revision(ctx, message, rev_id.as_deref(), head.as_deref()),
+            sql,
+        } => scaffold::revision(ctx, message, rev_id.as_deref(), head.as_deref(), *sql),
         Command::Merge {
             message,
             rev_id,
             revisions,
-        } => scaffold::merge(ctx, message, rev_id.as_deref(), revisions),
+            sql,
+        } => scaffold::merge(ctx, message, rev_id.as_deref(), revisions, *sql),
+        Command::Adopt => apply::adopt(ctx),
         Command::Status { all, check } => inspect::status(ctx, *all, *check),
-        Command::Lint { file, rules } => lint::lint(ctx, file.as_deref(), *rules),
+        Command::Lint(args) => lint::lint(ctx, args),
         Command::Check { scratch_url } => check::check(ctx, scratch_url.as_deref()),
         Command::Validate => validate::validate(ctx),
     }

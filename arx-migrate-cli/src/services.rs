@@ -9,6 +9,10 @@
 //! lock_wait = "30s"                  # optional: how long to wait for another run
 //! lock_timeout = "5s"                # optional, PostgreSQL: ms, s, min
 //! statement_timeout = "10min"        # optional, PostgreSQL
+//!
+//! [lint]                             # optional: which lint rules run
+//! enable = ["prefer-text-field"]     # rule ids, "prefer-*", "all"
+//! disable = ["fk-without-index"]
 //! ```
 
 use std::collections::BTreeMap;
@@ -16,6 +20,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use arx_migrate_verify::lint::LintConfig;
 
 use super::error::CliError;
 
@@ -25,6 +31,26 @@ use super::error::CliError;
 pub(crate) struct ServicesFile {
     #[serde(default)]
     pub(crate) services: BTreeMap<String, Service>,
+    /// The `[lint]` section.
+    #[serde(default)]
+    pub(crate) lint: LintSection,
+}
+
+/// The `[lint]` section: rules switched on and off.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LintSection {
+    #[serde(default)]
+    pub(crate) enable: Vec<String>,
+    #[serde(default)]
+    pub(crate) disable: Vec<String>,
+}
+
+impl LintSection {
+    /// The lint configuration it describes.
+    pub(crate) fn config(&self) -> Result<LintConfig, String> {
+        LintConfig::from_names(&self.enable, &self.disable)
+    }
 }
 
 /// One `[services.NAME]` section.
@@ -67,7 +93,11 @@ impl ServicesFile {
     pub(crate) fn parse(text: &str, path: &Path) -> Result<Self, CliError> {
         let file: ServicesFile = toml::from_str(text).map_err(|error| {
             CliError::new("config", format!("{} is not valid: {}", path.display(), error.message().trim()))
-                .hint("each service is a [services.NAME] section with url or url_env, and optionally version_table, schema, lock_wait, lock_timeout, statement_timeout")
+                .hint("each service is a [services.NAME] section with url or url_env, and optionally version_table, schema, lock_wait, lock_timeout, statement_timeout; [lint] takes enable = [...] and disable = [...]")
+        })?;
+        file.lint.config().map_err(|reason| {
+            CliError::new("config", format!("{}, [lint]: {reason}", path.display()))
+                .hint("name rules by their id from `lint --rules`, a prefix with * (\"prefer-*\"), or \"all\"")
         })?;
         for (name, service) in &file.services {
             service.check(name, path)?;
@@ -237,7 +267,17 @@ mod tests {
             .hint
             .unwrap()
             .contains("a, b"));
+        let lint = ServicesFile::parse(
+            "[lint]\nenable = [\"prefer-*\"]\ndisable = [\"fk-without-index\"]\n",
+            path,
+        )
+        .unwrap();
+        let config = lint.lint.config().unwrap();
+        assert!(config.is_enabled(arx_migrate_verify::lint::Rule::PreferTimestamptz));
+        assert!(!config.is_enabled(arx_migrate_verify::lint::Rule::FkWithoutIndex));
         for bad in [
+            "[lint]\nenable = [\"prefer-txt-field\"]\n",
+            "[lint]\nonly = [\"drop-table\"]\n",
             "[services.a]\n",
             "[services.a]\nurl = \"x\"\nurl_env = \"Y\"\n",
             "[services.a]\nurl = \"x\"\ntimeout = 1\n",

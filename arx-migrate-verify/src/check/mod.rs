@@ -9,6 +9,7 @@
 
 mod diff;
 mod introspect;
+mod objects;
 mod scratch;
 mod snapshot;
 
@@ -16,7 +17,8 @@ pub use diff::{diff, Difference, DriftKind, DriftReport};
 pub use introspect::{introspect, ALWAYS_EXCLUDED};
 pub use scratch::{ScratchDatabase, ScratchSource};
 pub use snapshot::{
-    ColumnSnapshot, ConstraintSnapshot, IndexSnapshot, SchemaSnapshot, TableSnapshot,
+    ColumnSnapshot, ConstraintSnapshot, IndexSnapshot, ObjectSnapshot, SchemaSnapshot,
+    TableSnapshot, OBJECT_KINDS,
 };
 
 use arx_migrate_core::backend::Connection;
