@@ -218,8 +218,12 @@ impl RevisionGraph {
 
     fn several_heads(&self, target: &str, heads: &[usize]) -> Error {
         let example = self.id_of(heads[0]);
-        let steps = target.rsplit(['+', '-']).next().unwrap_or("1");
-        let sign = if target.contains('-') { '-' } else { '+' };
+        // The relative part, after any `BRANCH@`: "+2", "-1".
+        let relative = target.rsplit('@').next().unwrap_or(target);
+        let (sign, steps) = match relative.split_at_checked(1) {
+            Some((sign @ ("+" | "-"), steps)) => (sign, steps),
+            _ => ("+", "1"),
+        };
         self.invalid(
             target,
             format!(
