@@ -210,6 +210,21 @@ pub enum Error {
     /// A database driver error outside any migration.
     #[error("database error: {0}")]
     Database(DbError),
+    /// No migration at all where some were expected: the crate that has
+    /// them is not linked into the program.
+    #[error("no migration is registered in this program: `#[migration]` modules and `sql_migrations!` folders register theirs only when the program links their crate. If they live in a library crate, write `arx_migrate::export_migrations!();` in its lib.rs and pass `my_crate::migrations()` to `Migrator::new` or `CliConfig::migrations` (or add `use my_crate as _;` to the program); see \"Migrations in a library crate\" in docs/writing-migrations.md")]
+    NoMigrations,
+    /// [`crate::Migrator::adopt`] cannot take the database over.
+    #[error("cannot take the database over: {0}")]
+    TakeOver(String),
+    /// A folder of `.sql` migrations that cannot be read.
+    #[error("{path}: {message}")]
+    SqlFiles {
+        /// The file or folder at fault.
+        path: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// The runner itself failed outside any migration (a bug in
     /// arx-migrate). The open transaction was rolled back and the run lock
     /// released.
@@ -329,6 +344,9 @@ impl Error {
             Error::LockTimeout { .. } => "lock_timeout",
             Error::Config(_) => "config",
             Error::Internal { .. } => "internal",
+            Error::NoMigrations => "no_migrations",
+            Error::TakeOver(_) => "take_over",
+            Error::SqlFiles { .. } => "sql_files",
             Error::Unsupported { .. }
             | Error::Store { .. }
             | Error::InsideAsyncRuntime

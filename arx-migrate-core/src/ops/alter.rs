@@ -31,9 +31,10 @@ use crate::error::Result;
 /// How [`Ops::alter_column`] changes a column: only what is set changes.
 ///
 /// ```
-/// use arx_migrate_core::ops::AlterColumn;
-/// use arx_migrate_core::{render, Backend, Direction, FnMigration};
-/// use sea_query::{ColumnType, StringLen};
+/// # extern crate arx_migrate_core as arx_migrate;
+/// use arx_migrate::ops::AlterColumn;
+/// use arx_migrate::{render, Backend, Direction, FnMigration};
+/// use arx_migrate::sea_query::{ColumnType, StringLen};
 ///
 /// let widen_names = FnMigration::new(
 ///     "r2",
@@ -265,8 +266,9 @@ impl Ops<'_> {
     /// rebuilt.
     ///
     /// ```
-    /// use arx_migrate_core::{render, Backend, Direction, FnMigration};
-    /// use sea_query::ColumnDef;
+    /// # extern crate arx_migrate_core as arx_migrate;
+    /// use arx_migrate::{render, Backend, Direction, FnMigration};
+    /// use arx_migrate::sea_query::ColumnDef;
     ///
     /// let area = FnMigration::new(
     ///     "r2",
@@ -498,8 +500,9 @@ impl Ops<'_> {
     /// the table is rebuilt.
     ///
     /// ```
-    /// use arx_migrate_core::{render, Backend, Direction, FnMigration};
-    /// use sea_query::{Expr, ExprTrait};
+    /// # extern crate arx_migrate_core as arx_migrate;
+    /// use arx_migrate::{render, Backend, Direction, FnMigration};
+    /// use arx_migrate::sea_query::{Expr, ExprTrait};
     ///
     /// let check = FnMigration::new(
     ///     "r2",

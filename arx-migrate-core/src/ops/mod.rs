@@ -14,7 +14,7 @@
 //! SQLite table rebuild), `quiet_panic` (the net under the checks).
 
 mod alter;
-mod quiet_panic;
+pub(crate) mod quiet_panic;
 mod sqlite_batch;
 mod sqlite_ddl;
 mod sqlite_plan;
@@ -67,8 +67,9 @@ struct PendingTable {
 /// function returns or before the next statement that names the table.
 ///
 /// ```
-/// use arx_migrate_core::{render, Backend, Direction, FnMigration, Ops, Result};
-/// use sea_query::{ColumnDef, Iden, Table};
+/// # extern crate arx_migrate_core as arx_migrate;
+/// use arx_migrate::{render, Backend, Direction, FnMigration, Ops, Result};
+/// use arx_migrate::sea_query::{ColumnDef, Iden, Table};
 ///
 /// fn upgrade(op: &mut Ops) -> Result<()> {
 ///     op.exec(
@@ -85,7 +86,7 @@ struct PendingTable {
 /// let notes = FnMigration::new("r1", &[], upgrade, |op| op.sql("DROP TABLE notes"));
 /// let sql = render(&notes, Backend::Sqlite, Direction::Upgrade).into_result()?;
 /// assert_eq!(sql.len(), 1);
-/// # Ok::<(), arx_migrate_core::Error>(())
+/// # Ok::<(), arx_migrate::Error>(())
 /// ```
 pub struct Ops<'a> {
     backend: Backend,
@@ -332,7 +333,24 @@ impl<'a> Ops<'a> {
             return Ok(());
         };
         // Nothing of the batch stays applied on a failure.
-        let _ = connection.execute("ROLLBACK TO SAVEPOINT arx_migrate_batch");
+        if connection
+            .execute("ROLLBACK TO SAVEPOINT arx_migrate_batch")
+            .is_err()
+        {
+            // There is no savepoint: the server rejected the batch before
+            // running any of it (PostgreSQL parses a multi-statement query
+            // whole, so a syntax error in one statement does this) and the
+            // transaction is aborted, so the statements cannot be tried
+            // one by one. Report the server's error with the batch.
+            return Err(self.statement_error(
+                format!(
+                    "(one of these {} statements, rejected together) {}",
+                    pending.len(),
+                    pending.join("; ")
+                ),
+                batch_error,
+            ));
+        }
         let count = pending.len();
         if is_cancellation(&batch_error) {
             // A timeout set where the runner cannot see it (a function, a

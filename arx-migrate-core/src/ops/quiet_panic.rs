@@ -8,6 +8,9 @@
 //! once that stays silent while the current thread is rendering, and hands
 //! every other panic to the hook that was there before it.
 //!
+//! The PostgreSQL backend uses it too: the blocking client panics when it
+//! is called on a thread that drives an async runtime.
+//!
 //! [`Ops`]: super::Ops
 
 use std::cell::Cell;
