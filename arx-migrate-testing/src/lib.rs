@@ -50,6 +50,10 @@ pub use arx_migrate_core::scratch::{connect, with_database, PgScratchDatabase as
 #[cfg(feature = "postgres")]
 pub use env::{postgres_test_url, TEST_PG_ENV};
 #[cfg(feature = "postgres")]
-pub use postgres::{drop_templates, fresh_postgres, fresh_postgres_at, CopyStrategy, PgFixture};
+pub use postgres::{
+    drop_templates, fresh_postgres, fresh_postgres_at, reclaim_stale, rollback_postgres,
+    CopyStrategy, PgFixture, PooledDatabase, ReclaimPolicy, RollbackConnection,
+    DEFAULT_DATABASE_POOL_SIZE, DEFAULT_SCHEMA_POOL_SIZE, REGISTRY_DATABASE,
+};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{fresh_sqlite, fresh_sqlite_at, fresh_sqlite_file, SqliteTestFile};
