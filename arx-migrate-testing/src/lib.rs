@@ -38,6 +38,10 @@
 
 #![warn(missing_docs)]
 
+// Without a backend nothing runs tests; the options still compile.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+mod attribute;
+
 #[cfg(feature = "postgres")]
 mod env;
 #[cfg(feature = "postgres")]
@@ -57,3 +61,9 @@ pub use postgres::{
 };
 #[cfg(feature = "sqlite")]
 pub use sqlite::{fresh_sqlite, fresh_sqlite_at, fresh_sqlite_file, SqliteTestFile};
+
+/// What `#[arx_migrate::test]` expands to; not an API.
+#[doc(hidden)]
+pub mod __macro {
+    pub use crate::attribute::*;
+}
