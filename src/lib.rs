@@ -111,6 +111,12 @@ pub use arx_migrate_macros::test;
 #[cfg(feature = "verify")]
 pub use arx_migrate_verify::{check, lint, validate};
 
+/// The testing guide (`docs/testing.md`); its code blocks are compiled as
+/// doc tests.
+#[cfg(all(doctest, feature = "testing"))]
+#[doc = include_str!("../docs/testing.md")]
+pub struct TestingGuide;
+
 /// What a migration module needs: `use arx_migrate::prelude::*;`.
 pub mod prelude {
     pub use arx_migrate_core::{Backend, DataConnection, Error, Migration, Ops, Result, Statement};

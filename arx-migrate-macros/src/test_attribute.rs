@@ -146,30 +146,31 @@ fn argument_type(function: &ItemFn) -> syn::Result<&Type> {
         ));
     }
     let mut inputs = signature.inputs.iter();
-    let argument =
-        match (inputs.next(), inputs.next()) {
-            (Some(FnArg::Typed(argument)), None) => argument,
-            (None, _) => {
-                return Err(syn::Error::new(
-                    signature.paren_token.span.join(),
-                    format!(
-                        "`{name}` takes the connection as its one argument: `{EXPECTED_SIGNATURE}`"
-                    ),
-                ))
-            }
-            (Some(FnArg::Receiver(receiver)), _) => {
-                return Err(syn::Error::new_spanned(
-                    receiver,
-                    format!("`{name}` is a free function, without `self`: `{EXPECTED_SIGNATURE}`"),
-                ))
-            }
-            (Some(_), Some(extra)) => return Err(syn::Error::new_spanned(
+    let argument = match (inputs.next(), inputs.next()) {
+        (Some(FnArg::Typed(argument)), None) => argument,
+        (None, _) => {
+            return Err(syn::Error::new(
+                signature.paren_token.span.join(),
+                format!(
+                    "`{name}` takes the connection as its one argument: `{EXPECTED_SIGNATURE}`"
+                ),
+            ))
+        }
+        (Some(FnArg::Receiver(receiver)), _) => {
+            return Err(syn::Error::new_spanned(
+                receiver,
+                format!("`{name}` is a free function, without `self`: `{EXPECTED_SIGNATURE}`"),
+            ))
+        }
+        (Some(_), Some(extra)) => {
+            return Err(syn::Error::new_spanned(
                 extra,
                 format!(
                     "`{name}` takes exactly one argument, the connection: `{EXPECTED_SIGNATURE}`"
                 ),
-            )),
-        };
+            ))
+        }
+    };
     match &*argument.ty {
         Type::Reference(reference) if reference.mutability.is_some() => Ok(&reference.elem),
         other => Err(syn::Error::new_spanned(

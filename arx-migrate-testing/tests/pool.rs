@@ -168,7 +168,25 @@ fn the_pool_is_filled_ahead_up_to_its_size() {
         .filter(|(_, state)| state == "ready" || state == "building")
         .count();
     assert_eq!(pending, 3);
-    drop((first, second));
+
+    // Having taken two, the process claims one ahead: the next test's is
+    // already its own.
+    let in_use: BTreeSet<String> = [&first, &second]
+        .iter()
+        .map(|db| db.schema().unwrap().to_string())
+        .collect();
+    let claimed_ahead = || -> Vec<String> {
+        states(&server, &fixture)
+            .into_iter()
+            .filter(|(name, state)| state == "claimed" && !in_use.contains(name))
+            .map(|(name, _)| name)
+            .collect()
+    };
+    eventually("one is claimed ahead", || claimed_ahead().len() == 1);
+    let ahead = claimed_ahead();
+    let third = fixture.schema().unwrap();
+    assert_eq!(third.schema().unwrap(), ahead[0]);
+    drop((first, second, third));
 }
 
 #[test]
