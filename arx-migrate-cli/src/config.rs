@@ -17,6 +17,10 @@ pub const DEFAULT_SERVICES_FILE: &str = "arx-migrate.toml";
 /// directory (the crate's root).
 pub const DEFAULT_MIGRATIONS_DIR: &str = "src/migrations";
 
+/// The folder `revision --sql` writes to, relative to the working
+/// directory (the crate's root): where `sql_migrations!()` looks by default.
+pub const DEFAULT_SQL_MIGRATIONS_DIR: &str = "migrations";
+
 /// What a program that embeds the command line decides for its users: the
 /// migrations it knows, where its version table is, and the defaults of the
 /// options.
@@ -37,6 +41,7 @@ pub struct CliConfig {
     pub(crate) default_url: String,
     pub(crate) services_file: PathBuf,
     pub(crate) migrations_dir: PathBuf,
+    pub(crate) sql_migrations_dir: PathBuf,
 }
 
 impl Default for CliConfig {
@@ -50,6 +55,7 @@ impl Default for CliConfig {
             default_url: DEFAULT_URL.to_string(),
             services_file: PathBuf::from(DEFAULT_SERVICES_FILE),
             migrations_dir: PathBuf::from(DEFAULT_MIGRATIONS_DIR),
+            sql_migrations_dir: PathBuf::from(DEFAULT_SQL_MIGRATIONS_DIR),
         }
     }
 }
@@ -67,6 +73,7 @@ impl fmt::Debug for CliConfig {
             )
             .field("services_file", &self.services_file)
             .field("migrations_dir", &self.migrations_dir)
+            .field("sql_migrations_dir", &self.sql_migrations_dir)
             .finish_non_exhaustive()
     }
 }
@@ -126,6 +133,15 @@ impl CliConfig {
     /// with `concat!(env!("CARGO_MANIFEST_DIR"), "/src/migrations")`.
     pub fn migrations_dir(mut self, path: impl Into<PathBuf>) -> Self {
         self.migrations_dir = path.into();
+        self
+    }
+
+    /// The folder of `.sql` migrations that `revision --sql` writes to
+    /// (default `migrations`, relative to the working directory; the
+    /// program embeds it with `arx_migrate::sql_migrations!`);
+    /// `--migrations-dir` overrides it for `revision --sql`.
+    pub fn sql_migrations_dir(mut self, path: impl Into<PathBuf>) -> Self {
+        self.sql_migrations_dir = path.into();
         self
     }
 }

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use arx_migrate_core::text::abbreviate_words;
 use serde_json::{json, Value};
 
 use arx_migrate_core::error::Error;
@@ -69,9 +70,10 @@ impl CliError {
     /// Converts an engine error, adding the command line's own hints.
     pub(crate) fn from_core(error: Error, program: &str) -> Self {
         let message = error.to_string();
+        let kind = error.kind();
         match error {
             Error::UnknownRevision { target, candidates } => {
-                let error = CliError::new("unknown_revision", message);
+                let error = CliError::new(kind, message);
                 let error = if candidates.is_empty() {
                     error
                 } else {
@@ -79,44 +81,70 @@ impl CliError {
                 };
                 error.details(json!({ "target": target, "candidates": candidates }))
             }
-            Error::AmbiguousRevision { prefix, candidates } => CliError::new("ambiguous_revision", message)
+            Error::AmbiguousRevision { prefix, candidates } => CliError::new(kind, message)
                 .details(json!({ "prefix": prefix, "candidates": candidates })),
-            Error::MultipleHeads { heads } => CliError::new("multiple_heads", message)
+            Error::MultipleHeads { heads } => CliError::new(kind, message)
                 .hint(format!(
                     "join them with `{program} merge -m \"merge heads\" {}`, or name one revision as the target",
                     heads.join(" ")
                 ))
                 .details(json!({ "heads": heads })),
             Error::InvalidTarget { target, .. } => {
-                CliError::new("invalid_target", message).details(json!({ "target": target }))
+                CliError::new(kind, message).details(json!({ "target": target }))
             }
-            Error::NeedsConnection { revision } => CliError::new("needs_connection", message)
+            Error::NeedsConnection { revision } => CliError::new(kind, message)
                 .hint(format!(
                     "end the script below it with `-r FROM:TO`, and run {revision} online with `{program} upgrade {revision}`"
                 ))
                 .details(json!({ "revision": revision })),
             Error::UnknownDatabaseRevision { unknown } => {
-                CliError::new("unknown_database_revision", message).details(json!({ "unknown": unknown }))
+                CliError::new(kind, message).details(json!({ "unknown": unknown }))
             }
-            Error::ChecksumMismatch { revision, .. } => CliError::new("checksum_mismatch", message)
+            Error::ChecksumMismatch { revision, .. } => CliError::new(kind, message)
                 .hint(format!("`{program} repair` records the new checksums once the change is deliberate"))
                 .details(json!({ "revision": revision })),
             Error::Interrupted { revision, .. } => {
-                CliError::new("interrupted", message).details(json!({ "revision": revision }))
+                CliError::new(kind, message).details(json!({ "revision": revision }))
             }
-            Error::LockTimeout { .. } => CliError::new("lock_timeout", message),
-            Error::Config(_) => CliError::new("config", message),
-            Error::Statement(failure) => CliError::new("migration_failed", message)
+            Error::NoMigrations => CliError::new(
+                kind,
+                format!("{program} has no migration: none is registered in this program (`#[migration]` modules and `sql_migrations!` folders are found only in crates the program links)"),
+            )
+            .hint("if they live in a library crate, write `arx_migrate::export_migrations!();` in its lib.rs and name it in main: `arx_migrate::cli::run(arx_migrate::cli::CliConfig::default().migrations(my_crate::migrations()))` (see docs/cli.md)"),
+            Error::SqlFiles { path, .. } => {
+                CliError::new(kind, message).details(json!({ "path": path }))
+            }
+            Error::LockTimeout { holder, waited_ms, .. } => CliError::new(kind, message)
+                .hint("wait longer with --lock-wait 30min, or lock_wait = \"30min\" in the service's section of the services file")
+                .details(json!({
+                    "waited_ms": waited_ms,
+                    "holder": holder.map(|h| json!({
+                        "pid": h.pid,
+                        "program": h.program,
+                        "user": h.user,
+                        "client": h.client,
+                        "connected_at": h.connected_at,
+                        "state": h.state,
+                        "waiting_on": h.waiting_on,
+                        "statement": h.statement,
+                    })),
+                })),
+            Error::Statement(failure) => CliError::new(kind, message)
                 .details(json!({ "revision": failure.revision, "statement": failure.statement })),
             Error::Migration { revision, .. } => {
-                CliError::new("migration_failed", message).details(json!({ "revision": revision }))
+                CliError::new(kind, message).details(json!({ "revision": revision }))
             }
-            Error::DuplicateRevision { .. }
-            | Error::UnknownParent { .. }
-            | Error::Cycle { .. }
-            | Error::InvalidRevisionId { .. } => CliError::new("invalid_graph", message),
-            _ => CliError::new("database", message),
+            _ => CliError::new(kind, message),
         }
+    }
+
+    /// The error with every overlong word of its texts cut (an input of
+    /// 100,000 characters echoed back), so that it stays a few lines.
+    pub(crate) fn shortened(mut self) -> Self {
+        const LONGEST_WORD: usize = 300;
+        self.message = abbreviate_words(&self.message, LONGEST_WORD);
+        self.hint = self.hint.map(|h| abbreviate_words(&h, LONGEST_WORD));
+        self
     }
 
     /// Replaces every occurrence of `secret` in the texts by `***`.

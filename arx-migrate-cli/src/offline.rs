@@ -35,10 +35,12 @@ pub(crate) fn script(
         (None, None) => return Err(CliError::usage("give a TARGET or -r FROM:TO")),
     };
     let to = if to.is_empty() {
-        match direction {
-            Direction::Upgrade => "heads".to_string(),
-            Direction::Downgrade => "base".to_string(),
-        }
+        let end = if direction == Direction::Downgrade {
+            "base"
+        } else {
+            "heads"
+        };
+        end.to_string()
     } else {
         to
     };

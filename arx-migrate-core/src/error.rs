@@ -6,33 +6,13 @@
 
 use std::fmt;
 
+use crate::lock::LockHolder;
+use crate::text;
+
 /// A result whose error is this library's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Which way a step moves the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Direction {
-    /// Applying a revision.
-    Upgrade,
-    /// Reverting a revision.
-    Downgrade,
-}
-
-impl Direction {
-    /// The word stored in the history table and printed in logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Upgrade => "upgrade",
-            Direction::Downgrade => "downgrade",
-        }
-    }
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::direction::Direction;
 
 /// A failure reported by the database driver, kept as text so that the
 /// error type does not depend on which drivers are compiled in.
@@ -82,7 +62,7 @@ pub enum Error {
     },
     /// A revision id that is empty or has characters other than letters,
     /// digits, `_` and `-`, or is longer than the version table holds.
-    #[error("invalid revision id {revision:?}: {reason}")]
+    #[error("invalid revision id {:?}: {reason}", text::abbreviate(revision, 80))]
     InvalidRevisionId {
         /// The offending id.
         revision: String,
@@ -90,7 +70,11 @@ pub enum Error {
         reason: String,
     },
     /// A target that names no revision.
-    #[error("unknown revision {target:?}{}", suggest(candidates))]
+    #[error(
+        "unknown revision {:?}{}",
+        text::abbreviate(target, 80),
+        suggest(candidates)
+    )]
     UnknownRevision {
         /// What was asked for.
         target: String,
@@ -98,7 +82,7 @@ pub enum Error {
         candidates: Vec<String>,
     },
     /// A prefix that matches several revisions.
-    #[error("revision prefix {prefix:?} is ambiguous: it matches {}; give more characters", candidates.join(", "))]
+    #[error("revision prefix {:?} is ambiguous: it matches {}; give more characters", text::abbreviate(prefix, 80), candidates.join(", "))]
     AmbiguousRevision {
         /// What was asked for.
         prefix: String,
@@ -106,7 +90,11 @@ pub enum Error {
         candidates: Vec<String>,
     },
     /// A target that cannot be understood or reached.
-    #[error("invalid target {target:?}: {reason}")]
+    #[error(
+        "invalid target {:?}: {}",
+        text::abbreviate(target, 80),
+        text::abbreviate(reason, 400)
+    )]
     InvalidTarget {
         /// The target as given.
         target: String,
@@ -166,6 +154,21 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// An alteration of a table was refused because it would lose data or
+    /// break the schema (NOT NULL on a column holding NULLs, a value that
+    /// does not convert, a view that uses a dropped column, …); the table
+    /// was left as it was.
+    #[error("{direction} of revision {revision} cannot alter table {table}: {reason}; the table was left as it was")]
+    Alteration {
+        /// The revision.
+        revision: String,
+        /// Upgrade or downgrade.
+        direction: Direction,
+        /// The table.
+        table: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
     /// The migration needs a live database connection (a data migration) but
     /// was rendered offline.
     #[error("revision {revision} reads or writes data through the connection and cannot be rendered as an offline SQL script; run it online")]
@@ -186,13 +189,16 @@ pub enum Error {
         /// What the database said.
         source: DbError,
     },
-    /// The run lock could not be taken in time.
-    #[error("timed out after {waited_ms} ms waiting for the migration lock on {what}; another process is migrating this database. Wait for it, or raise the lock timeout")]
+    /// The run lock (or on SQLite the database's write lock) could not be
+    /// taken within `lock_wait`.
+    #[error("timed out after {} waiting for {what}: {}. Wait for it to finish, or wait longer with lock_wait{}", seconds(*waited_ms), holder_text(holder.as_deref()), terminate_hint(holder.as_deref()))]
     LockTimeout {
         /// The lock.
         what: String,
         /// How long we waited.
         waited_ms: u128,
+        /// Who holds it, where the database tells.
+        holder: Option<Box<LockHolder>>,
     },
     /// A configuration value that cannot be used.
     #[error("invalid configuration: {0}")]
@@ -204,6 +210,29 @@ pub enum Error {
     /// A database driver error outside any migration.
     #[error("database error: {0}")]
     Database(DbError),
+    /// No migration at all where some were expected: the crate that has
+    /// them is not linked into the program.
+    #[error("no migration is registered in this program: `#[migration]` modules and `sql_migrations!` folders register theirs only when the program links their crate. If they live in a library crate, write `arx_migrate::export_migrations!();` in its lib.rs and pass `my_crate::migrations()` to `Migrator::new` or `CliConfig::migrations` (or add `use my_crate as _;` to the program); see \"Migrations in a library crate\" in docs/writing-migrations.md")]
+    NoMigrations,
+    /// [`crate::Migrator::adopt`] cannot take the database over.
+    #[error("cannot take the database over: {0}")]
+    TakeOver(String),
+    /// A folder of `.sql` migrations that cannot be read.
+    #[error("{path}: {message}")]
+    SqlFiles {
+        /// The file or folder at fault.
+        path: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// The runner itself failed outside any migration (a bug in
+    /// arx-migrate). The open transaction was rolled back and the run lock
+    /// released.
+    #[error("arx-migrate failed outside any migration: {message}; the open transaction was rolled back and the lock released. Please report this as a bug")]
+    Internal {
+        /// What happened.
+        message: String,
+    },
 }
 
 /// A failed statement: which, where, what the database said, what to do.
@@ -244,6 +273,30 @@ impl fmt::Display for StatementFailure {
     }
 }
 
+/// `1.5 s`, `600 s`.
+fn seconds(millis: u128) -> String {
+    if millis < 10_000 {
+        format!("{:.1} s", millis as f64 / 1000.0)
+    } else {
+        format!("{} s", millis / 1000)
+    }
+}
+
+fn holder_text(holder: Option<&LockHolder>) -> String {
+    match holder {
+        Some(holder) => format!("it is held by {holder}"),
+        None => "another process is migrating this database".to_string(),
+    }
+}
+
+/// How to free the lock when its holder is stuck.
+fn terminate_hint(holder: Option<&LockHolder>) -> String {
+    match holder.and_then(|h| h.if_stuck.as_deref()) {
+        Some(action) => format!("; if the holder is stuck (its program is gone), {action}"),
+        None => String::new(),
+    }
+}
+
 fn suggest(candidates: &[String]) -> String {
     if candidates.is_empty() {
         "; run `arx-migrate history` to list the revisions".to_string()
@@ -259,6 +312,74 @@ fn abbreviate(statement: &str) -> String {
 }
 
 impl Error {
+    /// A stable machine-readable name of the kind of error, the same that
+    /// the command line prints in `--format json`: `invalid_graph`,
+    /// `unknown_revision`, `ambiguous_revision`, `invalid_target`,
+    /// `multiple_heads`, `unknown_database_revision`, `checksum_mismatch`,
+    /// `interrupted`, `migration_failed`, `needs_connection`,
+    /// `lock_timeout`, `config`, `internal` or `database`.
+    ///
+    /// ```
+    /// use arx_migrate_core::Error;
+    /// let error = Error::MultipleHeads { heads: vec!["a".into(), "b".into()] };
+    /// assert_eq!(error.kind(), "multiple_heads");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::DuplicateRevision { .. }
+            | Error::UnknownParent { .. }
+            | Error::Cycle { .. }
+            | Error::InvalidRevisionId { .. } => "invalid_graph",
+            Error::UnknownRevision { .. } => "unknown_revision",
+            Error::AmbiguousRevision { .. } => "ambiguous_revision",
+            Error::InvalidTarget { .. } => "invalid_target",
+            Error::MultipleHeads { .. } => "multiple_heads",
+            Error::UnknownDatabaseRevision { .. } => "unknown_database_revision",
+            Error::ChecksumMismatch { .. } => "checksum_mismatch",
+            Error::Interrupted { .. } => "interrupted",
+            Error::Statement(_) | Error::Migration { .. } | Error::Alteration { .. } => {
+                "migration_failed"
+            }
+            Error::NeedsConnection { .. } => "needs_connection",
+            Error::LockTimeout { .. } => "lock_timeout",
+            Error::Config(_) => "config",
+            Error::Internal { .. } => "internal",
+            Error::NoMigrations => "no_migrations",
+            Error::TakeOver(_) => "take_over",
+            Error::SqlFiles { .. } => "sql_files",
+            Error::Unsupported { .. }
+            | Error::Store { .. }
+            | Error::InsideAsyncRuntime
+            | Error::Database(_) => "database",
+        }
+    }
+
+    /// The revision the error is about, where there is one: the migration
+    /// that failed, was edited or was interrupted, the duplicated or
+    /// invalid id, the child of an unknown parent.
+    ///
+    /// ```
+    /// use arx_migrate_core::Error;
+    /// let error = Error::NeedsConnection { revision: "007".into() };
+    /// assert_eq!(error.revision(), Some("007"));
+    /// ```
+    pub fn revision(&self) -> Option<&str> {
+        match self {
+            Error::DuplicateRevision { revision }
+            | Error::UnknownParent { revision, .. }
+            | Error::InvalidRevisionId { revision, .. }
+            | Error::ChecksumMismatch { revision, .. }
+            | Error::Interrupted { revision, .. }
+            | Error::Migration { revision, .. }
+            | Error::Alteration { revision, .. }
+            | Error::NeedsConnection { revision } => {
+                Some(revision.as_str()).filter(|r| !r.is_empty())
+            }
+            Error::Statement(failure) => Some(failure.revision.as_str()),
+            _ => None,
+        }
+    }
+
     /// The failed statement, when this is a statement error.
     pub fn statement_failure(&self) -> Option<&StatementFailure> {
         match self {

@@ -11,32 +11,25 @@ use std::sync::Arc;
 use crate::error::{Direction, Error, Result};
 use crate::migration::Migration;
 
-/// The longest revision id the version table holds (`varchar(32)`).
-pub const MAX_REVISION_LEN: usize = 32;
+pub use arx_migrate_ids::MAX_REVISION_LEN;
 
 /// Checks that a revision id can be stored and typed on a command line.
 pub fn validate_revision_id(id: &str) -> Result<()> {
-    let reason = if id.is_empty() {
-        Some("it is empty".to_string())
-    } else if id.len() > MAX_REVISION_LEN {
-        Some(format!("it is longer than {MAX_REVISION_LEN} characters"))
-    } else if !id
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        Some("only ASCII letters, digits, '_' and '-' are allowed".to_string())
-    } else if matches!(id, "head" | "heads" | "base") {
-        Some("it is a reserved target name".to_string())
-    } else {
-        None
+    use arx_migrate_ids::IdProblem;
+    let reason = match arx_migrate_ids::check_revision_id(id) {
+        Ok(()) => return Ok(()),
+        Err(IdProblem::Empty) => "it is empty".to_string(),
+        Err(IdProblem::TooLong) => format!("it is longer than {MAX_REVISION_LEN} characters"),
+        Err(IdProblem::BadCharacter) => {
+            "only ASCII letters, digits, '_' and '-' are allowed".to_string()
+        }
+        Err(IdProblem::Reserved) => "it is a reserved target name".to_string(),
+        Err(_) => "it breaks the revision-id rules".to_string(),
     };
-    match reason {
-        Some(reason) => Err(Error::InvalidRevisionId {
-            revision: id.to_string(),
-            reason,
-        }),
-        None => Ok(()),
-    }
+    Err(Error::InvalidRevisionId {
+        revision: id.to_string(),
+        reason,
+    })
 }
 
 /// FNV-1a: revision ids are short and come from the program's own code,

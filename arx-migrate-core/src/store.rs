@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::backend::{quote_literal, Backend, Connection};
 use crate::error::{DbError, Direction, Error, Result};
 use crate::ops::quote_ident;
+use crate::provenance::{executed_by, program_name};
 
 /// The default name of the version table.
 pub const DEFAULT_VERSION_TABLE: &str = "arx_migrate_version";
@@ -51,6 +52,88 @@ pub struct StoredState {
     pub has_history_table: bool,
 }
 
+/// What a history row records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HistoryOperation {
+    /// A revision was applied.
+    Upgrade,
+    /// A revision was reverted.
+    Downgrade,
+    /// The version table was set without running anything.
+    Stamp,
+    /// A changed checksum (or an interrupted step) was accepted.
+    Repair,
+}
+
+/// How a history row's step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HistoryOutcome {
+    /// It succeeded.
+    Ok,
+    /// It failed (and, when transactional, was rolled back).
+    Failed,
+    /// A non-transactional step started and has not finished (or was killed).
+    Started,
+    /// A `started` step that `repair` or `stamp` acknowledged.
+    Interrupted,
+}
+
+/// The words the history table stores, in one place: each enum maps to its
+/// SQL text with `as_str` and back with `parse`.
+macro_rules! stored_words {
+    ($name:ident { $($variant:ident => $word:literal),+ $(,)? }) => {
+        impl $name {
+            /// The word stored in the history table.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $word),+ }
+            }
+
+            /// The value a stored word stands for.
+            pub fn parse(word: &str) -> Option<Self> {
+                match word { $($word => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        /// Compares with the stored word: `entry.outcome == "ok"`.
+        impl PartialEq<&str> for $name {
+            fn eq(&self, word: &&str) -> bool {
+                self.as_str() == *word
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+stored_words!(HistoryOperation {
+    Upgrade => "upgrade",
+    Downgrade => "downgrade",
+    Stamp => "stamp",
+    Repair => "repair",
+});
+
+stored_words!(HistoryOutcome {
+    Ok => "ok",
+    Failed => "failed",
+    Started => "started",
+    Interrupted => "interrupted",
+});
+
+impl From<Direction> for HistoryOperation {
+    fn from(direction: Direction) -> Self {
+        match direction {
+            Direction::Upgrade => HistoryOperation::Upgrade,
+            Direction::Downgrade => HistoryOperation::Downgrade,
+        }
+    }
+}
+
 /// One row of the history table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryEntry {
@@ -58,8 +141,8 @@ pub struct HistoryEntry {
     pub id: i64,
     /// The revision.
     pub revision: String,
-    /// `upgrade`, `downgrade`, `stamp` or `repair`.
-    pub operation: String,
+    /// What the step did.
+    pub operation: HistoryOperation,
     /// Checksum of the SQL the step rendered.
     pub checksum: Option<String>,
     /// When it started (UTC, RFC 3339).
@@ -70,9 +153,8 @@ pub struct HistoryEntry {
     pub executed_by: Option<String>,
     /// The program that ran it.
     pub program: Option<String>,
-    /// `ok`, `failed`, `started` (never finished) or `interrupted`
-    /// (acknowledged).
-    pub outcome: String,
+    /// How it ended.
+    pub outcome: HistoryOutcome,
     /// The error, for failed steps.
     pub message: Option<String>,
 }
@@ -121,12 +203,16 @@ impl<'a> Store<'a> {
         let version = self.version_table();
         let history = self.history_table();
         let set = quote_literal(&self.config.version_table);
+        let ok = quote_literal(HistoryOutcome::Ok.as_str());
+        let started = quote_literal(HistoryOutcome::Started.as_str());
+        let upgrade = quote_literal(HistoryOperation::Upgrade.as_str());
+        let repair = quote_literal(HistoryOperation::Repair.as_str());
         format!(
             "SELECT 'head', version_num, NULL, 0 FROM {version} \
              UNION ALL \
-             SELECT outcome, revision, CASE WHEN outcome = 'ok' THEN checksum ELSE operation END, id \
+             SELECT outcome, revision, CASE WHEN outcome = {ok} THEN checksum ELSE operation END, id \
              FROM {history} WHERE version_table = {set} \
-             AND (outcome = 'started' OR (outcome = 'ok' AND operation IN ('upgrade', 'repair')))"
+             AND (outcome = {started} OR (outcome = {ok} AND operation IN ({upgrade}, {repair})))"
         )
     }
 
@@ -279,11 +365,22 @@ impl<'a> Store<'a> {
         let rows = connection
             .query(&sql)
             .map_err(|e| self.store_error(&self.config.history_table, &sql, e))?;
-        Ok(rows
-            .first()
-            .and_then(|row| row.first().cloned().flatten())
+        let id = rows.first().and_then(|row| row.first().cloned().flatten());
+        id.as_deref()
             .and_then(|id| id.parse().ok())
-            .unwrap_or_default())
+            .ok_or_else(|| {
+                self.store_error(
+                    &self.config.history_table,
+                    &sql,
+                    DbError {
+                        message: format!(
+                            "the new history row's id came back as {id:?}, not an integer; \
+                             check that the history table's id column is the one arx-migrate created"
+                        ),
+                        code: None,
+                    },
+                )
+            })
     }
 
     /// Moves the version rows from `before` to `after` and appends the
@@ -311,7 +408,7 @@ impl<'a> Store<'a> {
             self.history_table(),
             quote_literal(&self.config.version_table),
             quote_literal(record.revision),
-            quote_literal(record.operation),
+            quote_literal(record.operation.as_str()),
             optional_literal(record.checksum),
             quote_literal(&utc_timestamp(record.started_at)),
             record
@@ -320,7 +417,7 @@ impl<'a> Store<'a> {
                 .unwrap_or_else(|| "NULL".into()),
             quote_literal(&executed_by()),
             quote_literal(&program_name()),
-            quote_literal(record.outcome),
+            quote_literal(record.outcome.as_str()),
             optional_literal(record.message.as_deref()),
         )
     }
@@ -330,7 +427,7 @@ impl<'a> Store<'a> {
         &self,
         connection: &mut dyn Connection,
         id: i64,
-        outcome: &str,
+        outcome: HistoryOutcome,
         duration: Duration,
         checksum: Option<&str>,
         message: Option<&str>,
@@ -338,7 +435,7 @@ impl<'a> Store<'a> {
         let sql = format!(
             "UPDATE {} SET outcome = {}, duration_ms = {}, checksum = COALESCE({}, checksum), message = {} WHERE id = {id}",
             self.history_table(),
-            quote_literal(outcome),
+            quote_literal(outcome.as_str()),
             duration.as_millis() as i64,
             optional_literal(checksum),
             optional_literal(message),
@@ -351,9 +448,11 @@ impl<'a> Store<'a> {
     /// Marks unfinished steps as acknowledged, so they stop blocking runs.
     pub(crate) fn acknowledge_interrupted(&self, connection: &mut dyn Connection) -> Result<()> {
         let sql = format!(
-            "UPDATE {} SET outcome = 'interrupted' WHERE version_table = {} AND outcome = 'started'",
+            "UPDATE {} SET outcome = {} WHERE version_table = {} AND outcome = {}",
             self.history_table(),
+            quote_literal(HistoryOutcome::Interrupted.as_str()),
             quote_literal(&self.config.version_table),
+            quote_literal(HistoryOutcome::Started.as_str()),
         );
         connection
             .execute(&sql)
@@ -379,36 +478,57 @@ impl<'a> Store<'a> {
             Err(error) if connection.is_undefined_table(&error) => return Ok(Vec::new()),
             Err(error) => return Err(self.store_error(&self.config.history_table, &sql, error)),
         };
-        Ok(rows
-            .into_iter()
+        rows.into_iter()
             .map(|row| {
                 let mut values = row.into_iter();
                 let mut next = || values.next().flatten();
-                HistoryEntry {
-                    id: next().and_then(|v| v.parse().ok()).unwrap_or_default(),
-                    revision: next().unwrap_or_default(),
-                    operation: next().unwrap_or_default(),
+                let id = next().unwrap_or_default();
+                let unreadable = |what: &str, value: &str| {
+                    self.store_error(
+                        &self.config.history_table,
+                        &sql,
+                        DbError {
+                            message: format!(
+                                "history row {id}: {what} {value:?} is not one this version of \
+                                 arx-migrate writes; was the row written by a newer version?"
+                            ),
+                            code: None,
+                        },
+                    )
+                };
+                let revision = next().unwrap_or_default();
+                let operation = next().unwrap_or_default();
+                let operation = HistoryOperation::parse(&operation)
+                    .ok_or_else(|| unreadable("operation", &operation))?;
+                Ok(HistoryEntry {
+                    id: id.parse().map_err(|_| unreadable("id", &id))?,
+                    revision,
+                    operation,
                     checksum: next(),
                     started_at: next().unwrap_or_default(),
                     duration_ms: next().and_then(|v| v.parse().ok()),
                     executed_by: next(),
                     program: next(),
-                    outcome: next().unwrap_or_default(),
+                    outcome: {
+                        let outcome = next().unwrap_or_default();
+                        HistoryOutcome::parse(&outcome)
+                            .ok_or_else(|| unreadable("outcome", &outcome))?
+                    },
                     message: next(),
-                }
+                })
             })
-            .collect())
+            .collect()
     }
 }
 
 /// A history row to write.
 pub(crate) struct StepRecord<'a> {
     pub(crate) revision: &'a str,
-    pub(crate) operation: &'a str,
+    pub(crate) operation: HistoryOperation,
     pub(crate) checksum: Option<&'a str>,
     pub(crate) started_at: SystemTime,
     pub(crate) duration: Option<Duration>,
-    pub(crate) outcome: &'a str,
+    pub(crate) outcome: HistoryOutcome,
     pub(crate) message: Option<String>,
 }
 
@@ -430,19 +550,21 @@ fn parse_state(rows: Vec<crate::backend::Row>) -> StoredState {
             .flatten()
             .and_then(|id| id.parse().ok())
             .unwrap_or_default();
-        match (kind.as_str(), value) {
-            ("head", _) => state.heads.push(revision),
-            ("ok", Some(checksum)) => {
+        if kind == "head" {
+            state.heads.push(revision);
+            continue;
+        }
+        match (HistoryOutcome::parse(&kind), value) {
+            (Some(HistoryOutcome::Ok), Some(checksum)) => {
                 let newer = latest.get(&revision).is_none_or(|(seen, _)| *seen < id);
                 if newer {
                     latest.insert(revision, (id, checksum));
                 }
             }
-            ("started", operation) => {
-                let direction = if operation.as_deref() == Some("downgrade") {
-                    Direction::Downgrade
-                } else {
-                    Direction::Upgrade
+            (Some(HistoryOutcome::Started), operation) => {
+                let direction = match operation.as_deref().and_then(HistoryOperation::parse) {
+                    Some(HistoryOperation::Downgrade) => Direction::Downgrade,
+                    _ => Direction::Upgrade,
                 };
                 state.interrupted.push((revision, direction));
             }
@@ -461,55 +583,6 @@ fn optional_literal(value: Option<&str>) -> String {
     value
         .map(quote_literal)
         .unwrap_or_else(|| "NULL".to_string())
-}
-
-/// `user@host` of this process, for the history table.
-fn executed_by() -> String {
-    let user = ["USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
-        .or_else(user_from_uid)
-        .unwrap_or_else(|| "unknown".to_string());
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unknown".to_string());
-    format!("{user}@{host}")
-}
-
-/// The login name of this process's user on Linux, where services often
-/// run without `USER` set: the real uid from `/proc`, looked up in
-/// `/etc/passwd`.
-fn user_from_uid() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let uid = status
-        .lines()
-        .find_map(|line| line.strip_prefix("Uid:"))?
-        .split_whitespace()
-        .next()?
-        .to_string();
-    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-    let name = passwd.lines().find_map(|line| {
-        let mut fields = line.split(':');
-        let name = fields.next()?;
-        (fields.nth(1)? == uid).then(|| name.to_string())
-    });
-    Some(name.unwrap_or_else(|| format!("uid {uid}")))
-}
-
-/// The program's file name; never its arguments, which may hold a URL with
-/// a password.
-fn program_name() -> String {
-    std::env::args_os()
-        .next()
-        .and_then(|arg0| {
-            std::path::Path::new(&arg0)
-                .file_name()
-                .map(|name| name.to_string_lossy().into_owned())
-        })
-        .unwrap_or_else(|| "unknown".to_string())
 }
 
 /// A UTC timestamp in RFC 3339 with milliseconds.

@@ -3,7 +3,8 @@
 mod support;
 
 use arx_migrate_core::{
-    ChecksumPolicy, Direction, Error, FnMigration, MigrationSet, Migrator, Ops, TransactionMode,
+    ChecksumPolicy, Direction, Error, FnMigration, MigrationSet, Migrator, Ops, Progress,
+    TransactionMode,
 };
 use support::*;
 
@@ -212,9 +213,18 @@ fn an_edited_migration_is_reported_and_can_be_repaired() {
         assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
         assert!(report.warnings[0].contains("001"));
 
+        // The read-only status says so, as a deploy gate needs.
+        let status = edited.status(&mut *conn).unwrap();
+        assert_eq!(status.edited.len(), 1, "{status:?}");
+        assert_eq!(status.edited[0].revision, "001");
+        assert!(!status.is_ready());
+        assert!(original.status(&mut *conn).unwrap().edited.is_empty());
+
         let repaired = edited.repair(&mut *conn).unwrap();
-        assert_eq!(repaired.len(), 1);
-        assert_eq!(repaired[0].revision, "001");
+        assert_eq!(repaired.checksums.len(), 1);
+        assert_eq!(repaired.checksums[0].revision, "001");
+        assert!(repaired.interrupted.is_empty());
+        assert!(edited.status(&mut *conn).unwrap().edited.is_empty());
         let report = edited.upgrade(&mut *conn, "head").unwrap();
         assert_eq!(report.heads_after, ["002"]);
         assert!(edited.repair(&mut *conn).unwrap().is_empty());
@@ -381,7 +391,16 @@ fn an_interrupted_non_transactional_step_is_reported_until_repaired() {
             other => panic!("unexpected {other:?}"),
         }
         assert_eq!(migrator.current(&mut *conn).unwrap(), ["001"]);
-        migrator.repair(&mut *conn).unwrap();
+        // The read-only status reports it, and repair says what it changed.
+        let status = migrator.status(&mut *conn).unwrap();
+        assert_eq!(status.interrupted.len(), 1, "{status:?}");
+        assert_eq!(status.interrupted[0].revision, "002");
+        let repaired = migrator.repair(&mut *conn).unwrap();
+        assert_eq!(repaired.interrupted.len(), 1, "{repaired:?}");
+        assert_eq!(repaired.interrupted[0].direction, Direction::Upgrade);
+        assert!(repaired.checksums.is_empty());
+        assert!(migrator.status(&mut *conn).unwrap().interrupted.is_empty());
+        assert!(migrator.repair(&mut *conn).unwrap().is_empty());
         migrator.upgrade(&mut *conn, "head").unwrap();
         assert_eq!(migrator.current(&mut *conn).unwrap(), ["005"]);
     }
@@ -503,7 +522,8 @@ fn an_alter_sea_query_cannot_render_for_sqlite_is_an_error_not_a_panic() {
         }
         other => panic!("unexpected {other:?}"),
     }
-    assert!(error.to_string().contains("rebuild the table"), "{error}");
+    // It names the portable call, which rebuilds the table on SQLite.
+    assert!(error.to_string().contains("op.alter_column"), "{error}");
     assert_eq!(migrator.current(&mut conn).unwrap(), ["001"]);
     // The same statement renders for PostgreSQL.
     let widen = FnMigration::new(
@@ -531,21 +551,24 @@ fn an_alter_sea_query_cannot_render_for_sqlite_is_an_error_not_a_panic() {
 #[test]
 fn observers_hear_each_step_as_it_commits() {
     for mode in [TransactionMode::PerMigration, TransactionMode::AllInOne] {
-        let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let log = heard.clone();
+        let mut heard = Vec::new();
         let migrator = Migrator::new(branchy_chain())
             .unwrap()
-            .transaction_mode(mode)
-            .on_step(move |step| {
-                log.lock()
-                    .unwrap()
-                    .push(format!("{} {}", step.direction, step.revision))
-            });
+            .transaction_mode(mode);
         let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-        migrator.upgrade(&mut conn, "003a").unwrap();
-        migrator.downgrade(&mut conn, "001").unwrap();
+        let mut log = |event: Progress<'_>| {
+            if let Progress::Step(step) = event {
+                heard.push(format!("{} {}", step.direction, step.revision))
+            }
+        };
+        migrator
+            .upgrade_with_progress(&mut conn, "003a", &mut log)
+            .unwrap();
+        migrator
+            .downgrade_with_progress(&mut conn, "001", &mut log)
+            .unwrap();
         assert_eq!(
-            *heard.lock().unwrap(),
+            heard,
             [
                 "upgrade 001",
                 "upgrade 002",
@@ -606,16 +629,20 @@ fn progress_is_reported_per_call_as_each_step_commits() {
         let mut conn = db.connect();
         let mut heard = Vec::new();
         let report = migrator
-            .upgrade_with_progress(&mut *conn, "004", &mut |step| {
-                heard.push(step.revision.clone())
+            .upgrade_with_progress(&mut *conn, "004", &mut |event| {
+                if let Progress::Step(step) = event {
+                    heard.push(step.revision.clone())
+                }
             })
             .unwrap();
         assert_eq!(heard, ["001", "002", "003a", "003b", "004"]);
         assert_eq!(report.steps.len(), heard.len());
         heard.clear();
         migrator
-            .downgrade_with_progress(&mut *conn, "002", &mut |step| {
-                heard.push(step.revision.clone())
+            .downgrade_with_progress(&mut *conn, "002", &mut |event| {
+                if let Progress::Step(step) = event {
+                    heard.push(step.revision.clone())
+                }
             })
             .unwrap();
         assert_eq!(heard, ["004", "003b", "003a"]);

@@ -10,6 +10,9 @@
 //! }
 //! ```
 //!
+//! `sql_migrations!("migrations")` embeds a folder of `.sql` migrations
+//! and registers them the same way (see `arx_migrate::sql_migrations!`).
+//!
 //! The module's doc comment is the revision's message. Options:
 //! `rev` (required), `down_rev` (absent for a base, a string, or a list for
 //! a merge), `transactional = false`, `allow = ["rule-id: reason", ...]`.
@@ -18,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+mod sql_migrations;
 mod test_attribute;
 
 use proc_macro::TokenStream;
@@ -42,6 +46,17 @@ pub fn migration(args: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
+/// Embeds a folder of `.sql` migrations at compile time and registers
+/// each as a revision, like `#[migration]` modules; see
+/// `arx_migrate::sql_migrations!`.
+#[proc_macro]
+pub fn sql_migrations(input: TokenStream) -> TokenStream {
+    match sql_migrations::expand(input.into()) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => error.to_compile_error().into(),
+    }
+}
+
 struct Args {
     options: Punctuated<Meta, Token![,]>,
 }
@@ -61,30 +76,22 @@ struct Options {
     allow: Vec<(String, String)>,
 }
 
-const MAX_REVISION_LEN: usize = 32;
-
 fn check_revision_id(lit: &LitStr) -> syn::Result<()> {
+    use arx_migrate_ids::{IdProblem, MAX_REVISION_LEN};
     let id = lit.value();
-    let problem = if id.is_empty() {
-        Some("a revision id cannot be empty".to_string())
-    } else if id.len() > MAX_REVISION_LEN {
-        Some(format!(
+    let message = match arx_migrate_ids::check_revision_id(&id) {
+        Ok(()) => return Ok(()),
+        Err(IdProblem::Empty) => "a revision id cannot be empty".to_string(),
+        Err(IdProblem::TooLong) => format!(
             "a revision id has at most {MAX_REVISION_LEN} characters (the version table is varchar(32))"
-        ))
-    } else if !id
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        Some("a revision id may contain only ASCII letters, digits, '_' and '-'".to_string())
-    } else if matches!(id.as_str(), "head" | "heads" | "base") {
-        Some(format!("{id:?} is a reserved target name"))
-    } else {
-        None
+        ),
+        Err(IdProblem::BadCharacter) => {
+            "a revision id may contain only ASCII letters, digits, '_' and '-'".to_string()
+        }
+        Err(IdProblem::Reserved) => format!("{id:?} is a reserved target name"),
+        Err(_) => format!("{id:?} cannot be a revision id"),
     };
-    match problem {
-        Some(message) => Err(syn::Error::new(lit.span(), message)),
-        None => Ok(()),
-    }
+    Err(syn::Error::new(lit.span(), message))
 }
 
 fn path_text(path: &syn::Path) -> String {

@@ -6,15 +6,89 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::backend::{Connection, RunSettings};
-use crate::error::{Direction, Error, Result};
+use crate::backend::{Connection, PreparedRun, RunSettings};
+use crate::error::{DbError, Error, Result};
 use crate::graph::Step;
-use crate::lock::lock_key;
+use crate::lock::{lock_key, wait_for, Attempt, LockHolder};
 use crate::migration::Migration;
 use crate::ops::Ops;
-use crate::store::{StepRecord, Store};
+use crate::store::{HistoryOutcome, StepRecord, Store};
+use crate::transaction::Transaction;
 
-use super::{Migrator, Report, Request, StepReport, TransactionMode};
+use super::{Migrator, Progress, Report, Request, StepReport, TransactionMode};
+
+/// What a run under the lock carries: its session settings, what the
+/// session is like, and the caller's progress callback.
+pub(super) struct RunEnv<'p> {
+    settings: RunSettings,
+    prepared: PreparedRun,
+    progress: &'p mut dyn FnMut(Progress<'_>),
+}
+
+impl RunEnv<'_> {
+    /// Opens a transaction that writes, waiting for another connection's
+    /// write lock (SQLite) up to `lock_wait` and saying who holds it.
+    fn transaction<'c>(&mut self, connection: &'c mut dyn Connection) -> Result<Transaction<'c>> {
+        Transaction::begin_with(connection, |connection| {
+            let mut attempt = WriteLock {
+                settings: &self.settings,
+            };
+            wait_for(
+                connection,
+                "the database's write lock",
+                self.settings.lock_wait,
+                &mut attempt,
+                &mut *self.progress,
+            )
+        })
+    }
+
+    /// Runs `work` in a writing transaction, committing on success and
+    /// rolling back on error.
+    pub(super) fn in_transaction<T>(
+        &mut self,
+        connection: &mut dyn Connection,
+        work: impl FnOnce(&mut dyn Connection) -> Result<T>,
+    ) -> Result<T> {
+        let mut transaction = self.transaction(connection)?;
+        let value = work(transaction.connection())?;
+        transaction.commit()?;
+        Ok(value)
+    }
+
+    /// Whether a migration's statements may go to the server in one batch:
+    /// not when a timeout may cancel one of them, since finding which one
+    /// failed would mean running them again, each waiting again.
+    fn batch_statements(&self) -> bool {
+        !self.prepared.statements_can_time_out
+    }
+}
+
+/// One attempt at the run's lock.
+struct RunLock(i64);
+
+impl Attempt for RunLock {
+    fn try_once(&mut self, connection: &mut dyn Connection) -> Result<bool, DbError> {
+        connection.try_run_lock(self.0)
+    }
+    fn holder(&mut self, connection: &mut dyn Connection) -> Result<Option<LockHolder>, DbError> {
+        connection.run_lock_holder(self.0)
+    }
+}
+
+/// One attempt at opening a writing transaction.
+struct WriteLock<'s> {
+    settings: &'s RunSettings,
+}
+
+impl Attempt for WriteLock<'_> {
+    fn try_once(&mut self, connection: &mut dyn Connection) -> Result<bool, DbError> {
+        connection.try_begin_write(self.settings)
+    }
+    fn holder(&mut self, connection: &mut dyn Connection) -> Result<Option<LockHolder>, DbError> {
+        connection.write_lock_holder()
+    }
+}
 
 /// What one run carries from step to step.
 pub(super) struct Run<'a, 'p> {
@@ -22,30 +96,29 @@ pub(super) struct Run<'a, 'p> {
     request: &'a Request,
     /// Whether the bookkeeping tables are known to exist (committed).
     tables_ready: bool,
-    /// The caller's progress callback, told of each committed step.
-    progress: &'p mut dyn FnMut(&StepReport),
+    env: &'a mut RunEnv<'p>,
 }
 
 impl Run<'_, '_> {
-    /// A step is committed: log it and tell the observers.
-    fn step_done(&mut self, migrator: &Migrator, report: &StepReport) {
-        migrator.step_done(report);
-        (self.progress)(report);
+    /// Steps are committed: log them, tell the caller, add them to the
+    /// report.
+    fn committed(&mut self, steps: Vec<StepReport>, report: &mut Report) {
+        for step in steps {
+            log_step(&step);
+            (self.env.progress)(Progress::Step(&step));
+            report.steps.push(step);
+        }
     }
 
     /// Opens a writing transaction, creating the bookkeeping tables in it
-    /// when they are not known to exist yet.
-    fn begin(&self, connection: &mut dyn Connection) -> Result<()> {
-        connection
-            .execute(connection.begin_statement())
-            .map_err(Error::Database)?;
+    /// when they are not known to exist yet (on a fresh database they then
+    /// cost no commit of their own: on SQLite every commit syncs the file).
+    fn begin<'c>(&mut self, connection: &'c mut dyn Connection) -> Result<Transaction<'c>> {
+        let mut transaction = self.env.transaction(connection)?;
         if !self.tables_ready {
-            if let Err(error) = self.store.ensure_tables(connection) {
-                let _ = connection.execute("ROLLBACK");
-                return Err(error);
-            }
+            self.store.ensure_tables(transaction.connection())?;
         }
-        Ok(())
+        Ok(transaction)
     }
 
     /// Creates the bookkeeping tables outside a transaction (before a
@@ -59,13 +132,21 @@ impl Run<'_, '_> {
     }
 }
 
+/// A plan made on the lock-free fast path, from these heads.
+pub(super) struct Planned {
+    pub(super) from: Vec<String>,
+    pub(super) steps: Vec<Step>,
+}
+
 impl Migrator {
-    /// Takes the run lock, creates the bookkeeping tables, runs `work`, and
-    /// releases the lock on every path, a panic included.
+    /// Applies the session settings, takes the run lock (waiting up to
+    /// `lock_wait`, reporting who holds it), runs `work`, and releases the
+    /// lock on every path, a panic included.
     pub(super) fn with_run_lock<T>(
         &self,
         connection: &mut dyn Connection,
-        work: impl FnOnce(&Self, &mut dyn Connection, &Store<'_>) -> Result<T>,
+        progress: &mut dyn FnMut(Progress<'_>),
+        work: impl FnOnce(&Self, &mut dyn Connection, &Store<'_>, &mut RunEnv<'_>) -> Result<T>,
     ) -> Result<T> {
         let store = Store::new(&self.store, connection.backend());
         let settings = RunSettings {
@@ -73,83 +154,77 @@ impl Migrator {
             lock_timeout: self.lock_timeout,
             statement_timeout: self.statement_timeout,
         };
-        connection.prepare_run(&settings).map_err(Error::Database)?;
+        let prepared = connection.prepare_run(&settings).map_err(Error::Database)?;
+        let mut env = RunEnv {
+            settings,
+            prepared,
+            progress,
+        };
+        let key = match self.take_run_lock(connection, &mut env) {
+            Ok(key) => key,
+            Err(error) => {
+                let _ = connection.finish_run(&env.settings);
+                return Err(error);
+            }
+        };
+        // A migration's own panic is caught where it runs (render::invoke);
+        // one here is the runner's, and its transaction guard has already
+        // rolled back on the way out.
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            work(self, connection, &store, &mut env)
+        }));
+        let result = outcome.unwrap_or_else(|panic| {
+            Err(Error::Internal {
+                message: format!("panicked: {}", crate::render::panic_message(&*panic)),
+            })
+        });
+        if let Err(error) = connection.release_run_lock(key) {
+            tracing::warn!(%error, "could not release the migration lock; it is released when the connection closes");
+        }
+        if let Err(error) = connection.finish_run(&env.settings) {
+            tracing::warn!(%error, "could not reset session settings");
+        }
+        result
+    }
+
+    /// Takes the run lock; returns its key.
+    fn take_run_lock(&self, connection: &mut dyn Connection, env: &mut RunEnv<'_>) -> Result<i64> {
         let schema = match &self.store.schema {
             Some(schema) => schema.clone(),
             None => connection.current_schema().map_err(Error::Database)?,
         };
         let key = lock_key(&schema, &self.store.version_table);
         let waiting = Instant::now();
-        match connection.acquire_run_lock(key, self.lock_wait) {
-            Ok(true) => {}
-            Ok(false) => {
-                let _ = connection.finish_run(&settings);
-                return Err(Error::LockTimeout {
-                    what: format!("{schema}.{}", self.store.version_table),
-                    waited_ms: waiting.elapsed().as_millis(),
-                });
-            }
-            Err(error) => {
-                let _ = connection.finish_run(&settings);
-                return Err(Error::Database(error));
-            }
-        }
+        wait_for(
+            connection,
+            &format!(
+                "the migration lock on {schema}.{}",
+                self.store.version_table
+            ),
+            env.settings.lock_wait,
+            &mut RunLock(key),
+            &mut *env.progress,
+        )?;
         tracing::debug!(
             key,
             waited_ms = waiting.elapsed().as_millis() as u64,
             "migration lock taken"
         );
-        let outcome = catch_unwind(AssertUnwindSafe(|| work(self, connection, &store)));
-        let result = match outcome {
-            Ok(result) => result,
-            Err(panic) => {
-                let _ = connection.execute("ROLLBACK");
-                Err(Error::Migration {
-                    revision: "?".into(),
-                    direction: Direction::Upgrade,
-                    message: format!("panicked: {}", crate::render::panic_message(&*panic)),
-                })
-            }
-        };
-        if let Err(error) = connection.release_run_lock(key) {
-            tracing::warn!(%error, "could not release the migration lock; it is released when the connection closes");
-        }
-        if let Err(error) = connection.finish_run(&settings) {
-            tracing::warn!(%error, "could not reset session settings");
-        }
-        result
+        Ok(key)
     }
 
-    /// Runs `work` in a transaction, committing on success and rolling back
-    /// on error.
-    pub(super) fn in_transaction<T>(
-        &self,
-        connection: &mut dyn Connection,
-        work: impl FnOnce(&mut dyn Connection) -> Result<T>,
-    ) -> Result<T> {
-        let begin = connection.begin_statement();
-        connection.execute(begin).map_err(Error::Database)?;
-        match work(connection) {
-            Ok(value) => {
-                if let Err(error) = connection.execute("COMMIT") {
-                    let _ = connection.execute("ROLLBACK");
-                    return Err(Error::Database(error));
-                }
-                Ok(value)
-            }
-            Err(error) => {
-                let _ = connection.execute("ROLLBACK");
-                Err(error)
-            }
-        }
-    }
-
+    /// The one apply loop, under the run lock. Each step runs in a
+    /// transaction with its version rows, except a non-transactional one,
+    /// which runs alone. Where a transaction ends is the one rule that the
+    /// transaction mode sets: after every step (per migration), or before
+    /// the next non-transactional step and at the end (all in one).
     pub(super) fn run_locked(
         &self,
         connection: &mut dyn Connection,
         store: &Store<'_>,
         request: &Request,
-        progress: &mut dyn FnMut(&StepReport),
+        planned: Option<Planned>,
+        env: &mut RunEnv<'_>,
     ) -> Result<Report> {
         let state = store.read_state(connection)?;
         if let Some((revision, direction)) = state.interrupted.first() {
@@ -165,161 +240,96 @@ impl Migrator {
             ..Report::default()
         };
         let mut heads = state.heads;
-        // The bookkeeping tables are created in the first step's
-        // transaction, not in one of their own: on SQLite every commit
-        // costs a sync of the file.
+        // The fast path's plan holds unless another run moved the database
+        // between it and the lock.
+        let mut queue: VecDeque<Step> = match planned {
+            Some(planned) if same_heads(&planned.from, &heads) => planned.steps.into(),
+            _ => self.plan_request(request, &heads)?.into(),
+        };
         let mut run = Run {
             store,
             request,
             tables_ready: state.has_version_table && state.has_history_table,
-            progress,
+            env,
         };
-        match self.mode {
-            TransactionMode::PerMigration => {
-                self.run_per_migration(connection, &mut run, &mut heads, &mut report)?
+        while let Some(first) = queue.pop_front() {
+            if !first.migration.transactional() {
+                if let Some(moved) = self.moved_heads(connection, store, &heads)? {
+                    heads = moved;
+                    queue = self.plan_request(run.request, &heads)?.into();
+                    continue;
+                }
+                run.ensure_tables(connection)?;
+                let step_report = self.apply_alone(connection, run.env, store, &first, &heads)?;
+                heads = first.heads_after.clone();
+                run.committed(vec![step_report], &mut report);
+                continue;
             }
-            TransactionMode::AllInOne => {
-                self.run_all_in_one(connection, &mut run, &mut heads, &mut report)?
+            let batch = run.env.batch_statements();
+            let mut transaction = run.begin(connection)?;
+            // Under the write lock: has another process moved the database
+            // since we planned? Then plan again from where it is.
+            if let Some(moved) = self.moved_heads(transaction.connection(), store, &heads)? {
+                drop(transaction);
+                heads = moved;
+                queue = self.plan_request(run.request, &heads)?.into();
+                continue;
             }
+            let mut applied = Vec::new();
+            let mut heads_in_transaction = heads.clone();
+            let mut step = first;
+            loop {
+                let outcome = self.apply_in_transaction(
+                    transaction.connection(),
+                    store,
+                    &step,
+                    &heads_in_transaction,
+                    batch,
+                );
+                match outcome {
+                    Ok(step_report) => applied.push(step_report),
+                    Err(error) => {
+                        drop(transaction); // rolls back
+                        let error = rolled_back(error, &step);
+                        self.record_failure(connection, store, &step, &error);
+                        return Err(error);
+                    }
+                }
+                heads_in_transaction = step.heads_after.clone();
+                let next_joins = self.mode == TransactionMode::AllInOne
+                    && queue.front().is_some_and(|s| s.migration.transactional());
+                match queue.pop_front() {
+                    Some(next) if next_joins => step = next,
+                    Some(next) => {
+                        queue.push_front(next);
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            transaction.commit()?;
+            run.tables_ready = true;
+            heads = heads_in_transaction;
+            run.committed(applied, &mut report);
         }
         report.heads_after = sorted(heads);
         Ok(report)
     }
 
-    pub(super) fn run_per_migration(
+    /// The heads as stored now, if they differ from `heads`. A run lock
+    /// that keeps other runners out (PostgreSQL's) makes this moot; under
+    /// SQLite's it is read under the transaction's write lock.
+    fn moved_heads(
         &self,
         connection: &mut dyn Connection,
-        run: &mut Run<'_, '_>,
-        heads: &mut Vec<String>,
-        report: &mut Report,
-    ) -> Result<()> {
-        let (store, request) = (run.store, run.request);
-        let mut queue: VecDeque<Step> = self.plan_request(request, heads)?.into();
-        while let Some(step) = queue.pop_front() {
-            if !step.migration.transactional() {
-                let current = store.read_heads(connection)?.unwrap_or_default();
-                if !same_heads(&current, heads) {
-                    *heads = current;
-                    queue = self.plan_request(request, heads)?.into();
-                    continue;
-                }
-                run.ensure_tables(connection)?;
-                let step_report = self.apply_alone(connection, store, &step, heads)?;
-                run.step_done(self, &step_report);
-                report.steps.push(step_report);
-                *heads = step.heads_after.clone();
-                continue;
-            }
-            run.begin(connection)?;
-            // Under the write lock: has another process moved the database
-            // since we planned? Then plan again from where it is. A run lock
-            // that keeps other runners out (PostgreSQL's) makes this moot.
-            let current = if connection.run_lock_is_exclusive() {
-                heads.clone()
-            } else {
-                match store.read_heads(connection) {
-                    Ok(current) => current.unwrap_or_default(),
-                    Err(error) => {
-                        let _ = connection.execute("ROLLBACK");
-                        return Err(error);
-                    }
-                }
-            };
-            if !same_heads(&current, heads) {
-                let _ = connection.execute("ROLLBACK");
-                *heads = current;
-                queue = self.plan_request(request, heads)?.into();
-                continue;
-            }
-            let applied = self
-                .apply_in_transaction(connection, store, &step, heads)
-                .and_then(|step_report| {
-                    connection
-                        .execute("COMMIT")
-                        .map_err(Error::Database)
-                        .map(|()| step_report)
-                });
-            match applied {
-                Ok(step_report) => {
-                    run.tables_ready = true;
-                    run.step_done(self, &step_report);
-                    report.steps.push(step_report);
-                    *heads = step.heads_after.clone();
-                }
-                Err(error) => {
-                    let _ = connection.execute("ROLLBACK");
-                    let error = rolled_back(error, &step);
-                    self.record_failure(connection, store, &step, &error);
-                    return Err(error);
-                }
-            }
+        store: &Store<'_>,
+        heads: &[String],
+    ) -> Result<Option<Vec<String>>> {
+        if connection.run_lock_is_exclusive() {
+            return Ok(None);
         }
-        Ok(())
-    }
-
-    pub(super) fn run_all_in_one(
-        &self,
-        connection: &mut dyn Connection,
-        run: &mut Run<'_, '_>,
-        heads: &mut Vec<String>,
-        report: &mut Report,
-    ) -> Result<()> {
-        let store = run.store;
-        let steps = self.plan_request(run.request, heads)?;
-        run.begin(connection)?;
-        let mut open = true;
-        let mut applied_in_transaction: Vec<StepReport> = Vec::new();
-        let mut committed_heads = heads.clone();
-        for step in &steps {
-            let result = if step.migration.transactional() {
-                if !open {
-                    run.begin(connection)?;
-                    open = true;
-                }
-                self.apply_in_transaction(connection, store, step, heads)
-                    .map(|r| applied_in_transaction.push(r))
-            } else {
-                // Commit what came before; this one runs on its own.
-                if open {
-                    connection.execute("COMMIT").map_err(Error::Database)?;
-                    open = false;
-                    run.tables_ready = true;
-                    report.steps.append(&mut applied_in_transaction);
-                    committed_heads = heads.clone();
-                }
-                run.ensure_tables(connection)?;
-                self.apply_alone(connection, store, step, heads).map(|r| {
-                    report.steps.push(r);
-                    committed_heads = step.heads_after.clone();
-                })
-            };
-            if let Err(error) = result {
-                if open {
-                    let _ = connection.execute("ROLLBACK");
-                }
-                *heads = committed_heads;
-                let error = if step.migration.transactional() {
-                    rolled_back(error, step)
-                } else {
-                    error
-                };
-                self.record_failure(connection, store, step, &error);
-                return Err(error);
-            }
-            *heads = step.heads_after.clone();
-        }
-        if open {
-            if let Err(error) = connection.execute("COMMIT") {
-                let _ = connection.execute("ROLLBACK");
-                *heads = committed_heads;
-                return Err(Error::Database(error));
-            }
-            report.steps.append(&mut applied_in_transaction);
-        }
-        for step_report in &report.steps {
-            run.step_done(self, step_report);
-        }
-        Ok(())
+        let current = store.read_heads(connection)?.unwrap_or_default();
+        Ok((!same_heads(&current, heads)).then_some(current))
     }
 
     /// Runs one step inside the caller's transaction and moves the version
@@ -330,10 +340,11 @@ impl Migrator {
         store: &Store<'_>,
         step: &Step,
         heads_before: &[String],
+        batch: bool,
     ) -> Result<StepReport> {
         let started_at = SystemTime::now();
         let started = Instant::now();
-        let (checksum, statements) = run_migration(connection, step, true)?;
+        let (checksum, statements) = run_migration(connection, step, true, batch)?;
         let duration = started.elapsed();
         store.record_step(
             connection,
@@ -341,11 +352,11 @@ impl Migrator {
             &step.heads_after,
             &StepRecord {
                 revision: step.revision(),
-                operation: step.direction.as_str(),
+                operation: step.direction.into(),
                 checksum: Some(&checksum),
                 started_at,
                 duration: Some(duration),
-                outcome: "ok",
+                outcome: HistoryOutcome::Ok,
                 message: None,
             },
         )?;
@@ -357,6 +368,7 @@ impl Migrator {
     pub(super) fn apply_alone(
         &self,
         connection: &mut dyn Connection,
+        env: &mut RunEnv<'_>,
         store: &Store<'_>,
         step: &Step,
         heads_before: &[String],
@@ -367,20 +379,27 @@ impl Migrator {
             connection,
             &StepRecord {
                 revision: step.revision(),
-                operation: step.direction.as_str(),
+                operation: step.direction.into(),
                 checksum: None,
                 started_at,
                 duration: None,
-                outcome: "started",
+                outcome: HistoryOutcome::Started,
                 message: None,
             },
         )?;
-        match run_migration(connection, step, false) {
+        match run_migration(connection, step, false, false) {
             Ok((checksum, statements)) => {
                 let duration = started.elapsed();
-                self.in_transaction(connection, |connection| {
+                env.in_transaction(connection, |connection| {
                     store.set_heads(connection, heads_before, &step.heads_after)?;
-                    store.finish_record(connection, marker, "ok", duration, Some(&checksum), None)
+                    store.finish_record(
+                        connection,
+                        marker,
+                        HistoryOutcome::Ok,
+                        duration,
+                        Some(&checksum),
+                        None,
+                    )
                 })?;
                 Ok(step_report(step, duration, statements))
             }
@@ -389,7 +408,7 @@ impl Migrator {
                 let _ = store.finish_record(
                     connection,
                     marker,
-                    "failed",
+                    HistoryOutcome::Failed,
                     started.elapsed(),
                     None,
                     Some(&error.to_string()),
@@ -416,11 +435,11 @@ impl Migrator {
                 connection,
                 &StepRecord {
                     revision: step.revision(),
-                    operation: step.direction.as_str(),
+                    operation: step.direction.into(),
                     checksum: None,
                     started_at: SystemTime::now(),
                     duration: None,
-                    outcome: "failed",
+                    outcome: HistoryOutcome::Failed,
                     message: Some(error.to_string()),
                 },
             )
@@ -433,14 +452,16 @@ impl Migrator {
 
 /// Runs the migration function through a live [`Ops`]; a panic in it is an
 /// error, not a crash. Returns the checksum and the statement count.
+/// `batch`: whether its statements may travel to the server together.
 fn run_migration(
     connection: &mut dyn Connection,
     step: &Step,
     in_transaction: bool,
+    batch: bool,
 ) -> Result<(String, usize)> {
     let migration: &Arc<dyn Migration> = &step.migration;
     let revision = migration.revision().to_string();
-    let mut ops = Ops::live(connection, &revision, step.direction, in_transaction);
+    let mut ops = Ops::live(connection, &revision, step.direction, in_transaction, batch);
     crate::render::invoke(migration.as_ref(), &mut ops)?;
     ops.flush()?;
     Ok((ops.finish_checksum(), ops.statements_run()))
@@ -456,10 +477,7 @@ fn step_report(step: &Step, duration: Duration, statements: usize) -> StepReport
     }
 }
 
-/// Called with each step once it is committed.
-pub(super) type StepObserver = Box<dyn Fn(&StepReport) + Send + Sync>;
-
-pub(super) fn log_step(report: &StepReport) {
+fn log_step(report: &StepReport) {
     tracing::info!(
         revision = %report.revision,
         direction = %report.direction,
