@@ -201,11 +201,10 @@ impl Registry {
     }
 
     /// Records a new object of `kind` owned by this process, in state
-    /// `state` (`building` for the pool, `claimed` for a test's own), and
-    /// returns its name. Schemas live in `schema_database`; a database's
-    /// name starts with `database_prefix`. With `bound`, nothing is
-    /// recorded (`None`) when `bound` objects are already ready or being
-    /// built for the set.
+    /// `state` (`building` for the pool, `claimed` for a test's own), named
+    /// from the registry's sequence and placed as `place` says, and returns
+    /// it. With `bound`, nothing is recorded (`None`) when `bound` objects
+    /// are already ready or being built for the set.
     pub(crate) fn reserve(
         &self,
         set_key: &str,
