@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use arx_migrate::testing::{fresh_postgres, PgFixture, PgTestDatabase, TEST_PG_ENV};
+use arx_migrate::testing::{PgFixture, PgTestDatabase, TEST_PG_ENV};
 use arx_migrate::{Backend, Direction, Migrator, TransactionMode};
 
 const ROUNDS: usize = 15;
@@ -178,7 +178,7 @@ fn main() {
                 drop(db);
             }),
             ("fixture: schema per test", &|_: &mut ()| {
-                drop(fresh_postgres(&per_migration, &server).unwrap())
+                drop(PgFixture::new(&per_migration, &server).create().unwrap())
             }),
             ("fixture: template copy", &|_: &mut ()| {
                 drop(template.create().unwrap())

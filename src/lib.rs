@@ -80,6 +80,45 @@ pub use arx_migrate_cli as cli;
 #[cfg(feature = "testing")]
 pub use arx_migrate_testing as testing;
 
+/// `#[arx_migrate::test]` (feature `testing`): a test function that takes
+/// `&mut rusqlite::Connection`, `&mut postgres::Transaction<'_>` or
+/// `&mut postgres::Client` and gets a fresh database at a revision.
+///
+/// ```
+/// # use arx_migrate::{FnMigration, MigrationSet, Migrator};
+/// fn migrator() -> arx_migrate::Result<Migrator> {
+///     Migrator::new(MigrationSet::new().with(FnMigration::new(
+///         "001",
+///         &[],
+///         |op| op.sql("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)"),
+///         |op| op.sql("DROP TABLE users"),
+///     )))
+/// }
+///
+/// #[arx_migrate::test(migrator = migrator)]
+/// fn on_sqlite(conn: &mut rusqlite::Connection) {
+///     conn.execute("INSERT INTO users (name) VALUES ('ada')", []).unwrap();
+/// }
+///
+/// #[arx_migrate::test(migrator = migrator)]
+/// fn on_postgres(tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::Error> {
+///     tx.execute("INSERT INTO users (id, name) VALUES (1, 'ada')", &[])?;
+///     let mut nested = tx.transaction()?; // a savepoint
+///     nested.execute("DELETE FROM users", &[])?;
+///     Ok(()) // rolled back: the next test sees no users
+/// }
+///
+/// #[arx_migrate::test(migrator = migrator, at = "001", strategy = schema)]
+/// fn commits(client: &mut postgres::Client) {
+///     client.execute("INSERT INTO users (id, name) VALUES (1, 'ada')", &[]).unwrap();
+/// }
+/// # fn main() {}
+/// ```
+///
+/// Guide, strategies and when each fits: `docs/testing.md`.
+#[cfg(feature = "testing")]
+pub use arx_migrate_macros::test;
+
 /// The safety checks (feature `verify`): lint, the drift check and the
 /// validate gate.
 #[cfg(feature = "verify")]
@@ -192,6 +231,11 @@ pub struct WritingMigrationsGuide;
 #[cfg(all(doctest, feature = "sqlite", feature = "postgres", feature = "cli"))]
 #[doc = include_str!("../docs/cli.md")]
 pub struct CliGuide;
+
+/// The testing guide, `docs/testing.md`.
+#[cfg(all(doctest, feature = "sqlite", feature = "postgres", feature = "testing"))]
+#[doc = include_str!("../docs/testing.md")]
+pub struct TestingGuide;
 
 /// `README.md`.
 #[cfg(all(doctest, feature = "sqlite", feature = "postgres", feature = "testing"))]

@@ -1,4 +1,4 @@
-//! The `#[migration]` attribute of arx-migrate.
+//! The attributes of arx-migrate: `#[migration]` and `#[arx_migrate::test]`.
 //!
 //! ```text
 //! /// Add buildings and floors tables
@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 mod sql_migrations;
+mod test_attribute;
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
@@ -616,4 +617,39 @@ fn expand(args: Args, item: Item) -> syn::Result<TokenStream2> {
     let generated: syn::File = syn::parse2(generated)?;
     items.extend(generated.items);
     Ok(quote!(#module))
+}
+
+/// Makes a function that takes a connection a test with a fresh database
+/// at a revision, as `#[sqlx::test]` does; re-exported as
+/// `arx_migrate::test` (feature `testing`).
+///
+/// ```text
+/// #[arx_migrate::test(migrator = arx_schema::migrator)]
+/// fn signs_up(tx: &mut postgres::Transaction<'_>) {
+///     tx.execute("INSERT INTO users (email) VALUES ('ada@example.com')", &[]).unwrap();
+/// }
+/// ```
+///
+/// The argument is `&mut rusqlite::Connection` (an in-memory copy),
+/// `&mut postgres::Transaction<'_>` (default: a transaction on a shared
+/// database at the revision, rolled back at the end; nested transactions
+/// are savepoints) or `&mut postgres::Client` (default: a schema of its
+/// own, prepared ahead). The function returns `()` or `Result<(), E>`.
+///
+/// Options: `migrator = path::to::fn` (a function returning a `Migrator`
+/// or a `Result` of one; default: every `#[migration]` linked in),
+/// `at = "REV"` (default `"head"`), `strategy = rollback | schema |
+/// database` (PostgreSQL only).
+///
+/// A PostgreSQL test needs `ARX_MIGRATE_TEST_PG`. Built without it, the
+/// test is marked ignored with the reason (cargo rebuilds the tests when
+/// the variable changes); run without it, it says it was skipped and
+/// passes, except under `CI`, where it fails. The guide:
+/// `docs/testing.md`.
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    match test_attribute::expand(args.into(), item.into()) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => error.to_compile_error().into(),
+    }
 }

@@ -220,7 +220,7 @@ fn a_data_migration_falls_back_to_a_template_copy() {
         ok,
     ));
     let migrator = Migrator::new(set).unwrap();
-    let db = fresh_postgres(&migrator, &server).unwrap();
+    let db = PgFixture::new(&migrator, &server).create().unwrap();
     assert!(db.schema().is_none(), "a database of its own");
     let mut conn = db.connect().unwrap();
     assert_eq!(count(&mut conn, "SELECT n FROM counters"), 42);

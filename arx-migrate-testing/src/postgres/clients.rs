@@ -1,0 +1,102 @@
+//! Connections kept open between the tests of a process, per URL: a new
+//! PostgreSQL session costs a process start on the server (milliseconds),
+//! a reused one a round trip.
+
+use std::collections::HashMap;
+use std::ops::{Deref, DerefMut};
+use std::sync::{Mutex, OnceLock};
+
+use arx_migrate_core::error::Result;
+use arx_migrate_core::scratch::connect;
+use postgres::Client;
+
+/// How many idle sessions are kept per URL; more are closed when returned.
+const MAX_IDLE_PER_URL: usize = 32;
+
+type Idle = Mutex<HashMap<String, Vec<Client>>>;
+
+fn idle() -> &'static Idle {
+    static IDLE: OnceLock<Idle> = OnceLock::new();
+    IDLE.get_or_init(Idle::default)
+}
+
+/// A session taken from the idle ones of its URL (or newly opened), given
+/// back when dropped unless it was closed or [`PooledClient::discard`]ed.
+pub(crate) struct PooledClient {
+    url: String,
+    client: Option<Client>,
+}
+
+/// Closes this process's idle sessions to `url` (before dropping its
+/// database, where they would count as users).
+pub(crate) fn close_idle(url: &str) {
+    let closed = idle()
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .remove(url);
+    drop(closed);
+}
+
+impl std::fmt::Debug for PooledClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PooledClient").finish_non_exhaustive()
+    }
+}
+
+impl PooledClient {
+    /// An idle session to `url`, or a new one; `fresh` says which.
+    pub(crate) fn take(url: &str) -> Result<(PooledClient, bool)> {
+        let reused = idle()
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get_mut(url)
+            .and_then(Vec::pop);
+        let (client, fresh) = match reused {
+            Some(client) if !client.is_closed() => (client, false),
+            _ => (connect(url)?, true),
+        };
+        Ok((
+            PooledClient {
+                url: url.to_string(),
+                client: Some(client),
+            },
+            fresh,
+        ))
+    }
+
+    /// Closes the session instead of giving it back (its state is unknown).
+    pub(crate) fn discard(mut self) {
+        self.client = None;
+    }
+}
+
+impl Deref for PooledClient {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.client.as_ref().expect("present until dropped")
+    }
+}
+
+impl DerefMut for PooledClient {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.client.as_mut().expect("present until dropped")
+    }
+}
+
+impl Drop for PooledClient {
+    fn drop(&mut self) {
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        if client.is_closed() {
+            return;
+        }
+        let mut idle = idle()
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let sessions = idle.entry(std::mem::take(&mut self.url)).or_default();
+        if sessions.len() < MAX_IDLE_PER_URL {
+            sessions.push(client);
+        }
+    }
+}

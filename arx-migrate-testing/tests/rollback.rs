@@ -1,0 +1,186 @@
+//! The rollback fixture: a transaction on a database at the target, never
+//! committed, rolled back when the test ends.
+
+#[path = "../../arx-migrate-core/tests/support/mod.rs"]
+mod support;
+
+use std::sync::Arc;
+
+use arx_migrate_core::{Connection, Migrator};
+use arx_migrate_testing::{self as testing, postgres_test_url, PgFixture};
+use postgres::Transaction;
+use support::*;
+
+fn migrator() -> Migrator {
+    Migrator::new(branchy_chain()).unwrap()
+}
+
+fn rows(tx: &mut Transaction<'_>, sql: &str) -> i64 {
+    tx.query_one(sql, &[]).unwrap().get(0)
+}
+
+fn user_tables(tx: &mut Transaction<'_>) -> std::collections::BTreeSet<String> {
+    tx.query(
+        "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() \
+         AND tablename NOT LIKE 'arx\\_migrate\\_%'",
+        &[],
+    )
+    .unwrap()
+    .into_iter()
+    .map(|row| row.get(0))
+    .collect()
+}
+
+#[test]
+fn a_rollback_test_sees_the_target_and_leaves_nothing_behind() {
+    let Some(server) =
+        postgres_test_url("a_rollback_test_sees_the_target_and_leaves_nothing_behind")
+    else {
+        return;
+    };
+    let migrator = migrator();
+    let fixture = PgFixture::new(&migrator, &server);
+    let mut db = fixture.rollback().unwrap();
+    let url = db.url().to_string();
+    let mut tx = db.transaction().unwrap();
+    assert_eq!(
+        user_tables(&mut tx),
+        names(&["001", "002", "003a", "003b", "004", "005"])
+    );
+    let version: String = tx
+        .query_one("SELECT version_num FROM arx_migrate_version", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(version, "005");
+    tx.batch_execute("INSERT INTO t001 (id, note) VALUES (1, 'kept until the end')")
+        .unwrap();
+    {
+        // A nested transaction is a savepoint: rolled back on its own.
+        let mut nested = tx.transaction().unwrap();
+        nested.batch_execute("DELETE FROM t001").unwrap();
+        assert_eq!(rows(&mut nested, "SELECT count(*) FROM t001"), 0);
+    }
+    assert_eq!(rows(&mut tx, "SELECT count(*) FROM t001"), 1);
+    // A nested transaction that commits releases its savepoint only.
+    let mut nested = tx.transaction().unwrap();
+    nested
+        .batch_execute("INSERT INTO t002 (id) VALUES (7)")
+        .unwrap();
+    nested.commit().unwrap();
+    assert_eq!(rows(&mut tx, "SELECT count(*) FROM t002"), 1);
+
+    // Other sessions see the database as migrated, without the test's rows.
+    let mut other = testing::connect(&url).unwrap();
+    assert_eq!(count(&mut other, "SELECT count(*) FROM t001"), 0);
+    drop(tx);
+    drop(db);
+
+    let mut again = fixture.rollback().unwrap();
+    let mut tx = again.transaction().unwrap();
+    assert_eq!(rows(&mut tx, "SELECT count(*) FROM t001"), 0);
+    assert_eq!(rows(&mut tx, "SELECT count(*) FROM t002"), 0);
+
+    let mut at_002 = fixture.clone().at("002").rollback().unwrap();
+    let mut tx = at_002.transaction().unwrap();
+    assert_eq!(user_tables(&mut tx), names(&["001", "002"]));
+}
+
+#[test]
+fn a_rollback_test_cannot_commit() {
+    let Some(server) = postgres_test_url("a_rollback_test_cannot_commit") else {
+        return;
+    };
+    let migrator = migrator();
+    let fixture = PgFixture::new(&migrator, &server);
+    let mut db = fixture.rollback().unwrap();
+    let mut tx = db.transaction().unwrap();
+    tx.batch_execute("INSERT INTO t003a (id, note) VALUES (1, 'must not stay')")
+        .unwrap();
+    let refused = tx.commit().unwrap_err();
+    let message = refused
+        .as_db_error()
+        .map(|e| e.message().to_string())
+        .unwrap();
+    assert!(
+        message.contains("rollback test fixture"),
+        "the commit is refused with a reason: {message}"
+    );
+    // The same through SQL, in a fresh transaction of the same session.
+    let mut tx = db.transaction().unwrap();
+    tx.batch_execute("INSERT INTO t003a (id, note) VALUES (2, 'nor this')")
+        .unwrap();
+    assert!(tx.batch_execute("COMMIT").is_err());
+    drop(tx);
+    drop(db);
+    let mut other = testing::connect(&testing::with_database(
+        &server,
+        &fixture.rollback_database_name(),
+    ))
+    .unwrap();
+    assert_eq!(count(&mut other, "SELECT count(*) FROM t003a"), 0);
+}
+
+#[test]
+fn sessions_are_reset_before_the_next_test() {
+    let Some(server) = postgres_test_url("sessions_are_reset_before_the_next_test") else {
+        return;
+    };
+    let migrator = migrator();
+    let fixture = PgFixture::new(&migrator, &server);
+    let key: i64 = 0x0a7c_f1c5 + i64::from(std::process::id());
+    let mut db = fixture.rollback().unwrap();
+    let mut tx = db.transaction().unwrap();
+    // Session-level state that a rollback does not undo.
+    tx.execute("SELECT pg_advisory_lock($1)", &[&key]).unwrap();
+    tx.batch_execute("LISTEN arx_fixture_test").unwrap();
+    drop(tx);
+    let mut observer = testing::connect(&server).unwrap();
+    let held = |observer: &mut postgres::Client| -> i64 {
+        observer
+            .query_one(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+                 AND ((classid::bigint << 32) | objid::bigint) = $1",
+                &[&key],
+            )
+            .unwrap()
+            .get(0)
+    };
+    assert_eq!(held(&mut observer), 1);
+    drop(db);
+    assert_eq!(held(&mut observer), 0, "the advisory lock is released");
+}
+
+#[test]
+fn parallel_rollback_tests_writing_the_same_key_wait_for_each_other() {
+    let Some(server) =
+        postgres_test_url("parallel_rollback_tests_writing_the_same_key_wait_for_each_other")
+    else {
+        return;
+    };
+    let migrator = Arc::new(migrator());
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let (migrator, server) = (Arc::clone(&migrator), server.clone());
+            std::thread::spawn(move || {
+                for _ in 0..3 {
+                    let mut db = PgFixture::new(&migrator, &server).rollback().unwrap();
+                    let mut tx = db.transaction().unwrap();
+                    // The same primary key in every test: each waits for
+                    // the one holding it to roll back, then succeeds.
+                    tx.batch_execute("INSERT INTO t004 (id, note) VALUES (1, 'same key')")
+                        .unwrap();
+                    assert_eq!(rows(&mut tx, "SELECT count(*) FROM t004"), 1);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let name = PgFixture::new(&migrator, &server).rollback_database_name();
+    let mut other = testing::connect(&testing::with_database(&server, &name)).unwrap();
+    assert_eq!(
+        Connection::query(&mut other, "SELECT count(*) FROM t004").unwrap()[0][0].as_deref(),
+        Some("0")
+    );
+}

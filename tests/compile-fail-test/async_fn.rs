@@ -1,0 +1,4 @@
+#[arx_migrate::test]
+async fn t(_client: &mut postgres::Client) {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[arx_migrate::test]
+fn t(_conn: rusqlite::Connection) {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[arx_migrate::test]
+fn t<C>(conn: &mut C) {}
+
+fn main() {}

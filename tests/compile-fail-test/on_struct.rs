@@ -1,0 +1,4 @@
+#[arx_migrate::test]
+struct Fixture;
+
+fn main() {}

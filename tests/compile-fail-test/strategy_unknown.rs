@@ -1,0 +1,4 @@
+#[arx_migrate::test(strategy = copy)]
+fn t(_client: &mut postgres::Client) {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[arx_migrate::test]
+fn t(_conn: &mut String) {}
+
+fn main() {}
