@@ -1,7 +1,7 @@
 //! Where the database is: `--url`, `-s SERVICE`, `DATABASE_URL`, or the
 //! program's default; and the [`Migrator`] configured for it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use arx_migrate_core::backend::{Backend, Connection};
@@ -39,11 +39,24 @@ pub(crate) struct Database {
     pub(crate) lock_timeout: Option<Duration>,
     pub(crate) statement_timeout: Option<Duration>,
     is_default: bool,
+    /// Where a relative SQLite path starts ([`CliConfig::current_dir`]).
+    current_dir: Option<PathBuf>,
 }
 
 impl Context<'_> {
     pub(crate) fn program(&self) -> &str {
         &self.config.program
+    }
+
+    /// `path` as the command opens it (see [`CliConfig::current_dir`]);
+    /// messages show it as written.
+    pub(crate) fn path(&self, path: &Path) -> PathBuf {
+        self.config.resolve(path)
+    }
+
+    /// An environment variable, as the program lets the command see it.
+    pub(crate) fn var(&self, name: &str) -> Option<String> {
+        self.config.env.var(name)
     }
 
     pub(crate) fn services_path(&self) -> PathBuf {
@@ -81,7 +94,8 @@ impl Context<'_> {
     }
 
     pub(crate) fn services(&self) -> Result<Option<ServicesFile>, CliError> {
-        ServicesFile::load(&self.services_path())
+        let path = self.services_path();
+        ServicesFile::load(&self.path(&path), &path)
     }
 
     /// The database named by the options. Explicit options win over the
@@ -103,7 +117,7 @@ impl Context<'_> {
             let service = file.service(name, &self.services_path())?;
             return self.service_database(name, service);
         }
-        if let Ok(url) = std::env::var(DATABASE_URL_ENV) {
+        if let Some(url) = self.var(DATABASE_URL_ENV) {
             if !url.trim().is_empty() {
                 return self.plain(&url, DATABASE_URL_ENV);
             }
@@ -131,7 +145,7 @@ impl Context<'_> {
         name: &str,
         service: &Service,
     ) -> Result<Database, CliError> {
-        let url = service.url(name)?;
+        let url = service.url(name, |variable| self.var(variable))?;
         let mut database = self.plain(&url, &format!("service {name}"))?;
         database.apply(name, service);
         Ok(database)
@@ -152,6 +166,7 @@ impl Context<'_> {
             lock_timeout: None,
             statement_timeout: None,
             is_default: false,
+            current_dir: self.config.current_dir.clone(),
         })
     }
 
@@ -209,7 +224,12 @@ impl Database {
     /// default URL, its folder).
     pub(crate) fn connect(&self, write: bool) -> Result<Box<dyn Connection>, CliError> {
         self.parsed
-            .connect(&self.url, write, write && self.is_default)
+            .connect(
+                &self.url,
+                write,
+                write && self.is_default,
+                self.current_dir.as_deref(),
+            )
             .map_err(|e| {
                 let hint = e
                     .hint

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use arx_migrate_core::backend::{Backend, Connection};
 use arx_migrate_core::redact::redact_url;
 
+use super::config::resolve;
 use super::error::CliError;
 
 /// A parsed database URL.
@@ -62,12 +63,14 @@ impl DbUrl {
     }
 
     /// Connects. With `create`, a missing SQLite file (and its folder, when
-    /// `create_dir`) is created; otherwise it is "no database".
+    /// `create_dir`) is created; otherwise it is "no database". A relative
+    /// SQLite path starts at `current_dir` when one is given.
     pub(crate) fn connect(
         &self,
         url: &str,
         create: bool,
         create_dir: bool,
+        current_dir: Option<&Path>,
     ) -> Result<Box<dyn Connection>, CliError> {
         let shown = redact_url(url);
         let no_database = |reason: String, hint: &str| {
@@ -79,17 +82,19 @@ impl DbUrl {
         match self {
             DbUrl::SqliteMemory => open_sqlite(Path::new(":memory:"), true)
                 .map_err(|e| no_database(e, "check that SQLite can allocate memory")),
-            DbUrl::SqliteFile(path) => {
+            DbUrl::SqliteFile(written) => {
+                let path = &resolve(current_dir, written);
                 if !create && !path.exists() {
                     return Err(no_database(
                         "the file does not exist".into(),
                         "check the path in --url, DATABASE_URL or the service; `upgrade` creates the file",
                     ));
                 }
-                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    if !parent.exists() {
+                if let Some(parent) = written.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    let folder = resolve(current_dir, parent);
+                    if !folder.exists() {
                         if create_dir {
-                            std::fs::create_dir_all(parent).map_err(|e| {
+                            std::fs::create_dir_all(&folder).map_err(|e| {
                                 no_database(
                                     format!("cannot create the folder {}: {e}", parent.display()),
                                     "check the permissions of the folder, or choose another path",

@@ -33,6 +33,7 @@ mod check;
 mod config;
 mod context;
 mod database;
+mod env;
 mod error;
 mod inspect;
 mod lint;

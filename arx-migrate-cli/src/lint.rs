@@ -33,7 +33,7 @@ pub(crate) fn lint(ctx: &Context<'_>, file: Option<&Path>, rules: bool) -> Resul
         Some(path) => backends
             .iter()
             .map(|backend| {
-                lint::lint_sql_file(path, *backend)
+                lint::lint_sql_file(ctx.path(path), *backend)
                     .map_err(|e| CliError::from_core(e, ctx.program()))
             })
             .collect::<Result<_, _>>()?,
