@@ -25,6 +25,11 @@
 //! --check-heads` when the database is not at head, `lint` with blocking
 //! findings, `check` on drift, `validate` when a step fails), 2 usage.
 //!
+//! [`execute`] runs a command line in process, writing to any
+//! `io::Write`; with [`CliConfig::current_dir`] and [`CliConfig::env_clear`]
+//! (and [`CliConfig::env`]) a run reads neither the process's working
+//! directory nor its environment, so runs on several threads do not meet.
+//!
 //! Built with the `cli` feature (on by default).
 
 mod apply;
