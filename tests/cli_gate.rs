@@ -66,13 +66,13 @@ fn lint_passes_the_demo_chain_and_stops_the_bad_one() {
     for backend in ["sqlite", "postgres"] {
         let run = run_in(bad_chain(), here, &["lint", "--backend", backend], &[]).fails(1);
         assert!(
-            run.stdout.contains("error x002 [drop-column] upgrade"),
+            run.stdout.contains("error x002 (upgrade) [drop-column]"),
             "{backend}: {}",
             run.stdout
         );
         assert!(
             run.stdout
-                .contains("error x003 [downgrade-mismatch] downgrade")
+                .contains("error x003 (downgrade) [downgrade-mismatch]")
                 && run.stdout.contains("audit_log is left behind"),
             "{backend}: {}",
             run.stdout
@@ -116,13 +116,14 @@ fn lint_passes_the_demo_chain_and_stops_the_bad_one() {
         );
         assert!(run.stdout.contains("**2 error(s)**"), "{}", run.stdout);
         assert!(
-            run.stdout.contains("| error | x002 | `drop-column` |"),
+            run.stdout
+                .contains("| ❌ error | x002 (upgrade) | `drop-column` |"),
             "{}",
             run.stdout
         );
         assert!(
             run.stdout
-                .contains("| error | x003 | `downgrade-mismatch` |"),
+                .contains("| ❌ error | x003 (downgrade) | `downgrade-mismatch` |"),
             "{}",
             run.stdout
         );
@@ -221,7 +222,7 @@ fn lint_file_finds_the_four_mistakes_of_the_old_schema_file() {
         .fails(1);
         for rule in &expected {
             assert!(
-                run.stdout.contains(&format!("error schema.sql [{rule}]")),
+                run.stdout.contains(&format!("[{rule}]")),
                 "{backend}: no {rule} in:\n{}",
                 run.stdout
             );
@@ -288,6 +289,220 @@ fn lint_file_finds_the_four_mistakes_of_the_old_schema_file() {
     )
     .fails(1);
     assert!(run.stderr.contains("nope.sql"), "{}", run.stderr);
+}
+
+#[test]
+fn lint_files_chain_start_from_a_schema_or_revision_and_print_for_ci() {
+    let dir = tempfile::tempdir().unwrap();
+    let here = dir.path();
+    let write = |name: &str, sql: &str| std::fs::write(here.join(name), sql).unwrap();
+    write(
+        "a.sql",
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, name varchar(40));\n",
+    );
+    write(
+        "b.sql",
+        "SET lock_timeout = '5s';\nALTER TABLE accounts ADD COLUMN plan text NOT NULL;\n",
+    );
+    // Several files lint as a chain: b.sql alters a table a.sql created.
+    let run = run_in(
+        demo(),
+        here,
+        &["lint", "--file", "a.sql", "b.sql", "--backend", "postgres"],
+        &[],
+    )
+    .fails(1);
+    assert!(
+        run.stdout
+            .contains("error b.sql:2 [not-null-without-default]"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("unknown-schema"), "{}", run.stdout);
+    // Alone, accounts is unknown: taken to exist, said once.
+    let run = run_in(
+        demo(),
+        here,
+        &["lint", "--file", "b.sql", "--backend", "postgres"],
+        &[],
+    )
+    .fails(1);
+    assert_eq!(
+        run.stdout.matches("[unknown-schema]").count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("unknown: give --schema"),
+        "{}",
+        run.stdout
+    );
+
+    // --schema: a live database's schema (read, not changed).
+    let db = here.join("live.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT); CREATE INDEX idx_accounts_name ON accounts (name);")
+        .unwrap();
+    write(
+        "c.sql",
+        "ALTER TABLE accounts DROP COLUMN name;\nALTER TABLE accounts DROP COLUMN nope;\n",
+    );
+    let url = format!("sqlite://{}", db.display());
+    let json = run_in(
+        demo(),
+        here,
+        &[
+            "lint", "--file", "c.sql", "--schema", &url, "--format", "json",
+        ],
+        &[],
+    )
+    .fails(1)
+    .json();
+    assert_eq!(
+        rules(&json),
+        ["drop-column", "sqlite-unsupported-alter", "unknown-column"]
+            .map(String::from)
+            .into(),
+        "{json:#}"
+    );
+    // --after: the program's chain at a revision.
+    write("d.sql", "ALTER TABLE tags ADD COLUMN color TEXT;\n");
+    run_in(
+        demo(),
+        here,
+        &[
+            "lint",
+            "--file",
+            "d.sql",
+            "--after",
+            "b002",
+            "--backend",
+            "sqlite",
+        ],
+        &[],
+    )
+    .ok();
+    let run = run_in(
+        demo(),
+        here,
+        &[
+            "lint",
+            "--file",
+            "d.sql",
+            "--after",
+            "a001",
+            "--backend",
+            "sqlite",
+        ],
+        &[],
+    )
+    .fails(1);
+    assert!(run.stdout.contains("[unknown-table]"), "{}", run.stdout);
+    run_in(
+        demo(),
+        here,
+        &["lint", "--file", "d.sql", "--after", "zz9"],
+        &[],
+    )
+    .fails(1);
+    run_in(demo(), here, &["lint", "--schema", &url], &[]).fails(2);
+
+    // SARIF and GitHub annotations, for lint only.
+    let sarif = run_in(
+        demo(),
+        here,
+        &[
+            "lint",
+            "--file",
+            "a.sql",
+            "b.sql",
+            "--backend",
+            "postgres",
+            "--format",
+            "sarif",
+        ],
+        &[],
+    )
+    .fails(1)
+    .json();
+    assert_eq!(sarif["version"], "2.1.0");
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "not-null-without-default");
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "b.sql"
+    );
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["startLine"],
+        2
+    );
+    let run = run_in(
+        demo(),
+        here,
+        &[
+            "lint",
+            "--file",
+            "a.sql",
+            "b.sql",
+            "--backend",
+            "postgres",
+            "--format",
+            "github",
+        ],
+        &[],
+    )
+    .fails(1);
+    assert!(
+        run.stdout
+            .starts_with("::error file=b.sql,line=2,title=not-null-without-default (postgres)::"),
+        "{}",
+        run.stdout
+    );
+    run_in(demo(), here, &["check", "--format", "sarif"], &[]).fails(2);
+
+    // [lint] in arx-migrate.toml switches style rules on; a bad id is an error.
+    let run = run_in(
+        demo(),
+        here,
+        &["lint", "--file", "a.sql", "--backend", "postgres"],
+        &[],
+    )
+    .ok();
+    assert!(!run.stdout.contains("prefer-text-field"), "{}", run.stdout);
+    write(
+        "arx-migrate.toml",
+        "[lint]\nenable = [\"prefer-text-field\"]\n",
+    );
+    let run = run_in(
+        demo(),
+        here,
+        &["lint", "--file", "a.sql", "--backend", "postgres"],
+        &[],
+    )
+    .ok();
+    assert!(
+        run.stdout.contains("warning a.sql:1 [prefer-text-field]"),
+        "{}",
+        run.stdout
+    );
+    write(
+        "arx-migrate.toml",
+        "[lint]\nenable = [\"prefer-txt-field\"]\n",
+    );
+    let run = run_in(
+        demo(),
+        here,
+        &["lint", "--file", "a.sql", "--backend", "postgres"],
+        &[],
+    )
+    .fails(1);
+    assert!(
+        run.stderr.contains("did you mean prefer-text-field"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::time::Instant;
 use serde_json::{json, Value};
 
 use arx_migrate_core::error::Direction;
-use arx_migrate_core::runner::{Report, StepReport};
+use arx_migrate_core::runner::{Progress, Report, StepReport};
 
 use super::context::Context;
 use super::error::CliError;
@@ -56,11 +56,20 @@ pub(crate) fn move_to(
     let mut connection = database.connect(direction == Direction::Upgrade)?;
     let started = Instant::now();
     // Each step is printed as it commits, so that a long run shows where
-    // it is; the summary follows at the end.
-    let mut progress = |step: &StepReport| {
-        if let Some(print) = ctx.live {
-            print(&step_line(step));
+    // it is; the summary follows at the end. A wait for another run's lock
+    // is said on stderr every few seconds, with who holds it.
+    let mut progress = |event: Progress<'_>| match event {
+        Progress::Step(step) => {
+            if let Some(print) = ctx.live {
+                print(&step_line(step));
+            }
         }
+        Progress::Waiting(wait) => {
+            if let Some(notice) = ctx.notice {
+                notice(&format!("{}: {wait}", ctx.program()));
+            }
+        }
+        _ => {}
     };
     let report: Report = if direction == Direction::Downgrade {
         migrator.downgrade_with_progress(&mut *connection, target, &mut progress)
@@ -150,22 +159,36 @@ pub(crate) fn repair(ctx: &Context<'_>) -> Result<Done, CliError> {
     let mut done = Done::new(json!({
         "command": "repair",
         "url": database.shown(),
-        "repaired": repaired.iter().map(|r| json!({
+        "repaired": repaired.checksums.iter().map(|r| json!({
             "revision": r.revision,
             "recorded": r.recorded,
             "current": r.current,
         })).collect::<Vec<_>>(),
+        "interrupted": repaired.interrupted.iter().map(|step| json!({
+            "revision": step.revision,
+            "direction": step.direction.as_str(),
+        })).collect::<Vec<_>>(),
     }));
-    for change in &repaired {
+    for change in &repaired.checksums {
         done.line(format!(
             "{}: checksum {} -> {}",
             change.revision, change.recorded, change.current
         ));
     }
+    for step in &repaired.interrupted {
+        done.line(format!(
+            "{}: the interrupted {} is marked as acknowledged; the database itself was not changed",
+            step.revision, step.direction
+        ));
+    }
     done.line(if repaired.is_empty() {
-        "nothing to repair: every applied migration matches its recorded checksum".to_string()
+        "nothing to repair: every applied migration matches its recorded checksum, and no step was interrupted".to_string()
     } else {
-        format!("accepted {} changed migration(s)", repaired.len())
+        format!(
+            "repaired: accepted {} changed migration(s), acknowledged {} interrupted step(s)",
+            repaired.checksums.len(),
+            repaired.interrupted.len()
+        )
     });
     Ok(done)
 }

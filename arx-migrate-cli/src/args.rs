@@ -1,6 +1,7 @@
 //! The command line's grammar (clap derive).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -33,7 +34,8 @@ pub(crate) struct Global {
     /// `all` (lint only) for both.
     #[arg(long, global = true, value_parser = parse_backend, value_name = "sqlite|postgres|all")]
     pub(crate) backend: Option<BackendArg>,
-    /// Output format (markdown: lint, check and validate only).
+    /// Output format (markdown: lint, check and validate only; sarif and
+    /// github: lint only).
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
     /// Print nothing but errors (and the script of --sql).
@@ -42,6 +44,22 @@ pub(crate) struct Global {
     /// Where `revision` and `merge` write modules (default: src/migrations).
     #[arg(long, global = true, value_name = "DIR")]
     pub(crate) migrations_dir: Option<PathBuf>,
+    /// How long to wait for another run (or on SQLite another writer) to
+    /// finish: 500ms, 30s, 10min (default: the service's lock_wait, else 10min).
+    #[arg(long, global = true, value_parser = parse_duration_arg, value_name = "DURATION")]
+    pub(crate) lock_wait: Option<Duration>,
+    /// PostgreSQL: how long one statement may wait for a table lock before
+    /// it fails (default: the service's lock_timeout, else the server's).
+    #[arg(long, global = true, value_parser = parse_duration_arg, value_name = "DURATION")]
+    pub(crate) lock_timeout: Option<Duration>,
+    /// PostgreSQL: how long one statement may run (default: the service's
+    /// statement_timeout, else the server's).
+    #[arg(long, global = true, value_parser = parse_duration_arg, value_name = "DURATION")]
+    pub(crate) statement_timeout: Option<Duration>,
+}
+
+fn parse_duration_arg(text: &str) -> Result<Duration, String> {
+    super::services::parse_duration(text)
 }
 
 /// Output formats.
@@ -53,6 +71,10 @@ pub(crate) enum Format {
     Json,
     /// Markdown, for a pull-request comment (lint, check, validate).
     Markdown,
+    /// SARIF 2.1.0, for code scanning (lint).
+    Sarif,
+    /// GitHub Actions annotations, `::error file=…,line=…::…` (lint).
+    Github,
 }
 
 /// `--backend`: one backend, or `all` (lint only).
@@ -81,7 +103,8 @@ pub(crate) enum Command {
         /// Also show each revision's message, parents and when it was applied.
         #[arg(short, long)]
         verbose: bool,
-        /// Exit with status 1 unless the database is at the code's head(s).
+        /// Exit with status 1 unless the database is at the code's head(s)
+        /// with no edited migration and no interrupted step.
         #[arg(long)]
         check_heads: bool,
     },
@@ -140,19 +163,20 @@ pub(crate) enum Command {
         #[arg(required = true, value_name = "REV")]
         revisions: Vec<String>,
     },
-    /// Lint the migrations (or one .sql file) without a database: destructive
-    /// steps, wrong names, volatile index predicates, leaky downgrades, ….
-    Lint {
-        /// Lint this SQL file as one migration instead of the chain.
-        #[arg(long, value_name = "FILE.sql")]
-        file: Option<PathBuf>,
-        /// List the rules (id, severity, reason, fix) and exit.
-        #[arg(long, conflicts_with = "file")]
-        rules: bool,
-    },
+    /// Lint the migrations (or .sql files) without a database: destructive
+    /// steps, locks on busy tables, statements that fail, leaky downgrades, ….
+    Lint(LintArgs),
     /// Compare the live schema with the one the migrations produce at the
-    /// database's revision; exit 1 on drift.
-    Check,
+    /// database's revision; exit 1 on drift, an edited migration or an
+    /// interrupted step.
+    Check {
+        /// PostgreSQL: the server to build the expected schema on, in a
+        /// scratch database created and dropped there (default: the
+        /// database's own server; the role must be allowed to create
+        /// databases).
+        #[arg(long, value_name = "URL")]
+        scratch_url: Option<String>,
+    },
     /// The CI gate: upgrade, check, stairway, downgrade, upgrade again, lint
     /// and single head, on a scratch database; exit 1 if a step fails.
     Validate,
@@ -161,17 +185,68 @@ pub(crate) enum Command {
         /// Every service of the services file.
         #[arg(long)]
         all: bool,
+        /// Exit with status 1 unless every database is at head with no
+        /// edited migration and no interrupted step (a deploy gate).
+        #[arg(long)]
+        check: bool,
     },
 }
 
 impl Command {
+    /// The verb, as typed.
+    pub(crate) fn verb(&self) -> &'static str {
+        match self {
+            Command::Current { .. } => "current",
+            Command::History { .. } => "history",
+            Command::Heads => "heads",
+            Command::Branches => "branches",
+            Command::Show { .. } => "show",
+            Command::Upgrade(_) => "upgrade",
+            Command::Downgrade(_) => "downgrade",
+            Command::Stamp { .. } => "stamp",
+            Command::Repair => "repair",
+            Command::Revision { .. } => "revision",
+            Command::Merge { .. } => "merge",
+            Command::Lint { .. } => "lint",
+            Command::Check { .. } => "check",
+            Command::Validate => "validate",
+            Command::Status { .. } => "status",
+        }
+    }
+
     /// Whether the verb prints markdown (`--format markdown`).
     pub(crate) fn has_markdown(&self) -> bool {
         matches!(
             self,
-            Command::Lint { .. } | Command::Check | Command::Validate
+            Command::Lint(_) | Command::Check { .. } | Command::Validate
         )
     }
+
+    /// Whether the verb is `lint` (`--format sarif`, `--format github`).
+    pub(crate) fn is_lint(&self) -> bool {
+        matches!(self, Command::Lint(_))
+    }
+}
+
+/// Arguments of `lint`.
+#[derive(Debug, Args)]
+pub(crate) struct LintArgs {
+    /// Lint these SQL files, in order, as a chain of migrations instead of
+    /// the program's chain.
+    #[arg(long = "file", value_name = "FILE.sql", num_args = 1..)]
+    pub(crate) files: Vec<PathBuf>,
+    /// With --file: start from this live database's schema (read, never
+    /// changed).
+    #[arg(long, value_name = "URL", requires = "files", conflicts_with = "after")]
+    pub(crate) schema: Option<String>,
+    /// With --file: start from the program's chain's schema at REV (an id,
+    /// a prefix, or head).
+    #[arg(long, value_name = "REV", requires = "files")]
+    pub(crate) after: Option<String>,
+    /// List the rules (id, severity, backends, default, reason, fix) and
+    /// exit.
+    #[arg(long, conflicts_with_all = ["files", "schema", "after"])]
+    pub(crate) rules: bool,
 }
 
 /// Arguments of `upgrade` and `downgrade`.

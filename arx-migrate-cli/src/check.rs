@@ -1,34 +1,72 @@
 //! `check`: the live schema against the one the migrations produce at the
-//! database's current revision.
+//! database's current revision, and what would stop an upgrade (edited
+//! migrations, interrupted steps).
 
 use serde_json::{json, Value};
 
-use arx_migrate_verify::check::{self as drift, ScratchSource};
+use arx_migrate_core::backend::Connection;
+use arx_migrate_core::redact::redact_url;
+use arx_migrate_core::runner::{Migrator, Status};
+use arx_migrate_core::text::quote_ident;
+use arx_migrate_verify::check::{self as drift, DriftReport, SchemaSnapshot, ScratchSource};
 
-use super::context::Context;
+use super::context::{Context, Database};
+use super::database::DbUrl;
 use super::error::CliError;
-use super::inspect::core;
+use super::inspect::{core, edited_json, interrupted_json, not_ready, warning_lines};
 use super::output::{self, Done};
 
-/// `check`.
-pub(crate) fn check(ctx: &Context<'_>) -> Result<Done, CliError> {
+/// `check [--scratch-url URL]`.
+pub(crate) fn check(ctx: &Context<'_>, scratch_url: Option<&str>) -> Result<Done, CliError> {
     let database = ctx.database()?;
     let migrator = ctx.migrator(&database)?;
     let mut connection = database.connect(false)?;
     let backend = database.parsed.backend();
-    let scratch =
-        ScratchSource::for_backend(backend, &database.url).map_err(|e| core(ctx, &database, e))?;
-    let report =
-        drift::check(&migrator, &mut *connection, &scratch).map_err(|e| core(ctx, &database, e))?;
+    // Where the database stands first: a revision this code does not know
+    // is explained as every verb explains it, and edited migrations and
+    // interrupted steps are reported.
+    let status = migrator
+        .status(&mut *connection)
+        .map_err(|e| core(ctx, &database, e))?;
+    let actual =
+        drift::snapshot(&migrator, &mut *connection).map_err(|e| core(ctx, &database, e))?;
+    let expected = if status.heads.is_empty() {
+        // Nothing applied: nothing to build, no scratch database needed.
+        SchemaSnapshot::default()
+    } else {
+        let (scratch, server) = scratch_source(ctx, &database, scratch_url)?;
+        let build = Build {
+            ctx,
+            database: &database,
+            scratch: &scratch,
+            server: &server,
+        };
+        build.expected(&migrator, &status.heads, &mut *connection)?
+    };
+    let report = DriftReport {
+        backend: backend.name().to_string(),
+        heads: status.heads.clone(),
+        differences: drift::diff(&expected, &actual),
+    };
     let mut value = serde_json::to_value(&report).unwrap_or(Value::Null);
     value["command"] = json!("check");
     value["url"] = json!(database.shown());
     value["clean"] = json!(report.is_clean());
+    value["edited"] = edited_json(&status);
+    value["interrupted"] = interrupted_json(&status);
     let mut done = Done::new(value);
     for line in report.to_text().lines() {
         done.line(line);
     }
-    done.markdown = Some(report.to_markdown());
+    let warnings = warning_lines(&status, ctx.program());
+    for line in &warnings {
+        done.line(line.clone());
+    }
+    let mut markdown = report.to_markdown();
+    for line in &warnings {
+        markdown.push_str(&format!("\n- {line}\n"));
+    }
+    done.markdown = Some(markdown);
     if !report.is_clean() {
         done.failure = Some(
             CliError::new(
@@ -46,6 +84,88 @@ pub(crate) fn check(ctx: &Context<'_>) -> Result<Done, CliError> {
             ))
             .details(json!({ "differences": report.differences.len() })),
         );
+    } else {
+        // Being behind the code is no drift; what would stop an upgrade is.
+        let status = Status {
+            at_head: true,
+            ..status
+        };
+        done.failure = not_ready(&status, migrator.graph(), ctx.program());
     }
     Ok(done)
+}
+
+/// Where scratch databases come from, and that server's URL as shown.
+fn scratch_source(
+    ctx: &Context<'_>,
+    database: &Database,
+    scratch_url: Option<&str>,
+) -> Result<(ScratchSource, String), CliError> {
+    let backend = database.parsed.backend();
+    let url = match scratch_url {
+        None => database.url.clone(),
+        Some(url) => {
+            let parsed = DbUrl::parse(url).map_err(|e| CliError {
+                message: format!("{} (from --scratch-url)", e.message),
+                ..e
+            })?;
+            if parsed.backend() != backend {
+                return Err(CliError::usage(format!(
+                    "--scratch-url is a {} server but the database checked is {backend}",
+                    parsed.backend()
+                )));
+            }
+            url.to_string()
+        }
+    };
+    let source = ScratchSource::for_backend(backend, &url).map_err(|e| core(ctx, database, e))?;
+    Ok((source, redact_url(&url)))
+}
+
+/// Building the expected schema on a scratch database.
+struct Build<'a> {
+    ctx: &'a Context<'a>,
+    database: &'a Database,
+    scratch: &'a ScratchSource,
+    /// The scratch server's URL, as shown.
+    server: &'a str,
+}
+
+impl Build<'_> {
+    /// The schema the migrations produce at `heads`; a role that may not
+    /// create the scratch database is told what `check` needs.
+    fn expected(
+        &self,
+        migrator: &Migrator,
+        heads: &[String],
+        connection: &mut dyn Connection,
+    ) -> Result<SchemaSnapshot, CliError> {
+        let (ctx, database) = (self.ctx, self.database);
+        drift::expected_schema(migrator, heads, self.scratch).map_err(|error| {
+            let denied = error.db_error().and_then(|e| e.code.as_deref()) == Some("42501");
+            if !denied {
+                return core(ctx, database, error);
+            }
+            // The role, named so that the fix can be pasted.
+            let role = connection
+                .query("SELECT current_user")
+                .ok()
+                .and_then(|rows| rows.into_iter().next())
+                .and_then(|row| row.into_iter().next().flatten())
+                .map_or_else(|| "name".to_string(), |role| quote_ident(&role));
+            CliError::new(
+                "scratch_database",
+                format!(
+                    "check builds the schema the migrations produce in a scratch database, created on {} and dropped after, but this role may not create databases: {}",
+                    arx_migrate_core::text::abbreviate(self.server, 200),
+                    error.db_error().map(|e| e.message.as_str()).unwrap_or_default()
+                ),
+            )
+            .hint(format!(
+                "let the role create databases once (`ALTER ROLE {role} CREATEDB;` as a superuser), or build the schema on another server where a role may: `{} check --scratch-url postgres://user@host/postgres`",
+                ctx.program()
+            ))
+            .scrub(database.secret().as_deref())
+        })
+    }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use arx_migrate_core::backend::{Backend, Connection};
 use arx_migrate_core::redact::redact_url;
-use arx_migrate_core::runner::Migrator;
+use arx_migrate_core::runner::{Migrator, DEFAULT_LOCK_WAIT};
 
 use super::args::{BackendArg, Global};
 use super::config::CliConfig;
@@ -23,6 +23,10 @@ pub(crate) struct Context<'a> {
     pub(crate) global: &'a Global,
     /// Prints a line at once (text output, not quiet): progress.
     pub(crate) live: Option<&'a dyn Fn(&str)>,
+    /// Prints a line to stderr at once (not quiet): waiting for a lock.
+    pub(crate) notice: Option<&'a dyn Fn(&str)>,
+    /// The verb, for the PostgreSQL session's `application_name`.
+    pub(crate) verb: &'static str,
 }
 
 /// A database to work on, and its bookkeeping settings.
@@ -36,8 +40,12 @@ pub(crate) struct Database {
     pub(crate) origin: String,
     pub(crate) version_table: String,
     pub(crate) schema: Option<String>,
+    pub(crate) lock_wait: Option<Duration>,
     pub(crate) lock_timeout: Option<Duration>,
     pub(crate) statement_timeout: Option<Duration>,
+    /// `application_name` of PostgreSQL sessions: `PROGRAM VERB`, so that
+    /// a run waiting for the lock, or an operator, can tell who holds it.
+    pub(crate) application_name: String,
     is_default: bool,
     /// Where a relative SQLite path starts ([`CliConfig::current_dir`]).
     current_dir: Option<PathBuf>,
@@ -102,7 +110,22 @@ impl Context<'_> {
     /// environment: `--url`, then `-s SERVICE`, then `$DATABASE_URL`, then
     /// the program's default.
     pub(crate) fn database(&self) -> Result<Database, CliError> {
+        let mut database = self.named_database()?;
+        // Options on the command line win over the service's settings.
+        let global = self.global;
+        database.lock_wait = global.lock_wait.or(database.lock_wait);
+        database.lock_timeout = global.lock_timeout.or(database.lock_timeout);
+        database.statement_timeout = global.statement_timeout.or(database.statement_timeout);
+        Ok(database)
+    }
+
+    fn named_database(&self) -> Result<Database, CliError> {
         if let Some(url) = &self.global.url {
+            if url.trim().is_empty() {
+                return Err(CliError::usage("--url is empty").hint(
+                    "give the database: --url sqlite://path/to/file.db, --url sqlite::memory: or --url postgres://user@host/database; or leave --url out to use -s SERVICE or $DATABASE_URL",
+                ));
+            }
             let mut database = self.plain(url, "--url")?;
             if let Some(name) = &self.global.service {
                 // --url with -s: the service's settings, another URL.
@@ -163,8 +186,10 @@ impl Context<'_> {
             origin: origin.to_string(),
             version_table: self.config.version_table.clone(),
             schema: self.config.schema.clone(),
+            lock_wait: None,
             lock_timeout: None,
             statement_timeout: None,
+            application_name: format!("{} {}", self.program(), self.verb),
             is_default: false,
             current_dir: self.config.current_dir.clone(),
         })
@@ -178,6 +203,9 @@ impl Context<'_> {
         }
         if let Some(schema) = &database.schema {
             migrator = migrator.schema(schema);
+        }
+        if let Some(wait) = database.lock_wait {
+            migrator = migrator.lock_wait(wait);
         }
         if let Some(timeout) = database.lock_timeout {
             migrator = migrator.lock_timeout(timeout);
@@ -206,6 +234,7 @@ impl Database {
         if let Some(schema) = &service.schema {
             self.schema = Some(schema.clone());
         }
+        self.lock_wait = service.lock_wait();
         self.lock_timeout = service.lock_timeout();
         self.statement_timeout = service.statement_timeout();
     }
@@ -223,19 +252,19 @@ impl Database {
     /// Connects; `write` allows creating an SQLite file (and, for the
     /// default URL, its folder).
     pub(crate) fn connect(&self, write: bool) -> Result<Box<dyn Connection>, CliError> {
-        self.parsed
-            .connect(
-                &self.url,
-                write,
-                write && self.is_default,
-                self.current_dir.as_deref(),
-            )
-            .map_err(|e| {
-                let hint = e
-                    .hint
-                    .clone()
-                    .map(|h| format!("{h} (the URL came from {})", self.origin));
-                CliError { hint, ..e }
-            })
+        let options = super::database::ConnectOptions {
+            create: write,
+            create_dir: write && self.is_default,
+            application_name: &self.application_name,
+            lock_wait: self.lock_wait.unwrap_or(DEFAULT_LOCK_WAIT),
+            current_dir: self.current_dir.as_deref(),
+        };
+        self.parsed.connect(&self.url, &options).map_err(|e| {
+            let hint = e
+                .hint
+                .clone()
+                .map(|h| format!("{h} (the URL came from {})", self.origin));
+            CliError { hint, ..e }
+        })
     }
 }

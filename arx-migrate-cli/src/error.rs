@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use arx_migrate_core::text::abbreviate_words;
 use serde_json::{json, Value};
 
 use arx_migrate_core::error::Error;
@@ -105,6 +106,21 @@ impl CliError {
             Error::Interrupted { revision, .. } => {
                 CliError::new(kind, message).details(json!({ "revision": revision }))
             }
+            Error::LockTimeout { holder, waited_ms, .. } => CliError::new(kind, message)
+                .hint("wait longer with --lock-wait 30min, or lock_wait = \"30min\" in the service's section of the services file")
+                .details(json!({
+                    "waited_ms": waited_ms,
+                    "holder": holder.map(|h| json!({
+                        "pid": h.pid,
+                        "program": h.program,
+                        "user": h.user,
+                        "client": h.client,
+                        "connected_at": h.connected_at,
+                        "state": h.state,
+                        "waiting_on": h.waiting_on,
+                        "statement": h.statement,
+                    })),
+                })),
             Error::Statement(failure) => CliError::new(kind, message)
                 .details(json!({ "revision": failure.revision, "statement": failure.statement })),
             Error::Migration { revision, .. } => {
@@ -112,6 +128,15 @@ impl CliError {
             }
             _ => CliError::new(kind, message),
         }
+    }
+
+    /// The error with every overlong word of its texts cut (an input of
+    /// 100,000 characters echoed back), so that it stays a few lines.
+    pub(crate) fn shortened(mut self) -> Self {
+        const LONGEST_WORD: usize = 300;
+        self.message = abbreviate_words(&self.message, LONGEST_WORD);
+        self.hint = self.hint.map(|h| abbreviate_words(&h, LONGEST_WORD));
+        self
     }
 
     /// Replaces every occurrence of `secret` in the texts by `***`.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 
 use arx_migrate_core::graph::RevisionGraph;
-use arx_migrate_core::runner::Migrator;
+use arx_migrate_core::runner::{Migrator, Status};
 use arx_migrate_core::store::{HistoryEntry, HistoryOperation, HistoryOutcome};
 use arx_migrate_core::Direction;
 
@@ -155,6 +155,8 @@ pub(crate) fn current(
         "heads": heads,
         "at_head": status.at_head,
         "pending": status.pending,
+        "edited": edited_json(&status),
+        "interrupted": interrupted_json(&status),
         "revisions": heads.iter().map(|h| {
             let mut value = revision_json(graph, h, &heads);
             if verbose {
@@ -201,22 +203,109 @@ pub(crate) fn current(
     if verbose && !status.at_head {
         done.line(format!("pending: {}", status.pending.join(", ")));
     }
-    if check_heads && !status.at_head {
-        done.failure = Some(
-            CliError::new(
-                "not_at_head",
-                format!(
-                    "the database is not at head: it is at {}, the code's head is {}; pending: {}",
-                    output::heads(&heads),
-                    graph.heads().join(", "),
-                    status.pending.join(", ")
-                ),
-            )
-            .hint(format!("run `{} upgrade heads`", ctx.program()))
-            .details(json!({ "pending": status.pending })),
-        );
+    for line in warning_lines(&status, ctx.program()) {
+        done.line(line);
+    }
+    if check_heads {
+        done.failure = not_ready(&status, graph, ctx.program());
     }
     Ok(done)
+}
+
+/// The edited migrations of `status`, for JSON.
+pub(crate) fn edited_json(status: &Status) -> Value {
+    json!(status
+        .edited
+        .iter()
+        .map(|e| json!({ "revision": e.revision, "recorded": e.recorded, "current": e.current }))
+        .collect::<Vec<_>>())
+}
+
+/// The interrupted steps of `status`, for JSON.
+pub(crate) fn interrupted_json(status: &Status) -> Value {
+    json!(status
+        .interrupted
+        .iter()
+        .map(|i| json!({ "revision": i.revision, "direction": i.direction.as_str() }))
+        .collect::<Vec<_>>())
+}
+
+/// One warning per edited migration and interrupted step: what a service's
+/// upgrade at startup would refuse.
+pub(crate) fn warning_lines(status: &Status, program: &str) -> Vec<String> {
+    let edited = status.edited.iter().map(|e| {
+        format!(
+            "warning: migration {} was edited after it was applied (checksum {} recorded, {} now): an upgrade refuses to run; revert the edit, or accept it with `{program} repair`",
+            e.revision, e.recorded, e.current
+        )
+    });
+    let interrupted = status.interrupted.iter().map(|i| {
+        format!(
+            "warning: migration {} ({}) is not transactional and was interrupted part way: an upgrade refuses to run; clean up the database by hand, then `{program} repair`",
+            i.revision, i.direction
+        )
+    });
+    edited.chain(interrupted).collect()
+}
+
+/// What keeps a database from being ready for the code (not at head, an
+/// edited migration, an interrupted step), as the failure of a deploy
+/// gate; `None` when it is ready.
+pub(crate) fn not_ready(status: &Status, graph: &RevisionGraph, program: &str) -> Option<CliError> {
+    if status.is_ready() {
+        return None;
+    }
+    let mut problems = Vec::new();
+    let mut hints = Vec::new();
+    if !status.at_head {
+        problems.push(format!(
+            "the database is not at head: it is at {}, the code's head is {}; pending: {}",
+            output::heads(&status.heads),
+            graph.heads().join(", "),
+            status.pending.join(", ")
+        ));
+        hints.push(format!("run `{program} upgrade heads`"));
+    }
+    if !status.edited.is_empty() {
+        let revisions: Vec<&str> = status.edited.iter().map(|e| e.revision.as_str()).collect();
+        problems.push(format!(
+            "migration(s) {} were edited after they were applied, so a service's upgrade at startup would refuse to run",
+            revisions.join(", ")
+        ));
+        hints.push(format!(
+            "revert the edit (and add a new revision for the change), or accept it with `{program} repair`"
+        ));
+    }
+    if !status.interrupted.is_empty() {
+        let steps: Vec<String> = status
+            .interrupted
+            .iter()
+            .map(|i| format!("{} ({})", i.revision, i.direction))
+            .collect();
+        problems.push(format!(
+            "migration(s) {} were interrupted part way, so a service's upgrade at startup would refuse to run",
+            steps.join(", ")
+        ));
+        hints.push(format!(
+            "inspect the database and clean up by hand, then acknowledge with `{program} repair`"
+        ));
+    }
+    let kind = if !status.at_head {
+        "not_at_head"
+    } else if !status.edited.is_empty() {
+        "checksum_mismatch"
+    } else {
+        "interrupted"
+    };
+    Some(
+        CliError::new(kind, problems.join("; "))
+            .hint(hints.join("; "))
+            .details(json!({
+                "pending": status.pending,
+                "edited": edited_json(status),
+                "interrupted": interrupted_json(status),
+            })),
+    )
 }
 
 /// The revisions between `range`'s ends, newest first.
@@ -452,8 +541,8 @@ pub(crate) fn show(ctx: &Context<'_>, rev: &str) -> Result<Done, CliError> {
     Ok(done)
 }
 
-/// `status [--all]`.
-pub(crate) fn status(ctx: &Context<'_>, all: bool) -> Result<Done, CliError> {
+/// `status [--all] [--check]`.
+pub(crate) fn status(ctx: &Context<'_>, all: bool, check: bool) -> Result<Done, CliError> {
     let databases: Vec<(Option<String>, Result<Database, CliError>)> = if all {
         let path = ctx.services_path();
         let file = ctx.services()?.ok_or_else(|| {
@@ -476,13 +565,9 @@ pub(crate) fn status(ctx: &Context<'_>, all: bool) -> Result<Done, CliError> {
     let mut rows = Vec::new();
     let mut done = Done::default();
     let mut failed = 0;
-    let code_heads: Vec<String> = ctx
-        .code()?
-        .graph()
-        .heads()
-        .iter()
-        .map(|h| h.to_string())
-        .collect();
+    let mut unready: Vec<(String, CliError)> = Vec::new();
+    let code = ctx.code()?;
+    let code_heads: Vec<String> = code.graph().heads().iter().map(|h| h.to_string()).collect();
     for (service, database) in databases {
         let row = database.and_then(|database| {
             let migrator = ctx.migrator(&database)?;
@@ -498,8 +583,22 @@ pub(crate) fn status(ctx: &Context<'_>, all: bool) -> Result<Done, CliError> {
                     .service
                     .clone()
                     .unwrap_or_else(|| database.origin.clone());
+                let mut problems = String::new();
+                if !status.edited.is_empty() {
+                    let edited: Vec<&str> =
+                        status.edited.iter().map(|e| e.revision.as_str()).collect();
+                    problems.push_str(&format!("; EDITED since applied: {}", edited.join(", ")));
+                }
+                if !status.interrupted.is_empty() {
+                    let steps: Vec<String> = status
+                        .interrupted
+                        .iter()
+                        .map(|i| format!("{} ({})", i.revision, i.direction))
+                        .collect();
+                    problems.push_str(&format!("; INTERRUPTED: {}", steps.join(", ")));
+                }
                 done.line(format!(
-                    "{name}: {} {} ({}){}",
+                    "{name}: {} {} ({}){}{problems}",
                     output::heads(&status.heads),
                     if status.at_head {
                         "at head"
@@ -520,7 +619,13 @@ pub(crate) fn status(ctx: &Context<'_>, all: bool) -> Result<Done, CliError> {
                     "heads": status.heads,
                     "at_head": status.at_head,
                     "pending": status.pending,
+                    "edited": edited_json(&status),
+                    "interrupted": interrupted_json(&status),
+                    "ready": status.is_ready(),
                 }));
+                if let Some(why) = not_ready(&status, code.graph(), ctx.program()) {
+                    unready.push((name, why));
+                }
             }
             Err(error) if !all => return Err(error),
             Err(error) => {
@@ -540,6 +645,24 @@ pub(crate) fn status(ctx: &Context<'_>, all: bool) -> Result<Done, CliError> {
             "status_failed",
             format!("{failed} database(s) could not be read"),
         ));
+    } else if check && !unready.is_empty() {
+        done.failure = Some(if let [(name, why)] = unready.as_slice() {
+            CliError {
+                message: format!("{name}: {}", why.message),
+                ..why.clone()
+            }
+        } else {
+            let names: Vec<&str> = unready.iter().map(|(name, _)| name.as_str()).collect();
+            CliError::new(
+                "not_ready",
+                format!(
+                    "{} database(s) are not ready for the code: {}",
+                    names.len(),
+                    names.join(", ")
+                ),
+            )
+            .hint("the lines above say what each lacks")
+        });
     }
     Ok(done)
 }

@@ -13,17 +13,25 @@
 //! [-r A:B]`, `heads`, `branches`, `show REV`, `upgrade TARGET [--sql]
 //! [-r FROM:TO]`, `downgrade TARGET [--sql] [-r FROM:TO]`, `stamp TARGET`,
 //! `repair`, `revision -m MSG [--rev-id ID] [--head REV]`,
-//! `merge -m MSG REV...`, `status [--all]`, and the safety checks
-//! `lint [--backend sqlite|postgres|all] [--file FILE.sql] [--rules]`,
+//! `merge -m MSG REV...`, `status [--all] [--check]`, and the safety checks
+//! `lint [--backend sqlite|postgres|all] [--file A.sql [B.sql …] [--schema URL | --after REV]] [--rules]`,
 //! `check`, `validate`.
 //!
 //! The database: `--url`, else the service named with `-s NAME` in
 //! `arx-migrate.toml`, else `$DATABASE_URL`, else the program's default
 //! (`sqlite://./data/arx.db`). Output is text, or one JSON document with
 //! `--format json`, or markdown (`--format markdown`, for `lint`, `check`
-//! and `validate`). Exit codes: 0 done, 1 error (and `current
-//! --check-heads` when the database is not at head, `lint` with blocking
-//! findings, `check` on drift, `validate` when a step fails), 2 usage.
+//! and `validate`), or for `lint` SARIF (`--format sarif`) and GitHub
+//! annotations (`--format github`). Exit codes: 0 done, 1 error (and
+//! `current --check-heads` or `status --check` when a database is not at
+//! head or has an edited migration or an interrupted step, `lint` with
+//! blocking findings, `check` on drift, `validate` when a step fails), 2
+//! usage.
+//!
+//! `--lock-wait`, `--lock-timeout` and `--statement-timeout` (or the
+//! service's `lock_wait`, `lock_timeout`, `statement_timeout`) bound the
+//! waits of the verbs that write; while a run waits for another, it says
+//! on stderr who holds the lock.
 //!
 //! [`execute`] runs a command line in process, writing to any
 //! `io::Write`; with [`CliConfig::current_dir`] and [`CliConfig::env_clear`]
@@ -44,6 +52,7 @@ mod inspect;
 mod lint;
 mod offline;
 mod output;
+mod pg_url;
 mod scaffold;
 mod services;
 mod validate;
@@ -110,9 +119,14 @@ where
     {
         Ok(cli) => cli,
         Err(error) => {
-            // Help is output; a mistake is a usage error.
+            // Help is output; a mistake is a usage error. Clap echoes what
+            // was typed: a 100,000-character argument is cut.
             if error.use_stderr() {
-                let _ = write!(stderr, "{}", error.render());
+                let _ = write!(
+                    stderr,
+                    "{}",
+                    arx_migrate_core::text::abbreviate_words(&error.render().to_string(), 200)
+                );
                 return EXIT_USAGE;
             }
             let _ = write!(stdout, "{}", error.render());
@@ -122,6 +136,13 @@ where
     if cli.global.format == Format::Markdown && !cli.command.has_markdown() {
         let error = CliError::usage(
             "--format markdown is for lint, check and validate; use --format text or json",
+        );
+        let _ = writeln!(stderr, "{error}");
+        return error.exit_code;
+    }
+    if matches!(cli.global.format, Format::Sarif | Format::Github) && !cli.command.is_lint() {
+        let error = CliError::usage(
+            "--format sarif and --format github are for lint; use --format text or json",
         );
         let _ = writeln!(stderr, "{error}");
         return error.exit_code;
@@ -138,10 +159,21 @@ where
     };
     let live: Option<&dyn Fn(&str)> =
         (cli.global.format == Format::Text && !quiet).then_some(&print_live);
+    // Waiting for another run's lock is said on stderr as it happens, in
+    // every format (stdout may be one JSON document).
+    let stderr = std::cell::RefCell::new(stderr);
+    let print_notice = |line: &str| {
+        let mut err = stderr.borrow_mut();
+        let _ = writeln!(err, "{line}");
+        let _ = err.flush();
+    };
+    let notice: Option<&dyn Fn(&str)> = (!quiet).then_some(&print_notice);
     let ctx = Context {
         config,
         global: &cli.global,
         live,
+        notice,
+        verb: cli.command.verb(),
     };
     let result = catch_unwind(AssertUnwindSafe(|| dispatch(&ctx, &cli.command))).unwrap_or_else(|panic| {
         let what = panic
@@ -153,6 +185,13 @@ where
             .hint("this is a bug in arx-migrate or in a migration; please report it with the command line"))
     });
     let stdout = stdout.into_inner();
+    let stderr = stderr.into_inner();
+    // Whatever an error echoes of the input, it stays readable.
+    let result = result.map(|done| Done {
+        failure: done.failure.map(CliError::shortened),
+        ..done
+    });
+    let result = result.map_err(CliError::shortened);
     match result {
         Ok(done) => {
             if json {
@@ -165,6 +204,13 @@ where
                 if !quiet {
                     let _ = write!(stdout, "{markdown}");
                 }
+            } else if let Some(document) = match cli.global.format {
+                Format::Sarif => done.sarif.as_ref(),
+                Format::Github => done.github.as_ref(),
+                _ => None,
+            } {
+                // The product itself, printed even with --quiet.
+                let _ = write!(stdout, "{document}");
             } else if !quiet || done.essential {
                 for line in &done.lines {
                     let _ = writeln!(stdout, "{line}");
@@ -231,9 +277,9 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             rev_id,
             revisions,
         } => scaffold::merge(ctx, message, rev_id.as_deref(), revisions),
-        Command::Status { all } => inspect::status(ctx, *all),
-        Command::Lint { file, rules } => lint::lint(ctx, file.as_deref(), *rules),
-        Command::Check => check::check(ctx),
+        Command::Status { all, check } => inspect::status(ctx, *all, *check),
+        Command::Lint(args) => lint::lint(ctx, args),
+        Command::Check { scratch_url } => check::check(ctx, scratch_url.as_deref()),
         Command::Validate => validate::validate(ctx),
     }
 }

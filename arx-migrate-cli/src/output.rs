@@ -16,6 +16,10 @@ pub(crate) struct Done {
     pub(crate) essential: bool,
     /// The document for `--format markdown` (lint, check, validate).
     pub(crate) markdown: Option<String>,
+    /// The SARIF 2.1.0 log for `--format sarif` (lint).
+    pub(crate) sarif: Option<String>,
+    /// The GitHub Actions annotations for `--format github` (lint).
+    pub(crate) github: Option<String>,
     /// A failure to report after the output (`current --check-heads`).
     pub(crate) failure: Option<super::error::CliError>,
 }

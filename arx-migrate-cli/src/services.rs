@@ -6,8 +6,13 @@
 //! url_env = "BILLING_DATABASE_URL"   # or: url = "postgres://app@db/billing"
 //! version_table = "alembic_version"  # optional
 //! schema = "billing"                 # optional, PostgreSQL
+//! lock_wait = "30s"                  # optional: how long to wait for another run
 //! lock_timeout = "5s"                # optional, PostgreSQL: ms, s, min
 //! statement_timeout = "10min"        # optional, PostgreSQL
+//!
+//! [lint]                             # optional: which lint rules run
+//! enable = ["prefer-text-field"]     # rule ids, "prefer-*", "all"
+//! disable = ["fk-without-index"]
 //! ```
 
 use std::collections::BTreeMap;
@@ -15,6 +20,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use arx_migrate_verify::lint::LintConfig;
 
 use super::error::CliError;
 
@@ -24,6 +31,26 @@ use super::error::CliError;
 pub(crate) struct ServicesFile {
     #[serde(default)]
     pub(crate) services: BTreeMap<String, Service>,
+    /// The `[lint]` section.
+    #[serde(default)]
+    pub(crate) lint: LintSection,
+}
+
+/// The `[lint]` section: rules switched on and off.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LintSection {
+    #[serde(default)]
+    pub(crate) enable: Vec<String>,
+    #[serde(default)]
+    pub(crate) disable: Vec<String>,
+}
+
+impl LintSection {
+    /// The lint configuration it describes.
+    pub(crate) fn config(&self) -> Result<LintConfig, String> {
+        LintConfig::from_names(&self.enable, &self.disable)
+    }
 }
 
 /// One `[services.NAME]` section.
@@ -34,6 +61,7 @@ pub(crate) struct Service {
     pub(crate) url_env: Option<String>,
     pub(crate) version_table: Option<String>,
     pub(crate) schema: Option<String>,
+    pub(crate) lock_wait: Option<TimeoutValue>,
     pub(crate) lock_timeout: Option<TimeoutValue>,
     pub(crate) statement_timeout: Option<TimeoutValue>,
 }
@@ -66,7 +94,11 @@ impl ServicesFile {
     pub(crate) fn parse(text: &str, path: &Path) -> Result<Self, CliError> {
         let file: ServicesFile = toml::from_str(text).map_err(|error| {
             CliError::new("config", format!("{} is not valid: {}", path.display(), error.message().trim()))
-                .hint("each service is a [services.NAME] section with url or url_env, and optionally version_table, schema, lock_timeout, statement_timeout")
+                .hint("each service is a [services.NAME] section with url or url_env, and optionally version_table, schema, lock_wait, lock_timeout, statement_timeout; [lint] takes enable = [...] and disable = [...]")
+        })?;
+        file.lint.config().map_err(|reason| {
+            CliError::new("config", format!("{}, [lint]: {reason}", path.display()))
+                .hint("name rules by their id from `lint --rules`, a prefix with * (\"prefer-*\"), or \"all\"")
         })?;
         for (name, service) in &file.services {
             service.check(name, path)?;
@@ -80,10 +112,17 @@ impl ServicesFile {
             let known: Vec<&str> = self.services.keys().map(String::as_str).collect();
             CliError::new(
                 "unknown_service",
-                format!("{} has no service {name:?}", path.display()),
+                format!(
+                    "{} has no service {:?}",
+                    path.display(),
+                    arx_migrate_core::text::abbreviate(name, 60)
+                ),
             )
             .hint(if known.is_empty() {
-                format!("add a [services.{name}] section with its url or url_env")
+                format!(
+                    "add a [services.{}] section with its url or url_env",
+                    arx_migrate_core::text::abbreviate(name, 60)
+                )
             } else {
                 format!("the services are: {}", known.join(", "))
             })
@@ -109,6 +148,7 @@ impl Service {
             _ => {}
         }
         for (key, value) in [
+            ("lock_wait", &self.lock_wait),
             ("lock_timeout", &self.lock_timeout),
             ("statement_timeout", &self.statement_timeout),
         ] {
@@ -144,6 +184,10 @@ impl Service {
         }
     }
 
+    pub(crate) fn lock_wait(&self) -> Option<Duration> {
+        self.lock_wait.as_ref().and_then(|v| v.duration().ok())
+    }
+
     pub(crate) fn lock_timeout(&self) -> Option<Duration> {
         self.lock_timeout.as_ref().and_then(|v| v.duration().ok())
     }
@@ -171,9 +215,10 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
+    let shown = arx_migrate_core::text::abbreviate(text, 40);
     let number: u64 = number
         .parse()
-        .map_err(|_| format!("{text:?} is not a duration; write e.g. 500ms, 5s, 2min"))?;
+        .map_err(|_| format!("{shown:?} is not a duration; write e.g. 500ms, 5s, 2min"))?;
     let millis = match unit.trim() {
         "" | "ms" => Some(number),
         "s" => number.checked_mul(1_000),
@@ -181,13 +226,14 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
         "h" => number.checked_mul(3_600_000),
         other => {
             return Err(format!(
-                "unknown unit {other:?} in {text:?}; use ms, s, min or h"
+                "unknown unit {:?} in {shown:?}; use ms, s, min or h",
+                arx_migrate_core::text::abbreviate(other, 20)
             ))
         }
     };
     millis
         .map(Duration::from_millis)
-        .ok_or_else(|| format!("{text:?} is too long"))
+        .ok_or_else(|| format!("{shown:?} is too long"))
 }
 
 #[cfg(test)]
@@ -208,7 +254,7 @@ mod tests {
     fn services_are_checked() {
         let path = Path::new("arx-migrate.toml");
         let file = ServicesFile::parse(
-            "[services.a]\nurl = \"sqlite::memory:\"\nlock_timeout = 500\n[services.b]\nurl_env = \"B_URL\"\nstatement_timeout = \"1s\"\n",
+            "[services.a]\nurl = \"sqlite::memory:\"\nlock_timeout = 500\nlock_wait = \"30s\"\n[services.b]\nurl_env = \"B_URL\"\nstatement_timeout = \"1s\"\n",
             path,
         )
         .unwrap();
@@ -217,17 +263,32 @@ mod tests {
             file.services["a"].lock_timeout(),
             Some(Duration::from_millis(500))
         );
+        assert_eq!(
+            file.services["a"].lock_wait(),
+            Some(Duration::from_secs(30))
+        );
         assert!(file
             .service("c", path)
             .unwrap_err()
             .hint
             .unwrap()
             .contains("a, b"));
+        let lint = ServicesFile::parse(
+            "[lint]\nenable = [\"prefer-*\"]\ndisable = [\"fk-without-index\"]\n",
+            path,
+        )
+        .unwrap();
+        let config = lint.lint.config().unwrap();
+        assert!(config.is_enabled(arx_migrate_verify::lint::Rule::PreferTimestamptz));
+        assert!(!config.is_enabled(arx_migrate_verify::lint::Rule::FkWithoutIndex));
         for bad in [
+            "[lint]\nenable = [\"prefer-txt-field\"]\n",
+            "[lint]\nonly = [\"drop-table\"]\n",
             "[services.a]\n",
             "[services.a]\nurl = \"x\"\nurl_env = \"Y\"\n",
             "[services.a]\nurl = \"x\"\ntimeout = 1\n",
             "[services.a]\nurl = \"x\"\nlock_timeout = \"soon\"\n",
+            "[services.a]\nurl = \"x\"\nlock_wait = \"5 fortnights\"\n",
         ] {
             assert!(ServicesFile::parse(bad, path).is_err(), "{bad}");
         }

@@ -26,7 +26,9 @@ pub(crate) fn validate(ctx: &Context<'_>) -> Result<Done, CliError> {
     let migrator = ctx.migrator(&database)?;
     let scratch =
         ScratchSource::for_backend(backend, &database.url).map_err(|e| core(ctx, &database, e))?;
-    let report = gate::validate(&migrator, &scratch).map_err(|e| core(ctx, &database, e))?;
+    let lint_config = super::lint::config(ctx)?;
+    let report = gate::validate_with(&migrator, &scratch, &lint_config)
+        .map_err(|e| core(ctx, &database, e))?;
     let mut value = serde_json::to_value(&report).unwrap_or(Value::Null);
     value["command"] = json!("validate");
     value["passed"] = json!(report.passed());

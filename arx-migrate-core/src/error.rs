@@ -6,6 +6,9 @@
 
 use std::fmt;
 
+use crate::lock::LockHolder;
+use crate::text;
+
 /// A result whose error is this library's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -59,7 +62,7 @@ pub enum Error {
     },
     /// A revision id that is empty or has characters other than letters,
     /// digits, `_` and `-`, or is longer than the version table holds.
-    #[error("invalid revision id {revision:?}: {reason}")]
+    #[error("invalid revision id {:?}: {reason}", text::abbreviate(revision, 80))]
     InvalidRevisionId {
         /// The offending id.
         revision: String,
@@ -67,7 +70,11 @@ pub enum Error {
         reason: String,
     },
     /// A target that names no revision.
-    #[error("unknown revision {target:?}{}", suggest(candidates))]
+    #[error(
+        "unknown revision {:?}{}",
+        text::abbreviate(target, 80),
+        suggest(candidates)
+    )]
     UnknownRevision {
         /// What was asked for.
         target: String,
@@ -75,7 +82,7 @@ pub enum Error {
         candidates: Vec<String>,
     },
     /// A prefix that matches several revisions.
-    #[error("revision prefix {prefix:?} is ambiguous: it matches {}; give more characters", candidates.join(", "))]
+    #[error("revision prefix {:?} is ambiguous: it matches {}; give more characters", text::abbreviate(prefix, 80), candidates.join(", "))]
     AmbiguousRevision {
         /// What was asked for.
         prefix: String,
@@ -83,7 +90,11 @@ pub enum Error {
         candidates: Vec<String>,
     },
     /// A target that cannot be understood or reached.
-    #[error("invalid target {target:?}: {reason}")]
+    #[error(
+        "invalid target {:?}: {}",
+        text::abbreviate(target, 80),
+        text::abbreviate(reason, 400)
+    )]
     InvalidTarget {
         /// The target as given.
         target: String,
@@ -163,13 +174,16 @@ pub enum Error {
         /// What the database said.
         source: DbError,
     },
-    /// The run lock could not be taken in time.
-    #[error("timed out after {waited_ms} ms waiting for the migration lock on {what}; another process is migrating this database. Wait for it, or raise the lock timeout")]
+    /// The run lock (or on SQLite the database's write lock) could not be
+    /// taken within `lock_wait`.
+    #[error("timed out after {} waiting for {what}: {}. Wait for it to finish, or wait longer with lock_wait{}", seconds(*waited_ms), holder_text(holder.as_deref()), terminate_hint(holder.as_deref()))]
     LockTimeout {
         /// The lock.
         what: String,
         /// How long we waited.
         waited_ms: u128,
+        /// Who holds it, where the database tells.
+        holder: Option<Box<LockHolder>>,
     },
     /// A configuration value that cannot be used.
     #[error("invalid configuration: {0}")]
@@ -226,6 +240,30 @@ impl fmt::Display for StatementFailure {
             write!(f, "\n  hint: {hint}")?;
         }
         Ok(())
+    }
+}
+
+/// `1.5 s`, `600 s`.
+fn seconds(millis: u128) -> String {
+    if millis < 10_000 {
+        format!("{:.1} s", millis as f64 / 1000.0)
+    } else {
+        format!("{} s", millis / 1000)
+    }
+}
+
+fn holder_text(holder: Option<&LockHolder>) -> String {
+    match holder {
+        Some(holder) => format!("it is held by {holder}"),
+        None => "another process is migrating this database".to_string(),
+    }
+}
+
+/// How to free the lock when its holder is stuck.
+fn terminate_hint(holder: Option<&LockHolder>) -> String {
+    match holder.and_then(|h| h.if_stuck.as_deref()) {
+        Some(action) => format!("; if the holder is stuck (its program is gone), {action}"),
+        None => String::new(),
     }
 }
 

@@ -33,12 +33,13 @@ pub use backend::{Backend, Connection, DataConnection};
 pub use checksum::canonical_sql;
 pub use error::{DbError, Direction, Error, Result, StatementFailure};
 pub use graph::{RevisionGraph, Step};
+pub use lock::{LockHolder, LockWait};
 pub use migration::{FnMigration, Migration, MigrationSet, MigrationSource, Registry};
 pub use ops::{Ops, Statement};
 pub use render::{render, Rendered};
 pub use runner::{
-    migrate_to_head, ChecksumPolicy, Migrator, Repaired, Report, Status, StepReport,
-    TransactionMode,
+    migrate_to_head, ChecksumChange, ChecksumPolicy, InterruptedStep, Migrator, Progress,
+    RepairReport, Report, Status, StepReport, TransactionMode,
 };
 pub use store::{HistoryEntry, HistoryOperation, HistoryOutcome, StoreConfig};
 pub use target::Target;

@@ -134,6 +134,9 @@ pub struct Ops<'a> {
     /// Statements queued to go to the server in one round trip (inside a
     /// transaction only: a non-transactional migration sends each alone).
     pending: Vec<String>,
+    /// Whether statements may be queued: not while a timeout may cancel
+    /// one (see [`Ops::flush`]).
+    batch: bool,
 }
 
 impl<'a> Ops<'a> {
@@ -142,6 +145,7 @@ impl<'a> Ops<'a> {
         revision: &str,
         direction: Direction,
         in_transaction: bool,
+        batch: bool,
     ) -> Self {
         Ops {
             backend: connection.backend(),
@@ -152,6 +156,7 @@ impl<'a> Ops<'a> {
             in_transaction,
             statements_run: 0,
             pending: Vec::new(),
+            batch: in_transaction && batch,
         }
     }
 
@@ -165,6 +170,7 @@ impl<'a> Ops<'a> {
             in_transaction: true,
             statements_run: 0,
             pending: Vec::new(),
+            batch: false,
         }
     }
 
@@ -285,10 +291,16 @@ impl<'a> Ops<'a> {
             Sink::Live(_) => {
                 tracing::debug!(revision = %self.revision, statement = %sql, "executing");
                 self.statements_run += 1;
-                if self.in_transaction {
+                if sets_a_timeout(&sql) {
+                    // `SET LOCAL lock_timeout = …`: from here on a
+                    // statement may be cancelled, so each goes alone.
+                    self.batch = false;
+                }
+                if self.batch {
                     self.pending.push(sql);
                     Ok(())
                 } else {
+                    self.flush()?;
                     self.execute_one(sql)
                 }
             }
@@ -298,7 +310,10 @@ impl<'a> Ops<'a> {
     /// Sends the queued statements in one round trip. On an error, the
     /// batch is undone to a savepoint and the statements are sent one by
     /// one, so that the error names the statement that failed (the
-    /// runner then rolls the whole step back).
+    /// runner then rolls the whole step back). That replay is sound only
+    /// when no timeout may cancel a statement, or the one that timed out
+    /// would wait a second time: the runner batches only then, and a
+    /// statement that sets a timeout ends batching.
     pub(crate) fn flush(&mut self) -> Result<()> {
         let mut pending = std::mem::take(&mut self.pending);
         if pending.len() <= 1 {
@@ -319,6 +334,14 @@ impl<'a> Ops<'a> {
         // Nothing of the batch stays applied on a failure.
         let _ = connection.execute("ROLLBACK TO SAVEPOINT arx_migrate_batch");
         let count = pending.len();
+        if is_cancellation(&batch_error) {
+            // A timeout set where the runner cannot see it (a function, a
+            // role changed by an earlier statement): do not wait again.
+            return Err(self.statement_error(
+                format!("(one of a batch of {count} statements)"),
+                batch_error,
+            ));
+        }
         for sql in pending {
             self.execute_one(sql)?;
         }
@@ -362,6 +385,18 @@ impl<'a> Ops<'a> {
     pub(crate) fn statements_run(&self) -> usize {
         self.statements_run
     }
+}
+
+/// Whether a statement sets a lock or statement timeout.
+fn sets_a_timeout(sql: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    lower.contains("lock_timeout") || lower.contains("statement_timeout")
+}
+
+/// Whether a statement failed on a timeout (PostgreSQL `lock_not_available`,
+/// `query_canceled`) rather than on its own content.
+fn is_cancellation(error: &crate::error::DbError) -> bool {
+    matches!(error.code.as_deref(), Some("55P03") | Some("57014"))
 }
 
 pub use crate::text::quote_ident;

@@ -176,7 +176,14 @@ impl Drop for PgScratchDatabase {
 
 /// Connects to `url`; the error never shows the password.
 pub fn connect(url: &str) -> Result<postgres::Client> {
-    postgres::Client::connect(url, postgres::NoTls).map_err(|error| {
+    let mut config: postgres::Config = url.parse().map_err(|error| {
+        Error::Database(DbError {
+            message: format!("cannot connect to {}: {error}", redact_url(url)),
+            code: None,
+        })
+    })?;
+    crate::backend::postgres::keep_alive(&mut config);
+    config.connect(postgres::NoTls).map_err(|error| {
         let cause = pg_error(error);
         Error::Database(DbError {
             message: format!("cannot connect to {}: {}", redact_url(url), cause.message),

@@ -47,6 +47,34 @@ pub fn abbreviate(text: &str, max: usize) -> String {
     format!("{} …", cut.trim_end())
 }
 
+/// [`abbreviate`] for each word of `text` longer than `max`, keeping the
+/// rest (line breaks included) as it is: for messages written by others
+/// (clap's) that echo what was typed.
+///
+/// ```
+/// use arx_migrate_core::text::abbreviate_words;
+/// let typed = "x".repeat(100_000);
+/// let said = abbreviate_words(&format!("invalid value '{typed}' for '--format'\n"), 20);
+/// assert!(said.len() < 60 && said.ends_with(" for '--format'\n"), "{said}");
+/// ```
+pub fn abbreviate_words(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(4 * max));
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let (word, tail) = rest.split_at(end);
+        if word.chars().count() > max {
+            out.push_str(&abbreviate(word, max));
+        } else {
+            out.push_str(word);
+        }
+        let spaces = tail.len() - tail.trim_start().len();
+        out.push_str(&tail[..spaces]);
+        rest = &tail[spaces..];
+    }
+    out
+}
+
 /// `text` as a markdown table cell: on one line, at most 200 characters
 /// (cut at a word boundary), with `|` escaped.
 pub fn md_cell(text: &str) -> String {

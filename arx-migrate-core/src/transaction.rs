@@ -12,11 +12,15 @@ pub(crate) struct Transaction<'c> {
 }
 
 impl<'c> Transaction<'c> {
-    /// Opens a transaction (on SQLite a writing one, `BEGIN IMMEDIATE`, so
-    /// that the write lock is taken before anything is read).
-    pub(crate) fn begin(connection: &'c mut dyn Connection) -> Result<Self> {
-        let begin = connection.begin_statement();
-        connection.execute(begin).map_err(Error::Database)?;
+    /// Opens a transaction with `begin`, which sends the connection's
+    /// [`Connection::begin_statement`] (on SQLite a writing one, `BEGIN
+    /// IMMEDIATE`, so that the write lock is taken before anything is
+    /// read), waiting for another writer as the caller decides.
+    pub(crate) fn begin_with(
+        connection: &'c mut dyn Connection,
+        begin: impl FnOnce(&mut dyn Connection) -> Result<()>,
+    ) -> Result<Self> {
+        begin(&mut *connection)?;
         Ok(Transaction {
             connection,
             open: true,
@@ -47,16 +51,4 @@ impl Drop for Transaction<'_> {
             }
         }
     }
-}
-
-/// Runs `work` in a transaction, committing on success and rolling back on
-/// error.
-pub(crate) fn in_transaction<T>(
-    connection: &mut dyn Connection,
-    work: impl FnOnce(&mut dyn Connection) -> Result<T>,
-) -> Result<T> {
-    let mut transaction = Transaction::begin(connection)?;
-    let value = work(transaction.connection())?;
-    transaction.commit()?;
-    Ok(value)
 }

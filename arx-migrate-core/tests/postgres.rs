@@ -164,10 +164,30 @@ fn a_held_migration_lock_times_out_with_a_clear_error() {
     holder
         .batch_execute(&format!("SELECT pg_advisory_lock({key})"))
         .unwrap();
+    let holder_pid: i32 = holder
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
     let mut conn = db.connect().unwrap();
     let error = migrator.upgrade(&mut conn, "head").unwrap_err();
-    assert!(matches!(error, Error::LockTimeout { .. }), "{error:?}");
-    assert!(error.to_string().contains("another process is migrating"));
+    // It names the holder, and the option that sets the wait.
+    match &error {
+        Error::LockTimeout { holder, .. } => {
+            assert_eq!(
+                holder.as_ref().unwrap().pid,
+                i64::from(holder_pid),
+                "{error}"
+            )
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!("pid {holder_pid}"))
+            && message.contains("lock_wait")
+            && message.contains(&format!("pg_terminate_backend({holder_pid})")),
+        "{message}"
+    );
     // Closing the holder's session frees the lock at once.
     drop(holder);
     migrator.upgrade(&mut conn, "head").unwrap();

@@ -3,7 +3,8 @@
 mod support;
 
 use arx_migrate_core::{
-    ChecksumPolicy, Direction, Error, FnMigration, MigrationSet, Migrator, Ops, TransactionMode,
+    ChecksumPolicy, Direction, Error, FnMigration, MigrationSet, Migrator, Ops, Progress,
+    TransactionMode,
 };
 use support::*;
 
@@ -212,9 +213,18 @@ fn an_edited_migration_is_reported_and_can_be_repaired() {
         assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
         assert!(report.warnings[0].contains("001"));
 
+        // The read-only status says so, as a deploy gate needs.
+        let status = edited.status(&mut *conn).unwrap();
+        assert_eq!(status.edited.len(), 1, "{status:?}");
+        assert_eq!(status.edited[0].revision, "001");
+        assert!(!status.is_ready());
+        assert!(original.status(&mut *conn).unwrap().edited.is_empty());
+
         let repaired = edited.repair(&mut *conn).unwrap();
-        assert_eq!(repaired.len(), 1);
-        assert_eq!(repaired[0].revision, "001");
+        assert_eq!(repaired.checksums.len(), 1);
+        assert_eq!(repaired.checksums[0].revision, "001");
+        assert!(repaired.interrupted.is_empty());
+        assert!(edited.status(&mut *conn).unwrap().edited.is_empty());
         let report = edited.upgrade(&mut *conn, "head").unwrap();
         assert_eq!(report.heads_after, ["002"]);
         assert!(edited.repair(&mut *conn).unwrap().is_empty());
@@ -381,7 +391,16 @@ fn an_interrupted_non_transactional_step_is_reported_until_repaired() {
             other => panic!("unexpected {other:?}"),
         }
         assert_eq!(migrator.current(&mut *conn).unwrap(), ["001"]);
-        migrator.repair(&mut *conn).unwrap();
+        // The read-only status reports it, and repair says what it changed.
+        let status = migrator.status(&mut *conn).unwrap();
+        assert_eq!(status.interrupted.len(), 1, "{status:?}");
+        assert_eq!(status.interrupted[0].revision, "002");
+        let repaired = migrator.repair(&mut *conn).unwrap();
+        assert_eq!(repaired.interrupted.len(), 1, "{repaired:?}");
+        assert_eq!(repaired.interrupted[0].direction, Direction::Upgrade);
+        assert!(repaired.checksums.is_empty());
+        assert!(migrator.status(&mut *conn).unwrap().interrupted.is_empty());
+        assert!(migrator.repair(&mut *conn).unwrap().is_empty());
         migrator.upgrade(&mut *conn, "head").unwrap();
         assert_eq!(migrator.current(&mut *conn).unwrap(), ["005"]);
     }
@@ -536,8 +555,10 @@ fn observers_hear_each_step_as_it_commits() {
             .unwrap()
             .transaction_mode(mode);
         let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-        let mut log = |step: &arx_migrate_core::StepReport| {
-            heard.push(format!("{} {}", step.direction, step.revision))
+        let mut log = |event: Progress<'_>| {
+            if let Progress::Step(step) = event {
+                heard.push(format!("{} {}", step.direction, step.revision))
+            }
         };
         migrator
             .upgrade_with_progress(&mut conn, "003a", &mut log)
@@ -607,16 +628,20 @@ fn progress_is_reported_per_call_as_each_step_commits() {
         let mut conn = db.connect();
         let mut heard = Vec::new();
         let report = migrator
-            .upgrade_with_progress(&mut *conn, "004", &mut |step| {
-                heard.push(step.revision.clone())
+            .upgrade_with_progress(&mut *conn, "004", &mut |event| {
+                if let Progress::Step(step) = event {
+                    heard.push(step.revision.clone())
+                }
             })
             .unwrap();
         assert_eq!(heard, ["001", "002", "003a", "003b", "004"]);
         assert_eq!(report.steps.len(), heard.len());
         heard.clear();
         migrator
-            .downgrade_with_progress(&mut *conn, "002", &mut |step| {
-                heard.push(step.revision.clone())
+            .downgrade_with_progress(&mut *conn, "002", &mut |event| {
+                if let Progress::Step(step) = event {
+                    heard.push(step.revision.clone())
+                }
             })
             .unwrap();
         assert_eq!(heard, ["004", "003b", "003a"]);

@@ -169,6 +169,7 @@ impl<'a> PgFixture<'a> {
                 return Err(Error::LockTimeout {
                     what: format!("test database {name}"),
                     waited_ms: started.elapsed().as_millis(),
+                    holder: None,
                 });
             }
             std::thread::sleep(Duration::from_millis(20));

@@ -1,8 +1,10 @@
 //! The safety checks of arx-migrate: what reads schemas and SQL.
 //!
-//! - [`lint`]: parses the SQL each migration renders (sqlparser) and reports
-//!   destructive or wrong steps, tracking the schema along the chain.
-//! - [`check`]: introspects a live database and compares it with the schema
+//! - [`lint`]: parses the SQL each migration renders (sqlparser), or `.sql`
+//!   files, and reports steps that destroy data, lock busy tables or fail,
+//!   tracking the schema along the chain.
+//! - [`check`]: introspects a live database (tables, views, triggers,
+//!   functions, sequences, virtual tables) and compares it with the schema
 //!   the migrations produce, replayed on a scratch database.
 //! - [`validate`]: the CI gate that runs the whole round trip on a scratch
 //!   database.

@@ -178,8 +178,26 @@ fn describe(differences: &[Difference]) -> String {
 }
 
 /// What a step that touches the database returns: failure details, or an
-/// error that leaves the database unusable for the following steps.
-type StepResult = Result<Vec<String>>;
+/// error that leaves the database unusable for the following steps (with
+/// what the step found before it).
+type StepResult = std::result::Result<Vec<String>, StepFailure>;
+
+/// A step stopped by an error.
+struct StepFailure {
+    /// What the step found before the error.
+    found: Vec<String>,
+    /// The error.
+    error: Box<Error>,
+}
+
+impl From<Error> for StepFailure {
+    fn from(error: Error) -> Self {
+        StepFailure {
+            found: Vec::new(),
+            error: Box::new(error),
+        }
+    }
+}
 
 struct Validation<'a> {
     migrator: &'a Migrator,
@@ -300,6 +318,63 @@ impl Validation<'_> {
 
     fn downgrade(&self, connection: &mut dyn Connection) -> StepResult {
         let mut problems = Vec::new();
+        if let Err(error) = self.downgrade_each(connection, &mut problems) {
+            // An error here often comes from what an earlier downgrade left
+            // behind (on PostgreSQL a view still using the table dropped
+            // now): what was found so far comes first.
+            let error = match problems.is_empty() {
+                true => error,
+                false => Error::custom(format!(
+                    "{error} (an earlier downgrade left objects behind, see above)"
+                )),
+            };
+            return Err(StepFailure {
+                found: problems,
+                error: Box::new(error),
+            });
+        }
+        let left = self.snapshot(connection)?;
+        if !left.is_empty() {
+            for object in left.object_names() {
+                problems.push(format!(
+                    "after downgrading to base, {object} is left besides the bookkeeping tables{}",
+                    self.blame(&object)
+                ));
+            }
+        }
+        if !self.migrator.current(connection)?.is_empty() {
+            problems.push("after downgrading to base the version table is not empty".to_string());
+        }
+        Ok(problems)
+    }
+
+    /// ": the upgrade of X creates it and its downgrade does not remove
+    /// it", for an object (`view v`) left at base.
+    fn blame(&self, object: &str) -> String {
+        self.order()
+            .into_iter()
+            .find(|revision| {
+                let names = |map: &HashMap<String, SchemaSnapshot>| {
+                    map.get(revision)
+                        .map(|s| s.object_names().contains(&object.to_string()))
+                        .unwrap_or(false)
+                };
+                !names(&self.before) && names(&self.after)
+            })
+            .map(|revision| {
+                format!(
+                    ": the upgrade of {revision} creates it and its downgrade does not remove it"
+                )
+            })
+            .unwrap_or_default()
+    }
+
+    /// Downgrades one revision at a time, noting what each leaves wrong.
+    fn downgrade_each(
+        &self,
+        connection: &mut dyn Connection,
+        problems: &mut Vec<String>,
+    ) -> Result<()> {
         for revision in self.order().into_iter().rev() {
             if !self
                 .migrator
@@ -340,17 +415,7 @@ impl Validation<'_> {
                 }
             }
         }
-        let left = self.snapshot(connection)?;
-        if !left.is_empty() {
-            problems.push(format!(
-                "after downgrading to base, table(s) {} are left besides the bookkeeping tables",
-                left.table_names().join(", ")
-            ));
-        }
-        if !self.migrator.current(connection)?.is_empty() {
-            problems.push("after downgrading to base the version table is not empty".to_string());
-        }
-        Ok(problems)
+        Ok(())
     }
 
     fn upgrade_again(&self, connection: &mut dyn Connection) -> StepResult {
@@ -389,6 +454,16 @@ impl Validation<'_> {
 /// # Ok::<(), arx_migrate_core::Error>(())
 /// ```
 pub fn validate(migrator: &Migrator, scratch: &ScratchSource) -> Result<ValidateReport> {
+    validate_with(migrator, scratch, &lint::LintConfig::default())
+}
+
+/// [`validate`], its lint step with the rules of `lint_config` (the
+/// `[lint]` section of `arx-migrate.toml`).
+pub fn validate_with(
+    migrator: &Migrator,
+    scratch: &ScratchSource,
+    lint_config: &lint::LintConfig,
+) -> Result<ValidateReport> {
     let backend = scratch.backend();
     let mut database = ScratchDatabase::create(scratch)?;
     let connection = database.connection()?;
@@ -422,9 +497,10 @@ pub fn validate(migrator: &Migrator, scratch: &ScratchSource) -> Result<Validate
                 (Outcome::Passed, details)
             }
             Ok(details) => (Outcome::Failed, details),
-            Err(error) => {
+            Err(StepFailure { mut found, error }) => {
                 *usable = false;
-                (Outcome::Failed, vec![error.to_string()])
+                found.push(error.to_string());
+                (Outcome::Failed, found)
             }
         };
         report_steps.push(ValidateStep {
@@ -454,7 +530,7 @@ pub fn validate(migrator: &Migrator, scratch: &ScratchSource) -> Result<Validate
     let mut lint_report = lint::LintReport::default();
     let mut always = true;
     run(steps::LINT, &mut always, &mut || {
-        lint_report = lint::lint_migrations(migrator.graph(), backend);
+        lint_report = lint::lint_migrations_with(migrator.graph(), backend, lint_config);
         Ok(lint_report
             .findings
             .iter()

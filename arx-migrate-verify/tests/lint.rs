@@ -877,7 +877,11 @@ fn a_plain_sql_file_is_linted_as_one_migration() {
     ] {
         assert!(fired(&report, rule), "{rule}:\n{}", report.to_text());
     }
-    assert!(report.findings.iter().all(|f| f.revision == "schema.sql"));
+    let shown = path.display().to_string();
+    assert!(report
+        .findings
+        .iter()
+        .all(|f| f.revision == shown && f.file.as_deref() == Some(shown.as_str())));
     // No "existing table" in a single file: no concurrency findings.
     assert!(!fired(&report, Rule::IndexNotConcurrent));
     assert!(lint::lint_sql_file(dir.path().join("missing.sql"), Backend::Postgres).is_err());
@@ -906,11 +910,117 @@ fn reports_render_as_text_json_and_markdown() {
     assert_eq!(json["backend"], "postgres");
     let markdown = report.to_markdown();
     assert!(
-        markdown.contains("| error | 002 | `drop-table` |"),
+        markdown.contains("| ❌ error | 002 (upgrade) | `drop-table` |"),
         "{markdown}"
     );
     assert_eq!(lint::rules().len(), Rule::ALL.len());
     for rule in Rule::ALL {
         assert_eq!(Rule::from_id(rule.id()), Some(rule));
     }
+}
+
+#[test]
+fn the_docs_list_every_rule() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cli = std::fs::read_to_string(root.join("docs/cli.md")).unwrap();
+    for rule in Rule::ALL {
+        assert!(
+            cli.contains(&format!("| `{}`", rule.id())),
+            "docs/cli.md's rules table lacks {rule}; paste `lint --rules --format markdown`"
+        );
+    }
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("{} rules", Rule::ALL.len())),
+        "README.md gives another number of rules than {}",
+        Rule::ALL.len()
+    );
+}
+
+fn file(name: &str, sql: &str) -> lint::SqlFile {
+    lint::SqlFile {
+        name: name.to_string(),
+        sql: sql.to_string(),
+    }
+}
+
+#[test]
+fn an_allow_comment_covers_its_statement_or_its_whole_file() {
+    let lint = |sql: &str| {
+        lint::lint_files(
+            &[
+                file("base.sql", "CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY); CREATE TABLE c (id int PRIMARY KEY);"),
+                file("drop.sql", sql),
+            ],
+            Backend::Sqlite,
+            lint::StartSchema::Unknown,
+            &lint::LintConfig::default(),
+        )
+        .unwrap()
+    };
+    // Right before a statement (after the first): that statement only.
+    let report = lint(
+        "DROP TABLE a;\n-- arx-migrate: allow drop-table: b moved to the archive\nDROP TABLE b;\nDROP TABLE c;\n",
+    );
+    let allowed: Vec<(Option<usize>, bool)> = report
+        .of_rule(Rule::DropTable)
+        .map(|f| (f.line, f.allowed.is_some()))
+        .collect();
+    assert_eq!(
+        allowed,
+        [(Some(1), false), (Some(3), true), (Some(4), false)],
+        "{}",
+        report.to_text()
+    );
+    // Before the first statement: the whole file.
+    let report = lint(
+        "-- arx-migrate: allow drop-table: the three moved to the archive\nDROP TABLE a;\nDROP TABLE b;\nDROP TABLE c;\n",
+    );
+    assert!(!report.has_errors(), "{}", report.to_text());
+    assert_eq!(report.of_rule(Rule::DropTable).count(), 3);
+    // Any other comment allows nothing.
+    let report = lint("-- drop-table is fine here, trust me\nDROP TABLE a;\n");
+    assert!(report.has_errors(), "{}", report.to_text());
+}
+
+#[test]
+fn style_rules_are_off_until_switched_on() {
+    let sql = "CREATE TABLE a (id serial PRIMARY KEY, name varchar(20), at timestamp)";
+    let files = [file("a.sql", sql)];
+    let default = lint::lint_files(
+        &files,
+        Backend::Postgres,
+        lint::StartSchema::Unknown,
+        &lint::LintConfig::default(),
+    )
+    .unwrap();
+    assert!(default.findings.is_empty(), "{}", default.to_text());
+    let config = lint::LintConfig::from_names(&["prefer-*"], &["prefer-identity"]).unwrap();
+    let styled = lint::lint_files(
+        &files,
+        Backend::Postgres,
+        lint::StartSchema::Unknown,
+        &config,
+    )
+    .unwrap();
+    let rules: Vec<Rule> = styled.findings.iter().map(|f| f.rule).collect();
+    assert_eq!(
+        rules,
+        [
+            Rule::PreferBigInt,
+            Rule::PreferTextField,
+            Rule::PreferTimestamptz
+        ],
+        "{}",
+        styled.to_text()
+    );
+    assert!(styled
+        .findings
+        .iter()
+        .all(|f| f.severity == Severity::Warning));
+    assert!(!styled.has_errors());
+    // They are PostgreSQL's: SQLite has no such types to prefer.
+    let sqlite =
+        lint::lint_files(&files, Backend::Sqlite, lint::StartSchema::Unknown, &config).unwrap();
+    assert!(sqlite.findings.is_empty(), "{}", sqlite.to_text());
 }

@@ -32,7 +32,11 @@ pub mod b002_tags {
 }
 
 /// Index items by name
-#[arx_migrate::migration(rev = "c003", down_rev = "b002")]
+#[arx_migrate::migration(
+    rev = "c003",
+    down_rev = "b002",
+    allow = ["index-not-concurrent: the demo's items table holds a handful of rows"]
+)]
 pub mod c003_items_by_name {
     use arx_migrate::prelude::*;
 

@@ -7,7 +7,10 @@
 use std::time::Duration;
 
 use crate::error::DbError;
+use crate::lock::LockHolder;
 
+#[cfg(feature = "sqlite")]
+mod file_locks;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "sqlite")]
@@ -61,13 +64,24 @@ pub type Row = Vec<Option<String>>;
 /// Session settings for one run, applied by [`Connection::prepare_run`].
 #[derive(Debug, Clone, Default)]
 pub struct RunSettings {
-    /// How long to wait for the migration lock (and on SQLite for the
-    /// database's write lock).
+    /// How long to wait for another run: for PostgreSQL's migration lock,
+    /// and on SQLite for the database's write lock (its busy timeout).
     pub lock_wait: Duration,
     /// PostgreSQL `lock_timeout` for the statements of the run.
     pub lock_timeout: Option<Duration>,
     /// PostgreSQL `statement_timeout` for the statements of the run.
     pub statement_timeout: Option<Duration>,
+}
+
+/// What [`Connection::prepare_run`] found out about the session.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PreparedRun {
+    /// Whether a timeout may cancel a statement of the run (PostgreSQL:
+    /// `lock_timeout` or `statement_timeout` is set, by the run or by the
+    /// server's, database's or role's defaults). The runner then sends a
+    /// migration's statements one at a time, so that the one that timed
+    /// out is named without running it, and waiting, a second time.
+    pub statements_can_time_out: bool,
 }
 
 /// What a data migration gets from [`crate::Ops::connection`]: the driver's
@@ -109,7 +123,7 @@ pub trait Connection {
 
     /// Applies the run's session settings; called once per run, outside any
     /// transaction, before the lock is taken.
-    fn prepare_run(&mut self, settings: &RunSettings) -> Result<(), DbError>;
+    fn prepare_run(&mut self, settings: &RunSettings) -> Result<PreparedRun, DbError>;
 
     /// Undoes [`Connection::prepare_run`] where it changed session state the
     /// caller may rely on.
@@ -118,12 +132,20 @@ pub trait Connection {
         Ok(())
     }
 
-    /// Takes the run's exclusive lock on this migration set, waiting at most
-    /// `wait`. `Ok(false)` means it timed out. Backends whose transactions
-    /// lock the database (SQLite) take none and return `Ok(true)`.
-    fn acquire_run_lock(&mut self, key: i64, wait: Duration) -> Result<bool, DbError>;
+    /// Tries once, without waiting, to take the run's exclusive lock on
+    /// this migration set; `Ok(false)` when another session holds it. The
+    /// runner retries, reports who holds it, and gives up after
+    /// `lock_wait`. Backends whose transactions lock the database (SQLite)
+    /// take none and return `Ok(true)`.
+    fn try_run_lock(&mut self, key: i64) -> Result<bool, DbError>;
 
-    /// Whether [`Connection::acquire_run_lock`] keeps every other runner
+    /// Who holds the run lock `key`, where the database can tell.
+    fn run_lock_holder(&mut self, key: i64) -> Result<Option<LockHolder>, DbError> {
+        let _ = key;
+        Ok(None)
+    }
+
+    /// Whether [`Connection::try_run_lock`] keeps every other runner
     /// out for the whole run, so that the state read under it stays true
     /// between steps. SQLite's is not (it locks per transaction), so the
     /// runner re-reads the version under each step's write lock.
@@ -131,8 +153,25 @@ pub trait Connection {
         false
     }
 
-    /// Releases the lock of [`Connection::acquire_run_lock`].
+    /// Releases the lock of [`Connection::try_run_lock`].
     fn release_run_lock(&mut self, key: i64) -> Result<(), DbError>;
+
+    /// Tries once, waiting a moment at most, to open a transaction that
+    /// writes ([`Connection::begin_statement`]); `Ok(false)` when another
+    /// connection's write lock keeps it out (SQLite's `SQLITE_BUSY`). The
+    /// runner retries until `settings.lock_wait` has passed, reporting who
+    /// holds the lock.
+    fn try_begin_write(&mut self, settings: &RunSettings) -> Result<bool, DbError> {
+        let _ = settings;
+        let begin = self.begin_statement();
+        self.execute(begin).map(|()| true)
+    }
+
+    /// Who holds the database's write lock, where the database can tell
+    /// (SQLite on Linux: the process, from `/proc/locks`).
+    fn write_lock_holder(&mut self) -> Result<Option<LockHolder>, DbError> {
+        Ok(None)
+    }
 
     /// The schema that unqualified names resolve to (`main` on SQLite).
     fn current_schema(&mut self) -> Result<String, DbError>;

@@ -1,18 +1,20 @@
 //! The PostgreSQL backend, on a blocking `postgres::Client`.
 //!
 //! The run lock is a session advisory lock, taken by polling
-//! `pg_try_advisory_lock` with back-off rather than blocking in
-//! `pg_advisory_lock`: a blocked statement holds a snapshot, and a
-//! `CREATE INDEX CONCURRENTLY` in the lock holder waits for every older
-//! snapshot, so the two would deadlock.
+//! `pg_try_advisory_lock` with back-off (in the runner) rather than
+//! blocking in `pg_advisory_lock`: a blocked statement holds a snapshot,
+//! and a `CREATE INDEX CONCURRENTLY` in the lock holder waits for every
+//! older snapshot, so the two would deadlock. Polling also lets a waiting
+//! run say who holds the lock (`pg_locks`, `pg_stat_activity`).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use postgres::{Client, SimpleQueryMessage};
 
-use super::{Backend, Connection, DataConnection, Row, RunSettings};
+use super::{Backend, Connection, DataConnection, PreparedRun, Row, RunSettings};
 use crate::error::DbError;
+use crate::lock::LockHolder;
 
 /// The code given to the error raised when the blocking client is used on a
 /// thread that drives an async runtime.
@@ -67,6 +69,60 @@ fn guarded<T>(call: impl FnOnce() -> Result<T, postgres::Error>) -> Result<T, Db
     }
 }
 
+/// Gives a connection the library opens TCP keepalives that notice a dead
+/// peer within about a minute (30 s idle, then 3 probes 10 s apart)
+/// instead of the system's two hours, where the URL did not choose its
+/// own. The server end of a run's session gets the same in
+/// [`Connection::prepare_run`].
+///
+/// ```
+/// let mut config: postgres::Config = "postgresql://app@db/prod".parse().unwrap();
+/// arx_migrate_core::backend::postgres::keep_alive(&mut config);
+/// assert_eq!(config.get_keepalives_idle(), std::time::Duration::from_secs(30));
+/// ```
+pub fn keep_alive(config: &mut postgres::Config) {
+    if !config.get_keepalives() {
+        return; // keepalives=0 in the URL
+    }
+    if config.get_keepalives_idle() == Duration::from_secs(2 * 60 * 60) {
+        config.keepalives_idle(Duration::from_secs(30));
+    }
+    if config.get_keepalives_interval().is_none() {
+        config.keepalives_interval(Duration::from_secs(10));
+    }
+    if config.get_keepalives_retries().is_none() {
+        config.keepalives_retries(3);
+    }
+}
+
+/// Whether a timeout may cancel the run's statements.
+const SESSION_FACTS: &str =
+    "SELECT current_setting('lock_timeout') <> '0' OR current_setting('statement_timeout') <> '0'";
+
+/// If this process dies in the middle of a statement (killed, or its host
+/// gone), its server process would go on waiting for that statement's
+/// locks while holding the run's advisory lock, and every later run would
+/// wait for it. The server notices a client that has gone by checking the
+/// socket while a statement runs (`client_connection_check_interval`,
+/// PostgreSQL 14) and by TCP keepalives (for a host that vanished). Each is
+/// set only where the session's own setting is off or slower (the
+/// keepalive settings read as plain seconds and counts, 0 on a Unix
+/// socket, where they do not apply); they are left on after the run, since
+/// they only ever end a session whose client is gone.
+const KILLED_CLIENT_SETTINGS: &str = "\
+    CASE WHEN current_setting('client_connection_check_interval', true) = '0' \
+         THEN set_config('client_connection_check_interval', '1000', false) END, \
+    CASE WHEN current_setting('tcp_keepalives_idle')::int > 30 \
+         THEN set_config('tcp_keepalives_idle', '30', false) END, \
+    CASE WHEN current_setting('tcp_keepalives_interval')::int > 10 \
+         THEN set_config('tcp_keepalives_interval', '10', false) END, \
+    CASE WHEN current_setting('tcp_keepalives_count')::int > 3 \
+         THEN set_config('tcp_keepalives_count', '3', false) END";
+
+/// Bounds the lock queries themselves (for this statement only: a
+/// setting local to the implicit transaction of one round trip).
+const LOCK_QUERY_TIMEOUT: &str = "SELECT set_config('statement_timeout', '5000', true);";
+
 fn millis(duration: Duration) -> u128 {
     duration.as_millis().max(1)
 }
@@ -101,18 +157,35 @@ impl Connection for Client {
         matches!(error.code.as_deref(), Some("42P01") | Some("3F000"))
     }
 
-    fn prepare_run(&mut self, settings: &RunSettings) -> Result<(), DbError> {
-        let mut sql = String::new();
+    fn prepare_run(&mut self, settings: &RunSettings) -> Result<PreparedRun, DbError> {
+        let mut sets = String::new();
         if let Some(timeout) = settings.lock_timeout {
-            sql.push_str(&format!("SET lock_timeout = '{}ms';", millis(timeout)));
+            sets.push_str(&format!("SET lock_timeout = '{}ms';", millis(timeout)));
         }
         if let Some(timeout) = settings.statement_timeout {
-            sql.push_str(&format!("SET statement_timeout = '{}ms';", millis(timeout)));
+            sets.push_str(&format!("SET statement_timeout = '{}ms';", millis(timeout)));
         }
-        if sql.is_empty() {
-            return Ok(());
-        }
-        Connection::execute(self, &sql)
+        // One round trip: the run's timeouts, whether any timeout applies,
+        // and what lets the server end this session's work promptly should
+        // this process die (see `KILLED_CLIENT_SETTINGS`). A server whose
+        // platform lacks the connection check refuses it: then without.
+        let rows = match Connection::query(
+            self,
+            &format!("{sets}{SESSION_FACTS}, {KILLED_CLIENT_SETTINGS}"),
+        ) {
+            Ok(rows) => rows,
+            Err(error) => {
+                tracing::debug!(%error, "the server refuses a client connection check; going on without");
+                Connection::query(self, &format!("{sets}{SESSION_FACTS}"))?
+            }
+        };
+        let statements_can_time_out = rows
+            .last()
+            .and_then(|row| row.first().cloned().flatten())
+            .is_some_and(|value| value == "t");
+        Ok(PreparedRun {
+            statements_can_time_out,
+        })
     }
 
     fn finish_run(&mut self, settings: &RunSettings) -> Result<(), DbError> {
@@ -129,25 +202,57 @@ impl Connection for Client {
         Connection::execute(self, &sql)
     }
 
-    fn acquire_run_lock(&mut self, key: i64, wait: Duration) -> Result<bool, DbError> {
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(5);
-        loop {
-            let rows = Connection::query(self, &format!("SELECT pg_try_advisory_lock({key})"))?;
-            let taken = rows
-                .first()
-                .and_then(|row| row.first().cloned().flatten())
-                .is_some_and(|value| value == "t");
-            if taken {
-                return Ok(true);
-            }
-            let waited = started.elapsed();
-            if waited >= wait {
-                return Ok(false);
-            }
-            std::thread::sleep(pause.min(wait - waited));
-            pause = (pause * 2).min(Duration::from_millis(250));
-        }
+    fn try_run_lock(&mut self, key: i64) -> Result<bool, DbError> {
+        let rows = Connection::query(
+            self,
+            &format!("{LOCK_QUERY_TIMEOUT}SELECT pg_try_advisory_lock({key})"),
+        )?;
+        Ok(rows
+            .last()
+            .and_then(|row| row.first().cloned().flatten())
+            .is_some_and(|value| value == "t"))
+    }
+
+    fn run_lock_holder(&mut self, key: i64) -> Result<Option<LockHolder>, DbError> {
+        // pg_locks shows a bigint advisory key as its two halves.
+        let bits = key as u64;
+        let (high, low) = (bits >> 32, bits & 0xffff_ffff);
+        let sql = format!(
+            "{LOCK_QUERY_TIMEOUT}SELECT a.pid, a.application_name, a.usename, host(a.client_addr), \
+             to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
+             a.state, extract(epoch FROM clock_timestamp() - a.state_change)::bigint, \
+             a.wait_event_type || '/' || a.wait_event, a.query \
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+             AND l.classid = '{high}'::oid AND l.objid = '{low}'::oid \
+             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+             LIMIT 1"
+        );
+        let rows = Connection::query(self, &sql)?;
+        // The first row is the one of set_config.
+        let Some(row) = rows.into_iter().nth(1) else {
+            return Ok(None);
+        };
+        let mut values = row.into_iter();
+        let mut next = || values.next().flatten();
+        let pid: i64 = next().and_then(|pid| pid.parse().ok()).unwrap_or_default();
+        Ok(Some(LockHolder {
+            pid,
+            this_process: false,
+            program: next(),
+            user: next(),
+            client: next(),
+            connected_at: next(),
+            state: next(),
+            state_for: next()
+                .and_then(|secs| secs.parse::<u64>().ok())
+                .map(Duration::from_secs),
+            waiting_on: next(),
+            statement: next().and_then(|q| LockHolder::statement_text(&q)),
+            if_stuck: Some(format!(
+                "end its session with SELECT pg_terminate_backend({pid})"
+            )),
+        }))
     }
 
     fn run_lock_is_exclusive(&self) -> bool {

@@ -1,15 +1,21 @@
 //! The SQLite backend, on a `rusqlite::Connection`.
 //!
 //! SQLite has no advisory locks: each step runs in `BEGIN IMMEDIATE`, which
-//! takes the database's write lock at once (waiting up to the busy timeout),
-//! and the runner re-reads the version table under it.
+//! takes the database's write lock at once, and the runner re-reads the
+//! version table under it. The runner waits for the write lock up to
+//! `lock_wait`, in short attempts, so that it can say while it waits which
+//! process holds it.
 
 use std::time::Duration;
 
 use rusqlite::types::ValueRef;
 
-use super::{Backend, Connection, DataConnection, Row, RunSettings};
+use super::{Backend, Connection, DataConnection, PreparedRun, Row, RunSettings};
 use crate::error::DbError;
+use crate::lock::LockHolder;
+
+/// How long one attempt at the write lock waits inside SQLite.
+const WRITE_LOCK_MOMENT: Duration = Duration::from_millis(100);
 
 /// The driver's error as a [`DbError`], with SQLite's extended code.
 pub fn db_error(error: rusqlite::Error) -> DbError {
@@ -63,21 +69,50 @@ impl Connection for rusqlite::Connection {
         "BEGIN IMMEDIATE"
     }
 
-    fn prepare_run(&mut self, settings: &RunSettings) -> Result<(), DbError> {
-        // Waiting replicas queue on the write lock; give them as long as the
-        // run lock would.
+    fn prepare_run(&mut self, settings: &RunSettings) -> Result<PreparedRun, DbError> {
+        // Statements of a transaction that holds the write lock wait for
+        // readers at most as long as a run waits for another run.
         self.busy_timeout(settings.lock_wait.max(Duration::from_millis(1)))
             .map_err(db_error)?;
         self.execute_batch("PRAGMA foreign_keys = ON")
-            .map_err(db_error)
+            .map_err(db_error)?;
+        Ok(PreparedRun::default())
     }
 
-    fn acquire_run_lock(&mut self, _key: i64, _wait: Duration) -> Result<bool, DbError> {
+    fn try_run_lock(&mut self, _key: i64) -> Result<bool, DbError> {
         Ok(true)
     }
 
     fn release_run_lock(&mut self, _key: i64) -> Result<(), DbError> {
         Ok(())
+    }
+
+    fn try_begin_write(&mut self, settings: &RunSettings) -> Result<bool, DbError> {
+        // SQLite waits for the write lock inside the driver (the busy
+        // timeout), silently: wait a moment there, then hand back to the
+        // runner, which reports and retries until lock_wait.
+        let moment = settings.lock_wait.min(WRITE_LOCK_MOMENT);
+        self.busy_timeout(moment.max(Duration::from_millis(1)))
+            .map_err(db_error)?;
+        let begun = self.execute_batch("BEGIN IMMEDIATE");
+        self.busy_timeout(settings.lock_wait.max(Duration::from_millis(1)))
+            .map_err(db_error)?;
+        match begun {
+            Ok(()) => Ok(true),
+            Err(rusqlite::Error::SqliteFailure(failure, _))
+                if failure.code == rusqlite::ErrorCode::DatabaseBusy =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(db_error(error)),
+        }
+    }
+
+    fn write_lock_holder(&mut self) -> Result<Option<LockHolder>, DbError> {
+        let Some(path) = self.path().filter(|p| !p.is_empty()) else {
+            return Ok(None); // in memory: no other connection can write
+        };
+        Ok(super::file_locks::sqlite_writer(std::path::Path::new(path)))
     }
 
     fn current_schema(&mut self) -> Result<String, DbError> {

@@ -6,16 +6,89 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::backend::{Connection, RunSettings};
-use crate::error::{Error, Result};
+use crate::backend::{Connection, PreparedRun, RunSettings};
+use crate::error::{DbError, Error, Result};
 use crate::graph::Step;
-use crate::lock::lock_key;
+use crate::lock::{lock_key, wait_for, Attempt, LockHolder};
 use crate::migration::Migration;
 use crate::ops::Ops;
 use crate::store::{HistoryOutcome, StepRecord, Store};
-use crate::transaction::{in_transaction, Transaction};
+use crate::transaction::Transaction;
 
-use super::{Migrator, Report, Request, StepReport, TransactionMode};
+use super::{Migrator, Progress, Report, Request, StepReport, TransactionMode};
+
+/// What a run under the lock carries: its session settings, what the
+/// session is like, and the caller's progress callback.
+pub(super) struct RunEnv<'p> {
+    settings: RunSettings,
+    prepared: PreparedRun,
+    progress: &'p mut dyn FnMut(Progress<'_>),
+}
+
+impl RunEnv<'_> {
+    /// Opens a transaction that writes, waiting for another connection's
+    /// write lock (SQLite) up to `lock_wait` and saying who holds it.
+    fn transaction<'c>(&mut self, connection: &'c mut dyn Connection) -> Result<Transaction<'c>> {
+        Transaction::begin_with(connection, |connection| {
+            let mut attempt = WriteLock {
+                settings: &self.settings,
+            };
+            wait_for(
+                connection,
+                "the database's write lock",
+                self.settings.lock_wait,
+                &mut attempt,
+                &mut *self.progress,
+            )
+        })
+    }
+
+    /// Runs `work` in a writing transaction, committing on success and
+    /// rolling back on error.
+    pub(super) fn in_transaction<T>(
+        &mut self,
+        connection: &mut dyn Connection,
+        work: impl FnOnce(&mut dyn Connection) -> Result<T>,
+    ) -> Result<T> {
+        let mut transaction = self.transaction(connection)?;
+        let value = work(transaction.connection())?;
+        transaction.commit()?;
+        Ok(value)
+    }
+
+    /// Whether a migration's statements may go to the server in one batch:
+    /// not when a timeout may cancel one of them, since finding which one
+    /// failed would mean running them again, each waiting again.
+    fn batch_statements(&self) -> bool {
+        !self.prepared.statements_can_time_out
+    }
+}
+
+/// One attempt at the run's lock.
+struct RunLock(i64);
+
+impl Attempt for RunLock {
+    fn try_once(&mut self, connection: &mut dyn Connection) -> Result<bool, DbError> {
+        connection.try_run_lock(self.0)
+    }
+    fn holder(&mut self, connection: &mut dyn Connection) -> Result<Option<LockHolder>, DbError> {
+        connection.run_lock_holder(self.0)
+    }
+}
+
+/// One attempt at opening a writing transaction.
+struct WriteLock<'s> {
+    settings: &'s RunSettings,
+}
+
+impl Attempt for WriteLock<'_> {
+    fn try_once(&mut self, connection: &mut dyn Connection) -> Result<bool, DbError> {
+        connection.try_begin_write(self.settings)
+    }
+    fn holder(&mut self, connection: &mut dyn Connection) -> Result<Option<LockHolder>, DbError> {
+        connection.write_lock_holder()
+    }
+}
 
 /// What one run carries from step to step.
 pub(super) struct Run<'a, 'p> {
@@ -23,8 +96,7 @@ pub(super) struct Run<'a, 'p> {
     request: &'a Request,
     /// Whether the bookkeeping tables are known to exist (committed).
     tables_ready: bool,
-    /// The caller's progress callback, told of each committed step.
-    progress: &'p mut dyn FnMut(&StepReport),
+    env: &'a mut RunEnv<'p>,
 }
 
 impl Run<'_, '_> {
@@ -33,7 +105,7 @@ impl Run<'_, '_> {
     fn committed(&mut self, steps: Vec<StepReport>, report: &mut Report) {
         for step in steps {
             log_step(&step);
-            (self.progress)(&step);
+            (self.env.progress)(Progress::Step(&step));
             report.steps.push(step);
         }
     }
@@ -41,8 +113,8 @@ impl Run<'_, '_> {
     /// Opens a writing transaction, creating the bookkeeping tables in it
     /// when they are not known to exist yet (on a fresh database they then
     /// cost no commit of their own: on SQLite every commit syncs the file).
-    fn begin<'c>(&self, connection: &'c mut dyn Connection) -> Result<Transaction<'c>> {
-        let mut transaction = Transaction::begin(connection)?;
+    fn begin<'c>(&mut self, connection: &'c mut dyn Connection) -> Result<Transaction<'c>> {
+        let mut transaction = self.env.transaction(connection)?;
         if !self.tables_ready {
             self.store.ensure_tables(transaction.connection())?;
         }
@@ -67,12 +139,14 @@ pub(super) struct Planned {
 }
 
 impl Migrator {
-    /// Takes the run lock, runs `work`, and releases the lock on every
-    /// path, a panic included.
+    /// Applies the session settings, takes the run lock (waiting up to
+    /// `lock_wait`, reporting who holds it), runs `work`, and releases the
+    /// lock on every path, a panic included.
     pub(super) fn with_run_lock<T>(
         &self,
         connection: &mut dyn Connection,
-        work: impl FnOnce(&Self, &mut dyn Connection, &Store<'_>) -> Result<T>,
+        progress: &mut dyn FnMut(Progress<'_>),
+        work: impl FnOnce(&Self, &mut dyn Connection, &Store<'_>, &mut RunEnv<'_>) -> Result<T>,
     ) -> Result<T> {
         let store = Store::new(&self.store, connection.backend());
         let settings = RunSettings {
@@ -80,36 +154,25 @@ impl Migrator {
             lock_timeout: self.lock_timeout,
             statement_timeout: self.statement_timeout,
         };
-        connection.prepare_run(&settings).map_err(Error::Database)?;
-        let schema = match &self.store.schema {
-            Some(schema) => schema.clone(),
-            None => connection.current_schema().map_err(Error::Database)?,
+        let prepared = connection.prepare_run(&settings).map_err(Error::Database)?;
+        let mut env = RunEnv {
+            settings,
+            prepared,
+            progress,
         };
-        let key = lock_key(&schema, &self.store.version_table);
-        let waiting = Instant::now();
-        match connection.acquire_run_lock(key, self.lock_wait) {
-            Ok(true) => {}
-            Ok(false) => {
-                let _ = connection.finish_run(&settings);
-                return Err(Error::LockTimeout {
-                    what: format!("{schema}.{}", self.store.version_table),
-                    waited_ms: waiting.elapsed().as_millis(),
-                });
-            }
+        let key = match self.take_run_lock(connection, &mut env) {
+            Ok(key) => key,
             Err(error) => {
-                let _ = connection.finish_run(&settings);
-                return Err(Error::Database(error));
+                let _ = connection.finish_run(&env.settings);
+                return Err(error);
             }
-        }
-        tracing::debug!(
-            key,
-            waited_ms = waiting.elapsed().as_millis() as u64,
-            "migration lock taken"
-        );
+        };
         // A migration's own panic is caught where it runs (render::invoke);
         // one here is the runner's, and its transaction guard has already
         // rolled back on the way out.
-        let outcome = catch_unwind(AssertUnwindSafe(|| work(self, connection, &store)));
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            work(self, connection, &store, &mut env)
+        }));
         let result = outcome.unwrap_or_else(|panic| {
             Err(Error::Internal {
                 message: format!("panicked: {}", crate::render::panic_message(&*panic)),
@@ -118,10 +181,36 @@ impl Migrator {
         if let Err(error) = connection.release_run_lock(key) {
             tracing::warn!(%error, "could not release the migration lock; it is released when the connection closes");
         }
-        if let Err(error) = connection.finish_run(&settings) {
+        if let Err(error) = connection.finish_run(&env.settings) {
             tracing::warn!(%error, "could not reset session settings");
         }
         result
+    }
+
+    /// Takes the run lock; returns its key.
+    fn take_run_lock(&self, connection: &mut dyn Connection, env: &mut RunEnv<'_>) -> Result<i64> {
+        let schema = match &self.store.schema {
+            Some(schema) => schema.clone(),
+            None => connection.current_schema().map_err(Error::Database)?,
+        };
+        let key = lock_key(&schema, &self.store.version_table);
+        let waiting = Instant::now();
+        wait_for(
+            connection,
+            &format!(
+                "the migration lock on {schema}.{}",
+                self.store.version_table
+            ),
+            env.settings.lock_wait,
+            &mut RunLock(key),
+            &mut *env.progress,
+        )?;
+        tracing::debug!(
+            key,
+            waited_ms = waiting.elapsed().as_millis() as u64,
+            "migration lock taken"
+        );
+        Ok(key)
     }
 
     /// The one apply loop, under the run lock. Each step runs in a
@@ -135,7 +224,7 @@ impl Migrator {
         store: &Store<'_>,
         request: &Request,
         planned: Option<Planned>,
-        progress: &mut dyn FnMut(&StepReport),
+        env: &mut RunEnv<'_>,
     ) -> Result<Report> {
         let state = store.read_state(connection)?;
         if let Some((revision, direction)) = state.interrupted.first() {
@@ -161,7 +250,7 @@ impl Migrator {
             store,
             request,
             tables_ready: state.has_version_table && state.has_history_table,
-            progress,
+            env,
         };
         while let Some(first) = queue.pop_front() {
             if !first.migration.transactional() {
@@ -171,11 +260,12 @@ impl Migrator {
                     continue;
                 }
                 run.ensure_tables(connection)?;
-                let step_report = self.apply_alone(connection, store, &first, &heads)?;
+                let step_report = self.apply_alone(connection, run.env, store, &first, &heads)?;
                 heads = first.heads_after.clone();
                 run.committed(vec![step_report], &mut report);
                 continue;
             }
+            let batch = run.env.batch_statements();
             let mut transaction = run.begin(connection)?;
             // Under the write lock: has another process moved the database
             // since we planned? Then plan again from where it is.
@@ -194,6 +284,7 @@ impl Migrator {
                     store,
                     &step,
                     &heads_in_transaction,
+                    batch,
                 );
                 match outcome {
                     Ok(step_report) => applied.push(step_report),
@@ -249,10 +340,11 @@ impl Migrator {
         store: &Store<'_>,
         step: &Step,
         heads_before: &[String],
+        batch: bool,
     ) -> Result<StepReport> {
         let started_at = SystemTime::now();
         let started = Instant::now();
-        let (checksum, statements) = run_migration(connection, step, true)?;
+        let (checksum, statements) = run_migration(connection, step, true, batch)?;
         let duration = started.elapsed();
         store.record_step(
             connection,
@@ -276,6 +368,7 @@ impl Migrator {
     pub(super) fn apply_alone(
         &self,
         connection: &mut dyn Connection,
+        env: &mut RunEnv<'_>,
         store: &Store<'_>,
         step: &Step,
         heads_before: &[String],
@@ -294,10 +387,10 @@ impl Migrator {
                 message: None,
             },
         )?;
-        match run_migration(connection, step, false) {
+        match run_migration(connection, step, false, false) {
             Ok((checksum, statements)) => {
                 let duration = started.elapsed();
-                in_transaction(connection, |connection| {
+                env.in_transaction(connection, |connection| {
                     store.set_heads(connection, heads_before, &step.heads_after)?;
                     store.finish_record(
                         connection,
@@ -359,14 +452,16 @@ impl Migrator {
 
 /// Runs the migration function through a live [`Ops`]; a panic in it is an
 /// error, not a crash. Returns the checksum and the statement count.
+/// `batch`: whether its statements may travel to the server together.
 fn run_migration(
     connection: &mut dyn Connection,
     step: &Step,
     in_transaction: bool,
+    batch: bool,
 ) -> Result<(String, usize)> {
     let migration: &Arc<dyn Migration> = &step.migration;
     let revision = migration.revision().to_string();
-    let mut ops = Ops::live(connection, &revision, step.direction, in_transaction);
+    let mut ops = Ops::live(connection, &revision, step.direction, in_transaction, batch);
     crate::render::invoke(migration.as_ref(), &mut ops)?;
     ops.flush()?;
     Ok((ops.finish_checksum(), ops.statements_run()))

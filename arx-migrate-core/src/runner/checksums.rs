@@ -6,7 +6,7 @@ use crate::render::render;
 use crate::store::StoredState;
 use std::collections::HashMap;
 
-use super::{ChecksumPolicy, Migrator, Repaired};
+use super::{ChecksumChange, ChecksumPolicy, Migrator};
 
 impl Migrator {
     /// The checksum of `revision`'s upgrade SQL on `backend`, as it would be
@@ -68,7 +68,7 @@ impl Migrator {
         &self,
         backend: Backend,
         state: &StoredState,
-    ) -> Result<Vec<Repaired>> {
+    ) -> Result<Vec<ChecksumChange>> {
         if state.checksums.is_empty() {
             return Ok(Vec::new());
         }
@@ -80,7 +80,7 @@ impl Migrator {
             .filter_map(|revision| {
                 let recorded = state.checksums.get(revision)?;
                 let current = code.get(revision)?;
-                (recorded != current).then(|| Repaired {
+                (recorded != current).then(|| ChecksumChange {
                     revision: revision.to_string(),
                     recorded: recorded.clone(),
                     current: current.clone(),

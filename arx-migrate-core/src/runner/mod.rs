@@ -23,10 +23,16 @@ use crate::store::{
     HistoryEntry, HistoryOperation, HistoryOutcome, StepRecord, Store, StoreConfig,
 };
 use crate::target::Target;
-use crate::transaction::in_transaction;
 
 use apply::{surface, Planned};
-pub use report::{ChecksumPolicy, Repaired, Report, Status, StepReport, TransactionMode};
+pub use report::{
+    ChecksumChange, ChecksumPolicy, InterruptedStep, Progress, RepairReport, Report, Status,
+    StepReport, TransactionMode,
+};
+
+/// How long a run waits for another run's lock unless told otherwise
+/// ([`Migrator::lock_wait`]).
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(600);
 
 enum Request {
     Upgrade(Target),
@@ -125,7 +131,7 @@ impl Migrator {
             store: StoreConfig::default(),
             mode: TransactionMode::default(),
             checksum_policy: ChecksumPolicy::default(),
-            lock_wait: Duration::from_secs(600),
+            lock_wait: DEFAULT_LOCK_WAIT,
             lock_timeout: None,
             statement_timeout: None,
             checksums: [OnceLock::new(), OnceLock::new()],
@@ -170,14 +176,24 @@ impl Migrator {
     }
 
     /// How long to wait for another process's run to finish (default ten
-    /// minutes).
+    /// minutes): on PostgreSQL for the run's advisory lock, on SQLite for
+    /// the database's write lock (its busy timeout). While it waits, the
+    /// run reports who holds the lock after a second and then every few
+    /// seconds (`tracing`, and [`Progress::Waiting`]); past it, the run
+    /// fails with [`Error::LockTimeout`](crate::Error::LockTimeout) naming
+    /// the holder.
     pub fn lock_wait(mut self, wait: Duration) -> Self {
         self.lock_wait = wait;
         self
     }
 
     /// PostgreSQL `lock_timeout` for the run's statements: a statement that
-    /// waits longer for a table lock fails, naming its revision.
+    /// waits longer for a table lock fails, naming its revision and the
+    /// statement. Each statement waits once: while a timeout applies (this
+    /// one, [`Migrator::statement_timeout`], or the server's defaults), a
+    /// migration's statements go to the server one at a time rather than
+    /// in one batch, so that the one that failed is known without running
+    /// it again.
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = Some(timeout);
         self
@@ -205,19 +221,26 @@ impl Migrator {
         surface(store.read_heads(connection).map(Option::unwrap_or_default))
     }
 
-    /// Where the database stands relative to the code's heads.
+    /// Where the database stands relative to the code's heads, with the
+    /// applied migrations edited since and the steps that never finished:
+    /// everything that would stop an upgrade at startup, read in one query
+    /// and changing nothing.
     pub fn status(&self, connection: &mut dyn Connection) -> Result<Status> {
-        let heads = self.current(connection)?;
+        let store = Store::new(&self.store, connection.backend());
+        let state = surface(store.read_state(connection))?;
         let pending: Vec<String> = self
             .graph
-            .plan_upgrade(&heads, &Target::Heads)?
+            .plan_upgrade(&state.heads, &Target::Heads)?
             .iter()
             .map(|s| s.revision().to_string())
             .collect();
+        let edited = self.checksum_mismatches(connection.backend(), &state)?;
         Ok(Status {
             at_head: pending.is_empty(),
-            heads,
             pending,
+            edited,
+            interrupted: interrupted_steps(&state),
+            heads: state.heads,
         })
     }
 
@@ -249,12 +272,30 @@ impl Migrator {
     }
 
     /// [`Migrator::upgrade`], calling `progress` with each step as soon as
-    /// it is committed (for a command line's live output).
+    /// it is committed, and every few seconds while it waits for another
+    /// run's lock (for a command line's live output).
+    ///
+    /// ```
+    /// use arx_migrate_core::{FnMigration, MigrationSet, Migrator, Progress};
+    ///
+    /// let migrator = Migrator::new(MigrationSet::new().with(FnMigration::new(
+    ///     "001", &[], |op| op.sql("CREATE TABLE a (id INTEGER)"), |op| op.sql("DROP TABLE a"),
+    /// )))?;
+    /// let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    /// let mut lines = Vec::new();
+    /// migrator.upgrade_with_progress(&mut conn, "head", &mut |event| match event {
+    ///     Progress::Step(step) => lines.push(format!("{} {}", step.direction, step.revision)),
+    ///     Progress::Waiting(wait) => lines.push(wait.to_string()),
+    ///     _ => {}
+    /// })?;
+    /// assert_eq!(lines, ["upgrade 001"]);
+    /// # Ok::<(), arx_migrate_core::Error>(())
+    /// ```
     pub fn upgrade_with_progress(
         &self,
         connection: &mut dyn Connection,
         target: &str,
-        progress: &mut dyn FnMut(&StepReport),
+        progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<Report> {
         surface(self.run(connection, Request::Upgrade(target.parse()?), progress))
     }
@@ -266,12 +307,12 @@ impl Migrator {
     }
 
     /// [`Migrator::downgrade`], calling `progress` with each step as soon
-    /// as it is committed.
+    /// as it is committed, and while it waits for another run's lock.
     pub fn downgrade_with_progress(
         &self,
         connection: &mut dyn Connection,
         target: &str,
-        progress: &mut dyn FnMut(&StepReport),
+        progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<Report> {
         surface(self.run(connection, Request::Downgrade(target.parse()?), progress))
     }
@@ -280,64 +321,75 @@ impl Migrator {
     /// and clears markers of interrupted steps. Returns the new heads.
     pub fn stamp(&self, connection: &mut dyn Connection, target: &str) -> Result<Vec<String>> {
         let target: Target = target.parse()?;
-        surface(self.with_run_lock(connection, |this, connection, store| {
-            let before = store.read_heads(connection)?.unwrap_or_default();
-            let after = this.stamp_heads(&before, &target)?;
-            in_transaction(connection, |connection| {
-                store.ensure_tables(connection)?;
-                store.set_heads(connection, &before, &after)?;
-                store.acknowledge_interrupted(connection)?;
-                for revision in after
-                    .iter()
-                    .map(String::as_str)
-                    .chain(after.is_empty().then_some("base"))
-                {
-                    store.record(
-                        connection,
-                        &StepRecord {
-                            revision,
-                            operation: HistoryOperation::Stamp,
-                            checksum: None,
-                            started_at: SystemTime::now(),
-                            duration: Some(Duration::ZERO),
-                            outcome: HistoryOutcome::Ok,
-                            message: Some(format!("stamped from [{}]", before.join(", "))),
-                        },
-                    )?;
-                }
-                Ok(())
-            })?;
-            Ok(after)
-        }))
+        surface(
+            self.with_run_lock(connection, &mut |_| {}, |this, connection, store, env| {
+                let before = store.read_heads(connection)?.unwrap_or_default();
+                let after = this.stamp_heads(&before, &target)?;
+                env.in_transaction(connection, |connection| {
+                    store.ensure_tables(connection)?;
+                    store.set_heads(connection, &before, &after)?;
+                    store.acknowledge_interrupted(connection)?;
+                    for revision in after
+                        .iter()
+                        .map(String::as_str)
+                        .chain(after.is_empty().then_some("base"))
+                    {
+                        store.record(
+                            connection,
+                            &StepRecord {
+                                revision,
+                                operation: HistoryOperation::Stamp,
+                                checksum: None,
+                                started_at: SystemTime::now(),
+                                duration: Some(Duration::ZERO),
+                                outcome: HistoryOutcome::Ok,
+                                message: Some(format!("stamped from [{}]", before.join(", "))),
+                            },
+                        )?;
+                    }
+                    Ok(())
+                })?;
+                Ok(after)
+            }),
+        )
     }
 
     /// Records the code's current checksums for applied revisions whose
-    /// SQL changed (after a deliberate edit), and clears markers of
-    /// interrupted steps. Returns what changed.
-    pub fn repair(&self, connection: &mut dyn Connection) -> Result<Vec<Repaired>> {
-        surface(self.with_run_lock(connection, |this, connection, store| {
-            let state = store.read_state(connection)?;
-            let repaired = this.checksum_mismatches(connection.backend(), &state)?;
-            in_transaction(connection, |connection| {
-                store.ensure_tables(connection)?;
-                for change in &repaired {
-                    store.record(
-                        connection,
-                        &StepRecord {
-                            revision: &change.revision,
-                            operation: HistoryOperation::Repair,
-                            checksum: Some(&change.current),
-                            started_at: SystemTime::now(),
-                            duration: Some(Duration::ZERO),
-                            outcome: HistoryOutcome::Ok,
-                            message: Some(format!("checksum was {}", change.recorded)),
-                        },
-                    )?;
+    /// SQL changed (after a deliberate edit), and acknowledges markers of
+    /// interrupted steps (after the database was cleaned up by hand).
+    /// Returns everything it changed.
+    pub fn repair(&self, connection: &mut dyn Connection) -> Result<RepairReport> {
+        surface(
+            self.with_run_lock(connection, &mut |_| {}, |this, connection, store, env| {
+                let state = store.read_state(connection)?;
+                let report = RepairReport {
+                    checksums: this.checksum_mismatches(connection.backend(), &state)?,
+                    interrupted: interrupted_steps(&state),
+                };
+                if report.is_empty() {
+                    return Ok(report);
                 }
-                store.acknowledge_interrupted(connection)
-            })?;
-            Ok(repaired)
-        }))
+                env.in_transaction(connection, |connection| {
+                    store.ensure_tables(connection)?;
+                    for change in &report.checksums {
+                        store.record(
+                            connection,
+                            &StepRecord {
+                                revision: &change.revision,
+                                operation: HistoryOperation::Repair,
+                                checksum: Some(&change.current),
+                                started_at: SystemTime::now(),
+                                duration: Some(Duration::ZERO),
+                                outcome: HistoryOutcome::Ok,
+                                message: Some(format!("checksum was {}", change.recorded)),
+                            },
+                        )?;
+                    }
+                    store.acknowledge_interrupted(connection)
+                })?;
+                Ok(report)
+            }),
+        )
     }
 
     fn plan_request(&self, request: &Request, heads: &[String]) -> Result<Vec<Step>> {
@@ -380,7 +432,7 @@ impl Migrator {
         &self,
         connection: &mut dyn Connection,
         request: Request,
-        progress: &mut dyn FnMut(&StepReport),
+        progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<Report> {
         let backend = connection.backend();
         let store = Store::new(&self.store, backend);
@@ -401,8 +453,20 @@ impl Migrator {
             from: state.heads,
             steps,
         };
-        self.with_run_lock(connection, |this, connection, store| {
-            this.run_locked(connection, store, &request, Some(planned), progress)
+        self.with_run_lock(connection, progress, |this, connection, store, env| {
+            this.run_locked(connection, store, &request, Some(planned), env)
         })
     }
+}
+
+/// The interrupted steps of a stored state.
+fn interrupted_steps(state: &crate::store::StoredState) -> Vec<InterruptedStep> {
+    state
+        .interrupted
+        .iter()
+        .map(|(revision, direction)| InterruptedStep {
+            revision: revision.clone(),
+            direction: *direction,
+        })
+        .collect()
 }

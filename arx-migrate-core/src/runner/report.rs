@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::error::Direction;
+use crate::lock::LockWait;
 
 /// How migrations are grouped into transactions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -56,15 +57,57 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
-/// A revision whose recorded checksum [`Migrator::repair`](crate::Migrator::repair) replaced.
+/// What a run reports while it runs, to the callback of
+/// [`Migrator::upgrade_with_progress`](crate::Migrator::upgrade_with_progress)
+/// and [`Migrator::downgrade_with_progress`](crate::Migrator::downgrade_with_progress).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Progress<'a> {
+    /// The run waits for another run's lock (on SQLite: for another
+    /// connection's write lock); reported after a second and then every
+    /// few seconds, with who holds it.
+    Waiting(&'a LockWait),
+    /// A step was committed.
+    Step(&'a StepReport),
+}
+
+/// An applied revision whose SQL no longer matches the checksum recorded
+/// when it was applied: the migration was edited since.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Repaired {
+pub struct ChecksumChange {
     /// The revision.
     pub revision: String,
     /// The checksum that was recorded.
     pub recorded: String,
-    /// The checksum of the code now, recorded from now on.
+    /// The checksum of the code now.
     pub current: String,
+}
+
+/// A non-transactional step that started and never finished (its process
+/// died or was killed part way): the database may be half changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterruptedStep {
+    /// The revision.
+    pub revision: String,
+    /// What the step was doing.
+    pub direction: Direction,
+}
+
+/// What [`Migrator::repair`](crate::Migrator::repair) changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepairReport {
+    /// Edited migrations whose new checksums are now recorded.
+    pub checksums: Vec<ChecksumChange>,
+    /// Markers of interrupted steps, now acknowledged so that they stop
+    /// blocking runs (the database itself is not touched).
+    pub interrupted: Vec<InterruptedStep>,
+}
+
+impl RepairReport {
+    /// Whether nothing needed repair.
+    pub fn is_empty(&self) -> bool {
+        self.checksums.is_empty() && self.interrupted.is_empty()
+    }
 }
 
 /// Where a database stands relative to the code.
@@ -76,4 +119,20 @@ pub struct Status {
     pub pending: Vec<String>,
     /// Whether the database is at the code's heads.
     pub at_head: bool,
+    /// Applied migrations edited since (an upgrade refuses to run under
+    /// the default [`ChecksumPolicy::Error`]).
+    pub edited: Vec<ChecksumChange>,
+    /// Non-transactional steps that never finished (an upgrade refuses to
+    /// run until they are cleaned up and acknowledged).
+    pub interrupted: Vec<InterruptedStep>,
+}
+
+impl Status {
+    /// Whether the database is at head with nothing that stops a
+    /// service's `migrate_to_head` at startup (under the default
+    /// [`ChecksumPolicy::Error`]): no edited migration and no interrupted
+    /// step. What a deploy gate asks.
+    pub fn is_ready(&self) -> bool {
+        self.at_head && self.edited.is_empty() && self.interrupted.is_empty()
+    }
 }

@@ -172,7 +172,7 @@ impl Connection for Counting<'_> {
     fn prepare_run(
         &mut self,
         settings: &arx_migrate_core::backend::RunSettings,
-    ) -> std::result::Result<(), DbError> {
+    ) -> std::result::Result<arx_migrate_core::backend::PreparedRun, DbError> {
         self.executes.fetch_add(1, Ordering::SeqCst);
         self.inner.prepare_run(settings)
     }
@@ -182,13 +182,17 @@ impl Connection for Counting<'_> {
     ) -> std::result::Result<(), DbError> {
         self.inner.finish_run(settings)
     }
-    fn acquire_run_lock(
-        &mut self,
-        key: i64,
-        wait: std::time::Duration,
-    ) -> std::result::Result<bool, DbError> {
+    fn try_run_lock(&mut self, key: i64) -> std::result::Result<bool, DbError> {
         self.queries.fetch_add(1, Ordering::SeqCst);
-        self.inner.acquire_run_lock(key, wait)
+        self.inner.try_run_lock(key)
+    }
+    fn try_begin_write(
+        &mut self,
+        settings: &arx_migrate_core::backend::RunSettings,
+    ) -> std::result::Result<bool, DbError> {
+        self.executes.fetch_add(1, Ordering::SeqCst);
+        self.log.push(self.inner.begin_statement().to_string());
+        self.inner.try_begin_write(settings)
     }
     fn run_lock_is_exclusive(&self) -> bool {
         self.inner.run_lock_is_exclusive()

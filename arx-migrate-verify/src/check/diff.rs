@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::snapshot::{SchemaSnapshot, TableSnapshot};
+use super::snapshot::{ObjectSnapshot, SchemaSnapshot, TableSnapshot};
 use arx_migrate_core::text::md_cell;
 
 /// What kind of difference.
@@ -37,6 +37,36 @@ pub enum DriftKind {
     ExtraConstraint,
     /// A constraint's definition differs.
     ConstraintDefinition,
+    /// A view the migrations create is not in the database.
+    MissingView,
+    /// The database has a view the migrations do not create.
+    ExtraView,
+    /// A view's definition differs.
+    ViewDefinition,
+    /// A trigger the migrations create is not in the database.
+    MissingTrigger,
+    /// The database has a trigger the migrations do not create.
+    ExtraTrigger,
+    /// A trigger's definition differs.
+    TriggerDefinition,
+    /// A function the migrations create is not in the database.
+    MissingFunction,
+    /// The database has a function the migrations do not create.
+    ExtraFunction,
+    /// A function's definition differs.
+    FunctionDefinition,
+    /// A sequence the migrations create is not in the database.
+    MissingSequence,
+    /// The database has a sequence the migrations do not create.
+    ExtraSequence,
+    /// A sequence's definition differs.
+    SequenceDefinition,
+    /// A virtual table the migrations create is not in the database.
+    MissingVirtualTable,
+    /// The database has a virtual table the migrations do not create.
+    ExtraVirtualTable,
+    /// A virtual table's definition differs.
+    VirtualTableDefinition,
 }
 
 impl DriftKind {
@@ -57,6 +87,21 @@ impl DriftKind {
             DriftKind::MissingConstraint => "missing-constraint",
             DriftKind::ExtraConstraint => "extra-constraint",
             DriftKind::ConstraintDefinition => "constraint-definition",
+            DriftKind::MissingView => "missing-view",
+            DriftKind::ExtraView => "extra-view",
+            DriftKind::ViewDefinition => "view-definition",
+            DriftKind::MissingTrigger => "missing-trigger",
+            DriftKind::ExtraTrigger => "extra-trigger",
+            DriftKind::TriggerDefinition => "trigger-definition",
+            DriftKind::MissingFunction => "missing-function",
+            DriftKind::ExtraFunction => "extra-function",
+            DriftKind::FunctionDefinition => "function-definition",
+            DriftKind::MissingSequence => "missing-sequence",
+            DriftKind::ExtraSequence => "extra-sequence",
+            DriftKind::SequenceDefinition => "sequence-definition",
+            DriftKind::MissingVirtualTable => "missing-virtual-table",
+            DriftKind::ExtraVirtualTable => "extra-virtual-table",
+            DriftKind::VirtualTableDefinition => "virtual-table-definition",
         }
     }
 }
@@ -72,9 +117,11 @@ impl std::fmt::Display for DriftKind {
 pub struct Difference {
     /// What differs.
     pub kind: DriftKind,
-    /// The table.
+    /// The table (for a view, function, sequence or virtual table: its
+    /// name; for a trigger: its table).
     pub table: String,
-    /// The column, index or constraint, when the difference is about one.
+    /// The column, index, constraint or trigger, when the difference is
+    /// about one.
     pub object: Option<String>,
     /// What the migrations produce.
     pub expected: Option<String>,
@@ -127,7 +174,94 @@ pub fn diff(expected: &SchemaSnapshot, actual: &SchemaSnapshot) -> Vec<Differenc
             out.push(d(DriftKind::ExtraTable, name, None, None, None));
         }
     }
+    for ((kind, wanted), (_, found)) in expected.objects().zip(actual.objects()) {
+        diff_objects(kind, wanted, found, &mut out);
+    }
     out
+}
+
+/// The drift kinds of one kind of object: missing, extra, definition.
+fn object_kinds(kind: &str) -> (DriftKind, DriftKind, DriftKind) {
+    match kind {
+        "view" => (
+            DriftKind::MissingView,
+            DriftKind::ExtraView,
+            DriftKind::ViewDefinition,
+        ),
+        "trigger" => (
+            DriftKind::MissingTrigger,
+            DriftKind::ExtraTrigger,
+            DriftKind::TriggerDefinition,
+        ),
+        "function" => (
+            DriftKind::MissingFunction,
+            DriftKind::ExtraFunction,
+            DriftKind::FunctionDefinition,
+        ),
+        "sequence" => (
+            DriftKind::MissingSequence,
+            DriftKind::ExtraSequence,
+            DriftKind::SequenceDefinition,
+        ),
+        _ => (
+            DriftKind::MissingVirtualTable,
+            DriftKind::ExtraVirtualTable,
+            DriftKind::VirtualTableDefinition,
+        ),
+    }
+}
+
+/// A trigger is reported on its table (`table.name` keys on PostgreSQL);
+/// any other object by its name.
+fn located(kind: &str, name: &str, object: &ObjectSnapshot) -> (String, Option<String>) {
+    match (&object.table, kind) {
+        (Some(table), "trigger") => (
+            table.clone(),
+            Some(
+                name.strip_prefix(&format!("{table}."))
+                    .unwrap_or(name)
+                    .to_string(),
+            ),
+        ),
+        _ => (name.to_string(), None),
+    }
+}
+
+fn diff_objects(
+    kind: &str,
+    expected: &std::collections::BTreeMap<String, ObjectSnapshot>,
+    actual: &std::collections::BTreeMap<String, ObjectSnapshot>,
+    out: &mut Vec<Difference>,
+) {
+    let (missing, extra, definition) = object_kinds(kind);
+    let difference = |drift,
+                      name: &str,
+                      object: &ObjectSnapshot,
+                      e: Option<&ObjectSnapshot>,
+                      a: Option<&ObjectSnapshot>| {
+        let (table, object) = located(kind, name, object);
+        Difference {
+            kind: drift,
+            table,
+            object,
+            expected: e.map(|o| o.definition.clone()),
+            actual: a.map(|o| o.definition.clone()),
+        }
+    };
+    for (name, e) in expected {
+        match actual.get(name) {
+            None => out.push(difference(missing, name, e, None, None)),
+            Some(a) if a.definition != e.definition => {
+                out.push(difference(definition, name, e, Some(e), Some(a)))
+            }
+            Some(_) => {}
+        }
+    }
+    for (name, a) in actual {
+        if !expected.contains_key(name) {
+            out.push(difference(extra, name, a, None, None));
+        }
+    }
 }
 
 fn diff_table(

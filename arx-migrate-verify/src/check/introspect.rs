@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use sqlparser::ast::{ColumnOption, Statement as Ast, TableConstraint};
 
+use super::objects::read_objects;
 use super::snapshot::{
     ColumnSnapshot, ConstraintSnapshot, IndexSnapshot, SchemaSnapshot, TableSnapshot,
 };
@@ -18,17 +19,23 @@ use arx_migrate_core::text::quote_literal;
 /// PostGIS's reference table.
 pub const ALWAYS_EXCLUDED: &[&str] = &["spatial_ref_sys"];
 
-/// Reads the schema the connection sees (on PostgreSQL its current schema),
-/// leaving out the tables named in `exclude`, [`ALWAYS_EXCLUDED`], SQLite's
-/// internal tables and tables that belong to a PostgreSQL extension.
+/// Reads the schema the connection sees (on PostgreSQL its current schema):
+/// tables, views, triggers, functions, sequences and virtual tables,
+/// leaving out the tables named in `exclude` (and the triggers and
+/// sequences that belong to them), [`ALWAYS_EXCLUDED`], SQLite's internal
+/// tables and what belongs to a PostgreSQL extension.
 pub fn introspect(connection: &mut dyn Connection, exclude: &[String]) -> Result<SchemaSnapshot> {
     let mut snapshot = match connection.backend() {
         Backend::Postgres => introspect_postgres(connection)?,
         Backend::Sqlite => introspect_sqlite(connection)?,
     };
-    snapshot.tables.retain(|name, _| {
-        !exclude.iter().any(|e| e == name) && !ALWAYS_EXCLUDED.contains(&name.as_str())
-    });
+    read_objects(connection, &mut snapshot)?;
+    let excluded =
+        |name: &str| exclude.iter().any(|e| e == name) || ALWAYS_EXCLUDED.contains(&name);
+    snapshot.tables.retain(|name, _| !excluded(name));
+    for map in [&mut snapshot.triggers, &mut snapshot.sequences] {
+        map.retain(|_, object| !object.table.as_deref().is_some_and(excluded));
+    }
     Ok(snapshot)
 }
 

@@ -9,6 +9,7 @@
 
 mod diff;
 mod introspect;
+mod objects;
 mod scratch;
 mod snapshot;
 
@@ -16,7 +17,8 @@ pub use diff::{diff, Difference, DriftKind, DriftReport};
 pub use introspect::{introspect, ALWAYS_EXCLUDED};
 pub use scratch::{ScratchDatabase, ScratchSource};
 pub use snapshot::{
-    ColumnSnapshot, ConstraintSnapshot, IndexSnapshot, SchemaSnapshot, TableSnapshot,
+    ColumnSnapshot, ConstraintSnapshot, IndexSnapshot, ObjectSnapshot, SchemaSnapshot,
+    TableSnapshot, OBJECT_KINDS,
 };
 
 use arx_migrate_core::backend::Connection;
@@ -81,7 +83,9 @@ pub fn check(
             scratch.backend()
         )));
     }
-    let heads = migrator.current(connection)?;
+    // Through `status`, so that a revision this code does not know is
+    // explained as such rather than as an unknown target.
+    let heads = migrator.status(connection)?.heads;
     let actual = snapshot(migrator, connection)?;
     let expected = expected_schema(migrator, &heads, scratch)?;
     Ok(DriftReport {

@@ -4,13 +4,26 @@
 //! Each migration is rendered offline for one backend, upgrade and
 //! downgrade, and parsed with `sqlparser` (so sea-query output and raw SQL
 //! are read the same way). The rules track the schema as the chain builds
-//! it — tables, columns, indexes by name, foreign keys — so "a table created
-//! by an earlier revision" and "this column exists" are known without a
-//! database. See [`Rule`] for the rules.
+//! it — tables, columns, keys, CHECKs, indexes, views and triggers — so "a
+//! table created by an earlier revision", "this column was added by this
+//! same migration" and "this column exists" are known without a database.
+//! Rules read the syntax tree, never the text: a comment cannot switch one
+//! on or off, except an `-- arx-migrate: allow` directive. See [`Rule`] for
+//! the rules and [`LintConfig`] for switching them.
 //!
-//! A migration allows a rule for itself, with a reason:
-//! `#[migration(rev = "007", down_rev = "006", allow = ["drop-column: unused since 2.3"])]`.
-//! Nothing is allowed globally.
+//! `.sql` files lint as a chain of their own ([`lint_files`]), starting from
+//! a live database's schema, the chain's schema at a revision, or nothing
+//! (then a table the files do not create is taken to exist, and reported
+//! once as [`Rule::UnknownSchema`]).
+//!
+//! Allowing a rule, always with a reason:
+//! - a migration: `#[migration(rev = "007", down_rev = "006", allow =
+//!   ["drop-column: unused since 2.3"])]`;
+//! - in SQL: `-- arx-migrate: allow drop-column: unused since 2.3` right
+//!   before a statement (that statement), or before the first statement of
+//!   a file or `op.sql` string (all of it).
+//!
+//! An allow naming no rule, or without a reason, is an error.
 //!
 //! ```
 //! use arx_migrate_core::{Backend, FnMigration, MigrationSet, Migrator};
@@ -28,38 +41,77 @@
 //! # Ok::<(), arx_migrate_core::Error>(())
 //! ```
 
+mod allow;
 mod analyze;
+mod ci;
+mod config;
 mod model;
 mod parse;
 mod report;
 mod rules;
+mod start;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
+pub use ci::{github_annotations, sarif_log};
+pub use config::LintConfig;
 pub use report::{Finding, LintReport};
-pub use rules::{rules, Rule, RuleInfo, Severity};
+pub use rules::{rules, Rule, RuleInfo, Scope, Severity};
 
-use analyze::MigrationLint;
+use crate::check::SchemaSnapshot;
+use allow::{check_allows, DirectiveKind};
+use analyze::{MigrationLint, Settings};
 use arx_migrate_core::backend::Backend;
 use arx_migrate_core::error::{Direction, Error, Result};
 use arx_migrate_core::graph::RevisionGraph;
 use arx_migrate_core::migration::Migration;
 use model::Model;
 pub(crate) use parse::parse_one;
-use parse::{parse_sql, Parsed};
+use parse::{parse_text, Parsed, SqlText};
 
-/// Lints every migration of the graph, in order, for `backend`.
+/// Lints every migration of the graph, in order, for `backend`, with the
+/// default rules.
 ///
 /// Never fails: a migration that cannot be rendered is a
 /// [`Rule::RenderFailed`] finding, a statement the parser cannot read a
 /// [`Rule::UnparsedStatement`] one.
 pub fn lint_migrations(graph: &RevisionGraph, backend: Backend) -> LintReport {
+    lint_migrations_with(graph, backend, &LintConfig::default())
+}
+
+/// [`lint_migrations`] with the rules of `config`.
+pub fn lint_migrations_with(
+    graph: &RevisionGraph,
+    backend: Backend,
+    config: &LintConfig,
+) -> LintReport {
+    let (findings, _) = walk_chain(graph, backend, config, None);
+    LintReport {
+        backend: backend.name().to_string(),
+        revisions: graph.len(),
+        findings,
+    }
+}
+
+/// Lints the chain's migrations in order; with `stop_at`, only that
+/// revision and its ancestors, returning the schema after it.
+fn walk_chain(
+    graph: &RevisionGraph,
+    backend: Backend,
+    config: &LintConfig,
+    stop_at: Option<&[&str]>,
+) -> (Vec<Finding>, Option<Model>) {
+    let wanted: Option<HashSet<&str>> = stop_at.map(|revs| revs.iter().copied().collect());
     let mut models: HashMap<String, Model> = HashMap::new();
     let mut children_left: HashMap<String, usize> = HashMap::new();
     let mut findings = Vec::new();
+    let mut last = None;
     for migration in graph.in_order() {
         let revision = migration.revision();
+        if wanted.as_ref().is_some_and(|w| !w.contains(revision)) {
+            continue;
+        }
         let mut before = Model::default();
         for (i, parent) in graph.parents_of(revision).into_iter().enumerate() {
             if let Some(model) = models.get(parent) {
@@ -77,44 +129,201 @@ pub fn lint_migrations(graph: &RevisionGraph, backend: Backend) -> LintReport {
                 models.remove(parent);
             }
         }
-        let (found, after) = lint_migration(migration.as_ref(), &before, backend);
+        let (found, after) = lint_migration(migration.as_ref(), &before, backend, config);
         findings.extend(found);
+        last = Some(after.clone());
         models.insert(revision.to_string(), after);
     }
-    LintReport {
+    (findings, last)
+}
+
+/// A `.sql` file to lint: its name (shown in findings) and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlFile {
+    /// The name or path findings point to.
+    pub name: String,
+    /// The SQL.
+    pub sql: String,
+}
+
+impl SqlFile {
+    /// Reads a file.
+    pub fn read(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let sql = std::fs::read_to_string(path).map_err(|e| {
+            Error::Config(format!(
+                "cannot read {}: {e}; give the path of a .sql file",
+                path.display()
+            ))
+        })?;
+        Ok(SqlFile {
+            name: path.display().to_string(),
+            sql,
+        })
+    }
+}
+
+/// The schema `.sql` files start from.
+#[derive(Debug, Clone, Copy)]
+pub enum StartSchema<'a> {
+    /// Not known: a table the files use but do not create is taken to
+    /// exist, with unknown columns, and reported once
+    /// ([`Rule::UnknownSchema`]).
+    Unknown,
+    /// A live database's schema (`lint --file … --schema URL`), as
+    /// [`crate::check::introspect`] reads it.
+    Snapshot(&'a SchemaSnapshot),
+    /// The chain's schema after `revision` (`lint --file … --after REV`).
+    After {
+        /// The chain.
+        graph: &'a RevisionGraph,
+        /// A revision id, a unique prefix, or `head`.
+        revision: &'a str,
+    },
+}
+
+/// Lints `.sql` files as a chain of their own, in order, starting from
+/// `start`: each file is one migration, run in a transaction unless it says
+/// `-- arx-migrate: transactional = false` (or holds only statements that
+/// cannot run in one, such as `CREATE INDEX CONCURRENTLY`).
+///
+/// Fails only when `start` names a revision the chain does not have.
+///
+/// ```
+/// use arx_migrate_verify::lint::{self, LintConfig, SqlFile, StartSchema};
+/// use arx_migrate_core::Backend;
+///
+/// let files = [
+///     SqlFile { name: "001.sql".into(), sql: "CREATE TABLE a (id bigint PRIMARY KEY)".into() },
+///     SqlFile { name: "002.sql".into(), sql: "ALTER TABLE a ADD COLUMN b int NOT NULL".into() },
+/// ];
+/// let report = lint::lint_files(&files, Backend::Postgres, StartSchema::Unknown, &LintConfig::default())?;
+/// // 002 adds a NOT NULL column without a default to a table 001 created.
+/// assert!(report.of_rule(lint::Rule::NotNullWithoutDefault).any(|f| f.line == Some(1)));
+/// # Ok::<(), arx_migrate_core::Error>(())
+/// ```
+pub fn lint_files(
+    files: &[SqlFile],
+    backend: Backend,
+    start: StartSchema<'_>,
+    config: &LintConfig,
+) -> Result<LintReport> {
+    let mut model = match start {
+        StartSchema::Unknown => Model::default(),
+        StartSchema::Snapshot(snapshot) => Model::from_snapshot(snapshot, backend),
+        StartSchema::After { graph, revision } => {
+            let id = if revision == "head" {
+                graph.single_head()?
+            } else {
+                graph.resolve_revision(revision)?
+            };
+            let ancestors = graph.applied(&[id.to_string()])?;
+            let (_, model) = walk_chain(graph, backend, config, Some(&ancestors));
+            model.unwrap_or_default()
+        }
+    };
+    let assume_unknown = matches!(start, StartSchema::Unknown);
+    let mut findings = Vec::new();
+    let mut assumed: BTreeSet<String> = BTreeSet::new();
+    let texts: Vec<SqlText> = files.iter().map(|f| parse_text(&f.sql, backend)).collect();
+    for (i, (file, text)) in files.iter().zip(&texts).enumerate() {
+        let settings = Settings {
+            backend,
+            config,
+            transactional: file_is_transactional(text),
+            assume_unknown,
+            created_later: texts[i..].iter().flat_map(created_tables).collect(),
+            file: Some(file.name.clone()),
+        };
+        let mut lint = MigrationLint::new(&settings, &file.name, Direction::Upgrade, &model);
+        lint.run(&mut model, std::slice::from_ref(text));
+        assumed.append(&mut lint.assumed);
+        findings.append(&mut lint.findings);
+    }
+    if !assumed.is_empty() && config.is_enabled(Rule::UnknownSchema) {
+        let first = files.first().map(|f| f.name.clone()).unwrap_or_default();
+        findings.push(Finding {
+            rule: Rule::UnknownSchema,
+            severity: Rule::UnknownSchema.severity(),
+            revision: first.clone(),
+            direction: Direction::Upgrade.as_str().to_string(),
+            statement: None,
+            message: format!(
+                "unknown: give --schema URL or --after REV. The files use {} without creating them; taken to exist, with their columns unchecked",
+                assumed.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+            fix: Rule::UnknownSchema.fix().to_string(),
+            allowed: None,
+            file: Some(first),
+            line: None,
+        });
+    }
+    Ok(LintReport {
         backend: backend.name().to_string(),
-        revisions: graph.len(),
+        revisions: files.len(),
         findings,
-    }
+    })
 }
 
-/// Lints SQL text as one migration named `name` (upgrade only: there is no
-/// downgrade to compare, and every table is new to it).
+/// The tables a text creates.
+fn created_tables(text: &SqlText) -> Vec<String> {
+    text.statements
+        .iter()
+        .filter_map(|s| match s.ast() {
+            Some(sqlparser::ast::Statement::CreateTable(create)) => {
+                Some(analyze::names::object_name(&create.name))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether a `.sql` file runs in a transaction: as its header says, else
+/// unless each of its statements is one that cannot run in a transaction.
+fn file_is_transactional(text: &SqlText) -> bool {
+    for directive in &text.header {
+        if let DirectiveKind::Transactional(transactional) = directive.kind {
+            return transactional;
+        }
+    }
+    let cannot = |s: &parse::Statement| match &s.parsed {
+        Parsed::Ast(ast) => match ast.as_ref() {
+            sqlparser::ast::Statement::CreateIndex(c) => c.concurrently,
+            sqlparser::ast::Statement::Vacuum(_) => true,
+            _ => s.flags.concurrently,
+        },
+        Parsed::Unparsed { words, .. } => {
+            words.first().is_some_and(|w| w == "VACUUM")
+                || (words.first().is_some_and(|w| w == "REINDEX")
+                    && words.iter().any(|w| w == "CONCURRENTLY"))
+        }
+    };
+    text.statements.is_empty() || !text.statements.iter().all(cannot)
+}
+
+/// Lints SQL text as one `.sql` file named `name`, from an unknown schema,
+/// with the default rules.
 pub fn lint_sql(name: &str, sql: &str, backend: Backend) -> LintReport {
-    let mut model = Model::default();
-    let statements = parse_sql(sql, backend);
-    let mut lint = MigrationLint::new(backend, name, Direction::Upgrade, &model);
-    lint.run(&mut model, &statements);
-    LintReport {
-        backend: backend.name().to_string(),
-        revisions: 1,
-        findings: lint.findings,
-    }
+    let file = SqlFile {
+        name: name.to_string(),
+        sql: sql.to_string(),
+    };
+    lint_files(
+        &[file],
+        backend,
+        StartSchema::Unknown,
+        &LintConfig::default(),
+    )
+    .unwrap_or_default()
 }
 
-/// Lints a plain `.sql` file as one migration named after the file.
+/// Lints a plain `.sql` file ([`lint_sql`]).
 pub fn lint_sql_file(path: impl AsRef<Path>, backend: Backend) -> Result<LintReport> {
-    let path = path.as_ref();
-    let sql = std::fs::read_to_string(path)
-        .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string());
-    Ok(lint_sql(&name, &sql, backend))
+    let file = SqlFile::read(path)?;
+    Ok(lint_sql(&file.name, &file.sql, backend))
 }
 
-/// What a migration renders in one direction: its statements, and the
+/// What a migration renders in one direction: its SQL strings, and the
 /// error that stopped the render, if any.
 fn render(
     migration: &dyn Migration,
@@ -131,15 +340,24 @@ fn lint_migration(
     migration: &dyn Migration,
     before: &Model,
     backend: Backend,
+    config: &LintConfig,
 ) -> (Vec<Finding>, Model) {
     let revision = migration.revision();
+    let settings = Settings {
+        backend,
+        config,
+        transactional: migration.transactional(),
+        assume_unknown: false,
+        created_later: BTreeSet::new(),
+        file: None,
+    };
     let mut findings = Vec::new();
     let mut after = before.clone();
     let mut unsure = false;
 
     let (up_sql, up_error) = render(migration, backend, Direction::Upgrade);
-    let up: Vec<Parsed> = up_sql.iter().flat_map(|s| parse_sql(s, backend)).collect();
-    let mut up_lint = MigrationLint::new(backend, revision, Direction::Upgrade, before);
+    let up: Vec<SqlText> = up_sql.iter().map(|s| parse_text(s, backend)).collect();
+    let mut up_lint = MigrationLint::new(&settings, revision, Direction::Upgrade, before);
     up_lint.run(&mut after, &up);
     unsure |= up_lint.unparsed > 0;
     if let Some(error) = up_error {
@@ -149,12 +367,9 @@ fn lint_migration(
     findings.append(&mut up_lint.findings);
 
     let (down_sql, down_error) = render(migration, backend, Direction::Downgrade);
-    let down: Vec<Parsed> = down_sql
-        .iter()
-        .flat_map(|s| parse_sql(s, backend))
-        .collect();
+    let down: Vec<SqlText> = down_sql.iter().map(|s| parse_text(s, backend)).collect();
     let mut reverted = after.clone();
-    let mut down_lint = MigrationLint::new(backend, revision, Direction::Downgrade, &after);
+    let mut down_lint = MigrationLint::new(&settings, revision, Direction::Downgrade, &after);
     down_lint.run(&mut reverted, &down);
     unsure |= down_lint.unparsed > 0;
     if let Some(error) = down_error {
@@ -164,9 +379,8 @@ fn lint_migration(
     if !unsure {
         let differences = reverted.differences_from(before);
         if !differences.is_empty() {
-            down_lint.find(
+            down_lint.find_general(
                 Rule::DowngradeMismatch,
-                None,
                 format!(
                     "the downgrade does not undo the upgrade: {}",
                     differences.join("; ")
@@ -176,43 +390,33 @@ fn lint_migration(
     }
     findings.append(&mut down_lint.findings);
 
-    apply_allows(migration, &mut findings);
+    apply_allows(migration, &mut findings, config);
     (findings, after)
 }
 
 fn render_finding(lint: &mut MigrationLint<'_>, error: Error) {
     match error {
-        Error::NeedsConnection { .. } => lint.find(
+        Error::NeedsConnection { .. } => lint.find_general(
             Rule::UnparsedStatement,
-            None,
             "data migration: the statements after it reads or writes data through the connection are not checked".to_string(),
         ),
-        other => lint.find(Rule::RenderFailed, None, other.to_string()),
+        other => lint.find_general(Rule::RenderFailed, other.to_string()),
     }
 }
 
-/// Marks the findings the migration allows; reports allow entries that name
-/// no rule or give no reason.
-fn apply_allows(migration: &dyn Migration, findings: &mut Vec<Finding>) {
-    let mut allowed: BTreeMap<Rule, String> = BTreeMap::new();
-    let mut invalid = Vec::new();
-    for (id, reason) in migration.allowed_lints() {
-        match Rule::from_id(id) {
-            None => invalid.push(format!("allow entry {id:?} names no lint rule")),
-            Some(_) if reason.trim().is_empty() => invalid.push(format!(
-                "allow entry {id:?} gives no reason; write \"{id}: why\""
-            )),
-            Some(rule) => {
-                allowed.insert(rule, reason.trim().to_string());
-            }
-        }
-    }
+/// Marks the findings the migration's attribute allows; reports allows that
+/// name no rule or give no reason.
+fn apply_allows(migration: &dyn Migration, findings: &mut Vec<Finding>, config: &LintConfig) {
+    let (allowed, invalid) = check_allows(migration.allowed_lints().iter().copied());
     for finding in findings.iter_mut() {
         if let Some(reason) = allowed.get(&finding.rule) {
-            if finding.rule != Rule::InvalidAllow {
+            if finding.rule != Rule::InvalidAllow && finding.allowed.is_none() {
                 finding.allowed = Some(reason.clone());
             }
         }
+    }
+    if !config.is_enabled(Rule::InvalidAllow) {
+        return;
     }
     for message in invalid {
         findings.push(Finding {
@@ -221,9 +425,11 @@ fn apply_allows(migration: &dyn Migration, findings: &mut Vec<Finding>) {
             revision: migration.revision().to_string(),
             direction: Direction::Upgrade.as_str().to_string(),
             statement: None,
-            message,
+            message: format!("#[migration(allow = …)]: {message}"),
             fix: Rule::InvalidAllow.fix().to_string(),
             allowed: None,
+            file: None,
+            line: None,
         });
     }
 }

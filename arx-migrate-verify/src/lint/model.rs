@@ -1,8 +1,9 @@
 //! The schema as the chain builds it, statement by statement: tables with
-//! their columns, keys and foreign keys, and indexes by name. Known without
-//! a database, from the parsed SQL alone.
+//! their columns, keys, foreign keys and CHECKs, indexes, views and
+//! triggers by name. Known without a database, from the parsed SQL alone
+//! (or read from a live database's schema, [`Model::from_snapshot`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A column.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +22,17 @@ pub(crate) struct ForeignKey {
     pub ref_table: String,
 }
 
+/// A CHECK constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Check {
+    pub name: Option<String>,
+    /// The column it proves NOT NULL (`CHECK (col IS NOT NULL)`), if that
+    /// is what it says.
+    pub not_null_of: Option<String>,
+    /// False while it was added `NOT VALID` and not validated since.
+    pub valid: bool,
+}
+
 /// A table.
 #[derive(Debug, Clone)]
 pub(crate) struct Table {
@@ -32,6 +44,7 @@ pub(crate) struct Table {
     /// Unique constraints: (name, columns).
     pub uniques: Vec<(Option<String>, Vec<String>)>,
     pub foreign_keys: Vec<ForeignKey>,
+    pub checks: Vec<Check>,
 }
 
 impl PartialEq for Table {
@@ -61,7 +74,24 @@ impl Table {
             primary_key: Vec::new(),
             uniques: Vec::new(),
             foreign_keys: Vec::new(),
+            checks: Vec::new(),
         }
+    }
+
+    /// A table known to exist whose columns are not known (`lint --file`
+    /// without a schema).
+    pub fn unknown() -> Self {
+        Table {
+            columns_known: false,
+            ..Table::new()
+        }
+    }
+
+    /// Whether a validated CHECK proves `column` NOT NULL.
+    pub fn proven_not_null(&self, column: &str) -> bool {
+        self.checks
+            .iter()
+            .any(|c| c.valid && c.not_null_of.as_deref() == Some(column))
     }
 
     pub fn column(&self, name: &str) -> Option<&Column> {
@@ -98,11 +128,23 @@ impl PartialEq for Index {
     }
 }
 
+/// A view, or a trigger: what it names, for the SQLite columns that cannot
+/// be dropped while one uses them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Dependent {
+    /// A trigger's table; the tables a view reads.
+    pub tables: BTreeSet<String>,
+    /// Every identifier its body or query mentions.
+    pub identifiers: BTreeSet<String>,
+}
+
 /// The schema at one point of the chain.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Model {
     pub tables: BTreeMap<String, Table>,
     pub indexes: BTreeMap<String, Index>,
+    pub views: BTreeMap<String, Dependent>,
+    pub triggers: BTreeMap<String, Dependent>,
 }
 
 impl Model {
@@ -119,6 +161,33 @@ impl Model {
                 .entry(name.clone())
                 .or_insert_with(|| index.clone());
         }
+        for (name, view) in &other.views {
+            self.views
+                .entry(name.clone())
+                .or_insert_with(|| view.clone());
+        }
+        for (name, trigger) in &other.triggers {
+            self.triggers
+                .entry(name.clone())
+                .or_insert_with(|| trigger.clone());
+        }
+    }
+
+    /// Whether a view or a trigger (on `table`, or reading it) mentions
+    /// `column`.
+    pub fn dependents_of(&self, table: &str, column: &str) -> Vec<String> {
+        let uses = |d: &Dependent| d.tables.contains(table) && d.identifiers.contains(column);
+        self.views
+            .iter()
+            .filter(|(_, v)| uses(v))
+            .map(|(name, _)| format!("view {name}"))
+            .chain(
+                self.triggers
+                    .iter()
+                    .filter(|(_, t)| uses(t))
+                    .map(|(name, _)| format!("trigger {name}")),
+            )
+            .collect()
     }
 
     /// Whether an index's leading columns are `columns` (in any order), or
@@ -141,10 +210,12 @@ impl Model {
                 .any(|index| index.table == table && starts(&index.columns))
     }
 
-    /// Removes a table and its indexes.
+    /// Removes a table, its indexes and its triggers.
     pub fn drop_table(&mut self, name: &str) {
         self.tables.remove(name);
         self.indexes.retain(|_, index| index.table != name);
+        self.triggers
+            .retain(|_, trigger| !trigger.tables.contains(name));
     }
 
     /// Renames a table; indexes and foreign keys follow it.
@@ -162,6 +233,11 @@ impl Model {
                 if fk.ref_table == old {
                     fk.ref_table = new.to_string();
                 }
+            }
+        }
+        for dependent in self.views.values_mut().chain(self.triggers.values_mut()) {
+            if dependent.tables.remove(old) {
+                dependent.tables.insert(new.to_string());
             }
         }
     }
@@ -223,6 +299,17 @@ impl Model {
                     out.push(format!("index {name} is restored differently"))
                 }
                 Some(_) => {}
+            }
+        }
+        for (kind, now, was) in [
+            ("view", &self.views, &before.views),
+            ("trigger", &self.triggers, &before.triggers),
+        ] {
+            for name in now.keys().filter(|name| !was.contains_key(*name)) {
+                out.push(format!("{kind} {name} is left behind"));
+            }
+            for name in was.keys().filter(|name| !now.contains_key(*name)) {
+                out.push(format!("{kind} {name} is not restored"));
             }
         }
         out

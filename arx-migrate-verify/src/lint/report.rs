@@ -1,5 +1,5 @@
 //! What lint found: findings, and a report renderable as text, JSON and
-//! markdown.
+//! markdown (SARIF and GitHub annotations: [`super::ci`]).
 
 use arx_migrate_core::text::md_cell;
 use serde::Serialize;
@@ -23,15 +23,29 @@ pub struct Finding {
     pub message: String,
     /// How to fix it.
     pub fix: String,
-    /// The reason given by the migration's `allow` entry, when it allows
-    /// this rule; an allowed finding never blocks.
+    /// The reason given by the allow (the migration's attribute, or an
+    /// `-- arx-migrate: allow` comment) that allows this rule here; an
+    /// allowed finding never blocks.
     pub allowed: Option<String>,
+    /// The `.sql` file, for a finding of `lint --file`.
+    pub file: Option<String>,
+    /// The line in that file where the statement starts.
+    pub line: Option<usize>,
 }
 
 impl Finding {
     /// Whether the finding blocks: an error that is not allowed.
     pub fn is_blocking(&self) -> bool {
         self.severity == Severity::Error && self.allowed.is_none()
+    }
+
+    /// Where it is: `file:line`, the file, or the revision and direction.
+    pub fn location(&self) -> String {
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => format!("{file}:{line}"),
+            (Some(file), None) => file.clone(),
+            _ => format!("{} ({})", self.revision, self.direction),
+        }
     }
 }
 
@@ -46,7 +60,7 @@ pub struct LintReport {
     pub findings: Vec<Finding>,
 }
 
-/// A statement shown in reports is cut to this many characters.
+/// A statement shown in reports is cut to about this many characters.
 const STATEMENT_CHARS: usize = 200;
 
 fn one_line(text: &str) -> String {
@@ -88,8 +102,11 @@ impl LintReport {
         let mut out = String::new();
         for f in &self.findings {
             out.push_str(&format!(
-                "{} {} [{}] {}: {}\n",
-                f.severity, f.revision, f.rule, f.direction, f.message
+                "{} {} [{}]: {}\n",
+                f.severity,
+                f.location(),
+                f.rule,
+                f.message
             ));
             if let Some(statement) = &f.statement {
                 out.push_str(&format!("    statement: {}\n", one_line(statement)));
@@ -113,27 +130,37 @@ impl LintReport {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
     }
 
-    /// The report as markdown, for a pull-request comment.
+    /// The report as markdown, for a pull-request comment: errors, then
+    /// warnings, then hints (info), each with its fix; long text is cut
+    /// between words.
     pub fn to_markdown(&self) -> String {
         let (errors, warnings, infos) = self.counts();
+        let allowed = self.findings.iter().filter(|f| f.allowed.is_some()).count();
         let mut out = format!(
-            "### Lint ({})\n\n{} revision(s): **{errors} error(s)**, {warnings} warning(s), {infos} info\n\n",
+            "### Lint ({})\n\n{} revision(s): **{errors} error(s)**, {warnings} warning(s), {infos} hint(s), {allowed} allowed\n\n",
             self.backend, self.revisions
         );
         if self.findings.is_empty() {
             out.push_str("No findings.\n");
             return out;
         }
-        out.push_str("| severity | revision | rule | message | fix |\n|---|---|---|---|---|\n");
-        for f in &self.findings {
+        out.push_str("| severity | where | rule | message | fix |\n|---|---|---|---|---|\n");
+        let mut ordered: Vec<&Finding> = self.findings.iter().collect();
+        ordered.sort_by_key(|f| (f.allowed.is_some(), std::cmp::Reverse(f.severity)));
+        for f in ordered {
+            let severity = match (f.severity, &f.allowed) {
+                (_, Some(_)) => "allowed",
+                (Severity::Error, None) => "❌ error",
+                (Severity::Warning, None) => "⚠️ warning",
+                (Severity::Info, None) => "💡 hint",
+            };
             let fix = match &f.allowed {
                 Some(reason) => format!("allowed: {reason}"),
                 None => f.fix.clone(),
             };
             out.push_str(&format!(
-                "| {} | {} | `{}` | {} | {} |\n",
-                f.severity,
-                md_cell(&f.revision),
+                "| {severity} | {} | `{}` | {} | {} |\n",
+                md_cell(&f.location()),
                 f.rule,
                 md_cell(&f.message),
                 md_cell(&fix)

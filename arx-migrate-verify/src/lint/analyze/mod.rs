@@ -1,0 +1,370 @@
+//! Runs the rules over one migration's statements (in one direction) while
+//! applying their effect to the schema model.
+//!
+//! One idea per file: [`names`] (identifiers, expressions, volatility),
+//! [`create`] (tables, indexes, views, triggers), [`alter`] (`ALTER
+//! TABLE`), [`drop`], [`data`] (`TRUNCATE`, `DELETE`, `UPDATE`, `VACUUM`),
+//! [`transaction`] (`BEGIN`/`COMMIT`, `CONCURRENTLY`, `lock_timeout`),
+//! [`types`] (type changes and the style rules on types), [`sqlite`] (what
+//! SQLite's `ALTER TABLE` cannot do).
+
+mod alter;
+mod create;
+mod data;
+mod drop;
+pub(crate) mod names;
+mod sqlite;
+mod transaction;
+mod types;
+
+use std::collections::BTreeSet;
+
+use sqlparser::ast::Statement as Ast;
+
+use super::allow::{allows_in, Allowed, DirectiveKind};
+use super::config::LintConfig;
+use super::model::{Model, Table};
+use super::parse::{Parsed, SqlText, Statement};
+use super::report::Finding;
+use super::rules::Rule;
+use arx_migrate_core::backend::Backend;
+use arx_migrate_core::error::Direction;
+
+/// How the migration being linted runs.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings<'a> {
+    /// The backend its SQL is for.
+    pub backend: Backend,
+    /// Which rules run.
+    pub config: &'a LintConfig,
+    /// Whether the runner wraps it in a transaction.
+    pub transactional: bool,
+    /// Whether a table the model does not know is taken to exist, with
+    /// unknown columns (`lint --file` without a schema), instead of being
+    /// an [`Rule::UnknownTable`] error.
+    pub assume_unknown: bool,
+    /// Tables a statement of this file or a later one creates: a reference
+    /// to one before it is created is an error even when `assume_unknown`.
+    pub created_later: BTreeSet<String>,
+    /// The file its SQL comes from, for finding locations.
+    pub file: Option<String>,
+}
+
+/// The statement being checked: where findings point, and what it allows.
+#[derive(Debug, Clone, Default)]
+struct Here {
+    sql: String,
+    line: usize,
+    allowed: Allowed,
+    /// Whether its SQL string holds other statements too.
+    shares_string: bool,
+    /// SQLite: `Ops` makes it by rebuilding the table if need be.
+    rebuild: bool,
+}
+
+/// A foreign key added by the migration, checked for an index at its end.
+struct PendingFk {
+    table: String,
+    columns: Vec<String>,
+    here: Here,
+}
+
+/// Lints one direction of one migration.
+pub(crate) struct MigrationLint<'a> {
+    settings: &'a Settings<'a>,
+    revision: &'a str,
+    direction: Direction,
+    /// Tables that existed before the migration started.
+    existing: BTreeSet<String>,
+    /// Indexes that existed before the migration started.
+    existing_indexes: BTreeSet<String>,
+    /// Columns the migration added: (table, column).
+    new_columns: BTreeSet<(String, String)>,
+    /// Names a later statement of the migration renames a table to: a
+    /// DROP TABLE of one of them is half of a table rebuild.
+    rebuilt: BTreeSet<String>,
+    lock_timeout: bool,
+    lock_reported: bool,
+    /// Inside a `BEGIN` the migration wrote itself.
+    explicit_transaction: bool,
+    /// Constraints added `NOT VALID` by the migration.
+    not_valid_here: BTreeSet<String>,
+    /// Temporary tables the migration created.
+    temporary: BTreeSet<String>,
+    pending_fks: Vec<PendingFk>,
+    here: Option<Here>,
+    /// What was found.
+    pub findings: Vec<Finding>,
+    /// How many statements could not be parsed.
+    pub unparsed: usize,
+    /// Tables (and indexes) taken to exist without the model knowing them.
+    pub assumed: BTreeSet<String>,
+}
+
+impl<'a> MigrationLint<'a> {
+    pub(crate) fn new(
+        settings: &'a Settings<'a>,
+        revision: &'a str,
+        direction: Direction,
+        model: &Model,
+    ) -> Self {
+        MigrationLint {
+            settings,
+            revision,
+            direction,
+            existing: model.tables.keys().cloned().collect(),
+            existing_indexes: model.indexes.keys().cloned().collect(),
+            new_columns: BTreeSet::new(),
+            rebuilt: BTreeSet::new(),
+            lock_timeout: false,
+            lock_reported: false,
+            explicit_transaction: false,
+            not_valid_here: BTreeSet::new(),
+            temporary: BTreeSet::new(),
+            pending_fks: Vec::new(),
+            here: None,
+            findings: Vec::new(),
+            unparsed: 0,
+            assumed: BTreeSet::new(),
+        }
+    }
+
+    fn upgrade(&self) -> bool {
+        self.direction == Direction::Upgrade
+    }
+
+    fn postgres(&self) -> bool {
+        self.settings.backend == Backend::Postgres
+    }
+
+    fn sqlite(&self) -> bool {
+        self.settings.backend == Backend::Sqlite
+    }
+
+    /// SQLite, and a statement that SQLite's own ALTER TABLE must do (not
+    /// one `Ops` makes by rebuilding the table).
+    fn sqlite_native(&self) -> bool {
+        self.sqlite() && !self.here.as_ref().is_some_and(|h| h.rebuild)
+    }
+
+    /// Whether the table existed before the migration started.
+    fn existing(&self, table: &str) -> bool {
+        self.existing.contains(table)
+    }
+
+    /// Whether dropping this table, or dropping or retyping one of its
+    /// columns, is reported: it existed before the migration; or, in a
+    /// `.sql` file (`lint --file`), an earlier statement of the file created
+    /// it (not as a temporary table) — a file may hold several migrations
+    /// (a squashed history, a dump and its changes), and in one migration
+    /// such a step would be pointless.
+    fn holds_data(&self, table: &str) -> bool {
+        self.existing(table) || (self.settings.file.is_some() && !self.temporary.contains(table))
+    }
+
+    /// Whether the statement runs inside a transaction (the runner's, or
+    /// one the migration opened).
+    fn in_transaction(&self) -> bool {
+        self.settings.transactional || self.explicit_transaction
+    }
+
+    /// Whether a rule may report here: switched on and for this backend.
+    fn active(&self, rule: Rule) -> bool {
+        rule.scope().includes(self.settings.backend) && self.settings.config.is_enabled(rule)
+    }
+
+    /// Reports a finding about the current statement.
+    pub(crate) fn find(&mut self, rule: Rule, message: String) {
+        let here = self.here.clone();
+        self.report(rule, here.as_ref(), message);
+    }
+
+    /// Reports a finding about the migration as a whole.
+    pub(crate) fn find_general(&mut self, rule: Rule, message: String) {
+        self.report(rule, None, message);
+    }
+
+    fn report(&mut self, rule: Rule, here: Option<&Here>, message: String) {
+        if !self.active(rule) {
+            return;
+        }
+        let allowed = here
+            .and_then(|h| h.allowed.get(&rule).cloned())
+            .filter(|_| rule != Rule::InvalidAllow);
+        self.findings.push(Finding {
+            rule,
+            severity: rule.severity(),
+            revision: self.revision.to_string(),
+            direction: self.direction.as_str().to_string(),
+            statement: here.map(|h| h.sql.clone()),
+            message,
+            fix: rule.fix().to_string(),
+            allowed,
+            file: self.settings.file.clone(),
+            line: match (&self.settings.file, here) {
+                (Some(_), Some(h)) => Some(h.line),
+                _ => None,
+            },
+        });
+    }
+
+    /// The table `name`, when the model knows it; with `assume_unknown`, a
+    /// table it does not know is added as an existing one with unknown
+    /// columns. `None` means: report it as unknown.
+    fn table<'m>(&mut self, model: &'m mut Model, name: &str) -> Option<&'m Table> {
+        if !model.tables.contains_key(name) {
+            if !self.settings.assume_unknown || self.settings.created_later.contains(name) {
+                return None;
+            }
+            model.tables.insert(name.to_string(), Table::unknown());
+            self.existing.insert(name.to_string());
+            self.assumed.insert(format!("table {name}"));
+        }
+        model.tables.get(name)
+    }
+
+    /// A statement that takes a strong lock on `table`.
+    fn strong_lock(&mut self, table: &str, what: &str) {
+        if self.upgrade() && self.existing(table) && !self.lock_timeout && !self.lock_reported {
+            if !self.active(Rule::MissingLockTimeout) {
+                return;
+            }
+            self.lock_reported = true;
+            self.find(
+                Rule::MissingLockTimeout,
+                format!("{what} locks existing table {table} and no lock_timeout is set before it in this migration"),
+            );
+        }
+    }
+
+    /// Applies and checks every statement of the migration's SQL texts (one
+    /// per `op.sql` string, or one `.sql` file), then the end-of-migration
+    /// rules.
+    pub(crate) fn run(&mut self, model: &mut Model, texts: &[SqlText]) {
+        for statement in texts.iter().flat_map(|t| &t.statements) {
+            if let Some(ast) = statement.ast() {
+                self.rebuilt.extend(alter::renamed_to(ast));
+            }
+        }
+        for text in texts {
+            let mut header = None;
+            for statement in &text.statements {
+                let rebuild = text
+                    .header
+                    .iter()
+                    .chain(&statement.directives)
+                    .any(|d| d.kind == DirectiveKind::SqliteRebuild);
+                self.here = Some(Here {
+                    sql: statement.sql.clone(),
+                    line: statement.line,
+                    allowed: Allowed::new(),
+                    shares_string: text.statements.len() > 1,
+                    rebuild,
+                });
+                let mut allowed = match &header {
+                    Some(allowed) => allowed,
+                    None => header.insert(self.allows(&text.header)),
+                }
+                .clone();
+                allowed.extend(self.allows(&statement.directives));
+                if let Some(here) = &mut self.here {
+                    here.allowed = allowed;
+                }
+                self.statement(model, statement);
+            }
+        }
+        self.here = None;
+        if self.upgrade() {
+            for fk in std::mem::take(&mut self.pending_fks) {
+                if model.tables.get(&fk.table).is_some_and(|t| t.columns_known)
+                    && !model.has_index_starting_with(&fk.table, &fk.columns)
+                {
+                    self.report(
+                        Rule::FkWithoutIndex,
+                        Some(&fk.here),
+                        format!(
+                            "foreign key {}({}) has no index starting with its column(s)",
+                            fk.table,
+                            fk.columns.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The rules allowed by `directives`; a bad allow is reported.
+    fn allows(&mut self, directives: &[super::allow::Directive]) -> Allowed {
+        let mut allowed = Allowed::new();
+        for (line, entry) in allows_in(directives) {
+            match entry {
+                Ok((rule, reason)) => {
+                    allowed.insert(rule, reason);
+                }
+                Err(problem) => {
+                    let here = Here {
+                        line,
+                        ..self.here.clone().unwrap_or_default()
+                    };
+                    self.report(Rule::InvalidAllow, Some(&here), problem);
+                }
+            }
+        }
+        allowed
+    }
+
+    fn statement(&mut self, model: &mut Model, statement: &Statement) {
+        match &statement.parsed {
+            Parsed::Ast(ast) => self.parsed(model, ast, statement),
+            Parsed::Unparsed { error, words } => {
+                self.unparsed += 1;
+                self.unparsed_statement(words);
+                self.find(
+                    Rule::UnparsedStatement,
+                    format!("not checked: the SQL parser cannot read this statement ({error})"),
+                );
+            }
+        }
+    }
+
+    fn parsed(&mut self, model: &mut Model, ast: &Ast, statement: &Statement) {
+        match ast {
+            Ast::CreateTable(create) => self.create_table(model, create),
+            Ast::CreateVirtualTable {
+                name,
+                if_not_exists,
+                module_args,
+                ..
+            } => self.create_virtual_table(model, name, *if_not_exists, module_args),
+            Ast::CreateIndex(create) => self.create_index(model, create),
+            Ast::CreateView(view) => self.create_view(model, view, ast),
+            Ast::CreateTrigger(trigger) => {
+                self.create_trigger(model, trigger, statement.flags.if_not_exists)
+            }
+            Ast::AlterTable(alter) => self.alter_table(model, alter),
+            Ast::Drop {
+                object_type,
+                if_exists,
+                names,
+                ..
+            } => self.drop(
+                model,
+                *object_type,
+                *if_exists,
+                names,
+                statement.flags.concurrently,
+            ),
+            Ast::DropTrigger(drop) => self.drop_trigger(model, drop),
+            Ast::Truncate(truncate) => self.truncate(model, truncate),
+            Ast::Delete(delete) => self.delete(model, delete),
+            Ast::Update(update) => self.update(model, update),
+            Ast::Vacuum(vacuum) if vacuum.full => self.vacuum_full(),
+            Ast::StartTransaction { .. } => self.begin(),
+            Ast::Commit { .. } | Ast::Rollback { .. } => self.commit(),
+            Ast::Set(set) => self.set(set),
+            Ast::Query(query) => self.query(query),
+            Ast::CreateExtension(extension) => self.create_extension(extension),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,3 @@
+SET lock_timeout = '5s';
+ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true;
+ALTER TABLE users ADD COLUMN joined timestamptz DEFAULT now();

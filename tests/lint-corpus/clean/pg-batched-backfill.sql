@@ -1,0 +1,2 @@
+UPDATE users SET bio = '' WHERE id BETWEEN 1 AND 1000;
+DELETE FROM sessions WHERE token IS NULL;

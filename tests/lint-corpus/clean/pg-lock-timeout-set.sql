@@ -1,0 +1,3 @@
+-- TODO set lock_timeout (done below)
+SET lock_timeout = '5s';
+ALTER TABLE orders ADD COLUMN shipped_at timestamptz;

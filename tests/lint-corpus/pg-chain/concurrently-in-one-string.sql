@@ -1,0 +1,11 @@
+-- revision: 001
+-- up
+CREATE TABLE t (id bigint PRIMARY KEY, x text);
+-- down
+DROP TABLE t;
+-- revision: 002 non-transactional
+-- up
+SET lock_timeout = '5s';
+CREATE INDEX CONCURRENTLY idx_t_x ON t (x);
+-- down
+DROP INDEX CONCURRENTLY idx_t_x;

@@ -1,0 +1,2 @@
+-- TODO set lock_timeout
+ALTER TABLE users ADD COLUMN nickname text;

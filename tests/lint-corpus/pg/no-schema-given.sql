@@ -1,0 +1,2 @@
+ALTER TABLE accounts ADD COLUMN plan text NOT NULL;
+ALTER TABLE accounts ADD COLUMN seats integer;

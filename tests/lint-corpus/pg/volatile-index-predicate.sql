@@ -1,0 +1,1 @@
+CREATE INDEX CONCURRENTLY idx_users_recent ON users (created_at) WHERE created_at > now() - interval '1 day';

@@ -1,0 +1,10 @@
+-- revision: 001
+-- up
+CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER);
+-- down
+DROP TABLE t;
+-- revision: 002
+-- up
+ALTER TABLE t ALTER COLUMN x SET NOT NULL;
+-- down
+ALTER TABLE t ALTER COLUMN x DROP NOT NULL;

@@ -1,0 +1,12 @@
+-- revision: 001
+-- up
+CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER);
+CREATE VIEW v AS SELECT id, b FROM t;
+-- down
+DROP VIEW v;
+DROP TABLE t;
+-- revision: 002
+-- up
+ALTER TABLE t DROP COLUMN b;
+-- down
+ALTER TABLE t ADD COLUMN b INTEGER;

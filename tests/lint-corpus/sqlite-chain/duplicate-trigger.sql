@@ -1,0 +1,11 @@
+-- revision: 001
+-- up
+CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);
+CREATE TRIGGER t_touch AFTER UPDATE ON t BEGIN SELECT 1; END;
+-- down
+DROP TABLE t;
+-- revision: 002
+-- up
+CREATE TRIGGER t_touch AFTER INSERT ON t BEGIN SELECT 2; END;
+-- down
+SELECT 1;

@@ -1,0 +1,10 @@
+-- revision: 001
+-- up
+CREATE TABLE t (id INTEGER PRIMARY KEY);
+-- down
+DROP TABLE t;
+-- revision: 002
+-- up
+ALTER TABLE t ADD COLUMN c INTEGER NOT NULL;
+-- down
+ALTER TABLE t DROP COLUMN c;

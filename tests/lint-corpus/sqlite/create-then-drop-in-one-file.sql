@@ -1,0 +1,3 @@
+CREATE TABLE scratch (id INTEGER PRIMARY KEY, note TEXT);
+INSERT INTO scratch (note) VALUES ('x');
+DROP TABLE scratch;
