@@ -49,7 +49,8 @@ pub mod acme001_inspection_notes {
 }
 
 fn main() -> arx_migrate::Result<()> {
-    let mut conn = rusqlite::Connection::open_in_memory().expect("an in-memory database");
+    let mut conn =
+        arx_migrate::rusqlite::Connection::open_in_memory().expect("an in-memory database");
     let migrator = arx_schema::migrator()?;
     assert_eq!(migrator.graph().heads(), ["acme001"]);
 

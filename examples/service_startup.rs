@@ -12,6 +12,7 @@
 use std::error::Error;
 
 use arx_migrate::redact::redact_url;
+use arx_migrate::{postgres, rusqlite};
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
@@ -22,7 +23,7 @@ async fn main() -> Result<(), BoxError> {
 
     // The postgres client blocks: run migrations on a blocking thread, never
     // on the async runtime's own threads (the library returns
-    // Error::InsideAsyncRuntime there instead of panicking).
+    // Error::InsideAsyncRuntime there, and nothing reaches stderr).
     let report = tokio::task::spawn_blocking(move || migrate(&url)).await??;
 
     for step in &report.steps {

@@ -2,8 +2,9 @@
 //!
 //! Versioned, reversible, repeatable schema migrations for Rust services, on
 //! SQLite (rusqlite) and PostgreSQL (postgres): what Alembic is to Python.
-//! Migrations are Rust modules marked `#[migration]`, registered at compile
-//! time, and run from a service's startup, a test, or the command line.
+//! Migrations are Rust modules marked `#[migration]` or folders of `.sql`
+//! files embedded with [`sql_migrations!`], registered at compile time, and
+//! run from a service's startup, a test, or the command line.
 //!
 //! ```
 //! use arx_migrate::prelude::*;
@@ -12,7 +13,7 @@
 //! #[migration(rev = "n001")]
 //! pub mod n001_notes {
 //!     use arx_migrate::prelude::*;
-//!     use sea_query::{ColumnDef, Table};
+//!     use arx_migrate::sea_query::{ColumnDef, Table};
 //!
 //!     pub fn upgrade(op: &mut Ops) -> Result<()> {
 //!         op.exec(
@@ -29,22 +30,34 @@
 //! }
 //!
 //! fn main() -> Result<()> {
-//!     let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+//!     let mut conn = arx_migrate::rusqlite::Connection::open_in_memory().unwrap();
 //!     let report = arx_migrate::migrate_to_head(&mut conn)?;
 //!     assert_eq!(report.heads_after, ["n001"]);
 //!     Ok(())
 //! }
 //! ```
 //!
+//! The guide, from the first migration to the tenth, is
+//! `docs/writing-migrations.md`; the command line is `docs/cli.md`.
+//!
+//! ## The drivers
+//!
+//! [`rusqlite`], [`postgres`] and [`sea_query`] are re-exported: use
+//! `arx_migrate::rusqlite::Connection` and `arx_migrate::postgres::Client`
+//! (or depend on exactly the versions this crate does) so that the program
+//! has one copy of each. Two versions of `rusqlite` cannot both link SQLite.
+//!
 //! ## Async services
 //!
 //! The `postgres` client blocks, and cannot be called on a thread that
 //! drives an async runtime (the library returns
-//! [`Error::InsideAsyncRuntime`] instead of panicking there). In a
-//! `#[tokio::main]` service, migrate on a blocking thread before serving:
+//! [`Error::InsideAsyncRuntime`] there, before the driver would panic). In
+//! a `#[tokio::main]` service, migrate on a blocking thread before serving:
 //!
 //! ```no_run
 //! # async fn start(url: String) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! use arx_migrate::postgres;
+//!
 //! let report = tokio::task::spawn_blocking(move || {
 //!     let mut client = postgres::Client::connect(&url, postgres::NoTls)?;
 //!     Ok::<_, Box<dyn std::error::Error + Send + Sync>>(arx_migrate::migrate_to_head(&mut client)?)
@@ -72,8 +85,115 @@ pub use arx_migrate_testing as testing;
 #[cfg(feature = "verify")]
 pub use arx_migrate_verify::{check, lint, validate};
 
+/// Embeds a folder of `.sql` migrations at compile time and registers each
+/// as a revision, beside the `#[migration]` modules and in the same graph.
+///
+/// ```
+/// # /*
+/// arx_migrate::sql_migrations!("migrations"); // relative to Cargo.toml
+/// # */
+/// # arx_migrate::sql_migrations!("examples/acme-migrations/migrations");
+/// # fn main() {}
+/// ```
+///
+/// Write it once at the top level of a crate's `lib.rs` or `main.rs`. The
+/// folder holds one subfolder per revision (`003_add_tags/up.sql` and
+/// `down.sql`, optionally `up.postgres.sql`, `up.sqlite.sql`, …), or sqlx's
+/// files (`<version>_<name>.up.sql` / `.down.sql`), or refinery's
+/// (`V<version>__<name>.sql`). A header line in an up file sets what the
+/// `#[migration]` attribute would, in the same words:
+///
+/// ```sql
+/// -- arx-migrate: rev = "003", down_rev = "m002", transactional = false
+/// -- Add the tags table
+/// CREATE TABLE tags (id integer PRIMARY KEY, name text NOT NULL);
+/// ```
+///
+/// Without `rev` the id is the folder's name up to its first `_`; without
+/// `down_rev` the parent is the folder before it. A file that cannot be
+/// read is a compile error naming the file and line. Editing a file
+/// rebuilds the crate; for cargo to notice a *new* file, add a build script
+/// (`build.rs`) with `println!("cargo:rerun-if-changed=migrations");`.
+///
+/// To run a folder read at run time instead, see
+/// [`MigrationSet::from_sql_dir`]. The guide's ".sql migrations" chapter
+/// (`docs/writing-migrations.md`) has the details.
+pub use arx_migrate_macros::sql_migrations;
+
+/// Defines `pub fn migrations()` in a library crate that has migrations,
+/// for the program to name — which links the crate, so that its
+/// migrations are found.
+///
+/// A program links a dependency only when its code names something in it;
+/// a library whose only job is to register migrations would otherwise be
+/// left out, and the program would find no migration (which
+/// [`migrate_to_head`], [`Migrator::from_registry`] and the command line
+/// report as [`Error::NoMigrations`]). In the library's `lib.rs`:
+///
+/// ```
+/// # /*
+/// arx_migrate::sql_migrations!("migrations");
+/// # */
+/// arx_migrate::export_migrations!();
+/// # fn main() { let _ = migrations(); }
+/// ```
+///
+/// and in the program (here the Arxos schema's crate, which does this):
+///
+/// ```no_run
+/// let migrator = arx_migrate::Migrator::new(arx_schema::migrations())?
+///     .version_table(arx_schema::VERSION_TABLE);
+/// // or, for the command line (feature `cli`):
+/// // arx_migrate::cli::run(arx_migrate::cli::CliConfig::default().migrations(arx_schema::migrations()))
+/// # Ok::<(), arx_migrate::Error>(())
+/// ```
+///
+/// The set is every migration registered in the program (see
+/// [`LinkedMigrations`]), so a library's revisions on top of another
+/// crate's (the Arxos schema's) run together with them.
+#[macro_export]
+macro_rules! export_migrations {
+    () => {
+        /// This crate's migrations (its `#[migration]` modules and
+        /// `sql_migrations!` folders) together with those of every crate
+        /// linked with it. Naming this function in a program links this
+        /// crate, so that its migrations are found: pass it to
+        /// `arx_migrate::Migrator::new` or
+        /// `arx_migrate::cli::CliConfig::migrations`.
+        pub fn migrations() -> $crate::LinkedMigrations {
+            $crate::LinkedMigrations::new(::core::env!("CARGO_CRATE_NAME"))
+        }
+    };
+}
+
 /// What a migration module needs: `use arx_migrate::prelude::*;`.
 pub mod prelude {
-    pub use arx_migrate_core::{Backend, DataConnection, Error, Migration, Ops, Result, Statement};
+    pub use arx_migrate_core::{
+        AlterColumn, Backend, DataConnection, Error, Migration, Ops, Result, Statement,
+    };
     pub use arx_migrate_macros::migration;
 }
+
+// The Markdown documents' Rust blocks are compiled (and, unless marked
+// otherwise, run) as doc tests; they use every part of the crate.
+
+/// The guide, `docs/writing-migrations.md`.
+#[cfg(all(
+    doctest,
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "cli",
+    feature = "testing"
+))]
+#[doc = include_str!("../docs/writing-migrations.md")]
+pub struct WritingMigrationsGuide;
+
+/// The command line's tour, `docs/cli.md`.
+#[cfg(all(doctest, feature = "sqlite", feature = "postgres", feature = "cli"))]
+#[doc = include_str!("../docs/cli.md")]
+pub struct CliGuide;
+
+/// `README.md`.
+#[cfg(all(doctest, feature = "sqlite", feature = "postgres", feature = "testing"))]
+#[doc = include_str!("../README.md")]
+pub struct Readme;

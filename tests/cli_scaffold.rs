@@ -48,17 +48,30 @@ fn main() -> std::process::ExitCode {
 
 struct Scratch {
     dir: tempfile::TempDir,
+    /// The package's name, and its binary's: one per test, since the
+    /// tests share a target directory and run at once.
+    name: &'static str,
 }
 
 impl Scratch {
     fn new() -> Scratch {
+        let scratch = Scratch::empty("scratch_migrations");
+        let root = scratch.root();
+        std::fs::create_dir_all(root.join("src/migrations")).unwrap();
+        std::fs::write(root.join("src/main.rs"), MAIN).unwrap();
+        std::fs::write(root.join("src/migrations/mod.rs"), "//! Migrations.\n").unwrap();
+        scratch
+    }
+
+    /// A crate with a manifest and this workspace's lock file, no source.
+    fn empty(name: &'static str) -> Scratch {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         let workspace = env!("CARGO_MANIFEST_DIR");
         std::fs::write(
             root.join("Cargo.toml"),
             format!(
-                "[package]\nname = \"scratch_migrations\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+                "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
                  [dependencies]\narx-migrate = {{ path = {workspace:?}, features = [\"cli\"] }}\n\n[workspace]\n"
             ),
         )
@@ -69,10 +82,7 @@ impl Scratch {
             root.join("Cargo.lock"),
         )
         .unwrap();
-        std::fs::create_dir_all(root.join("src/migrations")).unwrap();
-        std::fs::write(root.join("src/main.rs"), MAIN).unwrap();
-        std::fs::write(root.join("src/migrations/mod.rs"), "//! Migrations.\n").unwrap();
-        Scratch { dir }
+        Scratch { dir, name }
     }
 
     fn root(&self) -> &Path {
@@ -99,10 +109,9 @@ impl Scratch {
     }
 
     fn binary(&self) -> PathBuf {
-        target_dir().join("debug").join(format!(
-            "scratch_migrations{}",
-            std::env::consts::EXE_SUFFIX
-        ))
+        target_dir()
+            .join("debug")
+            .join(format!("{}{}", self.name, std::env::consts::EXE_SUFFIX))
     }
 
     fn cli(&self, args: &[&str]) -> Run {
@@ -121,10 +130,10 @@ impl Scratch {
 fn revision_and_merge_write_modules_that_cargo_builds() {
     let scratch = Scratch::new();
     scratch.build();
-    assert_eq!(
-        scratch.cli(&["heads", "--format", "json"]).ok().json()["heads"],
-        serde_json::json!([])
-    );
+    // No migration yet: the verbs that need them say so; `revision`
+    // writes the first.
+    let json = scratch.cli(&["heads", "--format", "json"]).fails(1).json();
+    assert_eq!(json["error"]["kind"], "no_migrations");
 
     // The first revision is a base; its body is filled in by hand as a
     // user would.
@@ -314,4 +323,213 @@ fn revision_creates_the_folder_and_says_how_to_wire_it() {
     assert_eq!(listing, "//! Ours.\npub mod mx1_x;\n");
     assert!(dir.path().join("src/migrations/mx1_x.rs").exists());
     assert!(!dir.path().join("src/migrations/mod.rs").exists());
+}
+
+const SQL_MAIN: &str = r#"arx_migrate::sql_migrations!("migrations");
+
+fn main() -> std::process::ExitCode {
+    arx_migrate::cli::run(arx_migrate::cli::CliConfig::default())
+}
+"#;
+
+#[test]
+fn revision_sql_writes_files_that_cargo_embeds_and_rebuilds_on_change() {
+    let scratch = Scratch::empty("scratch_sql_migrations");
+    let root = scratch.root();
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::create_dir_all(root.join("migrations")).unwrap();
+    std::fs::write(root.join("src/main.rs"), SQL_MAIN).unwrap();
+    scratch.build();
+
+    // The first: the folder is empty, so the id is given.
+    let out = scratch
+        .cli(&[
+            "revision",
+            "--sql",
+            "-m",
+            "Create widgets",
+            "--rev-id",
+            "001",
+        ])
+        .ok();
+    assert!(out.stdout.contains("revises <base>"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("cargo:rerun-if-changed=migrations"),
+        "the missing build script is pointed out: {}",
+        out.stdout
+    );
+    let up = root.join("migrations/001_create_widgets/up.sql");
+    let header = std::fs::read_to_string(&up).unwrap();
+    assert!(
+        header.starts_with("-- arx-migrate: rev = \"001\", down_rev = []\n-- Create widgets\n"),
+        "{header}"
+    );
+    std::fs::write(
+        &up,
+        format!("{header}CREATE TABLE widgets (id integer PRIMARY KEY);\n"),
+    )
+    .unwrap();
+    let down = root.join("migrations/001_create_widgets/down.sql");
+    std::fs::write(&down, "DROP TABLE widgets;\n").unwrap();
+    std::fs::write(
+        root.join("build.rs"),
+        "fn main() {\n    println!(\"cargo:rerun-if-changed=migrations\");\n}\n",
+    )
+    .unwrap();
+
+    // The second, before any rebuild: numbered after the first, revising it.
+    let json = scratch
+        .cli(&[
+            "revision",
+            "--sql",
+            "-m",
+            "Create gadgets",
+            "--format",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(json["revision"], "002");
+    assert_eq!(json["down_revisions"], serde_json::json!(["001"]));
+    assert_eq!(json["layout"], "arx-migrate");
+    let up2 = root.join("migrations/002_create_gadgets/up.sql");
+    let header = std::fs::read_to_string(&up2).unwrap();
+    std::fs::write(
+        &up2,
+        format!("{header}CREATE TABLE gadgets (id integer PRIMARY KEY);\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("migrations/002_create_gadgets/down.sql"),
+        "DROP TABLE gadgets;\n",
+    )
+    .unwrap();
+
+    scratch.build();
+    assert_eq!(
+        scratch.cli(&["heads"]).ok().stdout,
+        "002 (head), Create gadgets\n"
+    );
+    let out = scratch.cli(&["upgrade", "head"]).ok();
+    assert!(
+        out.stdout.contains("applied 2 revision(s)"),
+        "{}",
+        out.stdout
+    );
+
+    // Editing an applied file rebuilds the program, whose checksum of 001
+    // no longer matches what was applied.
+    let text = std::fs::read_to_string(&up).unwrap();
+    std::fs::write(
+        &up,
+        text.replace(
+            "id integer PRIMARY KEY",
+            "id integer PRIMARY KEY, name text",
+        ),
+    )
+    .unwrap();
+    scratch.build();
+    let out = scratch.cli(&["upgrade", "head"]).fails(1);
+    assert!(
+        out.stderr.contains("001 was edited after it was applied"),
+        "{}",
+        out.stderr
+    );
+    std::fs::write(&up, text).unwrap();
+
+    // A new folder: the build script makes cargo see it.
+    scratch
+        .cli(&["revision", "--sql", "-m", "Nothing yet"])
+        .ok();
+    scratch.build();
+    assert_eq!(
+        scratch.cli(&["heads"]).ok().stdout,
+        "003 (head), Nothing yet\n"
+    );
+    let out = scratch.cli(&["upgrade", "head"]).ok();
+    assert!(
+        out.stdout.contains("applied 1 revision(s)"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn revision_sql_in_a_sqlx_folder_writes_sqlx_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlx = dir.path().join("migrations");
+    std::fs::create_dir_all(&sqlx).unwrap();
+    std::fs::write(
+        sqlx.join("20240101000000_users.up.sql"),
+        "CREATE TABLE users (id integer);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sqlx.join("20240101000000_users.down.sql"),
+        "DROP TABLE users;\n",
+    )
+    .unwrap();
+    // The demo program's own head is e006: name the parent.
+    let json = run_in(
+        support::demo(),
+        dir.path(),
+        &[
+            "--migrations-dir",
+            "migrations",
+            "revision",
+            "--sql",
+            "-m",
+            "Add posts",
+            "--head",
+            "20240101000000",
+            "--format",
+            "json",
+        ],
+        &[],
+    )
+    .ok()
+    .json();
+    assert_eq!(json["layout"], "sqlx");
+    let version = json["revision"].as_str().unwrap().to_string();
+    assert_eq!(
+        version.len(),
+        14,
+        "a UTC timestamp, as sqlx names files: {version}"
+    );
+    assert!(version.as_str() > "20240101000000");
+    let up = sqlx.join(format!("{version}_add_posts.up.sql"));
+    let text = std::fs::read_to_string(&up).unwrap();
+    // Its parent is the file before it, which sqlx's layout implies.
+    assert_eq!(text, "-- Add posts\n\n");
+    assert!(sqlx.join(format!("{version}_add_posts.down.sql")).exists());
+    // A refinery folder has no downgrades: refused.
+    let refinery = dir.path().join("refinery");
+    std::fs::create_dir_all(&refinery).unwrap();
+    std::fs::write(
+        refinery.join("V1__init.sql"),
+        "CREATE TABLE a (id integer);\n",
+    )
+    .unwrap();
+    let out = run_in(
+        support::demo(),
+        dir.path(),
+        &[
+            "--migrations-dir",
+            "refinery",
+            "revision",
+            "--sql",
+            "-m",
+            "x",
+            "--head",
+            "1",
+        ],
+        &[],
+    )
+    .fails(1);
+    assert!(
+        out.stderr
+            .contains("refinery's layout, which has no downgrades"),
+        "{}",
+        out.stderr
+    );
 }

@@ -192,3 +192,30 @@ pub(crate) fn repair(ctx: &Context<'_>) -> Result<Done, CliError> {
     });
     Ok(done)
 }
+
+/// `adopt`.
+pub(crate) fn adopt(ctx: &Context<'_>) -> Result<Done, CliError> {
+    let database = ctx.database()?;
+    let migrator = ctx.migrator(&database)?;
+    let mut connection = database.connect(false)?;
+    let adopted = migrator
+        .adopt(&mut *connection)
+        .map_err(|e| core(ctx, &database, e))?;
+    let mut done = Done::new(json!({
+        "command": "adopt",
+        "url": database.shown(),
+        "table": adopted.table,
+        "tool": adopted.tool.name(),
+        "applied": adopted.applied,
+        "heads_after": adopted.heads,
+    }));
+    done.line(format!(
+        "took over {} from {} ({}, {} version(s) applied): stamped {} (no migration ran)",
+        database.shown(),
+        adopted.tool.name(),
+        adopted.table,
+        adopted.applied.len(),
+        output::heads(&adopted.heads)
+    ));
+    Ok(done)
+}

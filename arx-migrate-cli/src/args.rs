@@ -139,7 +139,8 @@ pub(crate) enum Command {
     },
     /// Accept the current checksums of edited migrations, listing what changed.
     Repair,
-    /// Write a new migration module revising the current head.
+    /// Write a new migration (a module, or with --sql a .sql migration)
+    /// revising the current head.
     Revision {
         /// The revision's message (its doc comment).
         #[arg(short, long)]
@@ -150,6 +151,10 @@ pub(crate) enum Command {
         /// The revision to revise (default: the one head).
         #[arg(long, value_name = "REV")]
         head: Option<String>,
+        /// Write a .sql migration (a folder with up.sql and down.sql in the
+        /// program's SQL folder, default `migrations`) instead of a module.
+        #[arg(long)]
+        sql: bool,
     },
     /// Write a migration module that joins several heads.
     Merge {
@@ -162,7 +167,13 @@ pub(crate) enum Command {
         /// The revisions to join, or `heads`.
         #[arg(required = true, value_name = "REV")]
         revisions: Vec<String>,
+        /// Write a .sql migration instead of a module.
+        #[arg(long)]
+        sql: bool,
     },
+    /// Take over a database that sqlx or refinery migrated: stamp the
+    /// revision whose id is the version that tool applied last.
+    Adopt,
     /// Lint the migrations (or .sql files) without a database: destructive
     /// steps, locks on busy tables, statements that fail, leaky downgrades, ….
     Lint(LintArgs),
@@ -205,6 +216,7 @@ impl Command {
             Command::Downgrade(_) => "downgrade",
             Command::Stamp { .. } => "stamp",
             Command::Repair => "repair",
+            Command::Adopt => "adopt",
             Command::Revision { .. } => "revision",
             Command::Merge { .. } => "merge",
             Command::Lint { .. } => "lint",

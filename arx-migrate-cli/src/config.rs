@@ -19,6 +19,10 @@ pub const DEFAULT_SERVICES_FILE: &str = "arx-migrate.toml";
 /// directory (the crate's root).
 pub const DEFAULT_MIGRATIONS_DIR: &str = "src/migrations";
 
+/// The folder `revision --sql` writes to, relative to the working
+/// directory (the crate's root): where `sql_migrations!()` looks by default.
+pub const DEFAULT_SQL_MIGRATIONS_DIR: &str = "migrations";
+
 /// What a program that embeds the command line decides for its users: the
 /// migrations it knows, where its version table is, and the defaults of the
 /// options.
@@ -46,6 +50,7 @@ pub struct CliConfig {
     pub(crate) default_url: String,
     pub(crate) services_file: PathBuf,
     pub(crate) migrations_dir: PathBuf,
+    pub(crate) sql_migrations_dir: PathBuf,
     pub(crate) current_dir: Option<PathBuf>,
     pub(crate) env: Env,
 }
@@ -61,6 +66,7 @@ impl Default for CliConfig {
             default_url: DEFAULT_URL.to_string(),
             services_file: PathBuf::from(DEFAULT_SERVICES_FILE),
             migrations_dir: PathBuf::from(DEFAULT_MIGRATIONS_DIR),
+            sql_migrations_dir: PathBuf::from(DEFAULT_SQL_MIGRATIONS_DIR),
             current_dir: None,
             env: Env::default(),
         }
@@ -80,6 +86,7 @@ impl fmt::Debug for CliConfig {
             )
             .field("services_file", &self.services_file)
             .field("migrations_dir", &self.migrations_dir)
+            .field("sql_migrations_dir", &self.sql_migrations_dir)
             .field("current_dir", &self.current_dir)
             .field("env", &self.env)
             .finish_non_exhaustive()
@@ -144,9 +151,19 @@ impl CliConfig {
         self
     }
 
+    /// The folder of `.sql` migrations that `revision --sql` writes to
+    /// (default `migrations`, relative to the working directory; the
+    /// program embeds it with `arx_migrate::sql_migrations!`);
+    /// `--migrations-dir` overrides it for `revision --sql`.
+    pub fn sql_migrations_dir(mut self, path: impl Into<PathBuf>) -> Self {
+        self.sql_migrations_dir = path.into();
+        self
+    }
+
     /// The folder relative paths start from: the SQLite file of a
     /// `sqlite://` URL (the default `./data/arx.db` among them), the
-    /// services file, `--config`, the migrations folder and `lint --file`.
+    /// services file, `--config`, the migrations folders (of Rust modules
+    /// and of `.sql` files) and `lint --file`.
     /// Default: the process's working directory, which this does not
     /// change.
     ///
@@ -196,15 +213,23 @@ impl CliConfig {
     /// host recorded in the history table are the process's still.)
     ///
     /// ```
-    /// use arx_migrate_cli::{execute, CliConfig};
+    /// use arx_migrate_cli::{execute, CliConfig, EXIT_OK};
+    /// use arx_migrate_core::{FnMigration, MigrationSet};
     ///
+    /// let notes = FnMigration::new(
+    ///     "n001",
+    ///     &[],
+    ///     |op| op.sql("CREATE TABLE notes (id INTEGER PRIMARY KEY)"),
+    ///     |op| op.sql("DROP TABLE notes"),
+    /// );
     /// let config = CliConfig::default()
+    ///     .migrations(MigrationSet::new().with(notes))
     ///     .env_clear()
     ///     .env("DATABASE_URL", "sqlite::memory:");
     /// let (mut out, mut err) = (Vec::new(), Vec::new());
-    /// let code = execute(["tool", "current"], &config, &mut out, &mut err);
-    /// assert_eq!(code, arx_migrate_cli::EXIT_OK);
-    /// assert!(String::from_utf8_lossy(&out).starts_with("<base>"));
+    /// let code = execute(["tool", "upgrade", "head"], &config, &mut out, &mut err);
+    /// assert_eq!(code, EXIT_OK, "{}", String::from_utf8_lossy(&err));
+    /// assert!(String::from_utf8_lossy(&out).contains("n001"));
     /// ```
     pub fn env_clear(mut self) -> Self {
         self.env.clear();

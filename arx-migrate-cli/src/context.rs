@@ -81,6 +81,12 @@ impl Context<'_> {
             .unwrap_or_else(|| self.config.migrations_dir.clone())
     }
 
+    /// The folder of `.sql` migrations (`--migrations-dir` is for the
+    /// folder being written to: see `revision --sql`).
+    pub(crate) fn sql_migrations_dir(&self) -> PathBuf {
+        self.config.sql_migrations_dir.clone()
+    }
+
     /// The backend named by `--backend`, if any; `all` is for `lint` only.
     pub(crate) fn backend_option(&self) -> Result<Option<Backend>, CliError> {
         match self.global.backend {
@@ -217,8 +223,22 @@ impl Context<'_> {
     }
 
     /// A migrator with the program's defaults, for verbs that only read the
-    /// code.
+    /// code. A program with no migration at all is an error that says how
+    /// to link them: every verb that uses the migrations would otherwise
+    /// report something misleading ("0 revisions", "unknown revision").
     pub(crate) fn code(&self) -> Result<Migrator, CliError> {
+        let migrator = self.code_even_if_empty()?;
+        if migrator.graph().is_empty() {
+            return Err(CliError::from_core(
+                arx_migrate_core::Error::NoMigrations,
+                self.program(),
+            ));
+        }
+        Ok(migrator)
+    }
+
+    /// [`Context::code`] for the verbs that write the first migration.
+    pub(crate) fn code_even_if_empty(&self) -> Result<Migrator, CliError> {
         Migrator::new(&*self.config.source)
             .map(|m| m.version_table(&self.config.version_table))
             .map_err(|e| CliError::from_core(e, self.program()))

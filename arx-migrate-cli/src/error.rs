@@ -106,6 +106,14 @@ impl CliError {
             Error::Interrupted { revision, .. } => {
                 CliError::new(kind, message).details(json!({ "revision": revision }))
             }
+            Error::NoMigrations => CliError::new(
+                kind,
+                format!("{program} has no migration: none is registered in this program (`#[migration]` modules and `sql_migrations!` folders are found only in crates the program links)"),
+            )
+            .hint("if they live in a library crate, write `arx_migrate::export_migrations!();` in its lib.rs and name it in main: `arx_migrate::cli::run(arx_migrate::cli::CliConfig::default().migrations(my_crate::migrations()))` (see docs/cli.md)"),
+            Error::SqlFiles { path, .. } => {
+                CliError::new(kind, message).details(json!({ "path": path }))
+            }
             Error::LockTimeout { holder, waited_ms, .. } => CliError::new(kind, message)
                 .hint("wait longer with --lock-wait 30min, or lock_wait = \"30min\" in the service's section of the services file")
                 .details(json!({

@@ -12,8 +12,8 @@
 //! Verbs: `current [--verbose] [--check-heads]`, `history [--verbose]
 //! [-r A:B]`, `heads`, `branches`, `show REV`, `upgrade TARGET [--sql]
 //! [-r FROM:TO]`, `downgrade TARGET [--sql] [-r FROM:TO]`, `stamp TARGET`,
-//! `repair`, `revision -m MSG [--rev-id ID] [--head REV]`,
-//! `merge -m MSG REV...`, `status [--all] [--check]`, and the safety checks
+//! `repair`, `adopt`, `revision -m MSG [--rev-id ID] [--head REV] [--sql]`,
+//! `merge -m MSG REV... [--sql]`, `status [--all] [--check]`, and the safety checks
 //! `lint [--backend sqlite|postgres|all] [--file A.sql [B.sql …] [--schema URL | --after REV]] [--rules]`,
 //! `check`, `validate`.
 //!
@@ -67,7 +67,10 @@ use clap::{CommandFactory, FromArgMatches};
 use arx_migrate_core::error::Direction;
 
 use args::{Cli, Command, Format};
-pub use config::{CliConfig, DEFAULT_MIGRATIONS_DIR, DEFAULT_SERVICES_FILE, DEFAULT_URL};
+pub use config::{
+    CliConfig, DEFAULT_MIGRATIONS_DIR, DEFAULT_SERVICES_FILE, DEFAULT_SQL_MIGRATIONS_DIR,
+    DEFAULT_URL,
+};
 use context::Context;
 pub use context::DATABASE_URL_ENV;
 pub use error::CliError;
@@ -271,12 +274,15 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             message,
             rev_id,
             head,
-        } => scaffold::revision(ctx, message, rev_id.as_deref(), head.as_deref()),
+            sql,
+        } => scaffold::revision(ctx, message, rev_id.as_deref(), head.as_deref(), *sql),
         Command::Merge {
             message,
             rev_id,
             revisions,
-        } => scaffold::merge(ctx, message, rev_id.as_deref(), revisions),
+            sql,
+        } => scaffold::merge(ctx, message, rev_id.as_deref(), revisions, *sql),
+        Command::Adopt => apply::adopt(ctx),
         Command::Status { all, check } => inspect::status(ctx, *all, *check),
         Command::Lint(args) => lint::lint(ctx, args),
         Command::Check { scratch_url } => check::check(ctx, scratch_url.as_deref()),

@@ -9,8 +9,13 @@
 //! the folder and its `mod.rs` and says so.
 //!
 //! The new revision's parent is the current head of the program's
-//! migrations together with the modules already in the folder, so two
-//! `revision` runs in a row chain even before the program is rebuilt.
+//! migrations together with the modules already in the folder and the
+//! `.sql` migrations in the SQL folder, so two `revision` runs in a row
+//! chain even before the program is rebuilt.
+//!
+//! With `--sql` they write a `.sql` migration instead (see [`sql`]).
+
+mod sql;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -24,6 +29,7 @@ use arx_migrate_core::graph::validate_revision_id;
 use super::context::Context;
 use super::error::CliError;
 use super::output::Done;
+use sql::SqlFolder;
 
 /// Revisions known to the program and to the folder: id → parents.
 struct Known {
@@ -31,8 +37,8 @@ struct Known {
 }
 
 impl Known {
-    fn load(ctx: &Context<'_>, dir: &Path) -> Result<Self, CliError> {
-        let migrator = ctx.code()?;
+    fn load(ctx: &Context<'_>, dir: &Path, sql: &SqlFolder) -> Result<Self, CliError> {
+        let migrator = ctx.code_even_if_empty()?;
         let mut revisions: BTreeMap<String, Vec<String>> = migrator
             .graph()
             .in_order()
@@ -57,6 +63,11 @@ impl Known {
                     revisions.entry(rev).or_insert(parents);
                 }
             }
+        }
+        for entry in &sql.entries {
+            revisions
+                .entry(entry.revision.clone())
+                .or_insert_with(|| entry.down_revisions.clone());
         }
         Ok(Known { revisions })
     }
@@ -173,9 +184,9 @@ fn fresh_id(message: &str, known: &Known) -> String {
     }
 }
 
-/// `m<id>_<words of the message>`, a valid module name.
-fn module_name(id: &str, message: &str) -> String {
-    let id: String = id.to_ascii_lowercase().replace('-', "_");
+/// The message's first words, lowercase, joined with `_` (at most about
+/// 40 characters).
+fn slug(message: &str) -> String {
     let mut slug = String::new();
     for word in message
         .split(|c: char| !c.is_ascii_alphanumeric())
@@ -189,6 +200,13 @@ fn module_name(id: &str, message: &str) -> String {
         }
         slug.push_str(&word.to_ascii_lowercase());
     }
+    slug
+}
+
+/// `m<id>_<words of the message>`, a valid module name.
+fn module_name(id: &str, message: &str) -> String {
+    let id: String = id.to_ascii_lowercase().replace('-', "_");
+    let slug = slug(message);
     if slug.is_empty() {
         format!("m{id}")
     } else {
@@ -215,7 +233,7 @@ fn template(id: &str, parents: &[String], message: &str, merge: bool) -> String 
         )
     } else {
         (
-            "        // op.exec(sea_query::Table::create() ... )?; or op.sql(\"...\")?;\n        let _ = op;\n        Ok(())",
+            "        // op.exec(arx_migrate::sea_query::Table::create() ... )?; or op.sql(\"...\")?;\n        let _ = op;\n        Ok(())",
             "        // The exact reverse of upgrade.\n        let _ = op;\n        Ok(())",
         )
     };
@@ -354,15 +372,43 @@ fn checked_id(
     }
 }
 
-/// `revision -m MSG [--rev-id ID] [--head REV]`.
+/// Where the new migration goes, and what is already there.
+struct Folders {
+    /// Rust modules: `--migrations-dir`, else the program's default.
+    rust: PathBuf,
+    /// `.sql` migrations: with `--sql`, `--migrations-dir`, else the
+    /// program's default.
+    sql: SqlFolder,
+}
+
+impl Folders {
+    fn read(ctx: &Context<'_>, sql: bool) -> Result<Self, CliError> {
+        let sql_dir = if sql {
+            ctx.global
+                .migrations_dir
+                .clone()
+                .unwrap_or_else(|| ctx.sql_migrations_dir())
+        } else {
+            ctx.sql_migrations_dir()
+        };
+        Ok(Folders {
+            rust: ctx.migrations_dir(),
+            sql: SqlFolder::read(ctx, &sql_dir)?,
+        })
+    }
+}
+
+/// `revision -m MSG [--rev-id ID] [--head REV] [--sql]`.
 pub(crate) fn revision(
     ctx: &Context<'_>,
     message: &str,
     rev_id: Option<&str>,
     head: Option<&str>,
+    sql: bool,
 ) -> Result<Done, CliError> {
     let message = arx_migrate_core::text::one_line(message);
-    let known = Known::load(ctx, &ctx.migrations_dir())?;
+    let folders = Folders::read(ctx, sql)?;
+    let known = Known::load(ctx, &folders.rust, &folders.sql)?;
     let parents = match head {
         Some("base") => Vec::new(),
         Some(rev) => vec![known
@@ -380,19 +426,29 @@ pub(crate) fn revision(
             heads
         }
     };
+    if sql {
+        let numbered = folders
+            .sql
+            .next_id()
+            .filter(|id| !known.revisions.contains_key(id));
+        let id = checked_id(ctx, rev_id.or(numbered.as_deref()), &message, &known)?;
+        return sql::write(ctx, &folders.sql, &id, &parents, &message, false);
+    }
     let id = checked_id(ctx, rev_id, &message, &known)?;
     write_module(ctx, &id, &parents, &message, false)
 }
 
-/// `merge -m MSG REV...`.
+/// `merge -m MSG REV... [--sql]`.
 pub(crate) fn merge(
     ctx: &Context<'_>,
     message: &str,
     rev_id: Option<&str>,
     revisions: &[String],
+    sql: bool,
 ) -> Result<Done, CliError> {
     let message = arx_migrate_core::text::one_line(message);
-    let known = Known::load(ctx, &ctx.migrations_dir())?;
+    let folders = Folders::read(ctx, sql)?;
+    let known = Known::load(ctx, &folders.rust, &folders.sql)?;
     let mut parents: Vec<String> = Vec::new();
     for rev in revisions {
         let ids = if rev == "heads" {
@@ -417,6 +473,14 @@ pub(crate) fn merge(
                 parents.join(", ")
             }
         )));
+    }
+    if sql {
+        let numbered = folders
+            .sql
+            .next_id()
+            .filter(|id| !known.revisions.contains_key(id));
+        let id = checked_id(ctx, rev_id.or(numbered.as_deref()), &message, &known)?;
+        return sql::write(ctx, &folders.sql, &id, &parents, &message, true);
     }
     let id = checked_id(ctx, rev_id, &message, &known)?;
     write_module(ctx, &id, &parents, &message, true)

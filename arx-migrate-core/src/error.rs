@@ -154,6 +154,21 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// An alteration of a table was refused because it would lose data or
+    /// break the schema (NOT NULL on a column holding NULLs, a value that
+    /// does not convert, a view that uses a dropped column, …); the table
+    /// was left as it was.
+    #[error("{direction} of revision {revision} cannot alter table {table}: {reason}; the table was left as it was")]
+    Alteration {
+        /// The revision.
+        revision: String,
+        /// Upgrade or downgrade.
+        direction: Direction,
+        /// The table.
+        table: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
     /// The migration needs a live database connection (a data migration) but
     /// was rendered offline.
     #[error("revision {revision} reads or writes data through the connection and cannot be rendered as an offline SQL script; run it online")]
@@ -195,6 +210,21 @@ pub enum Error {
     /// A database driver error outside any migration.
     #[error("database error: {0}")]
     Database(DbError),
+    /// No migration at all where some were expected: the crate that has
+    /// them is not linked into the program.
+    #[error("no migration is registered in this program: `#[migration]` modules and `sql_migrations!` folders register theirs only when the program links their crate. If they live in a library crate, write `arx_migrate::export_migrations!();` in its lib.rs and pass `my_crate::migrations()` to `Migrator::new` or `CliConfig::migrations` (or add `use my_crate as _;` to the program); see \"Migrations in a library crate\" in docs/writing-migrations.md")]
+    NoMigrations,
+    /// [`crate::Migrator::adopt`] cannot take the database over.
+    #[error("cannot take the database over: {0}")]
+    TakeOver(String),
+    /// A folder of `.sql` migrations that cannot be read.
+    #[error("{path}: {message}")]
+    SqlFiles {
+        /// The file or folder at fault.
+        path: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// The runner itself failed outside any migration (a bug in
     /// arx-migrate). The open transaction was rolled back and the run lock
     /// released.
@@ -307,11 +337,16 @@ impl Error {
             Error::UnknownDatabaseRevision { .. } => "unknown_database_revision",
             Error::ChecksumMismatch { .. } => "checksum_mismatch",
             Error::Interrupted { .. } => "interrupted",
-            Error::Statement(_) | Error::Migration { .. } => "migration_failed",
+            Error::Statement(_) | Error::Migration { .. } | Error::Alteration { .. } => {
+                "migration_failed"
+            }
             Error::NeedsConnection { .. } => "needs_connection",
             Error::LockTimeout { .. } => "lock_timeout",
             Error::Config(_) => "config",
             Error::Internal { .. } => "internal",
+            Error::NoMigrations => "no_migrations",
+            Error::TakeOver(_) => "take_over",
+            Error::SqlFiles { .. } => "sql_files",
             Error::Unsupported { .. }
             | Error::Store { .. }
             | Error::InsideAsyncRuntime
@@ -336,6 +371,7 @@ impl Error {
             | Error::ChecksumMismatch { revision, .. }
             | Error::Interrupted { revision, .. }
             | Error::Migration { revision, .. }
+            | Error::Alteration { revision, .. }
             | Error::NeedsConnection { revision } => {
                 Some(revision.as_str()).filter(|r| !r.is_empty())
             }

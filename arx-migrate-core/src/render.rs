@@ -52,7 +52,26 @@ impl Rendered {
 /// # Ok::<(), arx_migrate_core::Error>(())
 /// ```
 pub fn render(migration: &dyn Migration, backend: Backend, direction: Direction) -> Rendered {
-    let mut ops = Ops::recording(backend, migration.revision(), direction);
+    let ops = Ops::recording(backend, migration.revision(), direction);
+    render_into(migration, ops)
+}
+
+/// Renders `migration` as a script to run elsewhere (`upgrade --sql`): like
+/// [`render`], except that what cannot be written as SQL the backend runs
+/// as it is (an SQLite table rebuild, which reads the live table) is an
+/// error.
+pub(crate) fn render_script(
+    migration: &dyn Migration,
+    backend: Backend,
+    direction: Direction,
+) -> Rendered {
+    let ops = Ops::scripting(backend, migration.revision(), direction);
+    render_into(migration, ops)
+}
+
+fn render_into(migration: &dyn Migration, ops: Ops<'_>) -> Rendered {
+    // CONCURRENTLY index builds depend on it, so checksums must too.
+    let mut ops = ops.transactional(migration.transactional());
     let error = invoke(migration, &mut ops).err();
     Rendered {
         checksum: ops.finish_checksum(),

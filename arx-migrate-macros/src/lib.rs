@@ -10,6 +10,9 @@
 //! }
 //! ```
 //!
+//! `sql_migrations!("migrations")` embeds a folder of `.sql` migrations
+//! and registers them the same way (see `arx_migrate::sql_migrations!`).
+//!
 //! The module's doc comment is the revision's message. Options:
 //! `rev` (required), `down_rev` (absent for a base, a string, or a list for
 //! a merge), `transactional = false`, `allow = ["rule-id: reason", ...]`.
@@ -17,6 +20,8 @@
 //! with `inventory`, so linking the crate is all it takes to find it.
 
 #![warn(missing_docs)]
+
+mod sql_migrations;
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
@@ -35,6 +40,17 @@ pub fn migration(args: TokenStream, item: TokenStream) -> TokenStream {
     let args = syn::parse_macro_input!(args as Args);
     let item = syn::parse_macro_input!(item as Item);
     match expand(args, item) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => error.to_compile_error().into(),
+    }
+}
+
+/// Embeds a folder of `.sql` migrations at compile time and registers
+/// each as a revision, like `#[migration]` modules; see
+/// `arx_migrate::sql_migrations!`.
+#[proc_macro]
+pub fn sql_migrations(input: TokenStream) -> TokenStream {
+    match sql_migrations::expand(input.into()) {
         Ok(tokens) => tokens.into(),
         Err(error) => error.to_compile_error().into(),
     }

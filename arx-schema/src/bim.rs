@@ -4,7 +4,7 @@
 //! what differs (its own columns, geometry type, room_id, extra indexes).
 
 use arx_migrate::prelude::*;
-use sea_query::{ConditionalStatement, Expr, ExprTrait, IndexType, Table};
+use arx_migrate::sea_query::{ConditionalStatement, Expr, ExprTrait, IndexType, Table};
 
 use crate::columns::{
     covering_index, drop_index, fk, geom, index, integer, text_pk, varchar, varchar_not_null,
@@ -183,7 +183,10 @@ impl BimTable {
 
     /// Every b-tree index (shared, then the table's own), named, in
     /// creation order.
-    fn btree_indexes(&self, backend: Backend) -> Vec<(String, sea_query::IndexCreateStatement)> {
+    fn btree_indexes(
+        &self,
+        backend: Backend,
+    ) -> Vec<(String, arx_migrate::sea_query::IndexCreateStatement)> {
         let table = self.name;
         let shared = |(suffix, columns, predicate): &SharedIndex| {
             let name = format!("idx_{table}_{suffix}");

@@ -9,7 +9,7 @@
 //! whose SQLite rendering already is the conventional name.
 
 use arx_migrate::prelude::*;
-use sea_query::{
+use arx_migrate::sea_query::{
     ColumnDef, Expr, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index,
     IndexCreateStatement, IndexDropStatement,
 };

@@ -3,7 +3,7 @@
 //! specifies, and the `arx-migrate` binary that applies them.
 //!
 //! ```no_run
-//! let mut conn = rusqlite::Connection::open("arx.db").unwrap();
+//! let mut conn = arx_migrate::rusqlite::Connection::open("arx.db").unwrap();
 //! let report = arx_schema::migrate_to_head(&mut conn)?;
 //! for step in &report.steps {
 //!     println!("{} {:?}", step.revision, step.duration);
@@ -32,6 +32,8 @@ pub use rev003::m003_rooms;
 pub use rev004::m004_bim_objects;
 pub use rev005::m005_devices_labels_zones;
 pub use rev006::m006_collaboration;
+
+arx_migrate::export_migrations!();
 
 /// The version table of the Arxos databases: Alembic's, so a database that
 /// Alembic brought to one of `001` … `006` is continued as it is, and

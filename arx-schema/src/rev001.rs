@@ -6,7 +6,7 @@ use arx_migrate::migration;
 #[migration(rev = "001")]
 pub mod m001_users_projects {
     use arx_migrate::prelude::*;
-    use sea_query::Table;
+    use arx_migrate::sea_query::Table;
 
     use crate::columns::{
         create_indexes, drop_indexes, fk, integer, serial_pk, timestamp_now, varchar_not_null,

@@ -6,7 +6,7 @@ use arx_migrate::migration;
 #[migration(rev = "002", down_rev = "001")]
 pub mod m002_buildings_floors {
     use arx_migrate::prelude::*;
-    use sea_query::Table;
+    use arx_migrate::sea_query::Table;
 
     use crate::columns::{
         covering_index, create_indexes, drop_index, drop_indexes, fk, integer, serial_pk,

@@ -6,7 +6,7 @@ use arx_migrate::migration;
 #[migration(rev = "006", down_rev = "005")]
 pub mod m006_collaboration {
     use arx_migrate::prelude::*;
-    use sea_query::{Index, Table, TableCreateStatement};
+    use arx_migrate::sea_query::{Index, Table, TableCreateStatement};
 
     use crate::columns::{
         bool_false, create_indexes, drop_indexes, fk, integer, jsonb, serial_pk, text,

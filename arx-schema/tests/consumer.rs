@@ -7,7 +7,7 @@ use arx_migrate::migration;
 #[migration(rev = "c001", down_rev = "006")]
 pub mod c001_notes {
     use arx_migrate::prelude::*;
-    use sea_query::{ColumnDef, ForeignKey, Table};
+    use arx_migrate::sea_query::{ColumnDef, ForeignKey, Table};
 
     pub fn upgrade(op: &mut Ops) -> Result<()> {
         op.exec(

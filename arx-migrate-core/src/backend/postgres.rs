@@ -7,7 +7,6 @@
 //! older snapshot, so the two would deadlock. Polling also lets a waiting
 //! run say who holds the lock (`pg_locks`, `pg_stat_activity`).
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 use postgres::{Client, SimpleQueryMessage};
@@ -15,6 +14,7 @@ use postgres::{Client, SimpleQueryMessage};
 use super::{Backend, Connection, DataConnection, PreparedRun, Row, RunSettings};
 use crate::error::DbError;
 use crate::lock::LockHolder;
+use crate::ops::quiet_panic::catch_quietly;
 
 /// The code given to the error raised when the blocking client is used on a
 /// thread that drives an async runtime.
@@ -46,26 +46,25 @@ pub fn db_error(error: postgres::Error) -> DbError {
     }
 }
 
-/// Runs a call on the blocking client, turning the panic it raises inside
-/// an async runtime into an error.
+/// Runs a call on the blocking client. Outside any tokio runtime context
+/// (the usual case) it is simply called. Inside one, the thread is either
+/// a blocking thread (`spawn_blocking`), where the client works, or one
+/// that drives async tasks, where the driver panics ("Cannot start a
+/// runtime from within a runtime"); tokio has no public way to tell the
+/// two apart beforehand, so the call is made with that panic caught and
+/// kept off stderr, and it becomes an error. Any other panic of the driver
+/// is raised again, and printed then.
 fn guarded<T>(call: impl FnOnce() -> Result<T, postgres::Error>) -> Result<T, DbError> {
-    match catch_unwind(AssertUnwindSafe(call)) {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return call().map_err(db_error);
+    }
+    match catch_quietly(call) {
         Ok(result) => result.map_err(db_error),
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            if message.contains("runtime") {
-                Err(DbError {
-                    message,
-                    code: Some(INSIDE_ASYNC_RUNTIME.to_string()),
-                })
-            } else {
-                std::panic::resume_unwind(panic)
-            }
-        }
+        Err(message) if message.contains("runtime") => Err(DbError {
+            message,
+            code: Some(INSIDE_ASYNC_RUNTIME.to_string()),
+        }),
+        Err(message) => panic!("{message}"),
     }
 }
 

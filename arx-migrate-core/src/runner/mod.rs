@@ -84,18 +84,18 @@ impl std::fmt::Debug for Migrator {
 /// Safe to call from every replica at startup: when the database is at head
 /// it costs one query and takes no lock.
 ///
+/// A program that registers no migration at all gets
+/// [`Error::NoMigrations`](crate::Error::NoMigrations), which says how to
+/// link a library crate's migrations, never a silent empty run:
+///
 /// ```
 /// let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-/// let report = arx_migrate_core::migrate_to_head(&mut conn)?;
-/// assert!(report.steps.is_empty()); // this doc test registers no migration
-/// # Ok::<(), arx_migrate_core::Error>(())
+/// // This doc test registers no migration.
+/// let error = arx_migrate_core::migrate_to_head(&mut conn).unwrap_err();
+/// assert!(matches!(error, arx_migrate_core::Error::NoMigrations));
 /// ```
 pub fn migrate_to_head(connection: &mut dyn Connection) -> Result<Report> {
-    let migrator = Migrator::shared_registry(crate::store::DEFAULT_VERSION_TABLE)?;
-    if migrator.graph.is_empty() {
-        return Ok(Report::default());
-    }
-    migrator.upgrade(connection, "head")
+    Migrator::shared_registry(crate::store::DEFAULT_VERSION_TABLE)?.upgrade(connection, "head")
 }
 
 impl Migrator {
@@ -138,9 +138,16 @@ impl Migrator {
         })
     }
 
-    /// A migrator for every migration registered with `#[migration]`.
+    /// A migrator for every migration registered with `#[migration]` or
+    /// `sql_migrations!` in the crates linked into the program. Finding
+    /// none is [`Error::NoMigrations`](crate::Error::NoMigrations): the
+    /// crate that has them is not linked.
     pub fn from_registry() -> Result<Self> {
-        Self::new(Registry)
+        let migrator = Self::new(Registry)?;
+        if migrator.graph.is_empty() {
+            return Err(crate::Error::NoMigrations);
+        }
+        Ok(migrator)
     }
 
     /// Sets the version table's name (default `arx_migrate_version`; the
@@ -298,6 +305,7 @@ impl Migrator {
         progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<Report> {
         surface(self.run(connection, Request::Upgrade(target.parse()?), progress))
+            .map_err(|error| self.explain_other_version_table(connection, error))
     }
 
     /// Reverts what is above `target` (`base`, an id or prefix, `-N`,

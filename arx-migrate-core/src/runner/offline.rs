@@ -6,7 +6,7 @@ use crate::store::Store;
 use crate::target::Target;
 
 use super::Migrator;
-use crate::render::render;
+use crate::render::render_script;
 
 /// A piece of an offline script.
 enum Piece {
@@ -89,7 +89,8 @@ impl Migrator {
         let mut heads = from.to_vec();
         for step in &steps {
             let migration = &step.migration;
-            let statements = render(migration.as_ref(), backend, step.direction).into_result()?;
+            let statements =
+                render_script(migration.as_ref(), backend, step.direction).into_result()?;
             pieces.push(Piece::Comment(format!(
                 "{} {}: {}",
                 step.direction,

@@ -5,8 +5,10 @@
 //! `cargo run -p arx-schema --bin arx-migrate -- upgrade head`.
 
 fn main() -> std::process::ExitCode {
-    use arx_schema as _; // links the six migrations into the registry
     arx_migrate::cli::run(
-        arx_migrate::cli::CliConfig::default().version_table(arx_schema::VERSION_TABLE),
+        arx_migrate::cli::CliConfig::default()
+            // Naming the crate's migrations links them into the program.
+            .migrations(arx_schema::migrations())
+            .version_table(arx_schema::VERSION_TABLE),
     )
 }

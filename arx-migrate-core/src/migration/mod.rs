@@ -1,7 +1,14 @@
 //! The [`Migration`] trait, and where migrations come from: the compile-time
-//! registry filled by `#[migration]`, or a set built by hand.
+//! registry filled by `#[migration]` and `sql_migrations!`, a set built by
+//! hand, or a folder of `.sql` files read at run time.
+
+mod linked;
+mod sql_files;
 
 use std::sync::Arc;
+
+pub use linked::LinkedMigrations;
+pub use sql_files::{SqlMigration, SqlScript};
 
 use crate::error::Result;
 use crate::ops::Ops;
@@ -48,10 +55,11 @@ pub trait MigrationSource {
     fn migrations(&self) -> Vec<Arc<dyn Migration>>;
 }
 
-/// Every migration registered with `#[migration]` in the crates linked into
-/// this program.
+/// Every migration registered with `#[migration]` or `sql_migrations!` in
+/// the crates linked into this program.
 ///
-/// A crate whose migrations should be found must be linked: mention it
+/// A crate whose migrations should be found must be linked: the program
+/// names its `migrations()` (see [`LinkedMigrations`]), or mentions it
 /// (`use arx_schema as _;`) when nothing else of it is used.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Registry;

@@ -1,110 +1,75 @@
 //! [`Ops`]: what a migration writes its changes to.
 //!
 //! One `Ops` serves both backends: it renders sea-query statements for the
-//! connection's backend, runs raw SQL (for every backend or for one), and
-//! hands data migrations the connection. When rendering offline (`--sql`,
-//! lint, checksums) it records the statements instead of running them.
+//! connection's backend, runs raw SQL (for every backend or for one), alters
+//! existing tables with one call for both backends (on SQLite by rebuilding
+//! the table where its ALTER TABLE falls short), and hands data migrations
+//! the connection. When rendering offline (`--sql`, lint, checksums) it
+//! records the statements instead of running them.
+//!
+//! The parts: `statement` (what [`Ops::exec`] renders, and the checks
+//! that keep sea-query from panicking), `alter` (the portable
+//! alterations), `sqlite_batch` (queueing them per table on SQLite),
+//! `sqlite_tokens`, `sqlite_ddl`, `sqlite_plan` and `sqlite_rebuild` (the
+//! SQLite table rebuild), `quiet_panic` (the net under the checks).
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+mod alter;
+pub(crate) mod quiet_panic;
+mod sqlite_batch;
+mod sqlite_ddl;
+mod sqlite_plan;
+mod sqlite_rebuild;
+mod sqlite_tokens;
+mod statement;
 
-use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+pub use alter::AlterColumn;
+pub use statement::Statement;
 
 use crate::backend::{Backend, Connection, DataConnection};
 use crate::checksum::ChecksumBuilder;
 use crate::error::{Direction, Error, Result, StatementFailure};
-
-/// A statement [`Ops::exec`] can render: every sea-query schema statement
-/// (tables, indexes, foreign keys) and every sea-query data statement
-/// (insert, update, delete; values are inlined).
-pub trait Statement {
-    /// The SQL for `backend`. May panic where sea-query does; [`Ops`]
-    /// turns that into an error.
-    fn render(&self, backend: Backend) -> String;
-    /// A short name of the operation, for errors ("ALTER TABLE").
-    fn describe(&self) -> String;
-}
-
-macro_rules! schema_statements {
-    ($($ty:ty => $name:literal),* $(,)?) => {$(
-        impl Statement for $ty {
-            fn render(&self, backend: Backend) -> String {
-                match backend {
-                    Backend::Sqlite => self.build(SqliteQueryBuilder),
-                    Backend::Postgres => self.build(PostgresQueryBuilder),
-                }
-            }
-            fn describe(&self) -> String {
-                $name.to_string()
-            }
-        }
-    )*};
-}
-
-schema_statements! {
-    sea_query::TableCreateStatement => "CREATE TABLE",
-    sea_query::TableDropStatement => "DROP TABLE",
-    sea_query::TableAlterStatement => "ALTER TABLE",
-    sea_query::TableRenameStatement => "ALTER TABLE … RENAME",
-    sea_query::TableTruncateStatement => "TRUNCATE",
-    sea_query::IndexCreateStatement => "CREATE INDEX",
-    sea_query::IndexDropStatement => "DROP INDEX",
-    sea_query::ForeignKeyCreateStatement => "ADD FOREIGN KEY",
-    sea_query::ForeignKeyDropStatement => "DROP FOREIGN KEY",
-}
-
-macro_rules! query_statements {
-    ($($ty:ty => $name:literal),* $(,)?) => {$(
-        impl Statement for $ty {
-            fn render(&self, backend: Backend) -> String {
-                match backend {
-                    Backend::Sqlite => self.to_string(SqliteQueryBuilder),
-                    Backend::Postgres => self.to_string(PostgresQueryBuilder),
-                }
-            }
-            fn describe(&self) -> String {
-                $name.to_string()
-            }
-        }
-    )*};
-}
-
-query_statements! {
-    sea_query::InsertStatement => "INSERT",
-    sea_query::UpdateStatement => "UPDATE",
-    sea_query::DeleteStatement => "DELETE",
-}
-
-impl<T: Statement + ?Sized> Statement for &T {
-    fn render(&self, backend: Backend) -> String {
-        (**self).render(backend)
-    }
-    fn describe(&self) -> String {
-        (**self).describe()
-    }
-}
-
-impl<T: Statement + ?Sized> Statement for &mut T {
-    fn render(&self, backend: Backend) -> String {
-        (**self).render(backend)
-    }
-    fn describe(&self) -> String {
-        (**self).describe()
-    }
-}
+use sqlite_rebuild::TableChange;
 
 /// Where the statements go.
 enum Sink<'a> {
     /// Run each statement on the connection.
     Live(&'a mut dyn Connection),
-    /// Keep them, in order (offline SQL, lint, checksums).
+    /// Keep them, in order (lint, checksums, `show`).
     Record(Vec<String>),
+    /// Keep them as a script to run elsewhere (`upgrade --sql`): only SQL
+    /// that the backend runs as it is.
+    Script(Vec<String>),
+}
+
+/// SQLite alterations of one table waiting to be made together, by native
+/// `ALTER TABLE` where each can be, else by one rebuild.
+struct PendingTable {
+    table: String,
+    changes: Vec<TableChange>,
+    /// Each change's native statement, while every change has one.
+    native: Option<Vec<String>>,
 }
 
 /// The context a migration writes its changes to.
 ///
+/// - [`Ops::exec`] runs a sea-query statement, [`Ops::sql`] (and
+///   [`Ops::postgres`], [`Ops::sqlite`]) raw SQL;
+/// - the alterations of existing tables, one call for both backends:
+///   [`Ops::add_column`], [`Ops::drop_column`], [`Ops::rename_column`],
+///   [`Ops::alter_column`], [`Ops::create_index`], [`Ops::drop_index`],
+///   [`Ops::add_foreign_key`], [`Ops::drop_foreign_key`], [`Ops::add_check`],
+///   [`Ops::drop_check`], [`Ops::add_unique`], [`Ops::drop_unique`],
+///   [`Ops::set_primary_key`], [`Ops::rename_table`];
+/// - [`Ops::connection`] for data migrations.
+///
+/// On SQLite the alterations of a table that SQLite's ALTER TABLE cannot
+/// make are queued and made by one rebuild of the table, when the migration
+/// function returns or before the next statement that names the table.
+///
 /// ```
-/// use arx_migrate_core::{render, Backend, Direction, FnMigration, Ops, Result};
-/// use sea_query::{ColumnDef, Iden, Table};
+/// # extern crate arx_migrate_core as arx_migrate;
+/// use arx_migrate::{render, Backend, Direction, FnMigration, Ops, Result};
+/// use arx_migrate::sea_query::{ColumnDef, Iden, Table};
 ///
 /// fn upgrade(op: &mut Ops) -> Result<()> {
 ///     op.exec(
@@ -121,7 +86,7 @@ enum Sink<'a> {
 /// let notes = FnMigration::new("r1", &[], upgrade, |op| op.sql("DROP TABLE notes"));
 /// let sql = render(&notes, Backend::Sqlite, Direction::Upgrade).into_result()?;
 /// assert_eq!(sql.len(), 1);
-/// # Ok::<(), arx_migrate_core::Error>(())
+/// # Ok::<(), arx_migrate::Error>(())
 /// ```
 pub struct Ops<'a> {
     backend: Backend,
@@ -134,6 +99,8 @@ pub struct Ops<'a> {
     /// Statements queued to go to the server in one round trip (inside a
     /// transaction only: a non-transactional migration sends each alone).
     pending: Vec<String>,
+    /// SQLite alterations not yet made, per table, in the order first met.
+    tables: Vec<PendingTable>,
     /// Whether statements may be queued: not while a timeout may cancel
     /// one (see [`Ops::flush`]).
     batch: bool,
@@ -156,20 +123,42 @@ impl<'a> Ops<'a> {
             in_transaction,
             statements_run: 0,
             pending: Vec::new(),
+            tables: Vec::new(),
             batch: in_transaction && batch,
         }
     }
 
+    /// An `Ops` that records what a migration renders (lint, checksums,
+    /// `show`); see [`Ops::transactional`].
     pub(crate) fn recording(backend: Backend, revision: &str, direction: Direction) -> Self {
+        Self::offline(backend, revision, direction, Sink::Record(Vec::new()))
+    }
+
+    /// An `Ops` that writes an offline script (`upgrade --sql`): what
+    /// cannot be written as SQL to run as it is (an SQLite table rebuild)
+    /// is an error.
+    pub(crate) fn scripting(backend: Backend, revision: &str, direction: Direction) -> Self {
+        Self::offline(backend, revision, direction, Sink::Script(Vec::new()))
+    }
+
+    /// Renders for a migration that is (or is not) transactional; offline
+    /// renders assume it is unless told.
+    pub(crate) fn transactional(mut self, transactional: bool) -> Self {
+        self.in_transaction = transactional;
+        self
+    }
+
+    fn offline(backend: Backend, revision: &str, direction: Direction, sink: Sink<'a>) -> Self {
         Ops {
             backend,
             revision: revision.to_string(),
             direction,
-            sink: Sink::Record(Vec::new()),
+            sink,
             checksum: ChecksumBuilder::new(),
             in_transaction: true,
             statements_run: 0,
             pending: Vec::new(),
+            tables: Vec::new(),
             batch: false,
         }
     }
@@ -197,7 +186,7 @@ impl<'a> Ops<'a> {
     /// Whether the statements are recorded rather than run (offline SQL,
     /// lint, checksums).
     pub fn is_offline(&self) -> bool {
-        matches!(self.sink, Sink::Record(_))
+        !matches!(self.sink, Sink::Live(_))
     }
 
     /// Renders a sea-query statement for this backend and runs it.
@@ -205,26 +194,25 @@ impl<'a> Ops<'a> {
     /// A statement that sea-query cannot render for the backend (on SQLite:
     /// modifying a column, adding or dropping a foreign key or constraint,
     /// several changes in one `ALTER TABLE`) is an [`Error::Unsupported`]
-    /// naming the revision and the operation, never a panic.
+    /// naming the revision, the operation and the portable call that does
+    /// it (such as [`Ops::alter_column`]); nothing is printed.
     pub fn exec(&mut self, statement: impl Statement) -> Result<()> {
         let backend = self.backend;
-        let rendered = catch_unwind(AssertUnwindSafe(|| statement.render(backend)));
-        match rendered {
-            Ok(sql) => self.run(sql),
-            Err(panic) => {
-                let reason = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "sea-query cannot build it".to_string());
-                Err(Error::Unsupported {
-                    operation: format!("{} in revision {}", statement.describe(), self.revision),
-                    backend: backend.name(),
-                    reason: format!(
-                        "{reason}; on SQLite, rebuild the table instead (create the new table, copy the rows, drop the old one, rename)"
-                    ),
-                })
-            }
+        let reason = match statement.unsupported(backend) {
+            Some(reason) => reason,
+            None => match quiet_panic::catch_quietly(|| statement.render(backend)) {
+                Ok(sql) => return self.run(sql),
+                Err(panic) => format!("sea-query cannot render it: {panic}"),
+            },
+        };
+        Err(self.unsupported(statement.describe(), reason))
+    }
+
+    fn unsupported(&self, operation: impl std::fmt::Display, reason: String) -> Error {
+        Error::Unsupported {
+            operation: format!("{operation} in revision {}", self.revision),
+            backend: self.backend.name(),
+            reason,
         }
     }
 
@@ -261,7 +249,7 @@ impl<'a> Ops<'a> {
         let sql = format!("CREATE EXTENSION IF NOT EXISTS {}", quote_ident(name));
         // Sent at once, so that its error can be told apart.
         self.run(sql)
-            .and_then(|()| self.flush())
+            .and_then(|()| self.send_pending())
             .map_err(|error| extension_hint(error, name))
     }
 
@@ -275,16 +263,17 @@ impl<'a> Ops<'a> {
         self.flush()?;
         match &mut self.sink {
             Sink::Live(connection) => Ok(connection.data()),
-            Sink::Record(_) => Err(Error::NeedsConnection {
+            Sink::Record(_) | Sink::Script(_) => Err(Error::NeedsConnection {
                 revision: self.revision.clone(),
             }),
         }
     }
 
     fn run(&mut self, sql: String) -> Result<()> {
+        self.flush_tables_named_in(&sql, None)?;
         self.checksum.add_statement(&sql);
         match &mut self.sink {
-            Sink::Record(statements) => {
+            Sink::Record(statements) | Sink::Script(statements) => {
                 statements.push(sql);
                 Ok(())
             }
@@ -300,11 +289,23 @@ impl<'a> Ops<'a> {
                     self.pending.push(sql);
                     Ok(())
                 } else {
-                    self.flush()?;
+                    self.send_pending()?;
                     self.execute_one(sql)
                 }
             }
         }
+    }
+
+    /// Makes everything queued happen: the statements, then the SQLite
+    /// alterations of each table. The runner calls it when the migration
+    /// function returns.
+    pub(crate) fn flush(&mut self) -> Result<()> {
+        self.send_pending()?;
+        while !self.tables.is_empty() {
+            let table = self.tables.remove(0);
+            self.alter_sqlite_table(table)?;
+        }
+        Ok(())
     }
 
     /// Sends the queued statements in one round trip. On an error, the
@@ -314,7 +315,7 @@ impl<'a> Ops<'a> {
     /// when no timeout may cancel a statement, or the one that timed out
     /// would wait a second time: the runner batches only then, and a
     /// statement that sets a timeout ends batching.
-    pub(crate) fn flush(&mut self) -> Result<()> {
+    fn send_pending(&mut self) -> Result<()> {
         let mut pending = std::mem::take(&mut self.pending);
         if pending.len() <= 1 {
             return pending.pop().map_or(Ok(()), |sql| self.execute_one(sql));
@@ -332,7 +333,24 @@ impl<'a> Ops<'a> {
             return Ok(());
         };
         // Nothing of the batch stays applied on a failure.
-        let _ = connection.execute("ROLLBACK TO SAVEPOINT arx_migrate_batch");
+        if connection
+            .execute("ROLLBACK TO SAVEPOINT arx_migrate_batch")
+            .is_err()
+        {
+            // There is no savepoint: the server rejected the batch before
+            // running any of it (PostgreSQL parses a multi-statement query
+            // whole, so a syntax error in one statement does this) and the
+            // transaction is aborted, so the statements cannot be tried
+            // one by one. Report the server's error with the batch.
+            return Err(self.statement_error(
+                format!(
+                    "(one of these {} statements, rejected together) {}",
+                    pending.len(),
+                    pending.join("; ")
+                ),
+                batch_error,
+            ));
+        }
         let count = pending.len();
         if is_cancellation(&batch_error) {
             // A timeout set where the runner cannot see it (a function, a
@@ -373,7 +391,7 @@ impl<'a> Ops<'a> {
 
     pub(crate) fn into_recorded(self) -> Vec<String> {
         match self.sink {
-            Sink::Record(statements) => statements,
+            Sink::Record(statements) | Sink::Script(statements) => statements,
             Sink::Live(_) => Vec::new(),
         }
     }

@@ -1,0 +1,287 @@
+//! `revision --sql` and `merge --sql`: a new `.sql` migration in the
+//! folder that `sql_migrations!` embeds (default `migrations/`).
+//!
+//! In arx-migrate's layout (an empty or new folder, or one with a folder
+//! per revision) it writes `<id>_<words>/up.sql` and `down.sql`, the
+//! header naming the revision and its parents. In a folder with sqlx's
+//! layout it writes sqlx's `<version>_<words>.up.sql` and `.down.sql`, so
+//! that a project moving over keeps one layout; refinery's layout has no
+//! downgrades, and is refused.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use arx_migrate_sqlfiles::{Entry, Layout};
+use serde_json::json;
+
+use super::super::context::Context;
+use super::super::error::CliError;
+use super::super::output::Done;
+use super::{io_error, slug};
+
+/// What the folder holds now.
+pub(super) struct SqlFolder {
+    pub(super) dir: PathBuf,
+    pub(super) entries: Vec<Entry>,
+}
+
+impl SqlFolder {
+    /// Reads `dir`; a folder that does not exist yet is empty.
+    pub(super) fn read(ctx: &Context<'_>, dir: &Path) -> Result<Self, CliError> {
+        let on_disk = ctx.path(dir);
+        let entries = if on_disk.exists() {
+            arx_migrate_sqlfiles::read_dir(&on_disk).map_err(|e| {
+                CliError::new("sql_files", e.to_string())
+                    .hint("fix the file, then run the command again")
+            })?
+        } else {
+            Vec::new()
+        };
+        Ok(SqlFolder {
+            dir: dir.to_path_buf(),
+            entries,
+        })
+    }
+
+    fn layout(&self) -> Layout {
+        self.entries
+            .first()
+            .map_or(Layout::Native, |entry| entry.layout)
+    }
+
+    /// The id the next revision gets when none is given: the next number
+    /// when every revision so far is numbered by its folder or file name
+    /// (`003` → `004`, sqlx's timestamps → now), else `None` (a fresh
+    /// random id, as for Rust modules).
+    pub(super) fn next_id(&self) -> Option<String> {
+        let numbers: Vec<&str> = self
+            .entries
+            .iter()
+            .map(|e| e.revision.as_str())
+            .filter(|id| id.chars().all(|c| c.is_ascii_digit()))
+            .collect();
+        if numbers.is_empty() {
+            return (self.layout() == Layout::Sqlx).then(utc_timestamp);
+        }
+        if numbers.len() != self.entries.len() {
+            return None;
+        }
+        let width = numbers.iter().map(|id| id.len()).max().unwrap_or(0);
+        if width >= 14 {
+            return Some(utc_timestamp());
+        }
+        let next = numbers
+            .iter()
+            .filter_map(|id| id.parse::<u128>().ok())
+            .max()
+            .map_or(1, |n| n + 1);
+        Some(format!("{next:0width$}"))
+    }
+}
+
+/// Writes the new migration's files.
+pub(super) fn write(
+    ctx: &Context<'_>,
+    folder: &SqlFolder,
+    id: &str,
+    parents: &[String],
+    message: &str,
+    merge: bool,
+) -> Result<Done, CliError> {
+    let verb = if merge { "merge" } else { "revision" };
+    let program = ctx.program();
+    let slug = slug(message);
+    let (files, layout): (Vec<(PathBuf, String)>, Layout) = match folder.layout() {
+        Layout::Native => {
+            let revision_dir = folder.dir.join(if slug.is_empty() {
+                id.to_string()
+            } else {
+                format!("{id}_{slug}")
+            });
+            let up = format!(
+                "-- arx-migrate: rev = \"{id}\", down_rev = {}\n-- {message}\n--\n-- Written by `{program} {verb} --sql`. An up.postgres.sql or up.sqlite.sql\n-- beside this file replaces it on that backend.\n\n",
+                parent_list(parents)
+            );
+            let down = format!("-- The exact reverse of up.sql (revision {id}).\n\n");
+            (
+                vec![
+                    (revision_dir.join("up.sql"), up),
+                    (revision_dir.join("down.sql"), down),
+                ],
+                Layout::Native,
+            )
+        }
+        Layout::Sqlx => {
+            if !id.chars().all(|c| c.is_ascii_digit()) {
+                return Err(CliError::usage(format!(
+                    "this folder has sqlx's layout, where the revision id is the file's version: give a number with --rev-id, not {id:?}"
+                )));
+            }
+            // sqlx chains by version; say the parent only when it is not
+            // the previous file's version.
+            let implicit = folder.entries.last().map(|e| vec![e.revision.clone()]).unwrap_or_default();
+            let header = if *parents == implicit {
+                String::new()
+            } else {
+                format!("-- arx-migrate: down_rev = {}\n", parent_list(parents))
+            };
+            let stem = format!("{id}_{}", if slug.is_empty() { "migration" } else { &slug });
+            (
+                vec![
+                    (
+                        folder.dir.join(format!("{stem}.up.sql")),
+                        format!("{header}-- {message}\n\n"),
+                    ),
+                    (
+                        folder.dir.join(format!("{stem}.down.sql")),
+                        format!("-- The exact reverse of {stem}.up.sql.\n\n"),
+                    ),
+                ],
+                Layout::Sqlx,
+            )
+        }
+        Layout::Refinery => {
+            return Err(CliError::new(
+                "sql_files",
+                format!(
+                    "{} has refinery's layout, which has no downgrades; `{verb} --sql` writes arx-migrate's layout (a folder per revision with up.sql and down.sql) or sqlx's",
+                    folder.dir.display()
+                ),
+            )
+            .hint("move the files to arx-migrate's layout, or write the next V<version>__<name>.sql by hand"))
+        }
+    };
+    for (path, _) in &files {
+        if ctx.path(path).exists() {
+            return Err(
+                CliError::new("exists", format!("{} already exists", path.display()))
+                    .hint("choose another --rev-id or message"),
+            );
+        }
+    }
+    let created_folder = !ctx.path(&folder.dir).exists();
+    for (path, text) in &files {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(ctx.path(parent)).map_err(|e| io_error("create", parent, e))?;
+        }
+        std::fs::write(ctx.path(path), text).map_err(|e| io_error("write", path, e))?;
+    }
+    let mut done = Done::new(json!({
+        "command": verb,
+        "revision": id,
+        "down_revisions": parents,
+        "message": message,
+        "layout": layout.name(),
+        "files": files.iter().map(|(p, _)| p.display().to_string()).collect::<Vec<_>>(),
+    }));
+    for (path, _) in &files {
+        done.line(format!("wrote {}", path.display()));
+    }
+    done.line(format!(
+        "revision {id} revises {}",
+        if parents.is_empty() {
+            "<base>".to_string()
+        } else {
+            parents.join(", ")
+        }
+    ));
+    done.lines
+        .extend(setup_hints(ctx, &folder.dir, created_folder));
+    Ok(done)
+}
+
+/// What the crate still needs for the folder to be embedded and for new
+/// files to be noticed by cargo.
+fn setup_hints(ctx: &Context<'_>, dir: &Path, created_folder: bool) -> Vec<String> {
+    let root = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let folder = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut hints = Vec::new();
+    let embedded = ["src/lib.rs", "src/main.rs"].iter().any(|file| {
+        std::fs::read_to_string(ctx.path(&root.join(file)))
+            .is_ok_and(|text| text.contains("sql_migrations!"))
+    });
+    if created_folder || !embedded {
+        hints.push(format!(
+            "embed the folder once, in src/lib.rs or src/main.rs: `arx_migrate::sql_migrations!(\"{folder}\");`"
+        ));
+    }
+    let tracked = std::fs::read_to_string(ctx.path(&root.join("build.rs")))
+        .is_ok_and(|text| text.contains("rerun-if-changed") && text.contains(&folder));
+    if !tracked {
+        hints.push(format!(
+            "for cargo to notice new files in {folder}/, add build.rs: fn main() {{ println!(\"cargo:rerun-if-changed={folder}\"); }}"
+        ));
+    }
+    hints
+}
+
+fn parent_list(parents: &[String]) -> String {
+    match parents {
+        [one] => format!("\"{one}\""),
+        many => format!(
+            "[{}]",
+            many.iter()
+                .map(|p| format!("\"{p}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Now, as sqlx names its files: `YYYYMMDDHHMMSS` in UTC.
+fn utc_timestamp() -> String {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let (days, second_of_day) = (seconds / 86_400, seconds % 86_400);
+    let (year, month, day) = civil_date(days as i64);
+    format!(
+        "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
+        second_of_day / 3600,
+        second_of_day % 3600 / 60,
+        second_of_day % 60
+    )
+}
+
+/// The calendar date `days` after 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_date(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_civil() {
+        assert_eq!(civil_date(0), (1970, 1, 1));
+        assert_eq!(civil_date(19_723), (2024, 1, 1));
+        assert_eq!(civil_date(19_782), (2024, 2, 29));
+        assert_eq!(civil_date(-1), (1969, 12, 31));
+        assert_eq!(utc_timestamp().len(), 14);
+    }
+
+    #[test]
+    fn parent_lists() {
+        assert_eq!(parent_list(&["a".into()]), "\"a\"");
+        assert_eq!(parent_list(&[]), "[]");
+        assert_eq!(parent_list(&["a".into(), "b".into()]), "[\"a\", \"b\"]");
+    }
+}

@@ -1,0 +1,4 @@
+CREATE TABLE persons (
+    id integer PRIMARY KEY,
+    name text NOT NULL
+);

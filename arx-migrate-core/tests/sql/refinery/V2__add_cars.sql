@@ -1,0 +1,4 @@
+CREATE TABLE cars (
+    id integer PRIMARY KEY,
+    person_id integer REFERENCES persons (id)
+);

@@ -1,0 +1,5 @@
+-- Add migration script here
+CREATE TABLE users (
+    id integer PRIMARY KEY,
+    email text NOT NULL UNIQUE
+);

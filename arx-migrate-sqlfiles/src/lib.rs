@@ -1,0 +1,21 @@
+//! Folders of `.sql` migrations for arx-migrate.
+//!
+//! This crate reads a folder (arx-migrate's layout, sqlx's or refinery's:
+//! see [`layout`]), the options in a file's header ([`header`]), and splits
+//! a file into statements ([`split_statements`]). The `sql_migrations!`
+//! macro runs it at compile time, and the engine
+//! (`MigrationSet::from_sql_dir`, each SQL migration's statements) and the
+//! command line (`revision --sql`) at run time, so all read a folder the
+//! same way. It depends on nothing but the revision-id rules, so the macro
+//! stays light.
+
+#![warn(missing_docs)]
+
+pub mod header;
+pub mod layout;
+mod revision_id;
+mod split;
+
+pub use header::{parse_header, Header};
+pub use layout::{read_dir, BackendSql, Entry, Layout, LayoutError, SqlText};
+pub use split::{split_statements, SplitError};

@@ -1,0 +1,12 @@
+-- arx-migrate: down_rev = "002"
+-- Tag items, and count each tag's items
+CREATE TABLE item_tags (
+    item_id integer NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+    tag_id integer NOT NULL REFERENCES tags (id),
+    PRIMARY KEY (item_id, tag_id)
+);
+CREATE INDEX idx_item_tags_tag_id ON item_tags (tag_id);
+CREATE TRIGGER item_tags_count AFTER INSERT ON item_tags
+BEGIN
+    UPDATE tags SET item_count = item_count + 1 WHERE id = NEW.tag_id;
+END;
