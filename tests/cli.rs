@@ -1,4 +1,4 @@
-//! The command line, run as a program (the `cli_demo` example) on both
+//! The command line of the `cli_demo` example, run in process on both
 //! backends: every verb, its JSON, the error paths, offline SQL.
 
 #[path = "cli/support.rs"]

@@ -1,5 +1,5 @@
 //! The safety checks on the command line (`lint`, `check`, `validate`), run
-//! as programs on both backends: the `cli_demo` chain passes them, the
+//! in process on both backends: the `cli_demo` chain passes them, the
 //! `cli_bad_chain` chain (a dropped column, a downgrade that leaves its table
 //! behind) does not; text, JSON and markdown output.
 

@@ -1,16 +1,53 @@
-//! The command line in operation (the `cli_demo` example, as a program):
+//! The command line in operation (the `cli_demo` example, in process):
 //! waiting for another run's lock, a run killed in the middle of a
-//! statement, deploy gates that see edited migrations and interrupted
-//! steps, and input errors that say what is wrong.
+//! statement (that run is a process of its own), deploy gates that see
+//! edited migrations and interrupted steps, and input errors that say what
+//! is wrong.
 
 #[path = "cli/support.rs"]
 mod support;
 
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use arx_migrate::lock::lock_key;
 use support::{demo, run_in, Db};
+
+/// Set in a child process of this test binary: the folder and arguments
+/// of the `cli_demo` run it is to be (JSON).
+const CLI_PROCESS: &str = "ARX_MIGRATE_TEST_CLI_PROCESS";
+
+/// The `cli_demo` command line as a process of its own, for a run that is
+/// killed: this test binary, run again with only [`cli_process`].
+fn spawn_cli(dir: &Path, args: &[&str]) -> Child {
+    let run = serde_json::json!({ "dir": dir, "args": args });
+    Command::new(std::env::current_exe().unwrap())
+        .args(["cli_process", "--exact", "--ignored", "--test-threads=1"])
+        .env(CLI_PROCESS, run.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The child of [`spawn_cli`]: run only by it.
+#[test]
+#[ignore = "the child process of spawn_cli, which runs it"]
+fn cli_process() {
+    let Ok(run) = std::env::var(CLI_PROCESS) else {
+        return;
+    };
+    let run: serde_json::Value = serde_json::from_str(&run).unwrap();
+    let args: Vec<&str> = run["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|arg| arg.as_str().unwrap())
+        .collect();
+    let dir = Path::new(run["dir"].as_str().unwrap());
+    std::process::exit(run_in(demo(), dir, &args, &[]).code);
+}
 
 /// Polls `check` until it holds; a minute only keeps a broken test from
 /// hanging.
@@ -126,13 +163,7 @@ fn a_cli_run_killed_in_a_statement_does_not_block_the_next() {
         .batch_execute("BEGIN; LOCK TABLE items IN ROW EXCLUSIVE MODE")
         .unwrap();
     // c003 builds an index on items: it waits for that transaction.
-    let mut killed = Command::new(demo())
-        .args(["--url", db.url(), "upgrade", "c003"])
-        .current_dir(db.dir())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut killed = spawn_cli(db.dir(), &["--url", db.url(), "upgrade", "c003"]);
     let mut watcher = postgres::Client::connect(db.url(), postgres::NoTls).unwrap();
     // The session says which program and verb it is.
     until("the CLI's statement waits for the table lock", || {

@@ -1,6 +1,8 @@
 //! `revision` and `merge` on a scratch crate that depends on this
 //! workspace's `arx-migrate`: the modules they write are compiled by the
-//! next `cargo build` with no other file edited, and run.
+//! next `cargo build` with no other file edited, and run. That crate's
+//! binary is run as a process, since what is tested is that cargo builds
+//! what the command wrote; the rest runs in process.
 
 #[path = "cli/support.rs"]
 mod support;
@@ -8,7 +10,34 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{run_in, target_dir, Run};
+use support::{run_in, Run};
+
+/// The workspace's target directory (this test binary is in `debug/deps`).
+fn target_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    let exe = std::env::current_exe().expect("test executable");
+    exe.ancestors()
+        .find(|p| p.join("CACHEDIR.TAG").exists())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+/// Runs `binary` in `dir` with `args`, without `DATABASE_URL`.
+fn run_process(binary: &Path, dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(binary)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("the binary runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
 
 const MAIN: &str = r#"mod migrations;
 
@@ -89,7 +118,7 @@ impl Scratch {
         let url = format!("sqlite://{}", self.root().join("scratch.db").display());
         let mut all = vec!["--url", url.as_str()];
         all.extend_from_slice(args);
-        run_in(&self.binary(), self.root(), &all, &[])
+        run_process(&self.binary(), self.root(), &all)
     }
 
     fn module(&self, json: &serde_json::Value) -> PathBuf {

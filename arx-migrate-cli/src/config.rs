@@ -1,10 +1,12 @@
 //! [`CliConfig`]: the defaults a program gives its command line.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use arx_migrate_core::migration::{MigrationSource, Registry};
 use arx_migrate_core::store::DEFAULT_VERSION_TABLE;
+
+use super::env::Env;
 
 /// The URL used when neither `--url`, `-s NAME` nor `DATABASE_URL` names a
 /// database.
@@ -32,6 +34,13 @@ pub const DEFAULT_SQL_MIGRATIONS_DIR: &str = "migrations";
 ///     )
 /// }
 /// ```
+///
+/// A program that runs commands in process with [`crate::execute`] (a test,
+/// a service's admin endpoint) can make each run independent of the
+/// process's working directory and environment, so that runs on several
+/// threads do not meet: [`CliConfig::current_dir`] for relative paths,
+/// [`CliConfig::env`], [`CliConfig::env_remove`] and
+/// [`CliConfig::env_clear`] for `DATABASE_URL` and the services' `url_env`.
 pub struct CliConfig {
     pub(crate) source: Box<dyn MigrationSource>,
     pub(crate) program: String,
@@ -43,6 +52,8 @@ pub struct CliConfig {
     pub(crate) services_file: PathBuf,
     pub(crate) migrations_dir: PathBuf,
     pub(crate) sql_migrations_dir: PathBuf,
+    pub(crate) current_dir: Option<PathBuf>,
+    pub(crate) env: Env,
 }
 
 impl Default for CliConfig {
@@ -58,6 +69,8 @@ impl Default for CliConfig {
             services_file: PathBuf::from(DEFAULT_SERVICES_FILE),
             migrations_dir: PathBuf::from(DEFAULT_MIGRATIONS_DIR),
             sql_migrations_dir: PathBuf::from(DEFAULT_SQL_MIGRATIONS_DIR),
+            current_dir: None,
+            env: Env::default(),
         }
     }
 }
@@ -77,6 +90,8 @@ impl fmt::Debug for CliConfig {
             .field("services_file", &self.services_file)
             .field("migrations_dir", &self.migrations_dir)
             .field("sql_migrations_dir", &self.sql_migrations_dir)
+            .field("current_dir", &self.current_dir)
+            .field("env", &self.env)
             .finish_non_exhaustive()
     }
 }
@@ -162,5 +177,95 @@ impl CliConfig {
     pub fn sql_migrations_dir(mut self, path: impl Into<PathBuf>) -> Self {
         self.sql_migrations_dir = path.into();
         self
+    }
+
+    /// The folder relative paths start from: the SQLite file of a
+    /// `sqlite://` URL (the default `./data/arx.db` among them), the
+    /// services file, `--config`, the migrations folders (of Rust modules
+    /// and of `.sql` files) and `lint --file`.
+    /// Default: the process's working directory, which this does not
+    /// change.
+    ///
+    /// ```
+    /// use arx_migrate_cli::{execute, CliConfig, EXIT_OK};
+    /// use arx_migrate_core::{FnMigration, MigrationSet};
+    ///
+    /// let notes = FnMigration::new(
+    ///     "n001",
+    ///     &[],
+    ///     |op| op.sql("CREATE TABLE notes (id INTEGER PRIMARY KEY)"),
+    ///     |op| op.sql("DROP TABLE notes"),
+    /// );
+    /// let dir = tempfile::tempdir()?;
+    /// let config = CliConfig::default()
+    ///     .migrations(MigrationSet::new().with(notes))
+    ///     .current_dir(dir.path()) // the default ./data/arx.db is in dir
+    ///     .env_clear(); // and not replaced by a DATABASE_URL of the process
+    /// let (mut out, mut err) = (Vec::new(), Vec::new());
+    /// let code = execute(["tool", "upgrade", "head"], &config, &mut out, &mut err);
+    /// assert_eq!(code, EXIT_OK, "{}", String::from_utf8_lossy(&err));
+    /// assert!(dir.path().join("data/arx.db").exists());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.current_dir = Some(dir.into());
+        self
+    }
+
+    /// Gives the environment variable `name` the value `value` for the
+    /// command line only (`DATABASE_URL`, a service's `url_env`); the
+    /// process's environment is not changed.
+    pub fn env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.set(name.into(), value.into());
+        self
+    }
+
+    /// Makes the command line see the environment variable `name` as unset,
+    /// whatever the process has.
+    pub fn env_remove(mut self, name: impl Into<String>) -> Self {
+        self.env.remove(name.into());
+        self
+    }
+
+    /// Makes the command line see no environment variable of the process:
+    /// only those given with [`CliConfig::env`] after this. (The user and
+    /// host recorded in the history table are the process's still.)
+    ///
+    /// ```
+    /// use arx_migrate_cli::{execute, CliConfig, EXIT_OK};
+    /// use arx_migrate_core::{FnMigration, MigrationSet};
+    ///
+    /// let notes = FnMigration::new(
+    ///     "n001",
+    ///     &[],
+    ///     |op| op.sql("CREATE TABLE notes (id INTEGER PRIMARY KEY)"),
+    ///     |op| op.sql("DROP TABLE notes"),
+    /// );
+    /// let config = CliConfig::default()
+    ///     .migrations(MigrationSet::new().with(notes))
+    ///     .env_clear()
+    ///     .env("DATABASE_URL", "sqlite::memory:");
+    /// let (mut out, mut err) = (Vec::new(), Vec::new());
+    /// let code = execute(["tool", "upgrade", "head"], &config, &mut out, &mut err);
+    /// assert_eq!(code, EXIT_OK, "{}", String::from_utf8_lossy(&err));
+    /// assert!(String::from_utf8_lossy(&out).contains("n001"));
+    /// ```
+    pub fn env_clear(mut self) -> Self {
+        self.env.clear();
+        self
+    }
+
+    /// `path` as the command line opens it: relative to
+    /// [`CliConfig::current_dir`] when one is given.
+    pub(crate) fn resolve(&self, path: &Path) -> PathBuf {
+        resolve(self.current_dir.as_deref(), path)
+    }
+}
+
+/// `path`, relative to `dir` if it is relative and `dir` is given.
+pub(crate) fn resolve(dir: Option<&Path>, path: &Path) -> PathBuf {
+    match dir {
+        Some(dir) if path.is_relative() => dir.join(path),
+        _ => path.to_path_buf(),
     }
 }

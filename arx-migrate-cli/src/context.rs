@@ -1,7 +1,7 @@
 //! Where the database is: `--url`, `-s SERVICE`, `DATABASE_URL`, or the
 //! program's default; and the [`Migrator`] configured for it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use arx_migrate_core::backend::{Backend, Connection};
@@ -47,11 +47,24 @@ pub(crate) struct Database {
     /// a run waiting for the lock, or an operator, can tell who holds it.
     pub(crate) application_name: String,
     is_default: bool,
+    /// Where a relative SQLite path starts ([`CliConfig::current_dir`]).
+    current_dir: Option<PathBuf>,
 }
 
 impl Context<'_> {
     pub(crate) fn program(&self) -> &str {
         &self.config.program
+    }
+
+    /// `path` as the command opens it (see [`CliConfig::current_dir`]);
+    /// messages show it as written.
+    pub(crate) fn path(&self, path: &Path) -> PathBuf {
+        self.config.resolve(path)
+    }
+
+    /// An environment variable, as the program lets the command see it.
+    pub(crate) fn var(&self, name: &str) -> Option<String> {
+        self.config.env.var(name)
     }
 
     pub(crate) fn services_path(&self) -> PathBuf {
@@ -95,7 +108,8 @@ impl Context<'_> {
     }
 
     pub(crate) fn services(&self) -> Result<Option<ServicesFile>, CliError> {
-        ServicesFile::load(&self.services_path())
+        let path = self.services_path();
+        ServicesFile::load(&self.path(&path), &path)
     }
 
     /// The database named by the options. Explicit options win over the
@@ -132,7 +146,7 @@ impl Context<'_> {
             let service = file.service(name, &self.services_path())?;
             return self.service_database(name, service);
         }
-        if let Ok(url) = std::env::var(DATABASE_URL_ENV) {
+        if let Some(url) = self.var(DATABASE_URL_ENV) {
             if !url.trim().is_empty() {
                 return self.plain(&url, DATABASE_URL_ENV);
             }
@@ -163,7 +177,7 @@ impl Context<'_> {
         name: &str,
         service: &Service,
     ) -> Result<Database, CliError> {
-        let url = service.url(name)?;
+        let url = service.url(name, |variable| self.var(variable))?;
         let mut database = self.plain(&url, &format!("service {name}"))?;
         database.apply(name, service);
         Ok(database)
@@ -186,6 +200,7 @@ impl Context<'_> {
             statement_timeout: None,
             application_name: format!("{} {}", self.program(), self.verb),
             is_default: false,
+            current_dir: self.config.current_dir.clone(),
         })
     }
 
@@ -277,6 +292,7 @@ impl Database {
             create_dir: write && self.is_default,
             application_name: &self.application_name,
             lock_wait: self.lock_wait.unwrap_or(DEFAULT_LOCK_WAIT),
+            current_dir: self.current_dir.as_deref(),
         };
         self.parsed.connect(&self.url, &options).map_err(|e| {
             let hint = e

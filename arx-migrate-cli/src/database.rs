@@ -8,6 +8,7 @@ use arx_migrate_core::backend::{Backend, Connection};
 use arx_migrate_core::redact::redact_url;
 use arx_migrate_core::text::abbreviate;
 
+use super::config::resolve;
 use super::error::CliError;
 use super::pg_url;
 
@@ -21,6 +22,9 @@ pub(crate) struct ConnectOptions<'a> {
     pub(crate) application_name: &'a str,
     /// SQLite's busy timeout until a run sets its own.
     pub(crate) lock_wait: Duration,
+    /// Where a relative SQLite path starts (`CliConfig::current_dir`);
+    /// `None`: the process's working directory.
+    pub(crate) current_dir: Option<&'a Path>,
 }
 
 /// Long URLs are cut in messages.
@@ -111,7 +115,8 @@ impl DbUrl {
         match self {
             DbUrl::SqliteMemory => open_sqlite(Path::new(":memory:"), true, options.lock_wait)
                 .map_err(|e| no_database(e, "check that SQLite can allocate memory")),
-            DbUrl::SqliteFile(path) => {
+            DbUrl::SqliteFile(written) => {
+                let path = &resolve(options.current_dir, written);
                 match std::fs::metadata(path) {
                     Ok(_) => {}
                     Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -124,12 +129,14 @@ impl DbUrl {
                     }
                     Err(error) => return Err(no_database(path_problem(&error), PATH_HINT)),
                 }
-                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    match std::fs::metadata(parent) {
+                // Messages name the folder as written; it is made where it resolves.
+                if let Some(parent) = written.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    let folder = resolve(options.current_dir, parent);
+                    match std::fs::metadata(&folder) {
                         Ok(_) => {}
                         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                             if options.create_dir {
-                                std::fs::create_dir_all(parent).map_err(|e| {
+                                std::fs::create_dir_all(&folder).map_err(|e| {
                                     no_database(
                                         format!(
                                             "cannot create the folder {}: {}",

@@ -36,6 +36,11 @@
 //! waits of the verbs that write; while a run waits for another, it says
 //! on stderr who holds the lock.
 //!
+//! [`execute`] runs a command line in process, writing to any
+//! `io::Write`; with [`CliConfig::current_dir`] and [`CliConfig::env_clear`]
+//! (and [`CliConfig::env`]) a run reads neither the process's working
+//! directory nor its environment, so runs on several threads do not meet.
+//!
 //! Built with the `cli` feature (on by default).
 
 mod apply;
@@ -45,6 +50,7 @@ mod config;
 mod context;
 mod database;
 mod describe;
+mod env;
 mod error;
 mod history;
 mod inspect;

@@ -58,6 +58,7 @@ fn live_schema(ctx: &Context<'_>, url: &str, parsed: &DbUrl) -> Result<SchemaSna
         create_dir: false,
         application_name: &application_name,
         lock_wait: DEFAULT_LOCK_WAIT,
+        current_dir: ctx.config.current_dir.as_deref(),
     };
     let mut connection = parsed.connect(url, &options)?;
     let bookkeeping = vec![
@@ -92,7 +93,15 @@ pub(crate) fn lint(ctx: &Context<'_>, args: &LintArgs) -> Result<Done, CliError>
         let files: Vec<SqlFile> = args
             .files
             .iter()
-            .map(|path| SqlFile::read(path).map_err(|e| CliError::from_core(e, ctx.program())))
+            .map(|path| {
+                // Read where it resolves; findings name it as written.
+                SqlFile::read(ctx.path(path))
+                    .map(|file| SqlFile {
+                        name: path.display().to_string(),
+                        ..file
+                    })
+                    .map_err(|e| CliError::from_core(e, ctx.program()))
+            })
             .collect::<Result<_, _>>()?;
         let snapshot = match (&args.schema, &schema_url) {
             (Some(url), Some(parsed)) => Some(live_schema(ctx, url, parsed)?),

@@ -49,7 +49,7 @@ impl Known {
                 )
             })
             .collect();
-        if let Ok(entries) = std::fs::read_dir(dir) {
+        if let Ok(entries) = std::fs::read_dir(ctx.path(dir)) {
             let mut files: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|e| e == "rs"))
@@ -261,9 +261,9 @@ fn template(id: &str, parents: &[String], message: &str, merge: bool, program: &
 
 /// The file listing the folder's modules: `dir/mod.rs`, or `dir.rs` next
 /// to it when that is how the crate declares the folder.
-fn module_list(dir: &Path) -> PathBuf {
+fn module_list(ctx: &Context<'_>, dir: &Path) -> PathBuf {
     let sibling = dir.with_extension("rs");
-    if !dir.join("mod.rs").exists() && sibling.exists() {
+    if !ctx.path(&dir.join("mod.rs")).exists() && ctx.path(&sibling).exists() {
         sibling
     } else {
         dir.join("mod.rs")
@@ -286,22 +286,22 @@ fn write_module(
     let dir = ctx.migrations_dir();
     let name = module_name(id, message);
     let file = dir.join(format!("{name}.rs"));
-    if file.exists() {
+    if ctx.path(&file).exists() {
         return Err(
             CliError::new("exists", format!("{} already exists", file.display()))
                 .hint("choose another --rev-id or message"),
         );
     }
-    std::fs::create_dir_all(&dir).map_err(|e| io_error("create", &dir, e))?;
-    let list = module_list(&dir);
-    let created_list = !list.exists();
+    std::fs::create_dir_all(ctx.path(&dir)).map_err(|e| io_error("create", &dir, e))?;
+    let list = module_list(ctx, &dir);
+    let created_list = !ctx.path(&list).exists();
     let mut listing = if created_list {
         format!(
             "//! This crate's migrations, one module per file; `{program} revision`\n//! and `{program} merge` add a line here for each new one.\n\n",
             program = ctx.program()
         )
     } else {
-        std::fs::read_to_string(&list).map_err(|e| io_error("read", &list, e))?
+        std::fs::read_to_string(ctx.path(&list)).map_err(|e| io_error("read", &list, e))?
     };
     let line = format!("pub mod {name};");
     if !listing.lines().any(|l| l.trim() == line) {
@@ -311,9 +311,12 @@ fn write_module(
         listing.push_str(&line);
         listing.push('\n');
     }
-    std::fs::write(&file, template(id, parents, message, merge, ctx.program()))
-        .map_err(|e| io_error("write", &file, e))?;
-    std::fs::write(&list, listing).map_err(|e| io_error("write", &list, e))?;
+    std::fs::write(
+        ctx.path(&file),
+        template(id, parents, message, merge, ctx.program()),
+    )
+    .map_err(|e| io_error("write", &file, e))?;
+    std::fs::write(ctx.path(&list), listing).map_err(|e| io_error("write", &list, e))?;
 
     let mut done = Done::new(json!({
         "command": if merge { "merge" } else { "revision" },
@@ -341,7 +344,7 @@ fn write_module(
         let declared = ["main.rs", "lib.rs"].iter().any(|root| {
             dir.parent()
                 .map(|p| p.join(root))
-                .and_then(|p| std::fs::read_to_string(p).ok())
+                .and_then(|p| std::fs::read_to_string(ctx.path(&p)).ok())
                 .is_some_and(|text| text.contains(&format!("mod {folder};")))
         });
         done.line(format!("created {}", list.display()));
@@ -396,7 +399,7 @@ impl Folders {
         };
         Ok(Folders {
             rust: ctx.migrations_dir(),
-            sql: SqlFolder::read(&sql_dir)?,
+            sql: SqlFolder::read(ctx, &sql_dir)?,
         })
     }
 }

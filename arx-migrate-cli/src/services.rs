@@ -75,9 +75,10 @@ pub(crate) enum TimeoutValue {
 }
 
 impl ServicesFile {
-    /// Reads the file; `Ok(None)` when it does not exist.
-    pub(crate) fn load(path: &Path) -> Result<Option<Self>, CliError> {
-        let text = match std::fs::read_to_string(path) {
+    /// Reads the file at `open`, named `path` in messages; `Ok(None)` when
+    /// it does not exist.
+    pub(crate) fn load(open: &Path, path: &Path) -> Result<Option<Self>, CliError> {
+        let text = match std::fs::read_to_string(open) {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(error) => {
@@ -160,14 +161,19 @@ impl Service {
         Ok(())
     }
 
-    /// The service's URL, read from its environment variable if it names one.
-    pub(crate) fn url(&self, name: &str) -> Result<String, CliError> {
+    /// The service's URL, read from its environment variable (looked up
+    /// with `var`) if it names one.
+    pub(crate) fn url(
+        &self,
+        name: &str,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<String, CliError> {
         if let Some(url) = &self.url {
             return Ok(url.clone());
         }
         let variable = self.url_env.as_deref().unwrap_or_default();
-        match std::env::var(variable) {
-            Ok(url) if !url.trim().is_empty() => Ok(url),
+        match var(variable) {
+            Some(url) if !url.trim().is_empty() => Ok(url),
             _ => Err(CliError::new(
                 "no_database",
                 format!("service {name} takes its URL from ${variable}, which is not set"),

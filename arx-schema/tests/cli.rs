@@ -1,9 +1,17 @@
 //! The `arx-migrate` binary is the `arx_migrate::cli` command line for the
 //! Arxos chain: Alembic's verbs on `alembic_version`, with `./data/arx.db`
 //! as the default database, passwords never printed, and the safety checks.
+//!
+//! One test runs the binary itself, as a process in a folder of its own:
+//! the default database relative to the working directory, the program
+//! name recorded in the history table and the exit codes are the real
+//! process's. The others run the same command line in process, through
+//! `arx_migrate::cli::execute`, each with its own folder and environment.
 
 use std::path::Path;
 use std::process::Command;
+
+use arx_migrate::cli::{execute, CliConfig};
 
 struct Run {
     code: Option<i32>,
@@ -27,21 +35,38 @@ impl Run {
     }
 }
 
-/// Runs the binary in `dir`, without `DATABASE_URL` unless `env` sets it.
-fn arx_migrate(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_arx-migrate"));
-    command
+/// Runs the binary in `dir`, without `DATABASE_URL`.
+fn arx_migrate_process(dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_arx-migrate"))
         .args(args)
         .current_dir(dir)
-        .env_remove("DATABASE_URL");
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let output = command.output().unwrap();
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
     Run {
         code: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Runs the binary's command line in process (its `main`'s config) as if
+/// in `dir`, seeing only the environment variables in `env`.
+fn arx_migrate(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Run {
+    let mut config = CliConfig::default()
+        .version_table(arx_schema::VERSION_TABLE)
+        .current_dir(dir)
+        .env_clear();
+    for (name, value) in env {
+        config = config.env(*name, value);
+    }
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let command_line = std::iter::once("arx-migrate").chain(args.iter().copied());
+    let code = execute(command_line, &config, &mut stdout, &mut stderr);
+    Run {
+        code: Some(code.into()),
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
     }
 }
 
@@ -77,7 +102,7 @@ fn assert_upgraded(stdout: &str) {
 fn upgrade_head_without_set_up_migrates_data_arx_db() {
     let dir = tempfile::tempdir().unwrap();
     let here = dir.path();
-    let run = arx_migrate(here, &["upgrade", "head"], &[]).ok();
+    let run = arx_migrate_process(here, &["upgrade", "head"]).ok();
     assert_upgraded(&run.stdout);
     let db = here.join("data/arx.db");
     assert!(db.exists());
@@ -87,20 +112,20 @@ fn upgrade_head_without_set_up_migrates_data_arx_db() {
         .unwrap();
     assert_eq!(version, "006");
 
-    let run = arx_migrate(here, &["upgrade", "head"], &[]).ok();
+    let run = arx_migrate_process(here, &["upgrade", "head"]).ok();
     assert_eq!(
         run.stdout.trim(),
         "nothing to do: sqlite://./data/arx.db is already at 006 (head)"
     );
 
-    let run = arx_migrate(here, &["current"], &[]).ok();
+    let run = arx_migrate_process(here, &["current"]).ok();
     assert_eq!(
         run.stdout.trim(),
         "006 (head), Add collaboration and management tables"
     );
-    arx_migrate(here, &["current", "--check-heads"], &[]).ok();
+    arx_migrate_process(here, &["current", "--check-heads"]).ok();
 
-    let run = arx_migrate(here, &["history", "--verbose"], &[]).ok();
+    let run = arx_migrate_process(here, &["history", "--verbose"]).ok();
     for (rev, message) in REVISIONS {
         assert!(
             run.stdout.contains(&format!("Rev: {rev}")),
@@ -121,7 +146,7 @@ fn upgrade_head_without_set_up_migrates_data_arx_db() {
         run.stdout
     );
 
-    let run = arx_migrate(here, &["check"], &[]).ok();
+    let run = arx_migrate_process(here, &["check"]).ok();
     assert!(
         run.stdout
             .contains("check (sqlite): the schema matches the migrations at 006"),
@@ -130,7 +155,7 @@ fn upgrade_head_without_set_up_migrates_data_arx_db() {
     );
     conn.execute_batch("CREATE INDEX by_hand ON users (email)")
         .unwrap();
-    let run = arx_migrate(here, &["check"], &[]).fails(1);
+    let run = arx_migrate_process(here, &["check"]).fails(1);
     assert!(
         run.stdout.contains("extra-index: users.by_hand"),
         "{}",
@@ -138,7 +163,7 @@ fn upgrade_head_without_set_up_migrates_data_arx_db() {
     );
     conn.execute_batch("DROP INDEX by_hand").unwrap();
 
-    let run = arx_migrate(here, &["downgrade", "base"], &[]).ok();
+    let run = arx_migrate_process(here, &["downgrade", "base"]).ok();
     assert!(
         run.stdout
             .contains("downgrade 001  Initial users and projects  (")
@@ -156,7 +181,7 @@ fn upgrade_head_without_set_up_migrates_data_arx_db() {
         )
         .unwrap();
     assert_eq!(tables, 0, "downgrade base leaves only the bookkeeping");
-    let run = arx_migrate(here, &["current"], &[]).ok();
+    let run = arx_migrate_process(here, &["current"]).ok();
     assert!(run.stdout.contains("<base>"), "{}", run.stdout);
 }
 

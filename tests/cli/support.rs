@@ -1,53 +1,81 @@
-//! Running the `cli_demo` example binary against a scratch database.
+//! Running the command line in process, through `arx_migrate::cli::execute`,
+//! on the examples' chains (`cli_demo`, `cli_bad_chain`) against scratch
+//! databases. Each run has its own folder and environment
+//! (`CliConfig::current_dir`, `env_clear`, `env`), so tests run in parallel
+//! threads without touching the process's working directory or variables.
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::path::Path;
 
+use arx_migrate::cli::{execute, CliConfig};
 use arx_migrate::testing::{postgres_test_url, PgTestDatabase};
+use arx_migrate::MigrationSet;
 use serde_json::Value;
 
-/// The workspace's target directory (this test binary is in `debug/deps`).
-pub fn target_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("CARGO_TARGET_DIR") {
-        return PathBuf::from(dir);
+#[path = "../../examples/cli_demo/migrations.rs"]
+mod demo_migrations;
+
+#[path = "../../examples/cli_bad_chain/migrations.rs"]
+mod bad_chain_migrations;
+
+/// One of the examples: its chain and its program name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Example {
+    /// `cli_demo`: a branch, a merge and a data migration; passes the checks.
+    Demo,
+    /// `cli_bad_chain`: a chain `lint` and `validate` must stop.
+    BadChain,
+}
+
+impl Example {
+    fn program(self) -> &'static str {
+        match self {
+            Example::Demo => "cli_demo",
+            Example::BadChain => "cli_bad_chain",
+        }
     }
-    let exe = std::env::current_exe().expect("test executable");
-    exe.ancestors()
-        .find(|p| p.join("CACHEDIR.TAG").exists())
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
+
+    /// The chain, given explicitly: both examples' migrations are linked
+    /// into each test binary, so the registry holds both.
+    fn migrations(self) -> MigrationSet {
+        match self {
+            Example::Demo => {
+                use demo_migrations::*;
+                MigrationSet::new()
+                    .with_static(a001_items::MIGRATION)
+                    .with_static(b002_tags::MIGRATION)
+                    .with_static(c003_items_by_name::MIGRATION)
+                    .with_static(c004_notes::MIGRATION)
+                    .with_static(d005_merge::MIGRATION)
+                    .with_static(e006_count_items::MIGRATION)
+            }
+            Example::BadChain => {
+                use bad_chain_migrations::*;
+                MigrationSet::new()
+                    .with_static(x001_accounts::MIGRATION)
+                    .with_static(x002_drop_legacy::MIGRATION)
+                    .with_static(x003_audit_log::MIGRATION)
+            }
+        }
+    }
+
+    /// The example's `CliConfig`, as its `main` makes it.
+    fn config(self) -> CliConfig {
+        CliConfig::default()
+            .program_name(self.program())
+            .migrations(self.migrations())
+    }
 }
 
-/// An example binary of this package, built (a no-op when `cargo test`
-/// already built the examples).
-fn build_example(name: &str) -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--quiet", "--features", "cli", "--example", name])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("CARGO_TARGET_DIR", target_dir())
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the {name} example failed");
-    target_dir()
-        .join("debug/examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+/// The `cli_demo` example.
+pub fn demo() -> Example {
+    Example::Demo
 }
 
-/// The `cli_demo` example binary, built once per test run.
-pub fn demo() -> &'static Path {
-    static DEMO: OnceLock<PathBuf> = OnceLock::new();
-    DEMO.get_or_init(|| build_example("cli_demo"))
-}
-
-/// The `cli_bad_chain` example binary (a chain lint and validate must
-/// stop), built once per test run.
-pub fn bad_chain() -> &'static Path {
-    static BAD: OnceLock<PathBuf> = OnceLock::new();
-    BAD.get_or_init(|| build_example("cli_bad_chain"))
+/// The `cli_bad_chain` example (a chain lint and validate must stop).
+pub fn bad_chain() -> Example {
+    Example::BadChain
 }
 
 /// The result of one run.
@@ -86,26 +114,21 @@ impl Run {
     }
 }
 
-fn output(output: Output) -> Run {
+/// Runs `example`'s command line with `args` as if in `dir`, seeing only
+/// the environment variables in `env` (so no `DATABASE_URL` unless given).
+pub fn run_in(example: Example, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut config = example.config().current_dir(dir).env_clear();
+    for (name, value) in env {
+        config = config.env(*name, *value);
+    }
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let command_line = std::iter::once(example.program()).chain(args.iter().copied());
+    let code = execute(command_line, &config, &mut stdout, &mut stderr);
     Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        code: code.into(),
+        stdout: String::from_utf8(stdout).expect("the output is UTF-8"),
+        stderr: String::from_utf8(stderr).expect("the errors are UTF-8"),
     }
-}
-
-/// Runs `binary` in `dir` with `args`, without `DATABASE_URL` unless given
-/// in `env`.
-pub fn run_in(binary: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(binary);
-    command
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL");
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    output(command.output().expect("the binary runs"))
 }
 
 /// A scratch database of either backend, and a folder to run in.
@@ -167,11 +190,11 @@ impl Db {
         self.run(demo(), args)
     }
 
-    /// Runs `binary` on this database.
-    pub fn run(&self, binary: &Path, args: &[&str]) -> Run {
+    /// Runs `example` on this database.
+    pub fn run(&self, example: Example, args: &[&str]) -> Run {
         let mut all = vec!["--url", self.url()];
         all.extend_from_slice(args);
-        run_in(binary, self.dir(), &all, &[])
+        run_in(example, self.dir(), &all, &[])
     }
 
     /// Runs SQL statements on this database (a change made by hand).

@@ -27,9 +27,10 @@ pub(super) struct SqlFolder {
 
 impl SqlFolder {
     /// Reads `dir`; a folder that does not exist yet is empty.
-    pub(super) fn read(dir: &Path) -> Result<Self, CliError> {
-        let entries = if dir.exists() {
-            arx_migrate_sqlfiles::read_dir(dir).map_err(|e| {
+    pub(super) fn read(ctx: &Context<'_>, dir: &Path) -> Result<Self, CliError> {
+        let on_disk = ctx.path(dir);
+        let entries = if on_disk.exists() {
+            arx_migrate_sqlfiles::read_dir(&on_disk).map_err(|e| {
                 CliError::new("sql_files", e.to_string())
                     .hint("fix the file, then run the command again")
             })?
@@ -151,19 +152,19 @@ pub(super) fn write(
         }
     };
     for (path, _) in &files {
-        if path.exists() {
+        if ctx.path(path).exists() {
             return Err(
                 CliError::new("exists", format!("{} already exists", path.display()))
                     .hint("choose another --rev-id or message"),
             );
         }
     }
-    let created_folder = !folder.dir.exists();
+    let created_folder = !ctx.path(&folder.dir).exists();
     for (path, text) in &files {
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| io_error("create", parent, e))?;
+            std::fs::create_dir_all(ctx.path(parent)).map_err(|e| io_error("create", parent, e))?;
         }
-        std::fs::write(path, text).map_err(|e| io_error("write", path, e))?;
+        std::fs::write(ctx.path(path), text).map_err(|e| io_error("write", path, e))?;
     }
     let mut done = Done::new(json!({
         "command": verb,
@@ -184,13 +185,14 @@ pub(super) fn write(
             parents.join(", ")
         }
     ));
-    done.lines.extend(setup_hints(&folder.dir, created_folder));
+    done.lines
+        .extend(setup_hints(ctx, &folder.dir, created_folder));
     Ok(done)
 }
 
 /// What the crate still needs for the folder to be embedded and for new
 /// files to be noticed by cargo.
-fn setup_hints(dir: &Path, created_folder: bool) -> Vec<String> {
+fn setup_hints(ctx: &Context<'_>, dir: &Path, created_folder: bool) -> Vec<String> {
     let root = dir
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -201,14 +203,15 @@ fn setup_hints(dir: &Path, created_folder: bool) -> Vec<String> {
         .unwrap_or_default();
     let mut hints = Vec::new();
     let embedded = ["src/lib.rs", "src/main.rs"].iter().any(|file| {
-        std::fs::read_to_string(root.join(file)).is_ok_and(|text| text.contains("sql_migrations!"))
+        std::fs::read_to_string(ctx.path(&root.join(file)))
+            .is_ok_and(|text| text.contains("sql_migrations!"))
     });
     if created_folder || !embedded {
         hints.push(format!(
             "embed the folder once, in src/lib.rs or src/main.rs: `arx_migrate::sql_migrations!(\"{folder}\");`"
         ));
     }
-    let tracked = std::fs::read_to_string(root.join("build.rs"))
+    let tracked = std::fs::read_to_string(ctx.path(&root.join("build.rs")))
         .is_ok_and(|text| text.contains("rerun-if-changed") && text.contains(&folder));
     if !tracked {
         hints.push(format!(
