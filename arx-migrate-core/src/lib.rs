@@ -18,6 +18,7 @@ pub mod graph;
 pub mod lock;
 pub mod migration;
 pub mod ops;
+pub mod plan;
 mod provenance;
 pub mod redact;
 mod render;
