@@ -432,16 +432,9 @@ pub(crate) fn revision(
             heads
         }
     };
-    if sql {
-        let numbered = folders
-            .sql
-            .next_id()
-            .filter(|id| !known.revisions.contains_key(id));
-        let id = checked_id(ctx, rev_id.or(numbered.as_deref()), &message, &known)?;
-        return sql::write(ctx, &folders.sql, &id, &parents, &message, false);
-    }
-    let id = checked_id(ctx, rev_id, &message, &known)?;
-    write_module(ctx, &id, &parents, &message, false)
+    write_revision(
+        ctx, &folders, &known, rev_id, &parents, &message, sql, false,
+    )
 }
 
 /// `merge -m MSG REV... [--sql]`.
@@ -480,16 +473,33 @@ pub(crate) fn merge(
             }
         )));
     }
+    write_revision(ctx, &folders, &known, rev_id, &parents, &message, sql, true)
+}
+
+/// Writes the new revision (a merge when `merge`): a `.sql` migration when
+/// `sql` (numbered after the folder's last one unless `rev_id` is given),
+/// a Rust module otherwise.
+#[allow(clippy::too_many_arguments)]
+fn write_revision(
+    ctx: &Context<'_>,
+    folders: &Folders,
+    known: &Known,
+    rev_id: Option<&str>,
+    parents: &[String],
+    message: &str,
+    sql: bool,
+    merge: bool,
+) -> Result<Done, CliError> {
     if sql {
         let numbered = folders
             .sql
             .next_id()
             .filter(|id| !known.revisions.contains_key(id));
-        let id = checked_id(ctx, rev_id.or(numbered.as_deref()), &message, &known)?;
-        return sql::write(ctx, &folders.sql, &id, &parents, &message, true);
+        let id = checked_id(ctx, rev_id.or(numbered.as_deref()), message, known)?;
+        return sql::write(ctx, &folders.sql, &id, parents, message, merge);
     }
-    let id = checked_id(ctx, rev_id, &message, &known)?;
-    write_module(ctx, &id, &parents, &message, true)
+    let id = checked_id(ctx, rev_id, message, known)?;
+    write_module(ctx, &id, parents, message, merge)
 }
 
 #[cfg(test)]
