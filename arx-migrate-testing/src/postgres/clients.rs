@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 use arx_migrate_core::error::Result;
 use arx_migrate_core::scratch::connect;
@@ -51,10 +52,11 @@ impl PooledClient {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .get_mut(url)
             .and_then(Vec::pop);
-        let (client, fresh) = match reused {
-            Some(client) if !client.is_closed() => (client, false),
-            _ => (connect(url)?, true),
-        };
+        let (client, fresh) =
+            match reused.and_then(|mut client| is_alive(&mut client).then_some(client)) {
+                Some(client) => (client, false),
+                None => (connect(url)?, true),
+            };
         Ok((
             PooledClient {
                 url: url.to_string(),
@@ -69,6 +71,18 @@ impl PooledClient {
         self.client = None;
     }
 }
+
+/// Whether an idle session still answers. The server may have ended it
+/// while it sat in the pool (`idle_session_timeout`, `pg_terminate_backend`,
+/// `DROP DATABASE … WITH (FORCE)`, a restart), and the client learns of it
+/// only on its next use: an empty query (one round trip, far cheaper than
+/// a new session) finds out before the caller's statement fails.
+fn is_alive(client: &mut Client) -> bool {
+    !client.is_closed() && client.is_valid(LIVENESS_TIMEOUT).is_ok()
+}
+
+/// How long a pooled session may take to answer the liveness check.
+const LIVENESS_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Deref for PooledClient {
     type Target = Client;
@@ -98,5 +112,46 @@ impl Drop for PooledClient {
         if sessions.len() < MAX_IDLE_PER_URL {
             sessions.push(client);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backend_pid(client: &mut Client) -> i32 {
+        client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .unwrap()
+            .get(0)
+    }
+
+    #[test]
+    fn an_idle_session_the_server_ended_is_replaced() {
+        let Some(url) = crate::postgres_test_url("an_idle_session_the_server_ended_is_replaced")
+        else {
+            return;
+        };
+        // A URL of its own, so that no other test shares its idle sessions.
+        let url = format!("{url}?application_name=arx_idle_session_test");
+        let (mut pooled, _) = PooledClient::take(&url).unwrap();
+        let ended = backend_pid(&mut pooled);
+        drop(pooled); // back to the idle sessions
+
+        let mut admin = connect(&url).unwrap();
+        admin
+            .execute("SELECT pg_terminate_backend($1)", &[&ended])
+            .unwrap();
+        while admin
+            .query_opt("SELECT 1 FROM pg_stat_activity WHERE pid = $1", &[&ended])
+            .unwrap()
+            .is_some()
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+
+        let (mut pooled, fresh) = PooledClient::take(&url).unwrap();
+        assert!(fresh, "the ended session is not handed out");
+        assert_ne!(backend_pid(&mut pooled), ended);
     }
 }
