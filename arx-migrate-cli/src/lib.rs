@@ -214,11 +214,7 @@ where
         verb: cli.command.verb(),
     };
     let result = catch_unwind(AssertUnwindSafe(|| dispatch(&ctx, &cli.command))).unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
+        let what = error::panic_message(&*panic);
         Err(CliError::new("internal", format!("the command panicked: {what}"))
             .hint("this is a bug in arx-migrate or in a migration; please report it with the command line"))
     });

@@ -53,9 +53,20 @@ pub(crate) fn fleet(ctx: &Context<'_>, args: &FleetArgs) -> Result<Done, CliErro
         FleetAction::Downgrade { target } => ("downgrade", Some(target.as_str())),
     };
     if let Some(target) = target {
-        target
+        // A target the code does not know fails here, once, rather than
+        // on every database.
+        let parsed = target
             .parse::<arx_migrate_core::Target>()
             .map_err(|e| CliError::from_core(e, &program))?;
+        // Relative targets are resolved on each database.
+        if let Err(
+            error @ (arx_migrate_core::Error::UnknownRevision { .. }
+            | arx_migrate_core::Error::UnknownBranch { .. }
+            | arx_migrate_core::Error::AmbiguousRevision { .. }),
+        ) = ctx.code()?.graph().resolve_target(&parsed)
+        {
+            return Err(CliError::from_core(error, &program));
+        }
     }
     let extension_schema =
         Some(args.extensions_schema.as_str()).filter(|s| !s.eq_ignore_ascii_case("none"));
@@ -114,12 +125,38 @@ pub(crate) fn fleet(ctx: &Context<'_>, args: &FleetArgs) -> Result<Done, CliErro
                     }
                     apply(action, target, migrator, connection, &program)
                 });
-            if result.is_err() {
-                // The session may be in any state: the next target gets a
-                // new one.
-                worker.open = None;
+            let secret = database.secret();
+            match result {
+                Ok(done) => Ok(done),
+                Err(error) => {
+                    // The session may be in any state: the next target
+                    // gets a new one, and it says where this one stands.
+                    worker.open = None;
+                    let error = error.scrub(secret.as_deref());
+                    let to = worker
+                        .connection(database, false)
+                        .and_then(|connection| {
+                            if let Some(schema) = &one.schema {
+                                enter_schema(connection, schema, extension_schema)
+                                    .map_err(|e| CliError::new("database", e.message))?;
+                            }
+                            migrator
+                                .current(connection)
+                                .map_err(|e| CliError::from_core(e, &program))
+                        })
+                        .ok();
+                    if to.is_none() {
+                        worker.open = None;
+                    }
+                    Ok(TargetResult {
+                        from: None,
+                        to,
+                        steps: 0,
+                        outcome: Outcome::Failed,
+                        problem: Some(error),
+                    })
+                }
             }
-            result.map_err(|e| e.scrub(database.secret().as_deref()))
         },
         &mut |event| display.event(event),
     );
@@ -163,8 +200,8 @@ fn apply(
                     Outcome::Migrated
                 },
                 steps: report.steps.len(),
-                from: report.heads_before,
-                to: report.heads_after,
+                from: Some(report.heads_before),
+                to: Some(report.heads_after),
                 problem: None,
             })
         }
@@ -178,8 +215,8 @@ fn apply(
                     Outcome::NotReady
                 },
                 steps: 0,
-                from: status.heads.clone(),
-                to: status.heads,
+                from: Some(status.heads.clone()),
+                to: Some(status.heads),
                 problem,
             })
         }

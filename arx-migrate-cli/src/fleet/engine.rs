@@ -71,16 +71,17 @@ impl Outcome {
 /// What the work on one target returns when it did not fail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetResult {
-    /// The revisions the target was at before.
-    pub from: Vec<String>,
-    /// The revisions it is at now.
-    pub to: Vec<String>,
+    /// The revisions the target was at before (`None`: not known).
+    pub from: Option<Vec<String>>,
+    /// The revisions it is at now (`None`: not known).
+    pub to: Option<Vec<String>>,
     /// How many migrations ran.
     pub steps: usize,
-    /// [`Outcome::Migrated`], [`Outcome::Unchanged`], [`Outcome::Ready`]
-    /// or [`Outcome::NotReady`].
+    /// [`Outcome::Migrated`], [`Outcome::Unchanged`], [`Outcome::Ready`],
+    /// [`Outcome::NotReady`], or [`Outcome::Failed`] for a failure whose
+    /// target could still be read (where it stands after it).
     pub outcome: Outcome,
-    /// Why a target is [`Outcome::NotReady`].
+    /// Why a target is [`Outcome::NotReady`] or [`Outcome::Failed`].
     pub problem: Option<CliError>,
 }
 
@@ -90,11 +91,11 @@ pub struct TargetOutcome {
     /// The target as shown: a service, a schema, or a URL without its
     /// password.
     pub target: String,
-    /// The revisions before (empty when unknown: failed before reading, or
-    /// skipped).
-    pub from: Vec<String>,
-    /// The revisions after.
-    pub to: Vec<String>,
+    /// The revisions before (`None`: not known, as for a failure or a
+    /// target skipped).
+    pub from: Option<Vec<String>>,
+    /// The revisions after (`None`: not known).
+    pub to: Option<Vec<String>>,
     /// How many migrations ran.
     pub steps: usize,
     /// From picking the target up to its outcome.
@@ -109,8 +110,8 @@ impl TargetOutcome {
     fn skipped(target: String) -> Self {
         TargetOutcome {
             target,
-            from: Vec::new(),
-            to: Vec::new(),
+            from: None,
+            to: None,
             steps: 0,
             duration: Duration::ZERO,
             outcome: Outcome::Skipped,
@@ -305,11 +306,7 @@ impl<S, T: Sync> Pool<'_, S, T> {
         let started = Instant::now();
         let result =
             catch_unwind(AssertUnwindSafe(|| (self.work)(state, target))).unwrap_or_else(|panic| {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
+                let what = crate::error::panic_message(&*panic);
                 Err(
                     CliError::new("internal", format!("the work panicked: {what}"))
                         .hint("this is a bug in arx-migrate or in a migration; please report it"),
@@ -329,8 +326,8 @@ impl<S, T: Sync> Pool<'_, S, T> {
             },
             Err(error) => TargetOutcome {
                 target: name,
-                from: Vec::new(),
-                to: Vec::new(),
+                from: None,
+                to: None,
                 steps: 0,
                 duration,
                 outcome: Outcome::Failed,

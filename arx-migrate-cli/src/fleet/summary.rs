@@ -58,13 +58,11 @@ fn error_text(record: &TargetOutcome) -> String {
         .unwrap_or_default()
 }
 
+/// The revisions before and after, `-` where not known.
 fn from_to(record: &TargetOutcome) -> (String, String) {
-    if record.outcome == Outcome::Skipped
-        || (record.outcome == Outcome::Failed && record.from.is_empty())
-    {
-        return ("-".into(), "-".into());
-    }
-    (output::heads(&record.from), output::heads(&record.to))
+    let shown =
+        |heads: &Option<Vec<String>>| heads.as_deref().map_or("-".to_string(), output::heads);
+    (shown(&record.from), shown(&record.to))
 }
 
 /// One finished target as a line: `tenant_7: migrated <base> -> c3 (12 ms)`.
