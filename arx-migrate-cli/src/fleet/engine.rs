@@ -171,7 +171,7 @@ pub enum Event<'a> {
 ///     |_, t| match *t {
 ///         "broken" => Err(CliError::new("broken", "it is broken")),
 ///         _ => Ok(TargetResult {
-///             from: vec![], to: vec!["001".into()], steps: 1,
+///             from: Some(vec![]), to: Some(vec!["001".into()]), steps: 1,
 ///             outcome: Outcome::Migrated, problem: None,
 ///         }),
 ///     },
