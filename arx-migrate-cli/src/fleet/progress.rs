@@ -3,8 +3,6 @@
 //! finished target, as text or, with `--format json`, as a JSON object per
 //! line for a log collector.
 
-use std::time::Duration;
-
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
@@ -47,7 +45,9 @@ impl<'a> Display<'a> {
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
-            bar.enable_steady_tick(Duration::from_millis(200));
+            // No steady tick: its thread would write to stderr, which
+            // `run` keeps locked on this thread; the bar is redrawn on each
+            // event instead.
             bar
         });
         Display {
@@ -71,13 +71,14 @@ impl<'a> Display<'a> {
 
     fn refresh(&self) {
         if let Some(bar) = &self.bar {
-            bar.set_position(self.finished as u64);
+            // The message first: setting the position redraws.
             bar.set_message(format!(
                 "{} failed, {} running, {} pending",
                 self.failed,
                 self.running,
                 self.total - self.finished - self.running
             ));
+            bar.set_position(self.finished as u64);
         }
     }
 
