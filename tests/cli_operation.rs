@@ -7,60 +7,12 @@
 #[path = "cli/support.rs"]
 mod support;
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+#[path = "cli/process.rs"]
+mod process;
 
 use arx_migrate::lock::lock_key;
+use process::{spawn_cli, until};
 use support::{demo, run_in, Db};
-
-/// Set in a child process of this test binary: the folder and arguments
-/// of the `cli_demo` run it is to be (JSON).
-const CLI_PROCESS: &str = "ARX_MIGRATE_TEST_CLI_PROCESS";
-
-/// The `cli_demo` command line as a process of its own, for a run that is
-/// killed: this test binary, run again with only [`cli_process`].
-fn spawn_cli(dir: &Path, args: &[&str]) -> Child {
-    let run = serde_json::json!({ "dir": dir, "args": args });
-    Command::new(std::env::current_exe().unwrap())
-        .args(["cli_process", "--exact", "--ignored", "--test-threads=1"])
-        .env(CLI_PROCESS, run.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-/// The child of [`spawn_cli`]: run only by it.
-#[test]
-#[ignore = "the child process of spawn_cli, which runs it"]
-fn cli_process() {
-    let Ok(run) = std::env::var(CLI_PROCESS) else {
-        return;
-    };
-    let run: serde_json::Value = serde_json::from_str(&run).unwrap();
-    let args: Vec<&str> = run["args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|arg| arg.as_str().unwrap())
-        .collect();
-    let dir = Path::new(run["dir"].as_str().unwrap());
-    std::process::exit(run_in(demo(), dir, &args, &[]).code);
-}
-
-/// Polls `check` until it holds; a minute only keeps a broken test from
-/// hanging.
-fn until(what: &str, mut check: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !check() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "gave up waiting until {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[test]
 fn a_run_waits_for_the_lock_says_who_holds_it_and_gives_up_after_lock_wait() {

@@ -201,6 +201,11 @@ pub(crate) enum Command {
     /// The CI gate: upgrade, check, stairway, downgrade, upgrade again, lint
     /// and single head, on a scratch database; exit 1 if a step fails.
     Validate,
+    /// Work on many databases or schemas at once: `fleet status`,
+    /// `fleet upgrade TARGET`, `fleet downgrade TARGET`, `fleet check`, over
+    /// the services (--services), a list of URLs (--urls FILE) or the
+    /// schemas matching a pattern (--schemas 'tenant_*').
+    Fleet(FleetArgs),
     /// Show where the database stands; with --all, every configured service.
     Status {
         /// Every service of the services file.
@@ -233,6 +238,7 @@ impl Command {
             Command::Check { .. } => "check",
             Command::Validate => "validate",
             Command::Status { .. } => "status",
+            Command::Fleet(_) => "fleet",
         }
     }
 
@@ -288,4 +294,63 @@ pub(crate) struct MoveArgs {
         requires = "sql"
     )]
     pub(crate) range: Option<String>,
+}
+
+/// Arguments of `fleet`.
+#[derive(Debug, Args)]
+pub(crate) struct FleetArgs {
+    #[command(subcommand)]
+    pub(crate) action: FleetAction,
+    /// The services of the services file: `all`, or names separated by commas.
+    #[arg(
+        long,
+        global = true,
+        value_delimiter = ',',
+        value_name = "all|NAME,..."
+    )]
+    pub(crate) services: Vec<String>,
+    /// A file of database URLs, one per line (`#` starts a comment).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) urls: Option<PathBuf>,
+    /// PostgreSQL: every schema of the database (--url, -s or
+    /// $DATABASE_URL) whose name matches: `*` any characters, `?` one.
+    #[arg(long, global = true, value_name = "PATTERN")]
+    pub(crate) schemas: Option<String>,
+    /// With --schemas: the schema holding the extensions (PostGIS), put on
+    /// the search_path after each tenant's schema; `none` for none.
+    #[arg(long, global = true, value_name = "SCHEMA", default_value = "public")]
+    pub(crate) extensions_schema: String,
+    /// How many targets at once, one connection each (default: half the
+    /// server's free connections, at most 8).
+    #[arg(short = 'j', long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub(crate) jobs: Option<u16>,
+    /// Run the first N targets first, and stop if any of them fails.
+    #[arg(long, global = true, value_name = "N", default_value_t = 0)]
+    pub(crate) canary: usize,
+    /// Start no further target once one has failed.
+    #[arg(long, global = true)]
+    pub(crate) fail_fast: bool,
+}
+
+/// What `fleet` does to each target.
+#[derive(Debug, Clone, Subcommand)]
+pub(crate) enum FleetAction {
+    /// Where each target stands (one query each); exit 1 only if one
+    /// cannot be read.
+    Status,
+    /// Apply migrations up to TARGET on each target.
+    Upgrade {
+        /// `head`, `heads`, an id, `+N`, … (as for `upgrade`).
+        #[arg(allow_hyphen_values = true)]
+        target: String,
+    },
+    /// Revert migrations down to TARGET on each target.
+    Downgrade {
+        /// `base`, an id, `-N`, … (as for `downgrade`).
+        #[arg(allow_hyphen_values = true)]
+        target: String,
+    },
+    /// The deploy gate: exit 1 unless every target is at head with no
+    /// edited migration and no interrupted step.
+    Check,
 }

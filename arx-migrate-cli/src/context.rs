@@ -25,6 +25,9 @@ pub(crate) struct Context<'a> {
     pub(crate) live: Option<&'a dyn Fn(&str)>,
     /// Prints a line to stderr at once (not quiet): waiting for a lock.
     pub(crate) notice: Option<&'a dyn Fn(&str)>,
+    /// Whether stderr is the process's own and a terminal (a progress bar
+    /// may be drawn on it).
+    pub(crate) stderr_is_terminal: bool,
     /// The verb, for the PostgreSQL session's `application_name`.
     pub(crate) verb: &'static str,
 }
@@ -116,13 +119,17 @@ impl Context<'_> {
     /// environment: `--url`, then `-s SERVICE`, then `$DATABASE_URL`, then
     /// the program's default.
     pub(crate) fn database(&self) -> Result<Database, CliError> {
-        let mut database = self.named_database()?;
-        // Options on the command line win over the service's settings.
+        Ok(self.with_options(self.named_database()?))
+    }
+
+    /// `database` with the timeouts given on the command line, which win
+    /// over the service's settings.
+    pub(crate) fn with_options(&self, mut database: Database) -> Database {
         let global = self.global;
         database.lock_wait = global.lock_wait.or(database.lock_wait);
         database.lock_timeout = global.lock_timeout.or(database.lock_timeout);
         database.statement_timeout = global.statement_timeout.or(database.statement_timeout);
-        Ok(database)
+        database
     }
 
     fn named_database(&self) -> Result<Database, CliError> {
@@ -183,7 +190,9 @@ impl Context<'_> {
         Ok(database)
     }
 
-    fn plain(&self, url: &str, origin: &str) -> Result<Database, CliError> {
+    /// A database given by URL alone; `origin` says where the URL came
+    /// from, for messages.
+    pub(crate) fn plain(&self, url: &str, origin: &str) -> Result<Database, CliError> {
         let parsed = DbUrl::parse(url).map_err(|e| {
             let message = format!("{} (from {origin})", e.message);
             CliError { message, ..e }

@@ -14,7 +14,9 @@
 //! [-r FROM:TO]`, `downgrade TARGET [--sql] [-r FROM:TO]`,
 //! `stamp TARGET... [--purge]`,
 //! `repair`, `adopt`, `revision -m MSG [--rev-id ID] [--head REV] [--sql]`,
-//! `merge -m MSG REV... [--sql]`, `status [--all] [--check]`, and the safety checks
+//! `merge -m MSG REV... [--sql]`, `status [--all] [--check]`,
+//! `fleet status|upgrade TARGET|downgrade TARGET|check` over many databases
+//! or schemas ([`fleet`]), and the safety checks
 //! `lint [--backend sqlite|postgres|all] [--file A.sql [B.sql …] [--schema URL | --after REV]] [--rules]`,
 //! `check`, `validate`; `--version`. Targets and ranges are Alembic's,
 //! branch labels included (`billing@head`, `billing@+1`, `billing@base`);
@@ -52,6 +54,7 @@ mod database;
 mod describe;
 mod env;
 mod error;
+pub mod fleet;
 mod history;
 mod inspect;
 mod lint;
@@ -101,9 +104,19 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    use std::io::IsTerminal;
+    // Only here is stderr the process's own: `fleet` may draw a progress
+    // bar on it.
+    let terminal = std::io::stderr().is_terminal();
     let mut stdout = std::io::stdout().lock();
     let mut stderr = std::io::stderr().lock();
-    ExitCode::from(execute(args, &config, &mut stdout, &mut stderr))
+    ExitCode::from(execute_with(
+        args,
+        &config,
+        &mut stdout,
+        &mut stderr,
+        terminal,
+    ))
 }
 
 /// Runs a command line and writes its output to `stdout` and `stderr`;
@@ -113,6 +126,21 @@ pub fn execute<I, T>(
     config: &CliConfig,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
+) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    execute_with(args, config, stdout, stderr, false)
+}
+
+/// [`execute`], told whether `stderr` is a terminal.
+fn execute_with<I, T>(
+    args: I,
+    config: &CliConfig,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    stderr_is_terminal: bool,
 ) -> u8
 where
     I: IntoIterator<Item = T>,
@@ -182,14 +210,11 @@ where
         global: &cli.global,
         live,
         notice,
+        stderr_is_terminal,
         verb: cli.command.verb(),
     };
     let result = catch_unwind(AssertUnwindSafe(|| dispatch(&ctx, &cli.command))).unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
+        let what = error::panic_message(&*panic);
         Err(CliError::new("internal", format!("the command panicked: {what}"))
             .hint("this is a bug in arx-migrate or in a migration; please report it with the command line"))
     });
@@ -293,5 +318,6 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
         Command::Lint(args) => lint::lint(ctx, args),
         Command::Check { scratch_url } => check::check(ctx, scratch_url.as_deref()),
         Command::Validate => validate::validate(ctx),
+        Command::Fleet(args) => fleet::command::fleet(ctx, args),
     }
 }

@@ -12,7 +12,7 @@ mod offline;
 mod report;
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use crate::backend::Connection;
@@ -57,15 +57,17 @@ enum Request {
 /// # Ok::<(), arx_migrate_core::Error>(())
 /// ```
 pub struct Migrator {
-    graph: RevisionGraph,
+    /// Shared with the migrators [`Migrator::in_schema`] makes.
+    graph: Arc<RevisionGraph>,
     store: StoreConfig,
     mode: TransactionMode,
     checksum_policy: ChecksumPolicy,
     lock_wait: Duration,
     lock_timeout: Option<Duration>,
     statement_timeout: Option<Duration>,
-    /// Rendered once per backend, on first need: the code's checksums.
-    checksums: [OnceLock<HashMap<String, String>>; 2],
+    /// Rendered once per backend, on first need: the code's checksums
+    /// (shared like the graph).
+    checksums: Arc<[OnceLock<HashMap<String, String>>; 2]>,
 }
 
 impl std::fmt::Debug for Migrator {
@@ -127,15 +129,47 @@ impl Migrator {
     /// here.
     pub fn new(source: impl MigrationSource) -> Result<Self> {
         Ok(Migrator {
-            graph: RevisionGraph::new(source.migrations())?,
+            graph: Arc::new(RevisionGraph::new(source.migrations())?),
             store: StoreConfig::default(),
             mode: TransactionMode::default(),
             checksum_policy: ChecksumPolicy::default(),
             lock_wait: DEFAULT_LOCK_WAIT,
             lock_timeout: None,
             statement_timeout: None,
-            checksums: [OnceLock::new(), OnceLock::new()],
+            checksums: Arc::new([OnceLock::new(), OnceLock::new()]),
         })
+    }
+
+    /// This migrator with its bookkeeping tables in another PostgreSQL
+    /// schema: the same graph, settings and rendered checksums, shared
+    /// rather than built again, so a fleet of a thousand tenant schemas
+    /// validates its graph and renders its checksums once.
+    ///
+    /// ```
+    /// use arx_migrate_core::{FnMigration, MigrationSet, Migrator};
+    ///
+    /// let migrator = Migrator::new(MigrationSet::new().with(FnMigration::new(
+    ///     "001", &[], |op| op.sql("CREATE TABLE a (id INTEGER)"), |op| op.sql("DROP TABLE a"),
+    /// )))?;
+    /// let tenant = migrator.in_schema("tenant_42");
+    /// assert_eq!(tenant.store_config().schema.as_deref(), Some("tenant_42"));
+    /// assert_eq!(tenant.graph().heads(), migrator.graph().heads());
+    /// # Ok::<(), arx_migrate_core::Error>(())
+    /// ```
+    pub fn in_schema(&self, schema: impl Into<String>) -> Migrator {
+        Migrator {
+            graph: Arc::clone(&self.graph),
+            store: StoreConfig {
+                schema: Some(schema.into()),
+                ..self.store.clone()
+            },
+            mode: self.mode,
+            checksum_policy: self.checksum_policy,
+            lock_wait: self.lock_wait,
+            lock_timeout: self.lock_timeout,
+            statement_timeout: self.statement_timeout,
+            checksums: Arc::clone(&self.checksums),
+        }
     }
 
     /// A migrator for every migration registered with `#[migration]` or
