@@ -183,7 +183,9 @@ impl Context<'_> {
         Ok(database)
     }
 
-    fn plain(&self, url: &str, origin: &str) -> Result<Database, CliError> {
+    /// The database at `url` (`origin` says where it came from, for
+    /// messages).
+    pub(crate) fn plain(&self, url: &str, origin: &str) -> Result<Database, CliError> {
         let parsed = DbUrl::parse(url).map_err(|e| {
             let message = format!("{} (from {origin})", e.message);
             CliError { message, ..e }

@@ -64,7 +64,7 @@ fn prepare(case: &Case, source: &ScratchSource) -> Result<Prepared, String> {
             .map_err(|e| format!("after: {}", e.message))?;
         read_schema(connection, &bookkeeping_tables(&migrator)).map_err(|e| e.to_string())?
     } else {
-        schema_from_sql(&case.after(backend), source).map_err(|e| format!("after: {e}"))?
+        schema_from_sql(&case.after(backend), source, &[]).map_err(|e| format!("after: {e}"))?
     };
     Ok(Prepared {
         chain: migrator.graph().in_order().cloned().collect(),

@@ -27,6 +27,7 @@
 //! let wanted = schema_from_sql(
 //!     "CREATE TABLE rooms (id INTEGER PRIMARY KEY, name TEXT, area REAL);",
 //!     &scratch,
+//!     &[],
 //! )?;
 //! let steps = plan(&head, &wanted, &[])?;
 //! assert_eq!(steps.len(), 1);

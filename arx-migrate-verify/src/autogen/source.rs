@@ -112,8 +112,9 @@ pub fn head_schema(migrator: &Migrator, scratch: &ScratchSource) -> Result<Schem
 }
 
 /// The schema a declarative SQL file describes: the file is run on a new
-/// scratch database and read back.
-pub fn schema_from_sql(sql: &str, scratch: &ScratchSource) -> Result<Schema> {
+/// scratch database and read back, leaving out the tables in `exclude`
+/// (the migrator's bookkeeping, should the file be a dump that has them).
+pub fn schema_from_sql(sql: &str, scratch: &ScratchSource, exclude: &[String]) -> Result<Schema> {
     let mut database = ScratchDatabase::create(scratch)?;
     let connection = database.connection()?;
     connection.execute(sql).map_err(|source| {
@@ -123,5 +124,5 @@ pub fn schema_from_sql(sql: &str, scratch: &ScratchSource) -> Result<Schema> {
             source.message
         ))
     })?;
-    read_schema(connection, &[])
+    read_schema(connection, exclude)
 }
