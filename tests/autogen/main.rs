@@ -332,3 +332,102 @@ fn lint_blocks_destructive_steps_until_a_reason_is_given() {
         .collect();
     assert!(blocking.is_empty(), "{blocking:?}");
 }
+
+/// The workspace's target directory (this test binary is in `debug/deps`).
+fn target_dir() -> std::path::PathBuf {
+    if let Ok(dir) = std::env::var("CARGO_TARGET_DIR") {
+        return dir.into();
+    }
+    let exe = std::env::current_exe().expect("test executable");
+    exe.ancestors()
+        .find(|p| p.join("CACHEDIR.TAG").exists())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+/// Generated modules compile, without a warning: those of cases that use
+/// every kind of call, written into a scratch crate that depends on this
+/// workspace, built once with the workspace's target directory.
+#[test]
+fn generated_modules_compile() {
+    let mut modules = Vec::new();
+    let picked = [
+        "01-add-table",
+        "09-change-and-drop-defaults",
+        "10-type-nullability-default-together",
+        "11-add-index",
+        "19-foreign-key-action",
+        "20-drop-table",
+        "21-add-check",
+        "23-add-unique-constraint",
+        "24-drop-unique-constraint",
+        "25-change-primary-key",
+        "28-rename-table",
+        "29-rename-column",
+        "34-add-trigger",
+        "37-sequence",
+        "40-extension",
+        "44-arxos-new-table-fk-gist",
+    ];
+    for source in sources() {
+        let backend = source.backend();
+        for name in picked {
+            let case = case(name);
+            if !case.backends.contains(&backend) {
+                continue;
+            }
+            let prepared = prepare(&case, &source).unwrap();
+            let mut generated = generate(&case, &prepared, backend).unwrap();
+            generated.revision = format!("c{:02}", modules.len());
+            modules.push((
+                format!("m{}_{backend}", name.replace('-', "_")),
+                generated.to_rust("arx-migrate"),
+            ));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let workspace = env!("CARGO_MANIFEST_DIR");
+    std::fs::write(
+        root.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"autogen_compiles\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+             [dependencies]\narx-migrate = {{ path = {workspace:?} }}\n\n[workspace]\n"
+        ),
+    )
+    .unwrap();
+    std::fs::copy(
+        Path::new(workspace).join("Cargo.lock"),
+        root.join("Cargo.lock"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("src/migrations")).unwrap();
+    std::fs::write(
+        root.join("src/lib.rs"),
+        "//! Generated.\n\npub mod migrations;\n",
+    )
+    .unwrap();
+    let mut listing = String::from("//! Generated modules.\n\n");
+    for (module, text) in &modules {
+        std::fs::write(root.join(format!("src/migrations/{module}.rs")), text).unwrap();
+        listing.push_str(&format!("pub mod {module};\n"));
+    }
+    std::fs::write(root.join("src/migrations/mod.rs"), listing).unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["build", "--offline", "--quiet"])
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .output()
+        .expect("cargo runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the generated modules do not build:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("warning"),
+        "the generated modules have warnings:\n{stderr}"
+    );
+    eprintln!("{} generated modules compile", modules.len());
+}
