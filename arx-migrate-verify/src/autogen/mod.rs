@@ -62,6 +62,13 @@ use arx_migrate_core::{Backend, Migration, Ops};
 pub const GENERATED_REASON: &str =
     "written by revision --autogenerate to reach the desired schema; review the locks it takes";
 
+/// The reason written for `downgrade-mismatch`: lint compares a type as
+/// the migration that created it spelled it (`varchar(100)`) with the one
+/// the downgrade restores, spelled as the database prints it (`character
+/// varying(100)`).
+pub const RESTORED_REASON: &str =
+    "the downgrade restores the schema as introspected, types spelled as the database prints them";
+
 /// The lint rules of steps that destroy data: their allow entries carry
 /// [`UNFILLED_REASON`] until a person fills them in.
 pub const DESTRUCTIVE_RULES: [&str; 3] = ["drop-table", "drop-column", "alter-column-type"];
@@ -88,7 +95,8 @@ impl Generated {
     /// The migration for `steps` revising `chain`'s heads: `None` when
     /// there are no steps. Lint runs on it in the chain; each rule it
     /// would block on is allowed, with [`UNFILLED_REASON`] for the
-    /// [`DESTRUCTIVE_RULES`] and [`GENERATED_REASON`] for the others.
+    /// [`DESTRUCTIVE_RULES`], [`RESTORED_REASON`] for `downgrade-mismatch`
+    /// and [`GENERATED_REASON`] for the others.
     pub fn new(
         chain: &RevisionGraph,
         revision: &str,
@@ -119,6 +127,8 @@ impl Generated {
             let rule = finding.rule.id();
             let reason = if DESTRUCTIVE_RULES.contains(&rule) {
                 UNFILLED_REASON
+            } else if finding.rule == Rule::DowngradeMismatch {
+                RESTORED_REASON
             } else {
                 GENERATED_REASON
             };
