@@ -8,6 +8,8 @@
 //! Rust text must be rustfmt-clean.
 
 mod corpus;
+#[path = "../support/scratch_crate.rs"]
+mod scratch_crate;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -333,18 +335,6 @@ fn lint_blocks_destructive_steps_until_a_reason_is_given() {
     assert!(blocking.is_empty(), "{blocking:?}");
 }
 
-/// The workspace's target directory (this test binary is in `debug/deps`).
-fn target_dir() -> std::path::PathBuf {
-    if let Ok(dir) = std::env::var("CARGO_TARGET_DIR") {
-        return dir.into();
-    }
-    let exe = std::env::current_exe().expect("test executable");
-    exe.ancestors()
-        .find(|p| p.join("CACHEDIR.TAG").exists())
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
-
 /// Generated modules compile, without a warning: those of cases that use
 /// every kind of call, written into a scratch crate that depends on this
 /// workspace, built once with the workspace's target directory.
@@ -387,20 +377,7 @@ fn generated_modules_compile() {
     }
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let workspace = env!("CARGO_MANIFEST_DIR");
-    std::fs::write(
-        root.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"autogen_compiles\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-             [dependencies]\narx-migrate = {{ path = {workspace:?} }}\n\n[workspace]\n"
-        ),
-    )
-    .unwrap();
-    std::fs::copy(
-        Path::new(workspace).join("Cargo.lock"),
-        root.join("Cargo.lock"),
-    )
-    .unwrap();
+    scratch_crate::write_manifest(root, "autogen_compiles", &[]);
     std::fs::create_dir_all(root.join("src/migrations")).unwrap();
     std::fs::write(
         root.join("src/lib.rs"),
@@ -413,21 +390,6 @@ fn generated_modules_compile() {
         listing.push_str(&format!("pub mod {module};\n"));
     }
     std::fs::write(root.join("src/migrations/mod.rs"), listing).unwrap();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = std::process::Command::new(cargo)
-        .args(["build", "--offline", "--quiet"])
-        .current_dir(root)
-        .env("CARGO_TARGET_DIR", target_dir())
-        .output()
-        .expect("cargo runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "the generated modules do not build:\n{stderr}"
-    );
-    assert!(
-        !stderr.contains("warning"),
-        "the generated modules have warnings:\n{stderr}"
-    );
+    scratch_crate::assert_builds(root, "the generated modules");
     eprintln!("{} generated modules compile", modules.len());
 }

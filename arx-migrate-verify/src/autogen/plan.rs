@@ -620,6 +620,22 @@ impl Planner<'_> {
         }
     }
 
+    /// A primary key on new columns (the downgrade puts the old ones back).
+    fn set_primary_key(&mut self, table: &str, from: Vec<String>, to: Vec<String>) {
+        let set = |columns: Vec<String>| Call::SetPrimaryKey {
+            table: table.to_string(),
+            columns,
+        };
+        self.push(
+            COLUMNS,
+            step(
+                format!("Primary key of {table}: ({}).", to.join(", ")),
+                vec![set(to)],
+                vec![set(from)],
+            ),
+        );
+    }
+
     /// The calls that add constraint `key` (PostgreSQL: its name) to
     /// `table`, and those that drop it.
     fn add_key(&self, table: &str, key: &str, definition: &str) -> Result<(Vec<Call>, Vec<Call>)> {
@@ -701,49 +717,29 @@ impl Planner<'_> {
         if let (Some(from), Some(to)) = (pk_columns(old), pk_columns(new)) {
             if from != to {
                 handled.insert(primary_key.clone());
-                let set = |columns: Vec<String>| Call::SetPrimaryKey {
-                    table: name.to_string(),
-                    columns,
+                self.set_primary_key(name, from, to);
+            }
+        }
+        // What goes away (dropped early), then what comes (added late).
+        for (from, to, going) in [(old, new, true), (new, old, false)] {
+            for (key, c) in &from.constraints {
+                if handled.contains(key) || to.constraints.get(key) == Some(c) {
+                    continue;
+                }
+                let (add, drop) = self.add_key(name, key, &c.definition)?;
+                let key_phase = c.kind == "foreign key";
+                let s = match going {
+                    true => step(format!("Drop constraint {key} on {name}."), drop, add),
+                    false => step(format!("Constraint {key} on {name}."), add, drop),
                 };
-                self.push(
-                    COLUMNS,
-                    step(
-                        format!("Primary key of {name}: ({}).", to.join(", ")),
-                        vec![set(to)],
-                        vec![set(from)],
-                    ),
-                );
+                let phase = match (going, key_phase) {
+                    (true, true) => DROP_KEYS,
+                    (true, false) => DROP_PARTS,
+                    (false, true) => ADD_KEYS,
+                    (false, false) => ADD_PARTS,
+                };
+                self.push(phase, s);
             }
-        }
-        for (key, c) in &old.constraints {
-            if handled.contains(key) || new.constraints.get(key) == Some(c) {
-                continue;
-            }
-            let (add, drop) = self.add_key(name, key, &c.definition)?;
-            let phase = if c.kind == "foreign key" {
-                DROP_KEYS
-            } else {
-                DROP_PARTS
-            };
-            self.push(
-                phase,
-                step(format!("Drop constraint {key} on {name}."), drop, add),
-            );
-        }
-        for (key, c) in &new.constraints {
-            if handled.contains(key) || old.constraints.get(key) == Some(c) {
-                continue;
-            }
-            let (add, drop) = self.add_key(name, key, &c.definition)?;
-            let phase = if c.kind == "foreign key" {
-                ADD_KEYS
-            } else {
-                ADD_PARTS
-            };
-            self.push(
-                phase,
-                step(format!("Constraint {key} on {name}."), add, drop),
-            );
         }
         Ok(())
     }
@@ -776,18 +772,7 @@ impl Planner<'_> {
                     "table {name} gains or loses its primary key; autogenerate changes a primary key on SQLite but cannot add or remove one: write that step by hand"
                 )));
             };
-            let set = |columns: Vec<String>| Call::SetPrimaryKey {
-                table: t.clone(),
-                columns,
-            };
-            self.push(
-                COLUMNS,
-                step(
-                    format!("Primary key of {name}: ({}).", to.join(", ")),
-                    vec![set(to)],
-                    vec![set(from)],
-                ),
-            );
+            self.set_primary_key(name, from, to);
         }
         let unnamed = |what: &str, key: &str| {
             Error::Config(format!(
