@@ -122,7 +122,7 @@ pub use arx_migrate_macros::test;
 /// The safety checks (feature `verify`): lint, the drift check and the
 /// validate gate.
 #[cfg(feature = "verify")]
-pub use arx_migrate_verify::{check, lint, validate};
+pub use arx_migrate_verify::{autogen, check, lint, validate};
 
 /// Embeds a folder of `.sql` migrations at compile time and registers each
 /// as a revision, beside the `#[migration]` modules and in the same graph.

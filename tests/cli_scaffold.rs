@@ -4,6 +4,8 @@
 //! binary is run as a process, since what is tested is that cargo builds
 //! what the command wrote; the rest runs in process.
 
+#[path = "support/scratch_crate.rs"]
+mod scratch_crate;
 #[path = "cli/support.rs"]
 mod support;
 
@@ -12,17 +14,7 @@ use std::process::Command;
 
 use support::{run_in, Run};
 
-/// The workspace's target directory (this test binary is in `debug/deps`).
-fn target_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("CARGO_TARGET_DIR") {
-        return PathBuf::from(dir);
-    }
-    let exe = std::env::current_exe().expect("test executable");
-    exe.ancestors()
-        .find(|p| p.join("CACHEDIR.TAG").exists())
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
+use scratch_crate::{assert_builds, target_dir};
 
 /// Runs `binary` in `dir` with `args`, without `DATABASE_URL`.
 fn run_process(binary: &Path, dir: &Path, args: &[&str]) -> Run {
@@ -67,21 +59,7 @@ impl Scratch {
     fn empty(name: &'static str) -> Scratch {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        let workspace = env!("CARGO_MANIFEST_DIR");
-        std::fs::write(
-            root.join("Cargo.toml"),
-            format!(
-                "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-                 [dependencies]\narx-migrate = {{ path = {workspace:?}, features = [\"cli\"] }}\n\n[workspace]\n"
-            ),
-        )
-        .unwrap();
-        // The workspace's lock file: the same versions, so nothing is rebuilt.
-        std::fs::copy(
-            Path::new(workspace).join("Cargo.lock"),
-            root.join("Cargo.lock"),
-        )
-        .unwrap();
+        scratch_crate::write_manifest(root, name, &["cli"]);
         Scratch { dir, name }
     }
 
@@ -90,22 +68,7 @@ impl Scratch {
     }
 
     fn build(&self) {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let out = Command::new(cargo)
-            .args(["build", "--offline", "--quiet"])
-            .current_dir(self.root())
-            .env("CARGO_TARGET_DIR", target_dir())
-            .output()
-            .expect("cargo runs");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "the scratch crate does not build:\n{stderr}"
-        );
-        assert!(
-            !stderr.contains("warning"),
-            "the generated code has warnings:\n{stderr}"
-        );
+        assert_builds(self.root(), "the scratch crate");
     }
 
     fn binary(&self) -> PathBuf {

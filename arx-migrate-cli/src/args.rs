@@ -77,6 +77,12 @@ pub(crate) enum Format {
     Sarif,
     /// GitHub Actions annotations, `::error file=…,line=…::…` (lint).
     Github,
+    /// `revision --autogenerate`: write a Rust module (the default there;
+    /// the report is printed as text).
+    Rust,
+    /// `revision --autogenerate`: write a `.sql` migration, as `--sql`
+    /// does (the report is printed as text).
+    Sql,
 }
 
 /// `--backend`: one backend, or `all` (lint only).
@@ -165,6 +171,22 @@ pub(crate) enum Command {
         /// program's SQL folder, default `migrations`) instead of a module.
         #[arg(long)]
         sql: bool,
+        /// Write the migration's steps: from the schema the migrations
+        /// produce at head to the one in --from (with --format rust or sql).
+        #[arg(long, requires = "from")]
+        autogenerate: bool,
+        /// With --autogenerate: the schema wanted, a database URL or a .sql
+        /// file (replayed on a scratch database of the backend).
+        #[arg(long, value_name = "URL|FILE.sql", requires = "autogenerate")]
+        from: Option<String>,
+        /// With --autogenerate: a rename to make instead of a drop and an
+        /// add, TABLE.OLD=NEW (a column) or OLD=NEW (a table); repeatable.
+        #[arg(long, value_name = "RENAME", requires = "autogenerate")]
+        rename: Vec<String>,
+        /// With --autogenerate on PostgreSQL: the server to build scratch
+        /// databases on (default: the --from server, else the database's).
+        #[arg(long, value_name = "URL", requires = "autogenerate")]
+        scratch_url: Option<String>,
     },
     /// Write a migration module that joins several heads.
     Merge {

@@ -177,6 +177,20 @@ where
         let _ = writeln!(stderr, "{error}");
         return error.exit_code;
     }
+    let autogenerate = matches!(
+        cli.command,
+        Command::Revision {
+            autogenerate: true,
+            ..
+        }
+    );
+    if matches!(cli.global.format, Format::Rust | Format::Sql) && !autogenerate {
+        let error = CliError::usage(
+            "--format rust and --format sql are for revision --autogenerate; use --format text or json",
+        );
+        let _ = writeln!(stderr, "{error}");
+        return error.exit_code;
+    }
     if matches!(cli.global.format, Format::Sarif | Format::Github) && !cli.command.is_lint() {
         let error = CliError::usage(
             "--format sarif and --format github are for lint; use --format text or json",
@@ -306,6 +320,28 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             rev_id,
             head,
             sql,
+            autogenerate: true,
+            from,
+            rename,
+            scratch_url,
+        } => scaffold::autogenerate(
+            ctx,
+            message,
+            rev_id.as_deref(),
+            head.as_deref(),
+            &scaffold::AutogenerateArgs {
+                from: from.as_deref().unwrap_or_default(),
+                sql: *sql || ctx.global.format == Format::Sql,
+                renames: rename,
+                scratch_url: scratch_url.as_deref(),
+            },
+        ),
+        Command::Revision {
+            message,
+            rev_id,
+            head,
+            sql,
+            ..
         } => scaffold::revision(ctx, message, rev_id.as_deref(), head.as_deref(), *sql),
         Command::Merge {
             message,

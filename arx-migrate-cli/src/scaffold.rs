@@ -15,7 +15,10 @@
 //!
 //! With `--sql` they write a `.sql` migration instead (see [`sql`]).
 
+mod autogen;
 mod sql;
+
+pub(crate) use autogen::{autogenerate, AutogenerateArgs};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -282,6 +285,7 @@ fn write_module(
     parents: &[String],
     message: &str,
     merge: bool,
+    content: Option<String>,
 ) -> Result<Done, CliError> {
     let dir = ctx.migrations_dir();
     let name = module_name(id, message);
@@ -311,11 +315,8 @@ fn write_module(
         listing.push_str(&line);
         listing.push('\n');
     }
-    std::fs::write(
-        ctx.path(&file),
-        template(id, parents, message, merge, ctx.program()),
-    )
-    .map_err(|e| io_error("write", &file, e))?;
+    let content = content.unwrap_or_else(|| template(id, parents, message, merge, ctx.program()));
+    std::fs::write(ctx.path(&file), content).map_err(|e| io_error("write", &file, e))?;
     std::fs::write(ctx.path(&list), listing).map_err(|e| io_error("write", &list, e))?;
 
     let mut done = Done::new(json!({
@@ -415,7 +416,16 @@ pub(crate) fn revision(
     let message = arx_migrate_core::text::one_line(message);
     let folders = Folders::read(ctx, sql)?;
     let known = Known::load(ctx, &folders.rust, &folders.sql)?;
-    let parents = match head {
+    let parents = parents(ctx, &known, head)?;
+    write_revision(
+        ctx, &folders, &known, rev_id, &parents, &message, sql, false,
+    )
+}
+
+/// The revision a new one revises: `--head REV` (`base` for none), else
+/// the one head.
+fn parents(ctx: &Context<'_>, known: &Known, head: Option<&str>) -> Result<Vec<String>, CliError> {
+    Ok(match head {
         Some("base") => Vec::new(),
         Some(rev) => vec![known
             .resolve(rev)
@@ -431,10 +441,7 @@ pub(crate) fn revision(
             }
             heads
         }
-    };
-    write_revision(
-        ctx, &folders, &known, rev_id, &parents, &message, sql, false,
-    )
+    })
 }
 
 /// `merge -m MSG REV... [--sql]`.
@@ -496,10 +503,10 @@ fn write_revision(
             .next_id()
             .filter(|id| !known.revisions.contains_key(id));
         let id = checked_id(ctx, rev_id.or(numbered.as_deref()), message, known)?;
-        return sql::write(ctx, &folders.sql, &id, parents, message, merge);
+        return sql::write(ctx, &folders.sql, &id, parents, message, merge, None);
     }
     let id = checked_id(ctx, rev_id, message, known)?;
-    write_module(ctx, &id, parents, message, merge)
+    write_module(ctx, &id, parents, message, merge, None)
 }
 
 #[cfg(test)]

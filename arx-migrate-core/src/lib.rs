@@ -41,7 +41,7 @@ pub use migration::{
     SqlMigration, SqlScript,
 };
 pub use ops::{AlterColumn, Ops, Statement};
-pub use render::{render, Rendered};
+pub use render::{render, render_script, Rendered};
 pub use runner::{
     migrate_to_head, ChecksumChange, ChecksumPolicy, InterruptedStep, Migrator, Progress,
     RepairReport, Report, Status, StepReport, TransactionMode,

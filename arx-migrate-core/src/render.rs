@@ -60,7 +60,7 @@ pub fn render(migration: &dyn Migration, backend: Backend, direction: Direction)
 /// [`render`], except that what cannot be written as SQL the backend runs
 /// as it is (an SQLite table rebuild, which reads the live table) is an
 /// error.
-pub(crate) fn render_script(
+pub fn render_script(
     migration: &dyn Migration,
     backend: Backend,
     direction: Direction,

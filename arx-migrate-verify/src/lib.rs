@@ -14,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+pub mod autogen;
 pub mod check;
 pub mod lint;
 pub mod validate;

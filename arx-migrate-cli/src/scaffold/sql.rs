@@ -79,7 +79,17 @@ impl SqlFolder {
     }
 }
 
-/// Writes the new migration's files.
+/// What `revision --autogenerate --format sql` puts in the files.
+pub(super) struct SqlBody {
+    /// The header's `allow = [...]` option, or empty.
+    pub(super) allow: String,
+    /// Written after `up.sql`'s header.
+    pub(super) up: String,
+    /// Written after `down.sql`'s first line.
+    pub(super) down: String,
+}
+
+/// Writes the new migration's files (with `body`, its statements).
 pub(super) fn write(
     ctx: &Context<'_>,
     folder: &SqlFolder,
@@ -87,10 +97,25 @@ pub(super) fn write(
     parents: &[String],
     message: &str,
     merge: bool,
+    body: Option<&SqlBody>,
 ) -> Result<Done, CliError> {
     let verb = if merge { "merge" } else { "revision" };
     let program = ctx.program();
     let slug = slug(message);
+    let (allow, written_by) = match body {
+        Some(body) if !body.allow.is_empty() => {
+            (format!(", {}", body.allow), "revision --autogenerate")
+        }
+        Some(_) => (String::new(), "revision --autogenerate"),
+        None => (
+            String::new(),
+            if merge {
+                "merge --sql"
+            } else {
+                "revision --sql"
+            },
+        ),
+    };
     let (files, layout): (Vec<(PathBuf, String)>, Layout) = match folder.layout() {
         Layout::Native => {
             let revision_dir = folder.dir.join(if slug.is_empty() {
@@ -99,7 +124,7 @@ pub(super) fn write(
                 format!("{id}_{slug}")
             });
             let up = format!(
-                "-- arx-migrate: rev = \"{id}\", down_rev = {}\n-- {message}\n--\n-- Written by `{program} {verb} --sql`. An up.postgres.sql or up.sqlite.sql\n-- beside this file replaces it on that backend.\n\n",
+                "-- arx-migrate: rev = \"{id}\", down_rev = {}{allow}\n-- {message}\n--\n-- Written by `{program} {written_by}`. An up.postgres.sql or up.sqlite.sql\n-- beside this file replaces it on that backend.\n\n",
                 parent_list(parents)
             );
             let down = format!("-- The exact reverse of up.sql (revision {id}).\n\n");
@@ -120,10 +145,12 @@ pub(super) fn write(
             // sqlx chains by version; say the parent only when it is not
             // the previous file's version.
             let implicit = folder.entries.last().map(|e| vec![e.revision.clone()]).unwrap_or_default();
-            let header = if *parents == implicit {
+            let header = if *parents == implicit && allow.is_empty() {
                 String::new()
+            } else if *parents == implicit {
+                format!("-- arx-migrate: {}\n", allow.trim_start_matches(", "))
             } else {
-                format!("-- arx-migrate: down_rev = {}\n", parent_list(parents))
+                format!("-- arx-migrate: down_rev = {}{allow}\n", parent_list(parents))
             };
             let stem = format!("{id}_{}", if slug.is_empty() { "migration" } else { &slug });
             (
@@ -158,6 +185,11 @@ pub(super) fn write(
                     .hint("choose another --rev-id or message"),
             );
         }
+    }
+    let mut files = files;
+    if let Some(body) = body {
+        files[0].1.push_str(&body.up);
+        files[1].1.push_str(&body.down);
     }
     let created_folder = !ctx.path(&folder.dir).exists();
     for (path, text) in &files {

@@ -88,6 +88,12 @@ pub(crate) fn directives_in_comment(comment: &str, line: usize) -> Vec<Directive
         .collect()
 }
 
+/// The reason `revision --autogenerate` writes into the allow entry of a
+/// step that destroys data. It is no reason: lint refuses it (as an
+/// [`Rule::InvalidAllow`] error, the step's own rule not allowed) until a
+/// person replaces it with one.
+pub const UNFILLED_REASON: &str = "FILL IN: why losing this data is safe";
+
 /// Rules allowed at one place, with their reasons.
 pub(crate) type Allowed = BTreeMap<Rule, String>;
 
@@ -109,6 +115,9 @@ pub(crate) fn check_allows<'a>(
             )),
             Some(_) if reason.trim().is_empty() => invalid.push(format!(
                 "allow {id:?} gives no reason; write \"{id}: why it is safe here\""
+            )),
+            Some(_) if reason.trim().starts_with(UNFILLED_REASON) => invalid.push(format!(
+                "allow {id:?} still has the reason `revision --autogenerate` left to fill in; read the step, then write \"{id}: why it is safe here\""
             )),
             Some(rule) => {
                 allowed.insert(rule, reason.trim().to_string());
@@ -195,5 +204,8 @@ mod tests {
             "{invalid:?}"
         );
         assert!(invalid[1].contains("no reason"));
+        let (allowed, invalid) = check_allows([("drop-table", UNFILLED_REASON)]);
+        assert!(allowed.is_empty());
+        assert!(invalid[0].contains("left to fill in"), "{invalid:?}");
     }
 }

@@ -54,6 +54,7 @@ mod start;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
+pub use allow::UNFILLED_REASON;
 pub use ci::{github_annotations, sarif_log};
 pub use config::LintConfig;
 pub use report::{Finding, LintReport};

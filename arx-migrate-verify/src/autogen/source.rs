@@ -1,0 +1,128 @@
+//! The two schemas autogenerate compares, read with what `check` reads
+//! plus the text it needs to recreate objects exactly: SQLite's own
+//! `CREATE TABLE` / `CREATE INDEX` statements, PostgreSQL's function
+//! definitions and extensions.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::check::{self, SchemaSnapshot, ScratchDatabase, ScratchSource};
+use arx_migrate_core::backend::{Backend, Connection, Row};
+use arx_migrate_core::error::{Error, Result};
+use arx_migrate_core::runner::Migrator;
+use arx_migrate_core::text::{quote_ident, quote_literal};
+
+/// A schema as autogenerate sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schema {
+    /// The backend it was read from.
+    pub backend: Backend,
+    /// What `check` reads.
+    pub snapshot: SchemaSnapshot,
+    /// SQLite: the `CREATE TABLE` and `CREATE INDEX` statements as stored,
+    /// by table or index name; PostgreSQL: the `CREATE INDEX` statements
+    /// (`pg_get_indexdef`, the table not schema-qualified), by index name.
+    pub create_sql: BTreeMap<String, String>,
+    /// PostgreSQL: each function's `CREATE FUNCTION` (`pg_get_functiondef`),
+    /// by the signature `check` names it with.
+    pub function_sql: BTreeMap<String, String>,
+    /// PostgreSQL: the extensions installed in the database (`plpgsql`
+    /// left out).
+    pub extensions: BTreeSet<String>,
+}
+
+fn query(connection: &mut dyn Connection, sql: &str) -> Result<Vec<Row>> {
+    connection.query(sql).map_err(Error::Database)
+}
+
+fn text(row: &Row, i: usize) -> String {
+    row.get(i).cloned().flatten().unwrap_or_default()
+}
+
+/// Reads the schema of `connection`, leaving out the tables in `exclude`
+/// (the migrator's bookkeeping).
+pub fn read_schema(connection: &mut dyn Connection, exclude: &[String]) -> Result<Schema> {
+    let snapshot = check::introspect(connection, exclude)?;
+    let backend = connection.backend();
+    let mut schema = Schema {
+        backend,
+        snapshot,
+        create_sql: BTreeMap::new(),
+        function_sql: BTreeMap::new(),
+        extensions: BTreeSet::new(),
+    };
+    match backend {
+        Backend::Sqlite => {
+            for row in query(
+                connection,
+                "SELECT name, sql FROM sqlite_master WHERE type IN ('table', 'index') AND sql IS NOT NULL",
+            )? {
+                schema.create_sql.insert(text(&row, 0), text(&row, 1));
+            }
+        }
+        Backend::Postgres => {
+            let namespace = quote_literal(&connection.current_schema().map_err(Error::Database)?);
+            for row in query(
+                connection,
+                &format!(
+                    "SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', pg_get_functiondef(p.oid) \
+                     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+                     WHERE n.nspname = {namespace} AND p.prokind IN ('f', 'p') AND NOT EXISTS (SELECT 1 FROM pg_depend e \
+                     WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')"
+                ),
+            )? {
+                schema.function_sql.insert(text(&row, 0), text(&row, 1));
+            }
+            let schema_name = connection.current_schema().map_err(Error::Database)?;
+            let qualified = [
+                format!(" ON {}.", quote_ident(&schema_name)),
+                format!(" ON {schema_name}."),
+            ];
+            for row in query(
+                connection,
+                &format!(
+                    "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x \
+                     JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_namespace n ON n.oid = i.relnamespace \
+                     WHERE n.nspname = {namespace}"
+                ),
+            )? {
+                let mut sql = text(&row, 1);
+                for prefix in &qualified {
+                    sql = sql.replacen(prefix.as_str(), " ON ", 1);
+                }
+                schema.create_sql.insert(text(&row, 0), sql);
+            }
+            for row in query(
+                connection,
+                "SELECT extname FROM pg_extension WHERE extname <> 'plpgsql'",
+            )? {
+                schema.extensions.insert(text(&row, 0));
+            }
+        }
+    }
+    Ok(schema)
+}
+
+/// The schema the migrations produce at their heads, built on a scratch
+/// database as `check` builds it.
+pub fn head_schema(migrator: &Migrator, scratch: &ScratchSource) -> Result<Schema> {
+    let mut database = ScratchDatabase::create(scratch)?;
+    let connection = database.connection()?;
+    migrator.upgrade(connection, "heads")?;
+    read_schema(connection, &check::bookkeeping_tables(migrator))
+}
+
+/// The schema a declarative SQL file describes: the file is run on a new
+/// scratch database and read back, leaving out the tables in `exclude`
+/// (the migrator's bookkeeping, should the file be a dump that has them).
+pub fn schema_from_sql(sql: &str, scratch: &ScratchSource, exclude: &[String]) -> Result<Schema> {
+    let mut database = ScratchDatabase::create(scratch)?;
+    let connection = database.connection()?;
+    connection.execute(sql).map_err(|source| {
+        Error::Config(format!(
+            "the desired schema does not run on a scratch {} database: {}",
+            scratch.backend(),
+            source.message
+        ))
+    })?;
+    read_schema(connection, exclude)
+}

@@ -1,0 +1,4 @@
+-- before
+CREATE TABLE rooms (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+-- after
+CREATE TABLE rooms (id INTEGER PRIMARY KEY, name TEXT);

@@ -1,0 +1,4 @@
+-- before
+CREATE TABLE rooms (id INTEGER PRIMARY KEY, floor INTEGER DEFAULT 1, status TEXT DEFAULT 'draft');
+-- after
+CREATE TABLE rooms (id INTEGER PRIMARY KEY, floor INTEGER DEFAULT 2, status TEXT);

@@ -1,0 +1,4 @@
+-- before
+CREATE TABLE rooms (id INTEGER PRIMARY KEY, code VARCHAR(10));
+-- after
+CREATE TABLE rooms (id INTEGER PRIMARY KEY, code VARCHAR(40) NOT NULL DEFAULT 'x');

@@ -1,0 +1,6 @@
+-- before
+CREATE TABLE buildings (id INTEGER PRIMARY KEY);
+CREATE TABLE rooms (id INTEGER PRIMARY KEY, building_id INTEGER);
+-- after
+CREATE TABLE buildings (id INTEGER PRIMARY KEY);
+CREATE TABLE rooms (id INTEGER PRIMARY KEY, building_id INTEGER REFERENCES buildings (id) ON DELETE CASCADE);

@@ -1,0 +1,4 @@
+-- before
+CREATE TABLE rooms (id INTEGER PRIMARY KEY, floor INTEGER, CONSTRAINT ck_rooms_floor CHECK (floor >= 0));
+-- after
+CREATE TABLE rooms (id INTEGER PRIMARY KEY, floor INTEGER);

@@ -1,0 +1,4 @@
+-- before
+CREATE TABLE rooms (id INTEGER PRIMARY KEY, code TEXT UNIQUE);
+-- after
+CREATE TABLE rooms (id INTEGER PRIMARY KEY, code TEXT);

@@ -1,0 +1,395 @@
+//! `revision --autogenerate` on a corpus of schema changes, on both
+//! backends. For each case: generate the migration from the "before"
+//! chain and the "after" schema; run it the way a compiled module runs
+//! (its steps through the same `Ops` calls the Rust code makes) and, where
+//! it can be written so, as the `.sql` migration `--format sql` writes
+//! (through the `.sql` migration reader); upgrade, and find no drift from
+//! the wanted schema; downgrade, and find none from the "before" one. The
+//! Rust text must be rustfmt-clean.
+
+mod corpus;
+#[path = "../support/scratch_crate.rs"]
+mod scratch_crate;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arx_migrate::autogen::{
+    head_schema, plan, read_schema, schema_from_sql, Generated, Schema, DESTRUCTIVE_RULES,
+};
+use arx_migrate::check::{bookkeeping_tables, diff, ScratchDatabase, ScratchSource};
+use arx_migrate::lint::{lint_migrations, Rule, UNFILLED_REASON};
+use arx_migrate::testing::postgres_test_url;
+use arx_migrate::{Backend, Migration, MigrationSet, Migrator, SqlMigration, SqlScript};
+use corpus::{cases, Case};
+
+const REVISION: &str = "autogen01";
+
+fn sources() -> Vec<ScratchSource> {
+    let mut sources = vec![ScratchSource::SqliteMemory];
+    if let Some(url) = postgres_test_url("autogen corpus") {
+        sources.push(ScratchSource::Postgres { url });
+    }
+    sources
+}
+
+/// A case ready to generate from: the chain, its head, both schemas.
+struct Prepared {
+    chain: Vec<Arc<dyn Migration>>,
+    head_revision: String,
+    head: Schema,
+    wanted: Schema,
+}
+
+fn prepare(case: &Case, source: &ScratchSource) -> Result<Prepared, String> {
+    let backend = source.backend();
+    let migrator = if case.arxos {
+        arx_schema::migrator().map_err(|e| e.to_string())?
+    } else {
+        let base = SqlMigration::new(
+            "before",
+            &[],
+            SqlScript::new(case.before(backend)),
+            Some(SqlScript::new("SELECT 1")),
+        );
+        Migrator::new(MigrationSet::new().with(base)).map_err(|e| e.to_string())?
+    };
+    let head = head_schema(&migrator, source).map_err(|e| format!("head: {e}"))?;
+    let wanted = if case.arxos {
+        let mut database = ScratchDatabase::create(source).map_err(|e| e.to_string())?;
+        let connection = database.connection().map_err(|e| e.to_string())?;
+        migrator
+            .upgrade(connection, "heads")
+            .map_err(|e| e.to_string())?;
+        connection
+            .execute(&case.after(backend))
+            .map_err(|e| format!("after: {}", e.message))?;
+        read_schema(connection, &bookkeeping_tables(&migrator)).map_err(|e| e.to_string())?
+    } else {
+        schema_from_sql(&case.after(backend), source, &[]).map_err(|e| format!("after: {e}"))?
+    };
+    Ok(Prepared {
+        chain: migrator.graph().in_order().cloned().collect(),
+        head_revision: migrator
+            .graph()
+            .single_head()
+            .map_err(|e| e.to_string())?
+            .to_string(),
+        head,
+        wanted,
+    })
+}
+
+fn generate(case: &Case, prepared: &Prepared, backend: Backend) -> Result<Generated, String> {
+    let steps = plan(&prepared.head, &prepared.wanted, &case.renames).map_err(|e| e.to_string())?;
+    let graph =
+        arx_migrate::RevisionGraph::new(prepared.chain.clone()).map_err(|e| e.to_string())?;
+    Generated::new(
+        &graph,
+        REVISION,
+        &format!("corpus {}", case.name),
+        backend,
+        steps,
+    )
+    .map_err(|e| e.to_string())?
+    .ok_or_else(|| "no change detected".to_string())
+}
+
+fn no_drift(expected: &Schema, actual: &Schema, when: &str) -> Result<(), String> {
+    let differences = diff(&expected.snapshot, &actual.snapshot);
+    if !differences.is_empty() {
+        let list: Vec<String> = differences.iter().map(|d| d.to_string()).collect();
+        return Err(format!("{when}: drift:\n    {}", list.join("\n    ")));
+    }
+    if expected.extensions != actual.extensions {
+        return Err(format!(
+            "{when}: extensions {:?} != {:?}",
+            actual.extensions, expected.extensions
+        ));
+    }
+    Ok(())
+}
+
+/// Upgrade, check against the wanted schema; downgrade, check against
+/// the head's.
+fn round_trip(
+    migrations: MigrationSet,
+    prepared: &Prepared,
+    source: &ScratchSource,
+) -> Result<(), String> {
+    let migrator = Migrator::new(migrations).map_err(|e| e.to_string())?;
+    let mut database = ScratchDatabase::create(source).map_err(|e| e.to_string())?;
+    let connection = database.connection().map_err(|e| e.to_string())?;
+    let exclude = bookkeeping_tables(&migrator);
+    migrator
+        .upgrade(connection, "heads")
+        .map_err(|e| format!("upgrade: {e}"))?;
+    let upgraded = read_schema(connection, &exclude).map_err(|e| e.to_string())?;
+    no_drift(&prepared.wanted, &upgraded, "after the upgrade")?;
+    migrator
+        .downgrade(connection, &prepared.head_revision)
+        .map_err(|e| format!("downgrade: {e}"))?;
+    let downgraded = read_schema(connection, &exclude).map_err(|e| e.to_string())?;
+    no_drift(&prepared.head, &downgraded, "after the downgrade")
+}
+
+fn chain_with(
+    prepared: &Prepared,
+    extra: impl IntoIterator<Item = Arc<dyn Migration>>,
+) -> MigrationSet {
+    let mut set = MigrationSet::new();
+    for migration in prepared.chain.iter().cloned().chain(extra) {
+        set.push(migration);
+    }
+    set
+}
+
+/// The `.sql` migration `--format sql` writes, read back by the reader
+/// `sql_migrations!` and `from_sql_dir` use.
+fn sql_migration(
+    generated: &Generated,
+    prepared: &Prepared,
+    dir: &Path,
+) -> Result<MigrationSet, String> {
+    let files = generated.to_sql().map_err(|e| e.to_string())?;
+    let folder = dir.join(format!("{REVISION}_corpus"));
+    std::fs::create_dir_all(&folder).unwrap();
+    let allow = if files.allow.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", files.allow)
+    };
+    let header = format!(
+        "-- arx-migrate: rev = \"{REVISION}\", down_rev = \"{}\"{allow}\n-- {}\n\n",
+        prepared.head_revision, generated.message
+    );
+    std::fs::write(folder.join("up.sql"), format!("{header}{}", files.up)).unwrap();
+    std::fs::write(folder.join("down.sql"), files.down).unwrap();
+    let read =
+        MigrationSet::from_sql_dir(dir).map_err(|e| format!("reading the .sql files: {e}"))?;
+    let migrations: Vec<Arc<dyn Migration>> = arx_migrate::MigrationSource::migrations(&read);
+    Ok(chain_with(prepared, migrations))
+}
+
+fn rustfmt_clean(text: &str) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.rs");
+    std::fs::write(&file, text).unwrap();
+    let output = std::process::Command::new("rustfmt")
+        .args(["--edition", "2021", "--check"])
+        .arg(&file)
+        .output()
+        .map_err(|e| format!("rustfmt: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "not rustfmt-clean:\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        ))
+    }
+}
+
+/// What one case on one backend did: the SQL path taken or why not.
+fn run_case(case: &Case, source: &ScratchSource) -> Result<bool, String> {
+    let backend = source.backend();
+    let prepared = prepare(case, source)?;
+    let generated = generate(case, &prepared, backend)?;
+    let rust = generated.to_rust("arx-migrate");
+    rustfmt_clean(&rust)?;
+    round_trip(
+        chain_with(
+            &prepared,
+            [Arc::new(generated.clone()) as Arc<dyn Migration>],
+        ),
+        &prepared,
+        source,
+    )
+    .map_err(|e| format!("{e}\n--- module ---\n{rust}"))?;
+    match generated.to_sql() {
+        Ok(_) => {
+            let dir = tempfile::tempdir().unwrap();
+            let set = sql_migration(&generated, &prepared, dir.path())?;
+            round_trip(set, &prepared, source).map_err(|e| format!(".sql: {e}"))?;
+            Ok(true)
+        }
+        // Only an SQLite rebuild has no plain SQL; it says what to do.
+        Err(error) if backend == Backend::Sqlite && error.to_string().contains("--format rust") => {
+            Ok(false)
+        }
+        Err(error) => Err(format!("--format sql: {error}")),
+    }
+}
+
+#[test]
+fn every_corpus_case_round_trips_without_drift() {
+    let cases = cases();
+    let mut failures = Vec::new();
+    for source in sources() {
+        let backend = source.backend();
+        let mut ran = 0;
+        let mut sql_too = 0;
+        for case in cases.iter().filter(|c| c.backends.contains(&backend)) {
+            match run_case(case, &source) {
+                Ok(sql) => {
+                    ran += 1;
+                    sql_too += usize::from(sql);
+                }
+                Err(error) => failures.push(format!("{} on {backend}: {error}", case.name)),
+            }
+        }
+        eprintln!("{backend}: {ran} cases round-trip ({sql_too} also as .sql migrations)");
+        assert!(
+            cases
+                .iter()
+                .filter(|c| c.backends.contains(&backend))
+                .count()
+                >= 30,
+            "the corpus has fewer than 30 cases for {backend}"
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+fn case(name: &str) -> Case {
+    cases().into_iter().find(|c| c.name == name).unwrap()
+}
+
+#[test]
+fn the_same_input_gives_the_same_bytes() {
+    let case = case("20-drop-table");
+    let source = ScratchSource::SqliteMemory;
+    let texts: Vec<(String, String)> = (0..2)
+        .map(|_| {
+            let prepared = prepare(&case, &source).unwrap();
+            let generated = generate(&case, &prepared, Backend::Sqlite).unwrap();
+            (
+                generated.to_rust("arx-migrate"),
+                generated.to_sql().unwrap().up,
+            )
+        })
+        .collect();
+    assert_eq!(texts[0], texts[1]);
+}
+
+#[test]
+fn no_difference_means_no_migration() {
+    let source = ScratchSource::SqliteMemory;
+    let case = case("01-add-table");
+    let prepared = prepare(&case, &source).unwrap();
+    let steps = plan(&prepared.head, &prepared.head, &[]).unwrap();
+    assert!(steps.is_empty());
+    let graph = arx_migrate::RevisionGraph::new(prepared.chain.clone()).unwrap();
+    assert!(
+        Generated::new(&graph, REVISION, "nothing", Backend::Sqlite, steps)
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// Lint blocks a destructive step until its reason is filled in; the
+/// other findings are allowed as generated.
+#[test]
+fn lint_blocks_destructive_steps_until_a_reason_is_given() {
+    let source = ScratchSource::SqliteMemory;
+    let case = case("20-drop-table");
+    let prepared = prepare(&case, &source).unwrap();
+    let mut generated = generate(&case, &prepared, Backend::Sqlite).unwrap();
+    assert!(generated.needs_review());
+    assert!(generated.allow.contains(&("drop-table", UNFILLED_REASON)));
+    let blocking = |generated: &Generated| {
+        let mut migrations = prepared.chain.clone();
+        migrations.push(Arc::new(generated.clone()));
+        let graph = arx_migrate::RevisionGraph::new(migrations).unwrap();
+        lint_migrations(&graph, Backend::Sqlite)
+            .findings
+            .into_iter()
+            .filter(|f| f.revision == REVISION && f.is_blocking())
+            .map(|f| f.rule)
+            .collect::<Vec<_>>()
+    };
+    let found = blocking(&generated);
+    assert!(found.contains(&Rule::InvalidAllow), "{found:?}");
+    assert!(found.contains(&Rule::DropTable), "{found:?}");
+    for (rule, reason) in generated.allow.iter_mut() {
+        if DESTRUCTIVE_RULES.contains(rule) {
+            *reason = "the table was archived to the warehouse in #42";
+        }
+    }
+    assert_eq!(blocking(&generated), Vec::new());
+
+    // A change that destroys nothing passes lint as written.
+    let case = self::case("11-add-index");
+    let prepared = prepare(&case, &source).unwrap();
+    let generated = generate(&case, &prepared, Backend::Sqlite).unwrap();
+    assert!(!generated.needs_review());
+    let mut migrations = prepared.chain.clone();
+    migrations.push(Arc::new(generated));
+    let graph = arx_migrate::RevisionGraph::new(migrations).unwrap();
+    let report = lint_migrations(&graph, Backend::Sqlite);
+    let blocking: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.revision == REVISION && f.is_blocking())
+        .collect();
+    assert!(blocking.is_empty(), "{blocking:?}");
+}
+
+/// Generated modules compile, without a warning: those of cases that use
+/// every kind of call, written into a scratch crate that depends on this
+/// workspace, built once with the workspace's target directory.
+#[test]
+fn generated_modules_compile() {
+    let mut modules = Vec::new();
+    let picked = [
+        "01-add-table",
+        "09-change-and-drop-defaults",
+        "10-type-nullability-default-together",
+        "11-add-index",
+        "19-foreign-key-action",
+        "20-drop-table",
+        "21-add-check",
+        "23-add-unique-constraint",
+        "24-drop-unique-constraint",
+        "25-change-primary-key",
+        "28-rename-table",
+        "29-rename-column",
+        "34-add-trigger",
+        "37-sequence",
+        "40-extension",
+        "44-arxos-new-table-fk-gist",
+    ];
+    for source in sources() {
+        let backend = source.backend();
+        for name in picked {
+            let case = case(name);
+            if !case.backends.contains(&backend) {
+                continue;
+            }
+            let prepared = prepare(&case, &source).unwrap();
+            let mut generated = generate(&case, &prepared, backend).unwrap();
+            generated.revision = format!("c{:02}", modules.len());
+            modules.push((
+                format!("m{}_{backend}", name.replace('-', "_")),
+                generated.to_rust("arx-migrate"),
+            ));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    scratch_crate::write_manifest(root, "autogen_compiles", &[]);
+    std::fs::create_dir_all(root.join("src/migrations")).unwrap();
+    std::fs::write(
+        root.join("src/lib.rs"),
+        "//! Generated.\n\npub mod migrations;\n",
+    )
+    .unwrap();
+    let mut listing = String::from("//! Generated modules.\n\n");
+    for (module, text) in &modules {
+        std::fs::write(root.join(format!("src/migrations/{module}.rs")), text).unwrap();
+        listing.push_str(&format!("pub mod {module};\n"));
+    }
+    std::fs::write(root.join("src/migrations/mod.rs"), listing).unwrap();
+    scratch_crate::assert_builds(root, "the generated modules");
+    eprintln!("{} generated modules compile", modules.len());
+}
