@@ -9,7 +9,7 @@ use support::m;
 
 use arx_migrate_core::{Connection, FnMigration, MigrationSet, Migrator};
 use arx_migrate_testing::{postgres_test_url, PgTestDatabase};
-use arx_migrate_verify::check::{self, DriftKind, DriftReport, ScratchSource};
+use arx_migrate_verify::check::{self, DriftKind, DriftReport, Identity, ScratchSource};
 use arx_migrate_verify::validate::{self, steps, Outcome, ValidateReport};
 
 fn migrator(steps: Vec<FnMigration>) -> Migrator {
@@ -173,9 +173,15 @@ fn postgres_check_sees_views_triggers_functions_and_sequences() {
     );
     assert!(snapshot.views.contains_key("big_p"));
     assert!(snapshot.triggers.contains_key("p.p_touch"));
-    assert!(snapshot.sequences["p_id_seq"]
-        .definition
-        .contains("OWNED BY p.id"));
+    assert_eq!(
+        snapshot.tables["p"].columns["id"].identity,
+        Some(Identity::ByDefault)
+    );
+    assert!(
+        !snapshot.sequences.contains_key("p_id_seq"),
+        "an identity column's sequence belongs to the column: {:?}",
+        snapshot.sequences.keys()
+    );
     assert!(
         !snapshot
             .sequences

@@ -15,7 +15,7 @@ use super::call::{Action, Call, NewColumn, NewForeignKey};
 use super::rename::{renamed, Rename};
 use super::source::Schema;
 use super::sqlite_names::ConstraintNames;
-use crate::check::{ColumnSnapshot, IndexSnapshot, ObjectSnapshot, TableSnapshot};
+use crate::check::{ColumnSnapshot, Identity, IndexSnapshot, ObjectSnapshot, TableSnapshot};
 use arx_migrate_core::error::{Error, Result};
 use arx_migrate_core::text::quote_ident as q;
 use arx_migrate_core::Backend;
@@ -487,22 +487,12 @@ impl Planner<'_> {
         for (column, c) in &new.columns {
             match old.columns.get(column) {
                 None => {
-                    let added = NewColumn {
-                        name: column.clone(),
-                        data_type: serial_type(after, name, column, c)
-                            .map_or_else(|| c.data_type.clone(), str::to_string),
-                        not_null: !c.nullable,
-                        default: serial_type(after, name, column, c)
-                            .map_or_else(|| c.default.clone(), |_| None),
-                    };
+                    let add = self.add_column(after, name, column, c);
                     self.push(
                         COLUMNS,
                         step(
                             format!("Add column {name}.{column}."),
-                            vec![Call::AddColumn {
-                                table: name.to_string(),
-                                column: added,
-                            }],
+                            vec![add],
                             vec![Call::DropColumn {
                                 table: name.to_string(),
                                 column: column.clone(),
@@ -511,18 +501,16 @@ impl Planner<'_> {
                     );
                 }
                 Some(was) if was != c => {
-                    let change = |from: &ColumnSnapshot, to: &ColumnSnapshot| Call::AlterColumn {
-                        table: name.to_string(),
-                        column: column.clone(),
-                        data_type: (from.data_type != to.data_type).then(|| to.data_type.clone()),
-                        not_null: (from.nullable != to.nullable).then_some(!to.nullable),
-                        default: (from.default != to.default).then(|| to.default.clone()),
-                    };
                     let mut s = step(
                         format!("Alter column {name}.{column}."),
-                        vec![change(was, c)],
-                        vec![change(c, was)],
+                        self.change_column(name, column, was, c),
+                        self.change_column(name, column, c, was),
                     );
+                    if was.identity.is_none() && c.identity.is_some() {
+                        s.comment = format!(
+                            "Make {name}.{column} an identity column. Its sequence starts at 1: if the table has rows, RESTART it past their values or inserts may collide."
+                        );
+                    }
                     if was.data_type != c.data_type {
                         s.comment = format!(
                             "Change the type of {name}.{column} from {} to {}: values that do not convert fail the upgrade.",
@@ -552,14 +540,7 @@ impl Planner<'_> {
                     added_columns.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or ")
                 )
             };
-            let restored = NewColumn {
-                name: column.clone(),
-                data_type: serial_type(&before, name, column, c)
-                    .map_or_else(|| c.data_type.clone(), str::to_string),
-                not_null: !c.nullable,
-                default: serial_type(&before, name, column, c)
-                    .map_or_else(|| c.default.clone(), |_| None),
-            };
+            let restore = self.add_column(&before, name, column, c);
             let mut s = step(
                 format!(
                     "Drop column {name}.{column}: its values are lost; the downgrade adds it back empty.{guess}"
@@ -568,10 +549,7 @@ impl Planner<'_> {
                     table: name.to_string(),
                     column: column.clone(),
                 }],
-                vec![Call::AddColumn {
-                    table: name.to_string(),
-                    column: restored,
-                }],
+                vec![restore],
             );
             s.destructive = Some("drop-column");
             self.push(COLUMNS, s);
@@ -581,6 +559,67 @@ impl Planner<'_> {
             Backend::Postgres => self.alter_pg_constraints(name, old, new),
             Backend::Sqlite => self.alter_sqlite_constraints(name, old, new, &before),
         }
+    }
+
+    /// The call that adds column `column` to `table` as `schema` has it: a
+    /// `serial` column with its sequence, an identity column in
+    /// PostgreSQL's own words (`Ops` has no builder for one).
+    fn add_column(&self, schema: &Schema, table: &str, column: &str, c: &ColumnSnapshot) -> Call {
+        if c.identity.is_some() {
+            return self.sql(format!(
+                "ALTER TABLE {} ADD COLUMN {}",
+                q(table),
+                pg_column(column, c)
+            ));
+        }
+        let serial = serial_type(schema, table, column, c);
+        Call::AddColumn {
+            table: table.to_string(),
+            column: NewColumn {
+                name: column.to_string(),
+                data_type: serial.map_or_else(|| c.data_type.clone(), str::to_string),
+                not_null: !c.nullable,
+                default: serial.map_or_else(|| c.default.clone(), |_| None),
+            },
+        }
+    }
+
+    /// The calls that take column `column` of `table` from `from` to `to`.
+    /// An identity is dropped before the rest changes (a default may then
+    /// be set) and added after it (it needs NOT NULL and no default).
+    fn change_column(
+        &self,
+        table: &str,
+        column: &str,
+        from: &ColumnSnapshot,
+        to: &ColumnSnapshot,
+    ) -> Vec<Call> {
+        let identity = identity_clause(from.identity, to.identity).map(|clause| {
+            self.sql(format!(
+                "ALTER TABLE {} ALTER COLUMN {} {clause}",
+                q(table),
+                q(column)
+            ))
+        });
+        let alter = Call::AlterColumn {
+            table: table.to_string(),
+            column: column.to_string(),
+            data_type: (from.data_type != to.data_type).then(|| to.data_type.clone()),
+            not_null: (from.nullable != to.nullable).then_some(!to.nullable),
+            default: (from.default != to.default).then(|| to.default.clone()),
+        };
+        let alters = from.data_type != to.data_type
+            || from.nullable != to.nullable
+            || from.default != to.default;
+        let (first, last) = match from.identity {
+            None => (None, identity),
+            Some(_) => (identity, None),
+        };
+        first
+            .into_iter()
+            .chain(alters.then_some(alter))
+            .chain(last)
+            .collect()
     }
 
     fn alter_indexes(
@@ -1129,7 +1168,21 @@ fn pg_column(column: &str, c: &ColumnSnapshot) -> String {
     if let Some(default) = &c.default {
         sql.push_str(&format!(" DEFAULT {default}"));
     }
+    if let Some(identity) = c.identity {
+        sql.push_str(&format!(" {identity}"));
+    }
     sql
+}
+
+/// The `ALTER COLUMN` clause that takes a PostgreSQL column from identity
+/// `from` to `to`, if they differ.
+fn identity_clause(from: Option<Identity>, to: Option<Identity>) -> Option<String> {
+    match (from, to) {
+        (Some(_), None) => Some("DROP IDENTITY".to_string()),
+        (None, Some(to)) => Some(format!("ADD {to}")),
+        (Some(from), Some(to)) if from != to => Some(format!("SET GENERATED {}", to.as_sql())),
+        _ => None,
+    }
 }
 
 fn builder_index(table: &str, name: &str, index: &IndexSnapshot) -> Call {

@@ -23,6 +23,9 @@ pub enum DriftKind {
     Nullability,
     /// A column's default differs.
     Default,
+    /// A column's identity (`GENERATED ALWAYS` / `BY DEFAULT AS IDENTITY`,
+    /// or none) differs (PostgreSQL).
+    Identity,
     /// An index is missing.
     MissingIndex,
     /// The database has an extra index.
@@ -80,6 +83,7 @@ impl DriftKind {
             DriftKind::ColumnType => "column-type",
             DriftKind::Nullability => "nullability",
             DriftKind::Default => "default",
+            DriftKind::Identity => "identity",
             DriftKind::MissingIndex => "missing-index",
             DriftKind::ExtraIndex => "extra-index",
             DriftKind::IndexDefinition => "index-definition",
@@ -310,6 +314,17 @@ fn diff_table(
                 column,
                 Some(show_opt(&e.default)),
                 Some(show_opt(&a.default)),
+            ));
+        }
+        if e.identity != a.identity {
+            let show = |identity: Option<super::snapshot::Identity>| {
+                identity.map_or_else(|| "none".to_string(), |i| i.to_string())
+            };
+            out.push(d(
+                DriftKind::Identity,
+                column,
+                Some(show(e.identity)),
+                Some(show(a.identity)),
             ));
         }
     }

@@ -8,7 +8,7 @@ use sqlparser::ast::{ColumnOption, Statement as Ast, TableConstraint};
 
 use super::objects::read_objects;
 use super::snapshot::{
-    ColumnSnapshot, ConstraintSnapshot, IndexSnapshot, SchemaSnapshot, TableSnapshot,
+    ColumnSnapshot, ConstraintSnapshot, Identity, IndexSnapshot, SchemaSnapshot, TableSnapshot,
 };
 use crate::lint::parse_one;
 use arx_migrate_core::backend::{Backend, Connection, Row};
@@ -73,7 +73,7 @@ fn introspect_postgres(connection: &mut dyn Connection) -> Result<SchemaSnapshot
     for row in query(
         connection,
         &format!(
-            "SELECT t.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid) \
+            "SELECT t.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity \
              FROM pg_attribute a JOIN pg_class t ON t.oid = a.attrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
              LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
              WHERE {tables_filter} AND a.attnum > 0 AND NOT a.attisdropped"
@@ -86,6 +86,7 @@ fn introspect_postgres(connection: &mut dyn Connection) -> Result<SchemaSnapshot
                     data_type: text(&row, 2),
                     nullable: text(&row, 3) != "t",
                     default: opt(&row, 4),
+                    identity: Identity::from_catalog(&text(&row, 5)),
                 },
             );
         }
@@ -179,6 +180,7 @@ fn introspect_sqlite(connection: &mut dyn Connection) -> Result<SchemaSnapshot> 
                     data_type: text(&column, 1),
                     nullable: text(&column, 2) == "0",
                     default: opt(&column, 3),
+                    identity: None,
                 },
             );
         }

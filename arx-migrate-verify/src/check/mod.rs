@@ -17,7 +17,7 @@ pub use diff::{diff, Difference, DriftKind, DriftReport};
 pub use introspect::{introspect, ALWAYS_EXCLUDED};
 pub use scratch::{ScratchDatabase, ScratchSource};
 pub use snapshot::{
-    ColumnSnapshot, ConstraintSnapshot, IndexSnapshot, ObjectSnapshot, SchemaSnapshot,
+    ColumnSnapshot, ConstraintSnapshot, Identity, IndexSnapshot, ObjectSnapshot, SchemaSnapshot,
     TableSnapshot, OBJECT_KINDS,
 };
 

@@ -1,7 +1,7 @@
 //! Reading the objects besides tables: views and triggers on both
 //! backends, the schema's functions and sequences on PostgreSQL (those of
-//! extensions, such as PostGIS's, left out), virtual tables (R*Tree) on
-//! SQLite. Definitions are kept as the database prints them, on one line.
+//! extensions, such as PostGIS's, left out; an identity column's sequence
+//! too, as it belongs to its column), virtual tables (R*Tree) on SQLite. Definitions are kept as the database prints them, on one line.
 
 use super::snapshot::{ObjectSnapshot, SchemaSnapshot};
 use arx_migrate_core::backend::{Backend, Connection, Row};
@@ -127,10 +127,11 @@ fn read_postgres(connection: &mut dyn Connection, snapshot: &mut SchemaSnapshot)
              (SELECT t.relname || '.' || a.attname FROM pg_depend d \
               JOIN pg_class t ON t.oid = d.refobjid \
               JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
-              WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i') LIMIT 1) \
+              WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'a' LIMIT 1) \
              FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname = {schema} AND {}",
+             WHERE n.nspname = {schema} AND {} AND NOT EXISTS (SELECT 1 FROM pg_depend i \
+             WHERE i.classid = 'pg_class'::regclass AND i.objid = c.oid AND i.deptype = 'i')",
             not_extension("pg_class", "c.oid")
         ),
     )? {

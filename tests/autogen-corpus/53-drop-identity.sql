@@ -1,0 +1,5 @@
+-- backends: postgres
+-- before
+CREATE TABLE rooms (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, code integer);
+-- after
+CREATE TABLE rooms (id integer PRIMARY KEY, code integer);
