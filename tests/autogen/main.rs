@@ -221,6 +221,32 @@ fn run_case(case: &Case, source: &ScratchSource) -> Result<bool, String> {
     }
 }
 
+/// How many cases run at once: each waits mostly on its scratch
+/// databases (created, migrated and dropped on the server), so a few
+/// threads overlap that waiting.
+const CASE_THREADS: usize = 4;
+
+/// Runs `cases` on a few threads; the outcomes in the cases' order.
+fn run_cases(cases: &[&Case], source: &ScratchSource) -> Vec<Result<bool, String>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let outcomes = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..CASE_THREADS {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(case) = cases.get(index) else {
+                    break;
+                };
+                let outcome = run_case(case, source);
+                outcomes.lock().unwrap().push((index, outcome));
+            });
+        }
+    });
+    let mut outcomes = outcomes.into_inner().unwrap();
+    outcomes.sort_by_key(|(index, _)| *index);
+    outcomes.into_iter().map(|(_, outcome)| outcome).collect()
+}
+
 #[test]
 fn every_corpus_case_round_trips_without_drift() {
     let cases = cases();
@@ -229,8 +255,12 @@ fn every_corpus_case_round_trips_without_drift() {
         let backend = source.backend();
         let mut ran = 0;
         let mut sql_too = 0;
-        for case in cases.iter().filter(|c| c.backends.contains(&backend)) {
-            match run_case(case, &source) {
+        let mine: Vec<&Case> = cases
+            .iter()
+            .filter(|c| c.backends.contains(&backend))
+            .collect();
+        for (case, outcome) in mine.iter().zip(run_cases(&mine, &source)) {
+            match outcome {
                 Ok(sql) => {
                     ran += 1;
                     sql_too += usize::from(sql);
