@@ -1,5 +1,6 @@
 //! `branch_labels` and `depends_on` reach the `Migration` trait and the
-//! graph: a billing branch that depends on a shop revision, labelled.
+//! graph: a billing branch that depends on a shop revision, labelled. A
+//! test binary of its own, so that its registry holds this chain alone.
 
 use arx_migrate::prelude::*;
 use arx_migrate::{Migrator, Target};
@@ -46,7 +47,8 @@ pub mod b002 {
     }
 }
 
-fn main() {
+#[test]
+fn branch_labels_and_depends_on_reach_the_trait_and_the_graph() {
     assert_eq!(b001::MIGRATION.branch_labels(), ["billing", "invoices"]);
     assert!(b001::MIGRATION.depends_on().is_empty());
     assert_eq!(b002::MIGRATION.depends_on(), ["shop"]);
