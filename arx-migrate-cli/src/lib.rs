@@ -228,7 +228,7 @@ where
         verb: cli.command.verb(),
     };
     let result = catch_unwind(AssertUnwindSafe(|| dispatch(&ctx, &cli.command))).unwrap_or_else(|panic| {
-        let what = error::panic_message(&*panic);
+        let what = arx_migrate_core::panic::panic_message(&*panic);
         Err(CliError::new("internal", format!("the command panicked: {what}"))
             .hint("this is a bug in arx-migrate or in a migration; please report it with the command line"))
     });

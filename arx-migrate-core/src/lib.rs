@@ -18,6 +18,8 @@ pub mod graph;
 pub mod lock;
 pub mod migration;
 pub mod ops;
+#[doc(hidden)]
+pub mod panic;
 pub mod plan;
 mod provenance;
 pub mod redact;
@@ -30,6 +32,8 @@ pub mod takeover;
 pub mod target;
 pub mod text;
 mod transaction;
+#[doc(hidden)]
+pub mod utc;
 
 pub use backend::{Backend, Connection, DataConnection};
 pub use checksum::canonical_sql;

@@ -94,7 +94,7 @@ pub(crate) fn invoke(migration: &dyn Migration, op: &mut Ops<'_>) -> Result<()> 
         Err(panic) => Err(Error::Migration {
             revision: migration.revision().to_string(),
             direction,
-            message: format!("panicked: {}", panic_message(&*panic)),
+            message: format!("panicked: {}", crate::panic::panic_message(&*panic)),
         }),
     };
     result.map_err(|error| attach_revision(error, migration.revision(), direction))
@@ -114,12 +114,4 @@ fn attach_revision(error: Error, revision: &str, direction: Direction) -> Error 
         },
         other => other,
     }
-}
-
-pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_string())
 }

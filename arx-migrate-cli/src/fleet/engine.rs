@@ -306,7 +306,7 @@ impl<S, T: Sync> Pool<'_, S, T> {
         let started = Instant::now();
         let result =
             catch_unwind(AssertUnwindSafe(|| (self.work)(state, target))).unwrap_or_else(|panic| {
-                let what = crate::error::panic_message(&*panic);
+                let what = arx_migrate_core::panic::panic_message(&*panic);
                 Err(
                     CliError::new("internal", format!("the work panicked: {what}"))
                         .hint("this is a bug in arx-migrate or in a migration; please report it"),

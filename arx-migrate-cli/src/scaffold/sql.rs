@@ -9,7 +9,7 @@
 //! downgrades, and is refused.
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use arx_migrate_sqlfiles::{Entry, Layout};
 use serde_json::json;
@@ -268,33 +268,7 @@ fn parent_list(parents: &[String]) -> String {
 
 /// Now, as sqlx names its files: `YYYYMMDDHHMMSS` in UTC.
 fn utc_timestamp() -> String {
-    let seconds = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    let (days, second_of_day) = (seconds / 86_400, seconds % 86_400);
-    let (year, month, day) = civil_date(days as i64);
-    format!(
-        "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
-        second_of_day / 3600,
-        second_of_day % 3600 / 60,
-        second_of_day % 60
-    )
-}
-
-/// The calendar date `days` after 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_date(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    arx_migrate_core::utc::UtcDateTime::from_system_time(SystemTime::now()).compact()
 }
 
 #[cfg(test)]
@@ -303,10 +277,6 @@ mod tests {
 
     #[test]
     fn dates_are_civil() {
-        assert_eq!(civil_date(0), (1970, 1, 1));
-        assert_eq!(civil_date(19_723), (2024, 1, 1));
-        assert_eq!(civil_date(19_782), (2024, 2, 29));
-        assert_eq!(civil_date(-1), (1969, 12, 31));
         assert_eq!(utc_timestamp().len(), 14);
     }
 

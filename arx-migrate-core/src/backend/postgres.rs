@@ -14,7 +14,7 @@ use postgres::{Client, SimpleQueryMessage};
 use super::{Backend, Connection, DataConnection, PreparedRun, Row, RunSettings};
 use crate::error::DbError;
 use crate::lock::LockHolder;
-use crate::ops::quiet_panic::catch_quietly;
+use crate::panic::catch_quietly;
 
 /// The code given to the error raised when the blocking client is used on a
 /// thread that drives an async runtime.

@@ -19,7 +19,6 @@ use sea_query::{
     TableRef,
 };
 
-use super::quiet_panic::catch_quietly;
 use super::sqlite_batch::Native;
 use super::sqlite_ddl::{Column, ColumnConstraintKind, ConstraintKind};
 use super::sqlite_rebuild::TableChange;
@@ -27,6 +26,7 @@ use super::statement::column_type_unsupported;
 use super::{quote_ident, Ops};
 use crate::backend::{quote_literal, Backend};
 use crate::error::Result;
+use crate::panic::catch_quietly;
 
 /// How [`Ops::alter_column`] changes a column: only what is set changes.
 ///

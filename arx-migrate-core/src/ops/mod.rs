@@ -11,10 +11,9 @@
 //! that keep sea-query from panicking), `alter` (the portable
 //! alterations), `sqlite_batch` (queueing them per table on SQLite),
 //! `sqlite_tokens`, `sqlite_ddl`, `sqlite_plan` and `sqlite_rebuild` (the
-//! SQLite table rebuild), `quiet_panic` (the net under the checks).
+//! SQLite table rebuild), and, in `crate::panic`, the net under the checks.
 
 mod alter;
-pub(crate) mod quiet_panic;
 mod sqlite_batch;
 mod sqlite_ddl;
 mod sqlite_plan;
@@ -200,7 +199,7 @@ impl<'a> Ops<'a> {
         let backend = self.backend;
         let reason = match statement.unsupported(backend) {
             Some(reason) => reason,
-            None => match quiet_panic::catch_quietly(|| statement.render(backend)) {
+            None => match crate::panic::catch_quietly(|| statement.render(backend)) {
                 Ok(sql) => return self.run(sql),
                 Err(panic) => format!("sea-query cannot render it: {panic}"),
             },

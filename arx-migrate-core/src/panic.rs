@@ -1,17 +1,19 @@
-//! Catching a panic without its message reaching stderr.
+//! Panics: catching one without its message reaching stderr, and the
+//! message of a caught one. A leaf module: it imports nothing of the crate.
 //!
 //! sea-query panics on statements a backend cannot express. [`Ops`] checks
 //! for every such statement it knows of before rendering (see
-//! [`super::statement`]); this is the net under those checks, for a path a
+//! `ops::statement`); this is the net under those checks, for a path a
 //! newer sea-query adds. `catch_unwind` alone is not enough: the panic hook
 //! prints the message before the unwind is caught. So a hook is installed
 //! once that stays silent while the current thread is rendering, and hands
 //! every other panic to the hook that was there before it.
 //!
-//! The PostgreSQL backend uses it too: the blocking client panics when it
-//! is called on a thread that drives an async runtime.
+//! The PostgreSQL backend uses it too, to ask tokio whether the current
+//! thread may block before the blocking client is called (tokio answers
+//! with a panic).
 //!
-//! [`Ops`]: super::Ops
+//! [`Ops`]: crate::Ops
 
 use std::cell::Cell;
 use std::panic::{self, AssertUnwindSafe};
@@ -24,7 +26,7 @@ thread_local! {
 static INSTALL: Once = Once::new();
 
 /// Runs `f`; a panic in it is returned as its message, printed nowhere.
-pub(crate) fn catch_quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+pub fn catch_quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     INSTALL.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
@@ -36,13 +38,16 @@ pub(crate) fn catch_quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     let was_quiet = QUIET.with(|quiet| quiet.replace(true));
     let outcome = panic::catch_unwind(AssertUnwindSafe(f));
     QUIET.with(|quiet| quiet.set(was_quiet));
-    outcome.map_err(|panic| {
-        panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "sea-query cannot build it".to_string())
-    })
+    outcome.map_err(|panic| panic_message(&*panic))
+}
+
+/// The message of a caught panic (`catch_unwind`'s payload).
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string())
 }
 
 #[cfg(test)]

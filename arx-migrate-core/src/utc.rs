@@ -1,0 +1,97 @@
+//! Calendar time in UTC from a `SystemTime`, without a date crate: the
+//! history table's timestamps and the names `revision --sql` gives files.
+//! A leaf module: it imports nothing of the crate.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A moment in UTC, split into its calendar fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UtcDateTime {
+    /// The year (1970 and later for any `SystemTime` after the epoch).
+    pub year: i64,
+    /// 1 to 12.
+    pub month: u32,
+    /// 1 to 31.
+    pub day: u32,
+    /// 0 to 23.
+    pub hour: u32,
+    /// 0 to 59.
+    pub minute: u32,
+    /// 0 to 59.
+    pub second: u32,
+    /// 0 to 999.
+    pub millisecond: u32,
+}
+
+impl UtcDateTime {
+    /// `time` in UTC; a time before the epoch counts as the epoch.
+    pub fn from_system_time(time: SystemTime) -> Self {
+        let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let seconds = since_epoch.as_secs() as i64;
+        let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+        let (year, month, day) = civil_date(days);
+        UtcDateTime {
+            year,
+            month,
+            day,
+            hour: (second_of_day / 3600) as u32,
+            minute: (second_of_day % 3600 / 60) as u32,
+            second: (second_of_day % 60) as u32,
+            millisecond: since_epoch.subsec_millis(),
+        }
+    }
+
+    /// RFC 3339 with milliseconds: `2026-11-24T01:02:03.000Z`.
+    pub fn rfc3339_millis(&self) -> String {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            self.year, self.month, self.day, self.hour, self.minute, self.second, self.millisecond
+        )
+    }
+
+    /// Digits only, to the second, as sqlx names its files: `20261124010203`.
+    pub fn compact(&self) -> String {
+        format!(
+            "{:04}{:02}{:02}{:02}{:02}{:02}",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+}
+
+/// The calendar date `days` after 1970-01-01 (Howard Hinnant's
+/// days-to-civil algorithm), as (year, month, day).
+pub fn civil_date(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn dates_are_civil() {
+        assert_eq!(civil_date(0), (1970, 1, 1));
+        assert_eq!(civil_date(19_723), (2024, 1, 1));
+        assert_eq!(civil_date(19_782), (2024, 2, 29));
+        assert_eq!(civil_date(-1), (1969, 12, 31));
+    }
+
+    #[test]
+    fn both_spellings() {
+        let time = UNIX_EPOCH + Duration::from_millis((1_795_478_400 + 3_723) * 1000 + 250);
+        let utc = UtcDateTime::from_system_time(time);
+        assert_eq!(utc.rfc3339_millis(), "2026-11-24T01:02:03.250Z");
+        assert_eq!(utc.compact(), "20261124010203");
+    }
+}
