@@ -65,6 +65,31 @@
 //! .await??;
 //! # Ok(()) }
 //! ```
+//!
+//! ## Errors from the database
+//!
+//! A failure the database reports arrives as a [`DbError`] inside the
+//! [`Error`] ([`Error::db_error`]): its [`DbErrorKind`] says what kind of
+//! failure it is (connection, lock timeout, statement timeout, syntax,
+//! constraint, serialization, permission, inside an async runtime), and
+//! its [`source`](std::error::Error::source) is the driver's own error
+//! (`postgres::Error`, `rusqlite::Error`) for whatever else a program
+//! wants to know.
+//!
+//! ```
+//! use arx_migrate::{DbErrorKind, FnMigration, MigrationSet, Migrator};
+//!
+//! let migrator = Migrator::new(MigrationSet::new().with(FnMigration::new(
+//!     "001", &[], |op| op.sql("CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1), (1)"),
+//!     |op| op.sql("DROP TABLE t"),
+//! )))?;
+//! let mut conn = arx_migrate::rusqlite::Connection::open_in_memory().unwrap();
+//! let error = migrator.upgrade(&mut conn, "head").unwrap_err();
+//! assert_eq!(error.db_error().map(|e| e.kind()), Some(DbErrorKind::Constraint));
+//! let driver = std::error::Error::source(&error).and_then(|e| e.source()).unwrap();
+//! assert!(driver.is::<arx_migrate::rusqlite::Error>());
+//! # Ok::<(), arx_migrate::Error>(())
+//! ```
 
 #![warn(missing_docs)]
 

@@ -5,6 +5,7 @@
 //! error: see [`crate::redact`].
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::lock::LockHolder;
 use crate::text;
@@ -14,17 +15,136 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 pub use crate::direction::Direction;
 
-/// A failure reported by the database driver, kept as text so that the
-/// error type does not depend on which drivers are compiled in.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What kind of failure a [`DbError`] is, so that a caller can decide
+/// what to do (retry, wait, fix the SQL) without reading driver codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DbErrorKind {
+    /// The connection could not be made, or was lost (PostgreSQL SQLSTATE
+    /// class 08, an I/O error; SQLite: the file cannot be opened or is not
+    /// a database).
+    Connection,
+    /// A lock was not granted in time (PostgreSQL `lock_timeout`, 55P03;
+    /// SQLite: the database is busy or locked).
+    LockTimeout,
+    /// A statement ran past `statement_timeout` or was cancelled (57014;
+    /// SQLite: interrupted).
+    StatementTimeout,
+    /// The statement is not valid SQL, or names something that does not
+    /// exist (SQLSTATE class 42 apart from 42501).
+    Syntax,
+    /// A constraint refused the change (class 23).
+    Constraint,
+    /// The transaction lost a serialization conflict or a deadlock (40001,
+    /// 40P01); running it again may succeed.
+    Serialization,
+    /// The role lacks a privilege the statement needs (42501).
+    Permission,
+    /// The blocking client was called on a thread that drives an async
+    /// runtime, where it cannot block; nothing was sent.
+    InsideAsyncRuntime,
+    /// Anything else.
+    Other,
+}
+
+impl DbErrorKind {
+    /// The kind a PostgreSQL SQLSTATE code stands for.
+    pub fn from_sqlstate(code: &str) -> Self {
+        match code {
+            "55P03" => DbErrorKind::LockTimeout,
+            "57014" => DbErrorKind::StatementTimeout,
+            "42501" => DbErrorKind::Permission,
+            "40001" | "40P01" => DbErrorKind::Serialization,
+            _ if code.starts_with("08") => DbErrorKind::Connection,
+            _ if code.starts_with("42") => DbErrorKind::Syntax,
+            _ if code.starts_with("23") => DbErrorKind::Constraint,
+            _ => DbErrorKind::Other,
+        }
+    }
+}
+
+/// A failure reported by the database driver: its kind, its message, its
+/// code, and the driver's own error as [`std::error::Error::source`].
+///
+/// ```
+/// use arx_migrate_core::{DbError, DbErrorKind};
+/// let error = DbError::new(DbErrorKind::LockTimeout, "canceling statement due to lock timeout")
+///     .with_code("55P03");
+/// assert_eq!(error.kind(), DbErrorKind::LockTimeout);
+/// assert_eq!(error.to_string(), "canceling statement due to lock timeout [55P03]");
+/// ```
+#[derive(Debug, Clone)]
 pub struct DbError {
     /// The driver's message (for PostgreSQL including detail and hint).
     pub message: String,
     /// The SQLSTATE code on PostgreSQL, the extended result code on SQLite.
     pub code: Option<String>,
+    kind: DbErrorKind,
+    source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
-impl std::error::Error for DbError {}
+impl DbError {
+    /// An error of `kind` saying `message`, with no code and no source.
+    pub fn new(kind: DbErrorKind, message: impl Into<String>) -> Self {
+        DbError {
+            message: message.into(),
+            code: None,
+            kind,
+            source: None,
+        }
+    }
+
+    /// The same error with the driver's code.
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    /// The same error with the driver's error behind it.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
+
+    /// The same error, its message preceded by what was being done
+    /// (`cannot connect to postgresql://app@db/shop: …`).
+    pub fn prefixed(mut self, doing: impl fmt::Display) -> Self {
+        self.message = format!("{doing}: {}", self.message);
+        self
+    }
+
+    /// The refusal of a blocking call on a thread that drives an async
+    /// runtime.
+    pub fn inside_async_runtime() -> Self {
+        DbError::new(
+            DbErrorKind::InsideAsyncRuntime,
+            "the blocking client cannot be called on a thread that drives an async runtime",
+        )
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> DbErrorKind {
+        self.kind
+    }
+}
+
+/// Two errors are equal when they say the same: kind, message and code
+/// (the driver's error behind them is not compared).
+impl PartialEq for DbError {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.message == other.message && self.code == other.code
+    }
+}
+
+impl Eq for DbError {}
+
+impl std::error::Error for DbError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|source| source as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl fmt::Display for DbError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -160,8 +280,9 @@ pub enum Error {
         /// What it was doing.
         direction: Direction,
     },
-    /// A statement failed; boxed so that `Result<()>` stays small.
-    #[error("{0}")]
+    /// A statement failed; boxed so that `Result<()>` stays small. Its
+    /// [`source`](std::error::Error::source) is the database's error.
+    #[error(transparent)]
     Statement(Box<StatementFailure>),
     /// A migration function returned an error of its own.
     #[error("{direction} of revision {revision} failed: {message}")]
@@ -238,7 +359,7 @@ pub enum Error {
     InsideAsyncRuntime,
     /// A database driver error outside any migration.
     #[error("database error: {0}")]
-    Database(DbError),
+    Database(#[source] DbError),
     /// No migration at all where some were expected: the crate that has
     /// them is not linked into the program.
     #[error("no migration is registered in this program: `#[migration]` modules and `sql_migrations!` folders register theirs only when the program links their crate. If they live in a library crate, write `arx_migrate::export_migrations!();` in its lib.rs and pass `my_crate::migrations()` to `Migrator::new` or `CliConfig::migrations` (or add `use my_crate as _;` to the program); see \"Migrations in a library crate\" in docs/writing-migrations.md")]
@@ -279,6 +400,12 @@ pub struct StatementFailure {
     pub rolled_back: bool,
     /// What to do, where the library knows.
     pub hint: Option<String>,
+}
+
+impl std::error::Error for StatementFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
 }
 
 impl fmt::Display for StatementFailure {

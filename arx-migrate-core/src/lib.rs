@@ -37,7 +37,7 @@ pub mod utc;
 
 pub use backend::{Backend, Connection, DataConnection};
 pub use checksum::canonical_sql;
-pub use error::{DbError, Direction, Error, Result, StatementFailure};
+pub use error::{DbError, DbErrorKind, Direction, Error, Result, StatementFailure};
 pub use graph::{RevisionGraph, Step};
 pub use lock::{LockHolder, LockWait};
 pub use migration::{

@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::error::{DbError, Error, Result};
+use crate::error::{DbError, DbErrorKind, Error, Result};
 use crate::redact::redact_url;
 
 /// `url` with its database name replaced by `database`.
@@ -174,21 +174,24 @@ impl Drop for PgScratchDatabase {
     }
 }
 
-/// Connects to `url`; the error never shows the password.
+/// Connects to `url`; the error never shows the password. Refused with
+/// [`Error::InsideAsyncRuntime`] on a thread that drives an async runtime,
+/// before the driver is called.
 pub fn connect(url: &str) -> Result<postgres::Client> {
+    if !crate::backend::postgres::may_block_here() {
+        return Err(Error::InsideAsyncRuntime);
+    }
     let mut config: postgres::Config = url.parse().map_err(|error| {
-        Error::Database(DbError {
-            message: format!("cannot connect to {}: {error}", redact_url(url)),
-            code: None,
-        })
+        Error::Database(DbError::new(
+            DbErrorKind::Other,
+            format!("cannot connect to {}: {error}", redact_url(url)),
+        ))
     })?;
     crate::backend::postgres::keep_alive(&mut config);
     config.connect(postgres::NoTls).map_err(|error| {
-        let cause = pg_error(error);
-        Error::Database(DbError {
-            message: format!("cannot connect to {}: {}", redact_url(url), cause.message),
-            code: cause.code,
-        })
+        Error::Database(
+            pg_error(error).prefixed(format_args!("cannot connect to {}", redact_url(url))),
+        )
     })
 }
 

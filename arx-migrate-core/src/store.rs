@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use crate::backend::{quote_literal, Backend, Connection};
-use crate::error::{DbError, Direction, Error, Result};
+use crate::error::{DbError, DbErrorKind, Direction, Error, Result};
 use crate::ops::quote_ident;
 use crate::provenance::{executed_by, program_name};
 
@@ -372,13 +372,10 @@ impl<'a> Store<'a> {
                 self.store_error(
                     &self.config.history_table,
                     &sql,
-                    DbError {
-                        message: format!(
+                    DbError::new(DbErrorKind::Other, format!(
                             "the new history row's id came back as {id:?}, not an integer; \
                              check that the history table's id column is the one arx-migrate created"
-                        ),
-                        code: None,
-                    },
+                        )),
                 )
             })
     }
@@ -487,13 +484,13 @@ impl<'a> Store<'a> {
                     self.store_error(
                         &self.config.history_table,
                         &sql,
-                        DbError {
-                            message: format!(
+                        DbError::new(
+                            DbErrorKind::Other,
+                            format!(
                                 "history row {id}: {what} {value:?} is not one this version of \
                                  arx-migrate writes; was the row written by a newer version?"
                             ),
-                            code: None,
-                        },
+                        ),
                     )
                 };
                 let revision = next().unwrap_or_default();

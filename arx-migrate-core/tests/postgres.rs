@@ -323,3 +323,68 @@ fn connection_errors_never_show_the_password() {
     assert!(!text.contains("hunter2-secret"), "{text}");
     assert!(text.contains("postgres:***@127.0.0.1:1"), "{text}");
 }
+
+#[test]
+fn driver_errors_carry_their_kind_and_the_drivers_error_as_source() {
+    use arx_migrate_core::DbErrorKind;
+    use std::error::Error as _;
+
+    let Some(db) = database("driver_errors_carry_their_kind_and_the_drivers_error_as_source")
+    else {
+        return;
+    };
+    let set = MigrationSet::new()
+        .with(FnMigration::new(
+            "001",
+            &[],
+            |op: &mut Ops| op.sql("CREATE TABLE t (id INTEGER PRIMARY KEY)"),
+            |op: &mut Ops| op.sql("DROP TABLE t"),
+        ))
+        .with(FnMigration::new(
+            "002",
+            &["001"],
+            |op: &mut Ops| op.sql("INSERT INTO t VALUES (1), (1)"),
+            ok,
+        ));
+    let migrator = Migrator::new(set).unwrap();
+    let mut conn = db.connect().unwrap();
+    let error = migrator.upgrade(&mut conn, "head").unwrap_err();
+    let db_error = error.db_error().expect("a statement error");
+    assert_eq!(db_error.kind(), DbErrorKind::Constraint);
+    assert_eq!(db_error.code.as_deref(), Some("23505"));
+    // Error -> DbError -> the driver's own error, through source().
+    let source = error.source().expect("the database's error");
+    let driver = source.source().expect("the driver's error");
+    let driver = driver
+        .downcast_ref::<postgres::Error>()
+        .expect("a postgres::Error");
+    assert_eq!(
+        driver.code(),
+        Some(&postgres::error::SqlState::UNIQUE_VIOLATION)
+    );
+
+    let syntax = Connection::execute(&mut conn, "SELEC 1").unwrap_err();
+    assert_eq!(syntax.kind(), DbErrorKind::Syntax);
+    let missing = Connection::query(&mut conn, "SELECT * FROM no_such_table").unwrap_err();
+    assert_eq!(missing.kind(), DbErrorKind::Syntax);
+
+    // A lock not granted within lock_timeout.
+    let mut holder = db.connect().unwrap();
+    holder
+        .batch_execute("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let timeout = Connection::execute(
+        &mut conn,
+        "SET lock_timeout = '50ms'; ALTER TABLE t ADD COLUMN x INTEGER",
+    )
+    .unwrap_err();
+    assert_eq!(timeout.kind(), DbErrorKind::LockTimeout, "{timeout}");
+    holder.batch_execute("ROLLBACK").unwrap();
+
+    let cancelled = Connection::execute(
+        &mut conn,
+        "SET statement_timeout = '50ms'; SELECT pg_sleep(5)",
+    )
+    .unwrap_err();
+    assert_eq!(cancelled.kind(), DbErrorKind::StatementTimeout);
+}

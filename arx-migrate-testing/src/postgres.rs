@@ -24,7 +24,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use arx_migrate_core::backend::Backend;
-use arx_migrate_core::error::{DbError, Direction, Error, Result};
+use arx_migrate_core::error::{DbError, DbErrorKind, Direction, Error, Result};
 use arx_migrate_core::lock::lock_key;
 use arx_migrate_core::runner::Migrator;
 
@@ -463,10 +463,10 @@ pub fn drop_templates(server_url: &str) -> Result<usize> {
                 admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             })
             .map_err(|e| {
-                Error::Database(DbError {
-                    message: format!("cannot drop template {name}: {}", pg_error(e).message),
-                    code: None,
-                })
+                Error::Database(DbError::new(
+                    DbErrorKind::Other,
+                    format!("cannot drop template {name}: {}", pg_error(e).message),
+                ))
             })?;
         dropped += 1;
         forget_database(server_url, &name)?;

@@ -12,18 +12,15 @@ use std::time::Duration;
 use postgres::{Client, SimpleQueryMessage};
 
 use super::{Backend, Connection, DataConnection, PreparedRun, Row, RunSettings};
-use crate::error::DbError;
+use crate::error::{DbError, DbErrorKind};
 use crate::lock::LockHolder;
 use crate::panic::catch_quietly;
 
-/// The code given to the error raised when the blocking client is used on a
-/// thread that drives an async runtime.
-pub(crate) const INSIDE_ASYNC_RUNTIME: &str = "arx-async-runtime";
-
 /// The driver's error as a [`DbError`]: the server's message with its
-/// detail and hint, and its SQLSTATE code.
+/// detail and hint, its SQLSTATE code and the kind that code stands for,
+/// and the driver's error as its source.
 pub fn db_error(error: postgres::Error) -> DbError {
-    match error.as_db_error() {
+    let described = match error.as_db_error() {
         Some(db) => {
             let mut message = db.message().to_string();
             if let Some(detail) = db.detail() {
@@ -34,38 +31,59 @@ pub fn db_error(error: postgres::Error) -> DbError {
                 message.push_str("; hint: ");
                 message.push_str(hint);
             }
-            DbError {
-                message,
-                code: Some(db.code().code().to_string()),
-            }
+            let code = db.code().code();
+            DbError::new(DbErrorKind::from_sqlstate(code), message).with_code(code)
         }
-        None => DbError {
-            message: error.to_string(),
-            code: None,
-        },
+        // No server error: the session could not be opened or was lost
+        // (I/O, closed), or the client refused something itself.
+        None => {
+            let kind = if error.is_closed() || is_io(&error) {
+                DbErrorKind::Connection
+            } else {
+                DbErrorKind::Other
+            };
+            DbError::new(kind, error.to_string())
+        }
+    };
+    described.with_source(error)
+}
+
+/// Whether the driver's error comes from the socket.
+fn is_io(error: &postgres::Error) -> bool {
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        if inner.is::<std::io::Error>() {
+            return true;
+        }
+        cause = inner.source();
+    }
+    false
+}
+
+/// Whether the current thread may block on the blocking client. Outside
+/// any tokio runtime context (the usual case) it may. Inside one, the
+/// thread is either a blocking thread (`spawn_blocking`), where the client
+/// works, or one that drives async tasks, where the driver would panic
+/// ("Cannot start a runtime from within a runtime"). tokio has no public
+/// question for it, so it is asked the way the driver would ask: entering
+/// the runtime to block on a future that is already ready, with the panic
+/// that refuses it caught and kept off stderr. Nothing is sent to the
+/// server either way.
+pub fn may_block_here() -> bool {
+    match tokio::runtime::Handle::try_current() {
+        Err(_) => true,
+        Ok(handle) => catch_quietly(|| handle.block_on(async {})).is_ok(),
     }
 }
 
-/// Runs a call on the blocking client. Outside any tokio runtime context
-/// (the usual case) it is simply called. Inside one, the thread is either
-/// a blocking thread (`spawn_blocking`), where the client works, or one
-/// that drives async tasks, where the driver panics ("Cannot start a
-/// runtime from within a runtime"); tokio has no public way to tell the
-/// two apart beforehand, so the call is made with that panic caught and
-/// kept off stderr, and it becomes an error. Any other panic of the driver
-/// is raised again, and printed then.
+/// Runs a call on the blocking client, refused with
+/// [`DbErrorKind::InsideAsyncRuntime`] before the driver runs where the
+/// thread may not block.
 fn guarded<T>(call: impl FnOnce() -> Result<T, postgres::Error>) -> Result<T, DbError> {
-    if tokio::runtime::Handle::try_current().is_err() {
-        return call().map_err(db_error);
+    if !may_block_here() {
+        return Err(DbError::inside_async_runtime());
     }
-    match catch_quietly(call) {
-        Ok(result) => result.map_err(db_error),
-        Err(message) if message.contains("runtime") => Err(DbError {
-            message,
-            code: Some(INSIDE_ASYNC_RUNTIME.to_string()),
-        }),
-        Err(message) => panic!("{message}"),
-    }
+    call().map_err(db_error)
 }
 
 /// Gives a connection the library opens TCP keepalives that notice a dead
@@ -266,9 +284,11 @@ impl Connection for Client {
         let rows = Connection::query(self, "SELECT current_schema()")?;
         rows.first()
             .and_then(|row| row.first().cloned().flatten())
-            .ok_or_else(|| DbError {
-                message: "no schema is selected (search_path is empty); set search_path or configure a schema".into(),
-                code: None,
+            .ok_or_else(|| {
+                DbError::new(
+                    DbErrorKind::Other,
+                    "no schema is selected (search_path is empty); set search_path or configure a schema",
+                )
             })
     }
 

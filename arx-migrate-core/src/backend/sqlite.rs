@@ -11,22 +11,42 @@ use std::time::Duration;
 use rusqlite::types::ValueRef;
 
 use super::{Backend, Connection, DataConnection, PreparedRun, Row, RunSettings};
-use crate::error::DbError;
+use crate::error::{DbError, DbErrorKind};
 use crate::lock::LockHolder;
 
 /// How long one attempt at the write lock waits inside SQLite.
 const WRITE_LOCK_MOMENT: Duration = Duration::from_millis(100);
 
-/// The driver's error as a [`DbError`], with SQLite's extended code.
+/// The driver's error as a [`DbError`]: its message, SQLite's extended
+/// code and the kind the primary code stands for, and the driver's error
+/// as its source.
 pub fn db_error(error: rusqlite::Error) -> DbError {
-    let code = match &error {
-        rusqlite::Error::SqliteFailure(failure, _) => Some(failure.extended_code.to_string()),
-        _ => None,
+    use rusqlite::ErrorCode;
+    let described = match &error {
+        rusqlite::Error::SqliteFailure(failure, _) => {
+            let kind = match failure.code {
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => DbErrorKind::LockTimeout,
+                ErrorCode::OperationInterrupted => DbErrorKind::StatementTimeout,
+                ErrorCode::ConstraintViolation => DbErrorKind::Constraint,
+                ErrorCode::PermissionDenied
+                | ErrorCode::ReadOnly
+                | ErrorCode::AuthorizationForStatementDenied => DbErrorKind::Permission,
+                ErrorCode::CannotOpen | ErrorCode::NotADatabase | ErrorCode::SystemIoFailure => {
+                    DbErrorKind::Connection
+                }
+                // SQLITE_ERROR is what a statement that does not parse,
+                // or names a missing table or column, fails with.
+                ErrorCode::Unknown if failure.extended_code == 1 => DbErrorKind::Syntax,
+                _ => DbErrorKind::Other,
+            };
+            DbError::new(kind, error.to_string()).with_code(failure.extended_code.to_string())
+        }
+        rusqlite::Error::SqlInputError { .. } => {
+            DbError::new(DbErrorKind::Syntax, error.to_string())
+        }
+        _ => DbError::new(DbErrorKind::Other, error.to_string()),
     };
-    DbError {
-        message: error.to_string(),
-        code,
-    }
+    described.with_source(error)
 }
 
 impl Connection for rusqlite::Connection {
@@ -121,5 +141,46 @@ impl Connection for rusqlite::Connection {
 
     fn data(&mut self) -> DataConnection<'_> {
         DataConnection::Sqlite(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn driver_errors_carry_their_kind_and_the_drivers_error_as_source() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        Connection::execute(&mut conn, "CREATE TABLE t (id INTEGER PRIMARY KEY)").unwrap();
+        let duplicate = Connection::execute(
+            &mut conn,
+            "INSERT INTO t VALUES (1); INSERT INTO t VALUES (1)",
+        )
+        .unwrap_err();
+        assert_eq!(duplicate.kind(), DbErrorKind::Constraint);
+        assert!(duplicate
+            .source()
+            .and_then(|source| source.downcast_ref::<rusqlite::Error>())
+            .is_some());
+        let syntax = Connection::query(&mut conn, "SELEC 1").unwrap_err();
+        assert_eq!(syntax.kind(), DbErrorKind::Syntax, "{syntax}");
+        let missing = Connection::query(&mut conn, "SELECT * FROM no_such_table").unwrap_err();
+        assert_eq!(missing.kind(), DbErrorKind::Syntax, "{missing}");
+    }
+
+    #[test]
+    fn a_busy_database_is_a_lock_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("busy.db");
+        let mut holder = rusqlite::Connection::open(&path).unwrap();
+        holder
+            .execute_batch("CREATE TABLE t (id INTEGER); BEGIN IMMEDIATE")
+            .unwrap();
+        let mut waiter = rusqlite::Connection::open(&path).unwrap();
+        waiter.busy_timeout(Duration::from_millis(1)).unwrap();
+        let busy = Connection::execute(&mut waiter, "BEGIN IMMEDIATE").unwrap_err();
+        assert_eq!(busy.kind(), DbErrorKind::LockTimeout, "{busy}");
+        Connection::execute(&mut holder, "ROLLBACK").unwrap();
     }
 }

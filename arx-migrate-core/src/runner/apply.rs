@@ -533,17 +533,3 @@ fn sorted(mut heads: Vec<String>) -> Vec<String> {
 fn same_heads(a: &[String], b: &[String]) -> bool {
     sorted(a.to_vec()) == sorted(b.to_vec())
 }
-
-/// Turns the driver's "inside an async runtime" failure into its own error.
-pub(super) fn surface<T>(result: Result<T>) -> Result<T> {
-    #[cfg(feature = "postgres")]
-    let result = result.map_err(|error| {
-        if error.db_error().and_then(|e| e.code.as_deref())
-            == Some(crate::backend::postgres::INSIDE_ASYNC_RUNTIME)
-        {
-            return Error::InsideAsyncRuntime;
-        }
-        error
-    });
-    result
-}

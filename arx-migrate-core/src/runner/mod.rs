@@ -24,7 +24,8 @@ use crate::store::{
 };
 use crate::target::Target;
 
-use apply::{surface, Planned};
+use crate::backend::refuse_inside_async_runtime;
+use apply::Planned;
 pub use report::{
     ChecksumChange, ChecksumPolicy, InterruptedStep, Progress, RepairReport, Report, Status,
     StepReport, TransactionMode,
@@ -258,8 +259,9 @@ impl Migrator {
 
     /// The version table's rows (empty for a database never migrated).
     pub fn current(&self, connection: &mut dyn Connection) -> Result<Vec<String>> {
+        refuse_inside_async_runtime(connection)?;
         let store = Store::new(&self.store, connection.backend());
-        surface(store.read_heads(connection).map(Option::unwrap_or_default))
+        store.read_heads(connection).map(Option::unwrap_or_default)
     }
 
     /// Where the database stands relative to the code's heads, with the
@@ -267,8 +269,9 @@ impl Migrator {
     /// everything that would stop an upgrade at startup, read in one query
     /// and changing nothing.
     pub fn status(&self, connection: &mut dyn Connection) -> Result<Status> {
+        refuse_inside_async_runtime(connection)?;
         let store = Store::new(&self.store, connection.backend());
-        let state = surface(store.read_state(connection))?;
+        let state = store.read_state(connection)?;
         let pending: Vec<String> = self
             .graph
             .plan_upgrade(&state.heads, &Target::Heads)?
@@ -303,7 +306,8 @@ impl Migrator {
 
     /// The history table's rows for this migration set, oldest first.
     pub fn history(&self, connection: &mut dyn Connection) -> Result<Vec<HistoryEntry>> {
-        surface(Store::new(&self.store, connection.backend()).history(connection))
+        refuse_inside_async_runtime(connection)?;
+        Store::new(&self.store, connection.backend()).history(connection)
     }
 
     /// Applies what is missing to reach `target` (`head`, `heads`, an id or
@@ -338,7 +342,8 @@ impl Migrator {
         target: &str,
         progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<Report> {
-        surface(self.run(connection, Request::Upgrade(target.parse()?), progress))
+        refuse_inside_async_runtime(connection)?;
+        self.run(connection, Request::Upgrade(target.parse()?), progress)
             .map_err(|error| self.explain_other_version_table(connection, error))
     }
 
@@ -356,7 +361,8 @@ impl Migrator {
         target: &str,
         progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<Report> {
-        surface(self.run(connection, Request::Downgrade(target.parse()?), progress))
+        refuse_inside_async_runtime(connection)?;
+        self.run(connection, Request::Downgrade(target.parse()?), progress)
     }
 
     /// Sets the version table to `target` without running any migration,
@@ -386,39 +392,38 @@ impl Migrator {
                 reason: "name at least one revision to stamp".into(),
             });
         }
-        surface(
-            self.with_run_lock(connection, &mut |_| {}, |this, connection, store, env| {
-                let before = store.read_heads(connection)?.unwrap_or_default();
-                let from: &[String] = if purge { &[] } else { &before };
-                let mut after = this.graph.plan_stamp(from, &targets)?;
-                after.sort();
-                env.in_transaction(connection, |connection| {
-                    store.ensure_tables(connection)?;
-                    store.set_heads(connection, &before, &after)?;
-                    store.acknowledge_interrupted(connection)?;
-                    for revision in after
-                        .iter()
-                        .map(String::as_str)
-                        .chain(after.is_empty().then_some("base"))
-                    {
-                        store.record(
-                            connection,
-                            &StepRecord {
-                                revision,
-                                operation: HistoryOperation::Stamp,
-                                checksum: None,
-                                started_at: SystemTime::now(),
-                                duration: Some(Duration::ZERO),
-                                outcome: HistoryOutcome::Ok,
-                                message: Some(format!("stamped from [{}]", before.join(", "))),
-                            },
-                        )?;
-                    }
-                    Ok(())
-                })?;
-                Ok(after)
-            }),
-        )
+        refuse_inside_async_runtime(connection)?;
+        self.with_run_lock(connection, &mut |_| {}, |this, connection, store, env| {
+            let before = store.read_heads(connection)?.unwrap_or_default();
+            let from: &[String] = if purge { &[] } else { &before };
+            let mut after = this.graph.plan_stamp(from, &targets)?;
+            after.sort();
+            env.in_transaction(connection, |connection| {
+                store.ensure_tables(connection)?;
+                store.set_heads(connection, &before, &after)?;
+                store.acknowledge_interrupted(connection)?;
+                for revision in after
+                    .iter()
+                    .map(String::as_str)
+                    .chain(after.is_empty().then_some("base"))
+                {
+                    store.record(
+                        connection,
+                        &StepRecord {
+                            revision,
+                            operation: HistoryOperation::Stamp,
+                            checksum: None,
+                            started_at: SystemTime::now(),
+                            duration: Some(Duration::ZERO),
+                            outcome: HistoryOutcome::Ok,
+                            message: Some(format!("stamped from [{}]", before.join(", "))),
+                        },
+                    )?;
+                }
+                Ok(())
+            })?;
+            Ok(after)
+        })
     }
 
     /// Records the code's current checksums for applied revisions whose
@@ -426,37 +431,36 @@ impl Migrator {
     /// interrupted steps (after the database was cleaned up by hand).
     /// Returns everything it changed.
     pub fn repair(&self, connection: &mut dyn Connection) -> Result<RepairReport> {
-        surface(
-            self.with_run_lock(connection, &mut |_| {}, |this, connection, store, env| {
-                let state = store.read_state(connection)?;
-                let report = RepairReport {
-                    checksums: this.checksum_mismatches(connection.backend(), &state)?,
-                    interrupted: interrupted_steps(&state),
-                };
-                if report.is_empty() {
-                    return Ok(report);
+        refuse_inside_async_runtime(connection)?;
+        self.with_run_lock(connection, &mut |_| {}, |this, connection, store, env| {
+            let state = store.read_state(connection)?;
+            let report = RepairReport {
+                checksums: this.checksum_mismatches(connection.backend(), &state)?,
+                interrupted: interrupted_steps(&state),
+            };
+            if report.is_empty() {
+                return Ok(report);
+            }
+            env.in_transaction(connection, |connection| {
+                store.ensure_tables(connection)?;
+                for change in &report.checksums {
+                    store.record(
+                        connection,
+                        &StepRecord {
+                            revision: &change.revision,
+                            operation: HistoryOperation::Repair,
+                            checksum: Some(&change.current),
+                            started_at: SystemTime::now(),
+                            duration: Some(Duration::ZERO),
+                            outcome: HistoryOutcome::Ok,
+                            message: Some(format!("checksum was {}", change.recorded)),
+                        },
+                    )?;
                 }
-                env.in_transaction(connection, |connection| {
-                    store.ensure_tables(connection)?;
-                    for change in &report.checksums {
-                        store.record(
-                            connection,
-                            &StepRecord {
-                                revision: &change.revision,
-                                operation: HistoryOperation::Repair,
-                                checksum: Some(&change.current),
-                                started_at: SystemTime::now(),
-                                duration: Some(Duration::ZERO),
-                                outcome: HistoryOutcome::Ok,
-                                message: Some(format!("checksum was {}", change.recorded)),
-                            },
-                        )?;
-                    }
-                    store.acknowledge_interrupted(connection)
-                })?;
-                Ok(report)
-            }),
-        )
+                store.acknowledge_interrupted(connection)
+            })?;
+            Ok(report)
+        })
     }
 
     fn plan_request(&self, request: &Request, heads: &[String]) -> Result<Vec<Step>> {

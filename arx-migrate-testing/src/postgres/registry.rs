@@ -109,10 +109,7 @@ impl std::fmt::Debug for Registry {
 pub(crate) fn fixture_error(doing: &str) -> impl Fn(postgres::Error) -> Error + '_ {
     move |error| {
         let cause = db_error(error);
-        Error::Database(DbError {
-            message: format!("test fixtures: {doing}: {}", cause.message),
-            code: cause.code,
-        })
+        Error::Database(cause.prefixed(format_args!("test fixtures: {doing}")))
     }
 }
 

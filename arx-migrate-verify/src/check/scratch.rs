@@ -3,7 +3,7 @@
 
 use arx_migrate_core::backend::{Backend, Connection};
 #[cfg(feature = "sqlite")]
-use arx_migrate_core::error::DbError;
+use arx_migrate_core::error::{DbError, DbErrorKind};
 use arx_migrate_core::error::{Error, Result};
 
 /// Where scratch databases come from.
@@ -83,10 +83,10 @@ impl ScratchDatabase {
             #[cfg(feature = "sqlite")]
             ScratchSource::SqliteMemory => {
                 let connection = rusqlite::Connection::open_in_memory().map_err(|e| {
-                    Error::Database(DbError {
-                        message: format!("cannot open an in-memory SQLite database: {e}"),
-                        code: None,
-                    })
+                    Error::Database(DbError::new(
+                        DbErrorKind::Other,
+                        format!("cannot open an in-memory SQLite database: {e}"),
+                    ))
                 })?;
                 Ok(ScratchDatabase {
                     inner: Inner::Sqlite(Box::new(connection)),
