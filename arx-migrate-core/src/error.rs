@@ -337,7 +337,7 @@ pub enum Error {
         /// The statement that failed.
         statement: String,
         /// What the database said.
-        source: DbError,
+        source: Box<DbError>,
     },
     /// The run lock (or on SQLite the database's write lock) could not be
     /// taken within `lock_wait`.
@@ -553,7 +553,8 @@ impl Error {
     pub fn db_error(&self) -> Option<&DbError> {
         match self {
             Error::Statement(failure) => Some(&failure.source),
-            Error::Store { source, .. } | Error::Database(source) => Some(source),
+            Error::Store { source, .. } => Some(source),
+            Error::Database(source) => Some(source),
             _ => None,
         }
     }

@@ -190,7 +190,7 @@ impl<'a> Store<'a> {
         Error::Store {
             table: table.to_string(),
             statement: statement.to_string(),
-            source,
+            source: Box::new(source),
         }
     }
 

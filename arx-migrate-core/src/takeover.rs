@@ -101,7 +101,7 @@ pub fn foreign_version_tables(
                 return Err(Error::Store {
                     table: table.to_string(),
                     statement: query,
-                    source,
+                    source: Box::new(source),
                 })
             }
         };
