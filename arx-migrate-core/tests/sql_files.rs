@@ -138,6 +138,67 @@ fn backend_variants_and_a_non_transactional_file_run_statement_by_statement() {
     }
 }
 
+/// The three files of issue 20, without a header: made only of
+/// `CONCURRENTLY` steps and a session `SET`, they run outside a
+/// transaction, where PostgreSQL accepts them.
+#[test]
+fn header_less_concurrent_index_files_run_outside_a_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            (
+                "001_notes/up.sql",
+                "CREATE TABLE notes (id integer PRIMARY KEY, body text);",
+            ),
+            ("001_notes/down.sql", "DROP TABLE notes;"),
+            (
+                "002_index/up.postgres.sql",
+                "-- Index the notes\nSET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY idx_notes_body ON notes (body);",
+            ),
+            (
+                "002_index/up.sqlite.sql",
+                "CREATE INDEX idx_notes_body ON notes (body);",
+            ),
+            ("002_index/down.sql", "DROP INDEX idx_notes_body;"),
+            (
+                "003_unindex/up.postgres.sql",
+                "SET lock_timeout = '5s';\nDROP INDEX CONCURRENTLY idx_notes_body;",
+            ),
+            ("003_unindex/up.sqlite.sql", "DROP INDEX idx_notes_body;"),
+            (
+                "003_unindex/down.sql",
+                "CREATE INDEX idx_notes_body ON notes (body);",
+            ),
+            (
+                "004_unique/up.postgres.sql",
+                "SET lock_timeout = '5s';\nCREATE UNIQUE INDEX CONCURRENTLY uq_notes_id_body ON notes (id, body);",
+            ),
+            (
+                "004_unique/up.sqlite.sql",
+                "CREATE UNIQUE INDEX uq_notes_id_body ON notes (id, body);",
+            ),
+            ("004_unique/down.sql", "DROP INDEX uq_notes_id_body;"),
+        ],
+    );
+    let migrator = Migrator::new(MigrationSet::from_sql_dir(dir.path()).unwrap()).unwrap();
+    for id in ["002", "003", "004"] {
+        assert!(!migrator.graph().get(id).unwrap().transactional(), "{id}");
+    }
+    assert!(migrator.graph().get("001").unwrap().transactional());
+    for db in backends("header_less_concurrent_index_files_run_outside_a_transaction") {
+        let mut conn = db.connect();
+        migrator.upgrade(&mut *conn, "head").unwrap();
+        let indexes = match db.backend() {
+            Backend::Sqlite => "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE '%notes%'",
+            Backend::Postgres => "SELECT count(*) FROM pg_indexes WHERE tablename = 'notes' AND indexname <> 'notes_pkey'",
+        };
+        assert_eq!(count(&mut *conn, indexes), 1, "{:?}", db.backend());
+        migrator.downgrade(&mut *conn, "001").unwrap();
+        assert_eq!(count(&mut *conn, indexes), 0, "{:?}", db.backend());
+    }
+}
+
 #[test]
 fn sql_and_rust_migrations_revise_each_other() {
     let dir = tempfile::tempdir().unwrap();

@@ -32,9 +32,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::header::{parse_header, Header};
+use crate::header::{leading_comment_lines, parse_header, Header, HEADER_PREFIX};
 use crate::revision_id::revision_id_problem;
 use crate::split::split_statements;
+use crate::transaction::{is_session_setting, runs_outside_transaction};
 
 /// The three layouts a folder can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -363,6 +364,16 @@ fn read_native(name: &str, dir: &Path) -> Result<(Unlinked, SortName), LayoutErr
         return Err(error(dir, format!("the revision folder {what}")));
     }
     let header = merged_header(&up)?;
+    if let Some(down_file) = down.files().find(|file| has_options(file)) {
+        return Err(error(
+            &down_file.path,
+            format!("a down file's header is not read: the revision's options (rev, down_rev, transactional, allow) go in the header of its up file{}; move them there", if up.files().count() > 1 { "s (in one of them, or the same in each)" } else { "" }),
+        ));
+    }
+    let transactional = match header.transactional {
+        Some(flag) => flag,
+        None => transactional_unless_told(up.files())?,
+    };
     let (id_part, words) = match name.split_once('_') {
         Some((id, words)) => (id, words.replace('_', " ")),
         None => (name, name.to_string()),
@@ -385,7 +396,7 @@ fn read_native(name: &str, dir: &Path) -> Result<(Unlinked, SortName), LayoutErr
                 revision,
                 down_revisions: Vec::new(),
                 message: header.message.clone().unwrap_or(words),
-                transactional: header.transactional.unwrap_or(true),
+                transactional,
                 allow: header.allow.clone().unwrap_or_default(),
                 up,
                 down: Some(down),
@@ -420,6 +431,50 @@ fn merged_header(up: &BackendSql) -> Result<Header, LayoutError> {
         }
     }
     Ok(merged)
+}
+
+/// Whether the file's header holds `-- arx-migrate:` options.
+fn has_options(file: &SqlText) -> bool {
+    leading_comment_lines(&file.text)
+        .iter()
+        .any(|line| line.starts_with(HEADER_PREFIX))
+}
+
+/// Whether a revision whose headers do not say `transactional` runs in a
+/// transaction: not when one of its up files is made only of statements
+/// that cannot run in one and session settings
+/// ([`runs_outside_transaction`]); then every other up file must hold at
+/// most one statement besides session settings (one statement needs no
+/// transaction to be all or nothing), else the headers must say.
+fn transactional_unless_told<'a>(
+    up_files: impl IntoIterator<Item = &'a SqlText>,
+) -> Result<bool, LayoutError> {
+    let mut outside: Option<&SqlText> = None;
+    let mut several: Option<&SqlText> = None;
+    for file in up_files {
+        let statements = split_statements(&file.text).map_err(|split| {
+            error(
+                &file.path,
+                format!("{split}; the file cannot be split into statements"),
+            )
+        })?;
+        if runs_outside_transaction(&statements) {
+            outside.get_or_insert(file);
+        } else if statements.iter().filter(|s| !is_session_setting(s)).count() > 1 {
+            several.get_or_insert(file);
+        }
+    }
+    match (outside, several) {
+        (None, _) => Ok(true),
+        (Some(_), None) => Ok(false),
+        (Some(outside), Some(several)) => Err(error(
+            &several.path,
+            format!(
+                "{} holds only statements that cannot run in a transaction (CONCURRENTLY, VACUUM) and session SETs, so without a header the revision runs outside one; but this file has several statements, which then would not be undone together if one fails. Say how the revision runs in a header: `-- arx-migrate: transactional = false` (or true), or give the CONCURRENTLY step a revision of its own",
+                file_name(&outside.path)
+            ),
+        )),
+    }
 }
 
 fn merge_option<T: PartialEq>(into: &mut Option<T>, value: Option<T>) -> Result<(), ()> {
@@ -535,8 +590,15 @@ fn read_sqlx(files: &[(String, PathBuf)]) -> Result<Vec<(Unlinked, SortName)>, L
                 ))
             }
             Some(flag) => flag,
-            None => !no_transaction,
+            None if no_transaction => false,
+            None => transactional_unless_told([&up])?,
         };
+        if let Some(down) = down.as_ref().filter(|down| has_options(down)) {
+            return Err(error(
+                &down.path,
+                "a down file's header is not read: the revision's options (down_rev, transactional, allow) go in the header of its .up.sql; move them there",
+            ));
+        }
         let source = up.path.clone();
         entries.push((
             Unlinked {
@@ -579,13 +641,17 @@ fn read_refinery(files: &[(String, PathBuf)]) -> Result<Vec<(Unlinked, SortName)
         }
         let up = read_text(path)?;
         let header = imported_header(&up, Layout::Refinery, &[])?;
+        let transactional = match header.transactional {
+            Some(flag) => flag,
+            None => transactional_unless_told([&up])?,
+        };
         entries.push((
             Unlinked {
                 entry: Entry {
                     revision: version.to_string(),
                     down_revisions: Vec::new(),
                     message: words.replace('_', " "),
-                    transactional: header.transactional.unwrap_or(true),
+                    transactional,
                     allow: header.allow.unwrap_or_default(),
                     up: BackendSql {
                         any: Some(up),
@@ -780,6 +846,120 @@ mod tests {
         );
         let error = read_dir(dir.path()).unwrap_err();
         assert!(error.message.contains("unexpected file"), "{error}");
+    }
+
+    #[test]
+    fn a_file_of_concurrent_index_steps_and_session_sets_runs_outside_a_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[
+                (
+                    "1_index/up.sql",
+                    "-- Index the notes\nSET lock_timeout = '5s';\nCREATE UNIQUE INDEX CONCURRENTLY i ON t (x);",
+                ),
+                ("1_index/down.sql", "DROP INDEX CONCURRENTLY i;"),
+                // CONCURRENTLY among other DDL: runs in a transaction (and
+                // fails there, as lint says).
+                (
+                    "2_mixed/up.sql",
+                    "CREATE TABLE n (id int);\nCREATE INDEX CONCURRENTLY j ON t (x);",
+                ),
+                ("2_mixed/down.sql", ""),
+                // Only the PostgreSQL file needs it; SQLite's one statement
+                // needs no transaction to be all or nothing.
+                ("3_variant/up.postgres.sql", "DROP INDEX CONCURRENTLY i;"),
+                ("3_variant/up.sqlite.sql", "DROP INDEX i;"),
+                ("3_variant/down.sql", ""),
+                // The header wins.
+                (
+                    "4_told/up.sql",
+                    "-- arx-migrate: transactional = true\nVACUUM;",
+                ),
+                ("4_told/down.sql", ""),
+            ],
+        );
+        let entries = read_dir(dir.path()).unwrap();
+        let transactional: Vec<bool> = entries.iter().map(|e| e.transactional).collect();
+        assert_eq!(transactional, [false, true, false, true]);
+
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[(
+                "20240101000000_index.sql",
+                "SET lock_timeout = '5s';\nDROP INDEX CONCURRENTLY i;",
+            )],
+        );
+        assert!(!read_dir(dir.path()).unwrap()[0].transactional);
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[("V1__index.sql", "CREATE INDEX CONCURRENTLY i ON t (x);")],
+        );
+        assert!(!read_dir(dir.path()).unwrap()[0].transactional);
+    }
+
+    #[test]
+    fn variants_that_disagree_on_the_transaction_must_say() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[
+                (
+                    "1_a/up.postgres.sql",
+                    "CREATE INDEX CONCURRENTLY i ON t (x);",
+                ),
+                (
+                    "1_a/up.sqlite.sql",
+                    "CREATE TABLE n (id int);\nCREATE INDEX i ON t (x);",
+                ),
+                ("1_a/down.sql", ""),
+            ],
+        );
+        let error = read_dir(dir.path()).unwrap_err();
+        assert!(error.path.ends_with("up.sqlite.sql"), "{error}");
+        assert!(
+            error.message.contains("up.postgres.sql holds only"),
+            "{error}"
+        );
+        assert!(error.message.contains("transactional = false"), "{error}");
+    }
+
+    #[test]
+    fn options_in_a_down_file_are_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[
+                ("1_a/up.postgres.sql", "SELECT 1;"),
+                ("1_a/up.sqlite.sql", "SELECT 1;"),
+                (
+                    "1_a/down.sql",
+                    "-- Undo it\n-- arx-migrate: transactional = false\nSELECT 2;",
+                ),
+            ],
+        );
+        let error = read_dir(dir.path()).unwrap_err();
+        assert!(error.path.ends_with("down.sql"), "{error}");
+        assert!(error.message.contains("header of its up files"), "{error}");
+        // A comment alone is fine.
+        write(dir.path(), &[("1_a/down.sql", "-- Undo it\nSELECT 2;")]);
+        assert!(read_dir(dir.path()).is_ok());
+
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[
+                ("1_a.up.sql", "SELECT 1;"),
+                (
+                    "1_a.down.sql",
+                    "-- arx-migrate: allow = [\"drop-table: x\"]\nSELECT 2;",
+                ),
+            ],
+        );
+        let error = read_dir(dir.path()).unwrap_err();
+        assert!(error.message.contains("header of its .up.sql"), "{error}");
     }
 
     #[test]

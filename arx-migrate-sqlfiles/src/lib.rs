@@ -2,7 +2,9 @@
 //!
 //! This crate reads a folder (arx-migrate's layout, sqlx's or refinery's:
 //! see [`layout`]), the options in a file's header ([`header`]), and splits
-//! a file into statements ([`split_statements`]). The `sql_migrations!`
+//! a file into statements ([`split_statements`]), and decides whether a
+//! file whose header does not say runs in a transaction
+//! ([`runs_outside_transaction`]). The `sql_migrations!`
 //! macro runs it at compile time, and the engine
 //! (`MigrationSet::from_sql_dir`, each SQL migration's statements) and the
 //! command line (`revision --sql`) at run time, so all read a folder the
@@ -15,7 +17,9 @@ pub mod header;
 pub mod layout;
 mod revision_id;
 mod split;
+mod transaction;
 
 pub use header::{parse_header, Header};
 pub use layout::{read_dir, BackendSql, Entry, Layout, LayoutError, SqlText};
-pub use split::{split_statements, SplitError};
+pub use split::{split_statements, statement_spans, SplitError, StatementSpan};
+pub use transaction::{cannot_run_in_transaction, is_session_setting, runs_outside_transaction};

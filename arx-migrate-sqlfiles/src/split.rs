@@ -49,6 +49,37 @@ impl std::error::Error for SplitError {}
 /// ]);
 /// ```
 pub fn split_statements(sql: &str) -> Result<Vec<String>, SplitError> {
+    Ok(statement_spans(sql)?
+        .into_iter()
+        .map(|span| sql[span.start..span.end].to_string())
+        .collect())
+}
+
+/// Where one statement of a file is, in bytes: the text
+/// [`split_statements`] gives is `sql[start..end]`, and the comments before
+/// it are in `sql[after_previous..start]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatementSpan {
+    /// Just after the `;` that ends the statement before it (0 for the
+    /// first statement).
+    pub after_previous: usize,
+    /// Its first token.
+    pub start: usize,
+    /// Just after its last token.
+    pub end: usize,
+}
+
+/// The statements of `sql` as [`split_statements`] splits them, as places
+/// in the text: for a tool that must read the same statements the runner
+/// runs and still point at their lines and comments (`lint --file`).
+///
+/// ```
+/// let sql = "-- one\nSELECT 1;\n-- two\nSELECT 2";
+/// let spans = arx_migrate_sqlfiles::statement_spans(sql).unwrap();
+/// assert_eq!(&sql[spans[1].start..spans[1].end], "SELECT 2");
+/// assert_eq!(&sql[spans[1].after_previous..spans[1].start], "\n-- two\n");
+/// ```
+pub fn statement_spans(sql: &str) -> Result<Vec<StatementSpan>, SplitError> {
     let mut splitter = Splitter::new(sql);
     splitter.run()?;
     Ok(splitter.statements)
@@ -58,8 +89,10 @@ struct Splitter<'a> {
     sql: &'a str,
     bytes: &'a [u8],
     pos: usize,
-    statements: Vec<String>,
+    statements: Vec<StatementSpan>,
     current: Statement,
+    /// Just after the last `;` that ended a statement (or an empty one).
+    after_terminator: usize,
 }
 
 /// What is known about the statement being read.
@@ -67,6 +100,8 @@ struct Splitter<'a> {
 struct Statement {
     /// Byte offset of its first token.
     start: Option<usize>,
+    /// Where the comments before it begin: just after the previous `;`.
+    after_previous: usize,
     /// Byte offset just after its last token.
     end: usize,
     parens: usize,
@@ -102,6 +137,7 @@ impl<'a> Splitter<'a> {
             pos: 0,
             statements: Vec::new(),
             current: Statement::default(),
+            after_terminator: 0,
         }
     }
 
@@ -124,6 +160,7 @@ impl<'a> Splitter<'a> {
     fn token(&mut self, from: usize, to: usize) {
         if self.current.start.is_none() {
             self.current.start = Some(from);
+            self.current.after_previous = self.after_terminator;
         }
         self.current.end = to;
     }
@@ -131,8 +168,11 @@ impl<'a> Splitter<'a> {
     fn finish_statement(&mut self) {
         let statement = std::mem::take(&mut self.current);
         if let Some(start) = statement.start {
-            self.statements
-                .push(self.sql[start..statement.end].to_string());
+            self.statements.push(StatementSpan {
+                after_previous: statement.after_previous,
+                start,
+                end: statement.end,
+            });
         }
     }
 
@@ -193,6 +233,7 @@ impl<'a> Splitter<'a> {
                     self.pos += 1;
                     if self.current.parens == 0 && self.current.blocks == 0 {
                         self.finish_statement();
+                        self.after_terminator = self.pos;
                     } else {
                         self.token(at, self.pos);
                     }

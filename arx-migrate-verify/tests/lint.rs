@@ -983,6 +983,48 @@ fn an_allow_comment_covers_its_statement_or_its_whole_file() {
     assert!(report.has_errors(), "{}", report.to_text());
 }
 
+/// `lint --file` reads a file's header as the runner does: the options
+/// line `revision --sql` writes (`rev`, `transactional`, `allow = [...]`
+/// on one line) counts, and a file the runner cannot split is an error.
+#[test]
+fn a_file_is_read_with_the_runners_header_and_splitter() {
+    let lint = |sql: &str| {
+        lint::lint_files(
+            &[
+                file("base.sql", "CREATE TABLE a (id int PRIMARY KEY, x text);"),
+                file("next.sql", sql),
+            ],
+            Backend::Postgres,
+            lint::StartSchema::Unknown,
+            &lint::LintConfig::default(),
+        )
+        .unwrap()
+    };
+    let report = lint(
+        "-- arx-migrate: rev = \"002\", down_rev = \"001\", allow = [\"drop-table: a moved to the archive\"]\n-- Drop a\nDROP TABLE a;\n",
+    );
+    assert!(!report.has_errors(), "{}", report.to_text());
+    assert_eq!(
+        report
+            .of_rule(Rule::DropTable)
+            .next()
+            .and_then(|f| f.allowed.as_deref()),
+        Some("a moved to the archive")
+    );
+    let report = lint(
+        "-- arx-migrate: rev = \"002\", transactional = false\nSET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY i ON a (x);\nCREATE INDEX CONCURRENTLY j ON a (id, x);\n",
+    );
+    assert!(!report.has_errors(), "{}", report.to_text());
+    let report = lint("CREATE INDEX CONCURRENTLY i ON a (x);\nSELECT 'never closed;\n");
+    let failed: Vec<Option<usize>> = report.of_rule(Rule::RenderFailed).map(|f| f.line).collect();
+    assert_eq!(failed, [None], "{}", report.to_text());
+    assert!(
+        report.findings[0].message.contains("line 2"),
+        "{}",
+        report.to_text()
+    );
+}
+
 #[test]
 fn style_rules_are_off_until_switched_on() {
     let sql = "CREATE TABLE a (id serial PRIMARY KEY, name varchar(20), at timestamp)";

@@ -61,7 +61,9 @@ pub(crate) fn directives_in_comment(comment: &str, line: usize) -> Vec<Directive
             }
             let rest = text.strip_prefix(PREFIX)?.trim();
             let kind = if let Some(allow) = rest.strip_prefix("allow") {
-                if !allow.starts_with(char::is_whitespace) {
+                // `allow = [...]` is a `.sql` migration's header option,
+                // read with the header (`super::sql_file`).
+                if !allow.starts_with(char::is_whitespace) || allow.trim_start().starts_with('=') {
                     return None;
                 }
                 let (rule, reason) = allow.split_once(':').unwrap_or((allow, ""));
@@ -170,6 +172,10 @@ mod tests {
         assert!(directives_in_comment(" TODO set lock_timeout", 1).is_empty());
         assert!(directives_in_comment(" arx-migrate: down_rev = 005", 1).is_empty());
         assert!(directives_in_comment(" arx-migrate: allowance", 1).is_empty());
+        assert!(
+            directives_in_comment(" arx-migrate: allow = [\"drop-table: x\"]", 1).is_empty(),
+            "a header option, not a directive"
+        );
         let block = directives_in_comment(
             "\n * arx-migrate: transactional = false\n * arx-migrate: allow rename: v2 reads both\n",
             10,

@@ -49,6 +49,7 @@ mod model;
 mod parse;
 mod report;
 mod rules;
+mod sql_file;
 mod start;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -61,7 +62,7 @@ pub use report::{Finding, LintReport};
 pub use rules::{rules, Rule, RuleInfo, Scope, Severity};
 
 use crate::check::SchemaSnapshot;
-use allow::{check_allows, DirectiveKind};
+use allow::check_allows;
 use analyze::{MigrationLint, Settings};
 use arx_migrate_core::backend::Backend;
 use arx_migrate_core::error::{Direction, Error, Result};
@@ -69,7 +70,8 @@ use arx_migrate_core::graph::RevisionGraph;
 use arx_migrate_core::migration::Migration;
 use model::Model;
 pub(crate) use parse::parse_one;
-use parse::{parse_text, Parsed, SqlText};
+use parse::{parse_text, SqlText};
+use sql_file::{read_file, FileSql};
 
 /// Lints every migration of the graph, in order, for `backend`, with the
 /// default rules.
@@ -184,9 +186,13 @@ pub enum StartSchema<'a> {
 }
 
 /// Lints `.sql` files as a chain of their own, in order, starting from
-/// `start`: each file is one migration, run in a transaction unless it says
-/// `-- arx-migrate: transactional = false` (or holds only statements that
-/// cannot run in one, such as `CREATE INDEX CONCURRENTLY`).
+/// `start`: each file is one migration, read as the library runs a `.sql`
+/// migration — split by the same splitter into statements sent one by one,
+/// in a transaction unless its header says `transactional = false` or it is
+/// made only of statements that cannot run in one (`CREATE INDEX
+/// CONCURRENTLY`, …) and session `SET`s
+/// ([`arx_migrate_sqlfiles::runs_outside_transaction`]). A file the
+/// library cannot split is a [`Rule::RenderFailed`] error.
 ///
 /// Fails only when `start` names a revision the chain does not have.
 ///
@@ -226,18 +232,28 @@ pub fn lint_files(
     let assume_unknown = matches!(start, StartSchema::Unknown);
     let mut findings = Vec::new();
     let mut assumed: BTreeSet<String> = BTreeSet::new();
-    let texts: Vec<SqlText> = files.iter().map(|f| parse_text(&f.sql, backend)).collect();
-    for (i, (file, text)) in files.iter().zip(&texts).enumerate() {
+    let read: Vec<FileSql> = files.iter().map(|f| read_file(&f.sql, backend)).collect();
+    for (i, (file, sql)) in files.iter().zip(&read).enumerate() {
         let settings = Settings {
             backend,
             config,
-            transactional: file_is_transactional(text),
+            transactional: sql.transactional,
             assume_unknown,
-            created_later: texts[i..].iter().flat_map(created_tables).collect(),
+            created_later: read[i..]
+                .iter()
+                .flat_map(|later| &later.statements)
+                .flat_map(created_tables)
+                .collect(),
             file: Some(file.name.clone()),
         };
         let mut lint = MigrationLint::new(&settings, &file.name, Direction::Upgrade, &model);
-        lint.run(&mut model, std::slice::from_ref(text));
+        if let Some(error) = &sql.split_error {
+            lint.find_general(
+                Rule::RenderFailed,
+                format!("the library cannot split this file into statements, and refuses to run it: line {}: {}", error.line, error.message),
+            );
+        }
+        lint.run_file(&mut model, &sql.header, &sql.statements);
         assumed.append(&mut lint.assumed);
         findings.append(&mut lint.findings);
     }
@@ -277,29 +293,6 @@ fn created_tables(text: &SqlText) -> Vec<String> {
             _ => None,
         })
         .collect()
-}
-
-/// Whether a `.sql` file runs in a transaction: as its header says, else
-/// unless each of its statements is one that cannot run in a transaction.
-fn file_is_transactional(text: &SqlText) -> bool {
-    for directive in &text.header {
-        if let DirectiveKind::Transactional(transactional) = directive.kind {
-            return transactional;
-        }
-    }
-    let cannot = |s: &parse::Statement| match &s.parsed {
-        Parsed::Ast(ast) => match ast.as_ref() {
-            sqlparser::ast::Statement::CreateIndex(c) => c.concurrently,
-            sqlparser::ast::Statement::Vacuum(_) => true,
-            _ => s.flags.concurrently,
-        },
-        Parsed::Unparsed { words, .. } => {
-            words.first().is_some_and(|w| w == "VACUUM")
-                || (words.first().is_some_and(|w| w == "REINDEX")
-                    && words.iter().any(|w| w == "CONCURRENTLY"))
-        }
-    };
-    text.statements.is_empty() || !text.statements.iter().all(cannot)
 }
 
 /// Lints SQL text as one `.sql` file named `name`, from an unknown schema,

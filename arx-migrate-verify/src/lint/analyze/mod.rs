@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 
 use sqlparser::ast::Statement as Ast;
 
-use super::allow::{allows_in, Allowed, DirectiveKind};
+use super::allow::{allows_in, Allowed, Directive, DirectiveKind};
 use super::config::LintConfig;
 use super::model::{Model, Table};
 use super::parse::{Parsed, SqlText, Statement};
@@ -238,21 +238,44 @@ impl<'a> MigrationLint<'a> {
     }
 
     /// Applies and checks every statement of the migration's SQL texts (one
-    /// per `op.sql` string, or one `.sql` file), then the end-of-migration
-    /// rules.
+    /// per `op.sql` string), then the end-of-migration rules. The
+    /// directives before a text's first statement apply to that text.
     pub(crate) fn run(&mut self, model: &mut Model, texts: &[SqlText]) {
+        self.run_texts(model, None, texts)
+    }
+
+    /// [`Self::run`] for a `.sql` file, one text per statement the runner
+    /// sends: `header` (the directives before the file's first statement)
+    /// applies to all of them.
+    pub(crate) fn run_file(&mut self, model: &mut Model, header: &[Directive], texts: &[SqlText]) {
+        self.run_texts(model, Some(header), texts)
+    }
+
+    fn run_texts(
+        &mut self,
+        model: &mut Model,
+        file_header: Option<&[Directive]>,
+        texts: &[SqlText],
+    ) {
         for statement in texts.iter().flat_map(|t| &t.statements) {
             if let Some(ast) = statement.ast() {
                 self.rebuilt.extend(alter::renamed_to(ast));
             }
         }
+        // The allows of the header in force, read (and a bad one reported)
+        // once: per text, or once for a file.
+        let mut file_allowed: Option<Allowed> = None;
         for text in texts {
-            let mut header = None;
+            let mut text_allowed: Option<Allowed> = None;
             for statement in &text.statements {
-                let rebuild = text
-                    .header
+                let (header, own): (&[Directive], &[Directive]) = match file_header {
+                    Some(file) => (file, &text.header),
+                    None => (&text.header, &[]),
+                };
+                let directives = || own.iter().chain(&statement.directives);
+                let rebuild = header
                     .iter()
-                    .chain(&statement.directives)
+                    .chain(directives())
                     .any(|d| d.kind == DirectiveKind::SqliteRebuild);
                 self.here = Some(Here {
                     sql: statement.sql.clone(),
@@ -261,12 +284,16 @@ impl<'a> MigrationLint<'a> {
                     shares_string: text.statements.len() > 1,
                     rebuild,
                 });
-                let mut allowed = match &header {
-                    Some(allowed) => allowed,
-                    None => header.insert(self.allows(&text.header)),
-                }
-                .clone();
-                allowed.extend(self.allows(&statement.directives));
+                let cache = match file_header {
+                    Some(_) => &mut file_allowed,
+                    None => &mut text_allowed,
+                };
+                let mut allowed = match cache {
+                    Some(allowed) => allowed.clone(),
+                    None => cache.insert(self.allows(header)).clone(),
+                };
+                let local: Vec<Directive> = directives().cloned().collect();
+                allowed.extend(self.allows(&local));
                 if let Some(here) = &mut self.here {
                     here.allowed = allowed;
                 }
@@ -294,7 +321,7 @@ impl<'a> MigrationLint<'a> {
     }
 
     /// The rules allowed by `directives`; a bad allow is reported.
-    fn allows(&mut self, directives: &[super::allow::Directive]) -> Allowed {
+    fn allows(&mut self, directives: &[Directive]) -> Allowed {
         let mut allowed = Allowed::new();
         for (line, entry) in allows_in(directives) {
             match entry {
