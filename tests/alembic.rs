@@ -18,16 +18,17 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "support/alembic_python.rs"]
+mod alembic_python;
+
+use alembic_python::{folder, pinned, python};
+
 use arx_migrate::cli::{execute, CliConfig};
 use arx_migrate::testing::{postgres_test_url, PgTestDatabase};
 use arx_migrate::{FnMigration, MigrationSet};
 use serde_json::Value;
 
 const TEST: &str = "alembic_parity";
-
-fn folder() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/alembic")
-}
 
 /// What one command did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,40 +51,6 @@ struct Difference {
     step: String,
     arx_failed: bool,
     arx_rows: Option<Vec<String>>,
-}
-
-/// The pinned version of `package` in requirements.txt.
-fn pinned(package: &str) -> String {
-    let requirements = std::fs::read_to_string(folder().join("requirements.txt")).unwrap();
-    requirements
-        .lines()
-        .find_map(|line| line.trim().strip_prefix(&format!("{package}==")))
-        .unwrap_or_else(|| panic!("requirements.txt pins no {package}"))
-        .trim()
-        .to_string()
-}
-
-/// The Python that has the pinned Alembic, or why there is none.
-fn python() -> Result<String, String> {
-    let python = std::env::var("ARX_MIGRATE_PYTHON").unwrap_or_else(|_| "python3".into());
-    let output = Command::new(&python)
-        .args([
-            "-c",
-            "import alembic, sqlalchemy; print(alembic.__version__, sqlalchemy.__version__)",
-        ])
-        .output()
-        .map_err(|e| format!("{python} does not run ({e})"))?;
-    if !output.status.success() {
-        return Err(format!("{python} cannot import alembic and sqlalchemy"));
-    }
-    let found = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    let wanted = format!("{} {}", pinned("alembic"), pinned("SQLAlchemy"));
-    if found != wanted {
-        return Err(format!(
-            "{python} has alembic and SQLAlchemy {found}, the test pins {wanted}"
-        ));
-    }
-    Ok(python)
 }
 
 fn strings(value: &toml::Value) -> Vec<String> {
@@ -430,7 +397,7 @@ fn describe(outcome: &Outcome) -> String {
 
 #[test]
 fn the_same_commands_give_the_same_results_as_alembic() {
-    let python = match python() {
+    let python = match python(&[]) {
         Ok(python) => python,
         Err(why) if std::env::var_os("CI").is_some() => panic!(
             "{TEST}: {why}; CI requires the comparison with Alembic: pip install -r tests/alembic/requirements.txt"

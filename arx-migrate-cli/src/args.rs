@@ -219,6 +219,12 @@ pub(crate) enum Command {
         /// databases).
         #[arg(long, value_name = "URL")]
         scratch_url: Option<String>,
+        /// Report as drift what the schema allows either way too (`serial`
+        /// against identity on PostgreSQL, type names differing in case on
+        /// SQLite, index predicates spelled differently), which is
+        /// otherwise an `equivalent` line.
+        #[arg(long)]
+        strict: bool,
     },
     /// The CI gate: upgrade, check, stairway, downgrade, upgrade again, lint
     /// and single head, on a scratch database; exit 1 if a step fails.

@@ -8,7 +8,7 @@ use arx_migrate_core::backend::Connection;
 use arx_migrate_core::redact::redact_url;
 use arx_migrate_core::runner::{Migrator, Status};
 use arx_migrate_core::text::quote_ident;
-use arx_migrate_verify::check::{self as drift, DriftReport, SchemaSnapshot, ScratchSource};
+use arx_migrate_verify::check::{self as drift, CheckOptions, SchemaSnapshot, ScratchSource};
 
 use super::context::{Context, Database};
 use super::database::DbUrl;
@@ -16,8 +16,12 @@ use super::error::CliError;
 use super::inspect::{core, edited_json, interrupted_json, not_ready, warning_lines};
 use super::output::{self, Done};
 
-/// `check [--scratch-url URL]`.
-pub(crate) fn check(ctx: &Context<'_>, scratch_url: Option<&str>) -> Result<Done, CliError> {
+/// `check [--scratch-url URL] [--strict]`.
+pub(crate) fn check(
+    ctx: &Context<'_>,
+    scratch_url: Option<&str>,
+    strict: bool,
+) -> Result<Done, CliError> {
     let database = ctx.database()?;
     let migrator = ctx.migrator(&database)?;
     let mut connection = database.connect(false)?;
@@ -43,13 +47,16 @@ pub(crate) fn check(ctx: &Context<'_>, scratch_url: Option<&str>) -> Result<Done
         };
         build.expected(&migrator, &status.heads, &mut *connection)?
     };
-    let report = DriftReport {
-        backend: backend.name().to_string(),
-        heads: status.heads.clone(),
-        differences: drift::diff(&expected, &actual),
-    };
+    let report = drift::report(
+        backend,
+        status.heads.clone(),
+        &expected,
+        &actual,
+        &CheckOptions::new().strict(strict),
+    );
     let mut value = serde_json::to_value(&report).unwrap_or(Value::Null);
     value["command"] = json!("check");
+    value["strict"] = json!(strict);
     value["url"] = json!(database.shown());
     value["clean"] = json!(report.is_clean());
     value["edited"] = edited_json(&status);

@@ -352,7 +352,10 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
         Command::Adopt => apply::adopt(ctx),
         Command::Status { all, check } => inspect::status(ctx, *all, *check),
         Command::Lint(args) => lint::lint(ctx, args),
-        Command::Check { scratch_url } => check::check(ctx, scratch_url.as_deref()),
+        Command::Check {
+            scratch_url,
+            strict,
+        } => check::check(ctx, scratch_url.as_deref(), *strict),
         Command::Validate => validate::validate(ctx),
         Command::Fleet(args) => fleet::command::fleet(ctx, args),
     }

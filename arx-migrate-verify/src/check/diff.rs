@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::equivalence::Equivalence;
 use super::snapshot::{ObjectSnapshot, SchemaSnapshot, TableSnapshot};
 use arx_migrate_core::text::md_cell;
 
@@ -431,6 +432,9 @@ pub struct DriftReport {
     pub heads: Vec<String>,
     /// Every difference.
     pub differences: Vec<Difference>,
+    /// The differences of spelling the schema allows either way, which are
+    /// not drift (empty in strict mode, where they are differences).
+    pub equivalences: Vec<Equivalence>,
 }
 
 impl DriftReport {
@@ -458,18 +462,23 @@ impl DriftReport {
         for difference in &self.differences {
             out.push_str(&format!("{difference}\n"));
         }
+        for equivalence in &self.equivalences {
+            out.push_str(&format!("{equivalence}\n"));
+        }
         if self.is_clean() {
             out.push_str(&format!(
-                "check ({}): the schema matches the migrations at {}\n",
+                "check ({}): the schema matches the migrations at {}{}\n",
                 self.backend,
-                self.at()
+                self.at(),
+                self.equivalent_note()
             ));
         } else {
             out.push_str(&format!(
-                "check ({}): {} difference(s) from the schema the migrations produce at {}\n",
+                "check ({}): {} difference(s) from the schema the migrations produce at {}{}\n",
                 self.backend,
                 self.differences.len(),
-                self.at()
+                self.at(),
+                self.equivalent_note()
             ));
         }
         out
@@ -485,19 +494,43 @@ impl DriftReport {
         let mut out = format!("### Schema check ({}) at {}\n\n", self.backend, self.at());
         if self.is_clean() {
             out.push_str("No drift.\n");
-            return out;
+        } else {
+            out.push_str("| kind | table | object | expected | found |\n|---|---|---|---|---|\n");
+            for d in &self.differences {
+                out.push_str(&format!(
+                    "| {} | {} | {} | {} | {} |\n",
+                    d.kind,
+                    md_cell(&d.table),
+                    md_cell(d.object.as_deref().unwrap_or("")),
+                    md_cell(d.expected.as_deref().unwrap_or("")),
+                    md_cell(d.actual.as_deref().unwrap_or(""))
+                ));
+            }
         }
-        out.push_str("| kind | table | object | expected | found |\n|---|---|---|---|---|\n");
-        for d in &self.differences {
-            out.push_str(&format!(
-                "| {} | {} | {} | {} | {} |\n",
-                d.kind,
-                md_cell(&d.table),
-                md_cell(d.object.as_deref().unwrap_or("")),
-                md_cell(d.expected.as_deref().unwrap_or("")),
-                md_cell(d.actual.as_deref().unwrap_or(""))
-            ));
+        if !self.equivalences.is_empty() {
+            out.push_str(
+                "\nEquivalent (spelled differently, the same schema; not drift):\n\n\
+                 | rule | table | object | expected | found |\n|---|---|---|---|---|\n",
+            );
+            for e in &self.equivalences {
+                out.push_str(&format!(
+                    "| {} | {} | {} | {} | {} |\n",
+                    e.rule,
+                    md_cell(&e.table),
+                    md_cell(&e.object),
+                    md_cell(&e.expected),
+                    md_cell(&e.actual)
+                ));
+            }
         }
         out
+    }
+
+    /// After "matches": how many equivalent spellings were let through.
+    fn equivalent_note(&self) -> String {
+        match self.equivalences.len() {
+            0 => String::new(),
+            n => format!(" ({n} equivalent spelling(s), not drift)"),
+        }
     }
 }

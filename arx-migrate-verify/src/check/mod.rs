@@ -6,14 +6,23 @@
 //! database (in-memory SQLite, or a temporary PostgreSQL database on the
 //! same server) and introspecting that the same way, so both sides are
 //! spelled alike.
+//!
+//! What the schema allows either way — `serial` or an identity column on
+//! PostgreSQL, type names in any case on SQLite, an index predicate spelled
+//! differently but parsing the same — is reported as an [`Equivalence`],
+//! not as drift, unless [`CheckOptions::strict`] asks for every difference.
 
 mod diff;
+mod equivalence;
 mod introspect;
 mod objects;
+mod predicate;
 mod scratch;
+mod serial;
 mod snapshot;
 
 pub use diff::{diff, Difference, DriftKind, DriftReport};
+pub use equivalence::{Equivalence, EquivalenceRule};
 pub use introspect::{introspect, ALWAYS_EXCLUDED};
 pub use scratch::{ScratchDatabase, ScratchSource};
 pub use snapshot::{
@@ -21,7 +30,7 @@ pub use snapshot::{
     TableSnapshot, OBJECT_KINDS,
 };
 
-use arx_migrate_core::backend::Connection;
+use arx_migrate_core::backend::{Backend, Connection};
 use arx_migrate_core::error::{Error, Result};
 use arx_migrate_core::runner::Migrator;
 
@@ -52,8 +61,55 @@ pub fn expected_schema(
     snapshot(migrator, connection)
 }
 
+/// How [`check_with`] compares.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CheckOptions {
+    /// Report the spellings the schema allows either way ([`Equivalence`])
+    /// as drift too: the schemas must be the same to the letter.
+    pub strict: bool,
+}
+
+impl CheckOptions {
+    /// The default: equivalent spellings are not drift.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets [`CheckOptions::strict`].
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+}
+
+/// The report on `actual` against `expected` for a database on `backend`
+/// at `heads`: every [`diff`], less the equivalent spellings unless
+/// `options` is strict.
+pub fn report(
+    backend: Backend,
+    heads: Vec<String>,
+    expected: &SchemaSnapshot,
+    actual: &SchemaSnapshot,
+    options: &CheckOptions,
+) -> DriftReport {
+    let differences = diff(expected, actual);
+    let (differences, equivalences) = if options.strict {
+        (differences, Vec::new())
+    } else {
+        equivalence::separate(expected, actual, backend, differences)
+    };
+    DriftReport {
+        backend: backend.name().to_string(),
+        heads,
+        differences,
+        equivalences,
+    }
+}
+
 /// Compares the live schema of `connection` with the schema the migrations
-/// produce at the database's current revision.
+/// produce at the database's current revision, with the default
+/// [`CheckOptions`] (see [`check_with`]).
 ///
 /// ```
 /// use arx_migrate_verify::check::{check, ScratchSource};
@@ -76,6 +132,41 @@ pub fn check(
     connection: &mut dyn Connection,
     scratch: &ScratchSource,
 ) -> Result<DriftReport> {
+    check_with(migrator, connection, scratch, &CheckOptions::default())
+}
+
+/// [`check`] with options. A type name that differs only in case on SQLite
+/// is an [`Equivalence`], not drift; [`CheckOptions::strict`] makes it drift:
+///
+/// ```
+/// use arx_migrate_verify::check::{check_with, CheckOptions, DriftKind, EquivalenceRule, ScratchSource};
+/// use arx_migrate_core::{FnMigration, MigrationSet, Migrator};
+///
+/// let migrator = Migrator::new(MigrationSet::new().with(FnMigration::new(
+///     "001", &[],
+///     |op| op.sql("CREATE TABLE a (id INTEGER PRIMARY KEY, at timestamp)"),
+///     |op| op.sql("DROP TABLE a"),
+/// )))?;
+/// let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+/// // The same table, as another tool spells it; recorded as at 001.
+/// conn.execute_batch("CREATE TABLE a (id INTEGER PRIMARY KEY, at TIMESTAMP)").unwrap();
+/// migrator.stamp(&mut conn, "001")?;
+/// let scratch = ScratchSource::SqliteMemory;
+///
+/// let report = check_with(&migrator, &mut conn, &scratch, &CheckOptions::new())?;
+/// assert!(report.is_clean());
+/// assert_eq!(report.equivalences[0].rule, EquivalenceRule::TypeCase);
+///
+/// let strict = check_with(&migrator, &mut conn, &scratch, &CheckOptions::new().strict(true))?;
+/// assert_eq!(strict.differences[0].kind, DriftKind::ColumnType);
+/// # Ok::<(), arx_migrate_core::Error>(())
+/// ```
+pub fn check_with(
+    migrator: &Migrator,
+    connection: &mut dyn Connection,
+    scratch: &ScratchSource,
+    options: &CheckOptions,
+) -> Result<DriftReport> {
     let backend = connection.backend();
     if scratch.backend() != backend {
         return Err(Error::Config(format!(
@@ -88,9 +179,5 @@ pub fn check(
     let heads = migrator.status(connection)?.heads;
     let actual = snapshot(migrator, connection)?;
     let expected = expected_schema(migrator, &heads, scratch)?;
-    Ok(DriftReport {
-        backend: backend.name().to_string(),
-        heads,
-        differences: diff(&expected, &actual),
-    })
+    Ok(report(backend, heads, &expected, &actual, options))
 }
