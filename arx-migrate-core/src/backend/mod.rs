@@ -98,18 +98,6 @@ pub enum DataConnection<'a> {
     _Lifetime(std::marker::PhantomData<&'a ()>),
 }
 
-/// Refuses, before any driver is called, a connection whose blocking
-/// client cannot be used on the current thread: a PostgreSQL client on a
-/// thread that drives an async runtime (the driver would panic there).
-pub(crate) fn refuse_inside_async_runtime(connection: &dyn Connection) -> crate::Result<()> {
-    #[cfg(feature = "postgres")]
-    if connection.backend() == Backend::Postgres && !postgres::may_block_here() {
-        return Err(crate::Error::InsideAsyncRuntime);
-    }
-    let _ = connection;
-    Ok(())
-}
-
 /// A database connection as the runner sees it. Implemented for
 /// `rusqlite::Connection` and `postgres::Client` (and the transactions and
 /// fixtures built on them). [`Backend`] is a closed set: the SQL the

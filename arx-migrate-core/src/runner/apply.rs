@@ -6,10 +6,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use super::lock_wait::{wait_for, Attempt};
 use crate::backend::{Connection, PreparedRun, RunSettings};
 use crate::error::{DbError, Error, Result};
 use crate::graph::Step;
-use crate::lock::{lock_key, wait_for, Attempt, LockHolder};
+use crate::lock::{lock_key, LockHolder};
 use crate::migration::Migration;
 use crate::ops::Ops;
 use crate::store::{HistoryOutcome, StepRecord, Store};

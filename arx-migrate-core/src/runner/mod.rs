@@ -7,7 +7,9 @@
 //! under it, so replicas that race at startup apply each revision once.
 
 mod apply;
+mod blocking;
 mod checksums;
+mod lock_wait;
 mod offline;
 mod report;
 
@@ -24,8 +26,8 @@ use crate::store::{
 };
 use crate::target::Target;
 
-use crate::backend::refuse_inside_async_runtime;
 use apply::Planned;
+use blocking::refuse_inside_async_runtime;
 pub use report::{
     ChecksumChange, ChecksumPolicy, InterruptedStep, Progress, RepairReport, Report, Status,
     StepReport, TransactionMode,

@@ -1,0 +1,19 @@
+//! The blocking clients on the wrong thread: refused before any driver
+//! runs.
+
+use crate::backend::Connection;
+use crate::error::Result;
+
+/// Refuses, before any driver is called, a connection whose blocking
+/// client cannot be used on the current thread: a PostgreSQL client on a
+/// thread that drives an async runtime (the driver would panic there).
+pub(crate) fn refuse_inside_async_runtime(connection: &dyn Connection) -> Result<()> {
+    #[cfg(feature = "postgres")]
+    if connection.backend() == crate::Backend::Postgres
+        && !crate::backend::postgres::may_block_here()
+    {
+        return Err(crate::Error::InsideAsyncRuntime);
+    }
+    let _ = connection;
+    Ok(())
+}
