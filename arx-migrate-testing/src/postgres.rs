@@ -139,11 +139,16 @@ impl<'a> PgFixture<'a> {
 
     /// The name of the database at the target that rollback tests share.
     pub fn rollback_database_name(&self) -> String {
-        format!("arx_rb_{}", self.digest())
+        let target = format!("{}\n{}", self.target, rollback::LAYOUT);
+        format!("arx_rb_{}", self.digest_of(&target))
     }
 
     fn digest(&self) -> String {
-        let digest = lock_key(&self.migrator.fingerprint(Backend::Postgres), &self.target);
+        self.digest_of(&self.target)
+    }
+
+    fn digest_of(&self, target: &str) -> String {
+        let digest = lock_key(&self.migrator.fingerprint(Backend::Postgres), target);
         format!("{:016x}", digest as u64)
     }
 
@@ -184,6 +189,7 @@ impl<'a> PgFixture<'a> {
                     let mut conn = connect(url)?;
                     self.migrator.upgrade(&mut conn, &self.target)?;
                     conn.batch_execute(rollback::COMMIT_GUARD)
+                        .and_then(|()| conn.batch_execute(rollback::READ_ONLY_OUTSIDE_TESTS))
                         .map_err(|e| Error::Database(pg_error(e)))
                 })?;
                 registry.touch_fixture(&name)?;

@@ -184,3 +184,72 @@ fn parallel_rollback_tests_writing_the_same_key_wait_for_each_other() {
         Some("0")
     );
 }
+
+/// How many rows of `t005` the shared rollback database holds with `note`,
+/// seen from a session of its own.
+fn committed_notes(server: &str, fixture: &PgFixture<'_>, note: &str) -> i64 {
+    let url = testing::with_database(server, &fixture.rollback_database_name());
+    testing::connect(&url)
+        .unwrap()
+        .query_one("SELECT count(*) FROM t005 WHERE note = $1", &[&note])
+        .unwrap()
+        .get(0)
+}
+
+fn read_only_refusal(error: &postgres::Error) -> String {
+    let message = error
+        .as_db_error()
+        .map(|e| e.message().to_string())
+        .unwrap_or_else(|| error.to_string());
+    assert!(
+        message.contains("read-only transaction"),
+        "the write is refused as outside the test's transaction: {message}"
+    );
+    message
+}
+
+#[test]
+fn writes_after_the_test_transaction_ended_fail_and_leave_nothing() {
+    let Some(server) =
+        postgres_test_url("writes_after_the_test_transaction_ended_fail_and_leave_nothing")
+    else {
+        return;
+    };
+    let migrator = migrator();
+    let fixture = PgFixture::new(&migrator, &server);
+    let note = format!("leaked by process {}", std::process::id());
+    let insert = format!("INSERT INTO t005 (id, note) VALUES (1, '{note}')");
+    // Each way SQL can end the test's transaction, then a write: in
+    // autocommit, in a new transaction, after settings are reset.
+    for ending in [
+        "COMMIT",
+        "END",
+        "ROLLBACK",
+        "ABORT",
+        "COMMIT; BEGIN",
+        "ROLLBACK; RESET ALL",
+    ] {
+        let mut db = fixture.rollback().unwrap();
+        let mut tx = db.transaction().unwrap();
+        // A refused commit is an error, a rollback is not.
+        let _ = tx.batch_execute(ending);
+        let refused = tx.batch_execute(&insert).unwrap_err();
+        read_only_refusal(&refused);
+        let _ = tx.batch_execute("COMMIT");
+        drop(tx);
+        drop(db);
+        assert_eq!(
+            committed_notes(&server, &fixture, &note),
+            0,
+            "after {ending}, nothing reached the shared database"
+        );
+    }
+    // Sessions opened on the shared database by other means are read-only
+    // too.
+    let url = testing::with_database(&server, &fixture.rollback_database_name());
+    let refused = testing::connect(&url)
+        .unwrap()
+        .batch_execute(&insert)
+        .unwrap_err();
+    read_only_refusal(&refused);
+}

@@ -5,6 +5,12 @@
 //! the server); each test borrows a session from the process's idle ones,
 //! opens a transaction, and gives the session back rolled back and reset.
 //! A test costs three round trips, not a schema.
+//!
+//! Nothing but a test's own transaction may write there: the database is
+//! read-only by default ([`READ_ONLY_OUTSIDE_TESTS`]), and each test's
+//! transaction is opened read-write. A test that ends its transaction
+//! (a refused `COMMIT`, a `ROLLBACK`) and writes on gets an error instead
+//! of committing into the database every other test shares.
 
 use arx_migrate_core::error::Result;
 
@@ -27,6 +33,21 @@ $guard$;
 CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT ON arx_fixture.commit_guard
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION arx_fixture.refuse_commit();
 ";
+
+/// Installed last in every rollback database: every session on it starts
+/// its transactions read-only, so that a write outside a test's own
+/// transaction fails instead of committing — after a test ended its
+/// transaction (a refused `COMMIT` leaves the session in autocommit), or
+/// from any other session. `RESET ALL` returns to this default; only the
+/// fixture's `START TRANSACTION READ WRITE` opens a transaction that
+/// writes.
+pub(crate) const READ_ONLY_OUTSIDE_TESTS: &str = "DO $read_only$ BEGIN \
+    EXECUTE format('ALTER DATABASE %I SET default_transaction_read_only = on', current_database()); \
+    END $read_only$";
+
+/// Part of the rollback database's name: a database built before the
+/// fixture had [`READ_ONLY_OUTSIDE_TESTS`] gets a new one, not reused.
+pub(crate) const LAYOUT: &str = "read-only-outside-tests";
 
 /// Session state that outlives a rolled-back transaction, reset before a
 /// session serves the next test. (`DISCARD ALL` would also drop the
@@ -93,7 +114,12 @@ impl RollbackConnection {
     pub fn transaction(&mut self) -> Result<postgres::Transaction<'_>> {
         let doing = "opening a rollback test's transaction";
         let client = self.client.as_mut().expect("present until dropped");
-        let mut tx = client.transaction().map_err(fixture_error(doing))?;
+        // Read-write against the database's read-only default.
+        let mut tx = client
+            .build_transaction()
+            .read_only(false)
+            .start()
+            .map_err(fixture_error(doing))?;
         tx.batch_execute("INSERT INTO arx_fixture.commit_guard DEFAULT VALUES")
             .map_err(fixture_error(doing))?;
         Ok(tx)
