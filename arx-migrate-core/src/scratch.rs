@@ -174,8 +174,11 @@ impl Drop for PgScratchDatabase {
     }
 }
 
-/// Connects to `url`; the error never shows the password.
+/// Connects to `url`; the error never shows the password. On a thread that
+/// drives an async runtime, [`Error::InsideAsyncRuntime`] instead.
 pub fn connect(url: &str) -> Result<postgres::Client> {
+    // On a thread that drives an async runtime the driver would panic.
+    crate::backend::postgres::refuse_inside_async_runtime()?;
     let mut config: postgres::Config = url.parse().map_err(|error| {
         Error::Database(DbError {
             message: format!("cannot connect to {}: {error}", redact_url(url)),
