@@ -741,3 +741,87 @@ fn services_file() {
         out.stderr
     );
 }
+
+/// Runs `body` on a thread that drives a tokio runtime, as an `async fn`
+/// handler of a service does (`flavor` one thread, or the worker pool).
+fn on_runtime_thread<T>(multi_thread: bool, body: impl std::future::Future<Output = T>) -> T {
+    let runtime = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread().build()
+    } else {
+        tokio::runtime::Builder::new_current_thread().build()
+    };
+    runtime.unwrap().block_on(body)
+}
+
+#[test]
+fn postgres_commands_on_an_async_runtime_thread_are_refused_without_a_panic() {
+    let Some(db) =
+        Db::postgres("postgres_commands_on_an_async_runtime_thread_are_refused_without_a_panic")
+    else {
+        return;
+    };
+    let url = db.url().to_string();
+    let scratch = format!("--scratch-url={url}");
+    std::fs::write(db.dir().join("step.sql"), "CREATE TABLE step (id int);").unwrap();
+    // Each way the command line opens a PostgreSQL session: the database,
+    // a scratch database of `check`, `validate` and autogenerate, the live
+    // schema `lint` starts from.
+    let commands: [&[&str]; 6] = [
+        &["current"],
+        &["upgrade", "head"],
+        &["check", &scratch],
+        &["validate"],
+        &["lint", "--file", "step.sql", "--schema", &url],
+        &[
+            "revision",
+            "--autogenerate",
+            "-m",
+            "from async",
+            "--from",
+            &url,
+        ],
+    ];
+    for multi_thread in [false, true] {
+        for command in commands {
+            let run = on_runtime_thread(multi_thread, async { db.cli(command) }).fails(1);
+            assert!(
+                run.stderr
+                    .contains("cli_demo was called on a thread that drives an async runtime")
+                    && run.stderr.contains("tokio::task::spawn_blocking"),
+                "{command:?}: says what is wrong and what to do: {}",
+                run.stderr
+            );
+            assert!(
+                !run.all().contains("panicked"),
+                "{command:?}: no panic: {}",
+                run.all()
+            );
+        }
+    }
+    // The JSON error has a kind of its own.
+    let run = on_runtime_thread(false, async { db.cli(&["--format", "json", "current"]) });
+    assert_eq!(run.json()["error"]["kind"], "inside_async_runtime");
+    // Nothing was done: the database has no version table.
+    assert_eq!(
+        db.query("SELECT count(*) FROM pg_tables WHERE tablename = 'arx_migrate_version'"),
+        [["0"]]
+    );
+}
+
+#[test]
+fn postgres_commands_run_in_spawn_blocking() {
+    let Some(db) = Db::postgres("postgres_commands_run_in_spawn_blocking") else {
+        return;
+    };
+    let db = std::sync::Arc::new(db);
+    for multi_thread in [false, true] {
+        let db = std::sync::Arc::clone(&db);
+        let run = on_runtime_thread(multi_thread, async move {
+            tokio::task::spawn_blocking(move || db.cli(&["upgrade", "head"]))
+                .await
+                .unwrap()
+        });
+        run.ok();
+    }
+    assert_eq!(db.versions("arx_migrate_version"), ["e006"]);
+}

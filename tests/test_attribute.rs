@@ -63,6 +63,20 @@ fn a_transaction_is_rolled_back_by_default(
     Ok(())
 }
 
+// A rollback test whose SQL ends its transaction fails, though it
+// returned; the write it tries after that fails too (the shared database
+// is read-only outside a test's transaction).
+#[arx_migrate::test(migrator = arx_schema::migrator)]
+#[should_panic(expected = "the test ended its transaction")]
+fn a_rollback_test_that_ends_its_transaction_fails(tx: &mut Transaction<'_>) {
+    assert!(tx.batch_execute("COMMIT").is_err(), "the commit is refused");
+    let write = tx.execute(
+        "INSERT INTO users (email, username, password_hash) VALUES ('eve@example.com', 'eve', 'x')",
+        &[],
+    );
+    assert!(write.is_err(), "no write after the transaction ended");
+}
+
 #[arx_migrate::test(migrator = arx_schema::migrator, at = "003", strategy = rollback)]
 fn a_rolled_back_transaction_at_a_revision(tx: &mut Transaction<'_>) {
     assert_eq!(version(tx), "003");

@@ -49,6 +49,8 @@ pub(crate) struct Database {
     /// `application_name` of PostgreSQL sessions: `PROGRAM VERB`, so that
     /// a run waiting for the lock, or an operator, can tell who holds it.
     pub(crate) application_name: String,
+    /// The program's name, for messages.
+    program: String,
     is_default: bool,
     /// Where a relative SQLite path starts ([`CliConfig::current_dir`]).
     current_dir: Option<PathBuf>,
@@ -208,6 +210,7 @@ impl Context<'_> {
             lock_timeout: None,
             statement_timeout: None,
             application_name: format!("{} {}", self.program(), self.verb),
+            program: self.program().to_string(),
             is_default: false,
             current_dir: self.config.current_dir.clone(),
         })
@@ -300,6 +303,7 @@ impl Database {
             create: write,
             create_dir: write && self.is_default,
             application_name: &self.application_name,
+            program: &self.program,
             lock_wait: self.lock_wait.unwrap_or(DEFAULT_LOCK_WAIT),
             current_dir: self.current_dir.as_deref(),
         };

@@ -20,6 +20,8 @@ pub(crate) struct ConnectOptions<'a> {
     pub(crate) create_dir: bool,
     /// The PostgreSQL session's `application_name`, unless the URL sets one.
     pub(crate) application_name: &'a str,
+    /// The program's name, for messages.
+    pub(crate) program: &'a str,
     /// SQLite's busy timeout until a run sets its own.
     pub(crate) lock_wait: Duration,
     /// Where a relative SQLite path starts (`CliConfig::current_dir`);
@@ -160,15 +162,22 @@ impl DbUrl {
                     }
                 }
                 open_sqlite(path, options.create, options.lock_wait).map_err(|e| {
-                    no_database(e, "check the path and that the file is an SQLite database you may write")
+                    no_database(
+                        e,
+                        "check the path and that the file is an SQLite database you may write",
+                    )
                 })
             }
-            DbUrl::Postgres(url) => connect_postgres(url, options.application_name).map_err(|e| {
+            DbUrl::Postgres(url) => {
+                refuse_inside_async_runtime()
+                    .map_err(|e| CliError::from_core(e, options.program))?;
+                connect_postgres(url, options.application_name).map_err(|e| {
                 no_database(
                     e,
                     "check that the server is running and reachable, that the database exists, and the user name and password; name the database with --url, DATABASE_URL or -s SERVICE",
                 )
-            }),
+            })
+            }
         }
     }
 }
@@ -246,6 +255,19 @@ fn chain(error: &postgres::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// The blocking client would panic on a thread that drives an async
+/// runtime: refused before it is called.
+#[cfg(feature = "postgres")]
+fn refuse_inside_async_runtime() -> arx_migrate_core::Result<()> {
+    arx_migrate_core::backend::postgres::refuse_inside_async_runtime()
+}
+
+/// Without the postgres feature there is no blocking client to guard.
+#[cfg(not(feature = "postgres"))]
+fn refuse_inside_async_runtime() -> arx_migrate_core::Result<()> {
+    Ok(())
 }
 
 #[cfg(not(feature = "postgres"))]

@@ -149,6 +149,13 @@ impl CliError {
             Error::Migration { revision, .. } => {
                 CliError::new(kind, message).details(json!({ "revision": revision }))
             }
+            // The blocking client cannot run on this thread; the command
+            // line is usually called there by `execute` in a service.
+            Error::InsideAsyncRuntime => CliError::new(
+                "inside_async_runtime",
+                format!("{program} was called on a thread that drives an async runtime, where the blocking PostgreSQL client cannot run; nothing was done"),
+            )
+            .hint("call arx_migrate::cli::execute inside tokio::task::spawn_blocking, and await its handle (see \"Running commands in process\" in docs/cli.md)"),
             _ => CliError::new(kind, message),
         }
     }

@@ -121,6 +121,11 @@ where
 
 /// Runs a command line and writes its output to `stdout` and `stderr`;
 /// returns the exit code (see [`EXIT_OK`], [`EXIT_ERROR`], [`EXIT_USAGE`]).
+///
+/// It blocks. On a thread that drives an async runtime a command on
+/// PostgreSQL does nothing and fails with the error `inside_async_runtime`:
+/// call it inside `tokio::task::spawn_blocking` (`docs/cli.md`, "From async
+/// code").
 pub fn execute<I, T>(
     args: I,
     config: &CliConfig,

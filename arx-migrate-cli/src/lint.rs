@@ -57,6 +57,7 @@ fn live_schema(ctx: &Context<'_>, url: &str, parsed: &DbUrl) -> Result<SchemaSna
         create: false,
         create_dir: false,
         application_name: &application_name,
+        program: ctx.program(),
         lock_wait: DEFAULT_LOCK_WAIT,
         current_dir: ctx.config.current_dir.as_deref(),
     };

@@ -174,13 +174,11 @@ impl Drop for PgScratchDatabase {
     }
 }
 
-/// Connects to `url`; the error never shows the password. Refused with
-/// [`Error::InsideAsyncRuntime`] on a thread that drives an async runtime,
-/// before the driver is called.
+/// Connects to `url`; the error never shows the password. On a thread that
+/// drives an async runtime, [`Error::InsideAsyncRuntime`] instead.
 pub fn connect(url: &str) -> Result<postgres::Client> {
-    if !crate::backend::postgres::may_block_here() {
-        return Err(Error::InsideAsyncRuntime);
-    }
+    // On a thread that drives an async runtime the driver would panic.
+    crate::backend::postgres::refuse_inside_async_runtime()?;
     let mut config: postgres::Config = url.parse().map_err(|error| {
         Error::Database(DbError::new(
             DbErrorKind::Other,

@@ -32,6 +32,26 @@ fn inside_a_runtime_is_an_error_with_nothing_on_stderr() {
         .enable_all()
         .build()
         .unwrap();
+    // The check for code that opens a client of its own: refused on the
+    // runtime's thread, quietly; allowed on a blocking thread and outside.
+    use arx_migrate_core::backend::postgres::refuse_inside_async_runtime;
+    assert!(matches!(
+        runtime.block_on(async { refuse_inside_async_runtime() }),
+        Err(Error::InsideAsyncRuntime)
+    ));
+    let on_blocking_thread = runtime.block_on(async {
+        tokio::task::spawn_blocking(refuse_inside_async_runtime)
+            .await
+            .unwrap()
+    });
+    assert!(on_blocking_thread.is_ok(), "{on_blocking_thread:?}");
+    assert!(refuse_inside_async_runtime().is_ok());
+    assert!(
+        printed.lock().unwrap().is_empty(),
+        "the check's panic reached the panic hook: {:?}",
+        printed.lock().unwrap()
+    );
+
     let migrator = Arc::new(Migrator::new(branchy_chain()).unwrap());
     let mut client = arx_migrate_testing::connect(db.url()).unwrap();
     let (client, result) = runtime.block_on(async {

@@ -206,8 +206,12 @@ mod postgres_tests {
     ) -> Option<R> {
         let fixture = fixture(spec)?;
         let mut db = fixture.rollback().unwrap_or_else(|e| spec.fail(e));
-        let mut tx = db.transaction().unwrap_or_else(|e| spec.fail(e));
-        Some(test(&mut tx))
+        // Also fails a test that ended its transaction (see
+        // `RollbackConnection::with_transaction`).
+        let outcome = db
+            .with_transaction(|tx| test(tx))
+            .unwrap_or_else(|error| panic!("{}: {error}", spec.name));
+        Some(outcome)
     }
 
     fn own<R>(

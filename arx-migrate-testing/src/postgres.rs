@@ -7,6 +7,7 @@
 //! spot ([`PgFixture::create`]). `BENCHMARKS.md` compares them.
 
 mod clients;
+mod leaks;
 mod objects;
 mod pool;
 mod reclaim;
@@ -17,9 +18,6 @@ pub use pool::PooledDatabase;
 pub use reclaim::{reclaim_stale, ReclaimPolicy};
 pub use registry::REGISTRY_DATABASE;
 pub use rollback::RollbackConnection;
-
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
 
 use std::time::{Duration, Instant};
 
@@ -139,11 +137,16 @@ impl<'a> PgFixture<'a> {
 
     /// The name of the database at the target that rollback tests share.
     pub fn rollback_database_name(&self) -> String {
-        format!("arx_rb_{}", self.digest())
+        let target = format!("{}\n{}", self.target, rollback::LAYOUT);
+        format!("arx_rb_{}", self.digest_of(&target))
     }
 
     fn digest(&self) -> String {
-        let digest = lock_key(&self.migrator.fingerprint(Backend::Postgres), &self.target);
+        self.digest_of(&self.target)
+    }
+
+    fn digest_of(&self, target: &str) -> String {
+        let digest = lock_key(&self.migrator.fingerprint(Backend::Postgres), target);
         format!("{:016x}", digest as u64)
     }
 
@@ -165,38 +168,48 @@ impl<'a> PgFixture<'a> {
     /// test. The database is built once per migration set and target and
     /// kept on the server. See [`RollbackConnection`] for when it fits.
     pub fn rollback(&self) -> Result<RollbackConnection> {
-        type Ready = Mutex<HashMap<(String, String), String>>;
-        static READY: OnceLock<Ready> = OnceLock::new();
         let name = self.rollback_database_name();
-        let key = (self.server_url.clone(), name.clone());
-        let known = READY
-            .get_or_init(Ready::default)
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(&key)
-            .cloned();
-        let url = match known {
+        let url = match rollback::ready_url(&self.server_url, &name) {
             Some(url) => url,
-            None => {
-                let registry = registry::registry(&self.server_url)?;
-                reclaim::sweep_in_background(&self.server_url);
-                self.ensure_database(&name, |url| {
-                    let mut conn = connect(url)?;
-                    self.migrator.upgrade(&mut conn, &self.target)?;
-                    conn.batch_execute(rollback::COMMIT_GUARD)
-                        .map_err(|e| Error::Database(pg_error(e)))
-                })?;
-                registry.touch_fixture(&name)?;
-                let url = with_database(&self.server_url, &name);
-                READY
-                    .get_or_init(Ready::default)
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .insert(key, url.clone());
-                url
-            }
+            None => self.build_rollback_database(&name)?,
         };
-        RollbackConnection::open(&url)
+        match RollbackConnection::open(&self.server_url, &name, &url) {
+            // Dropped since this process last built it (a test had
+            // committed into it): built again.
+            Err(Error::Database(DbError {
+                code: Some(code), ..
+            })) if code == "3D000" => {
+                rollback::forget_ready(&self.server_url, &name);
+                let url = self.build_rollback_database(&name)?;
+                RollbackConnection::open(&self.server_url, &name, &url)
+            }
+            opened => opened,
+        }
+    }
+
+    /// Builds the rollback database `name` unless it exists; returns its URL.
+    fn build_rollback_database(&self, name: &str) -> Result<String> {
+        let registry = registry::registry(&self.server_url)?;
+        reclaim::sweep_in_background(&self.server_url);
+        self.ensure_database(name, |url| {
+            let mut conn = connect(url)?;
+            self.migrator.upgrade(&mut conn, &self.target)?;
+            // Last, in this order: what the build wrote is the baseline,
+            // and the database is read-only from then on.
+            [
+                rollback::COMMIT_GUARD,
+                leaks::BASELINE,
+                leaks::RECORD_BASELINE,
+                rollback::READ_ONLY_OUTSIDE_TESTS,
+            ]
+            .into_iter()
+            .try_for_each(|sql| conn.batch_execute(sql))
+            .map_err(|e| Error::Database(pg_error(e)))
+        })?;
+        registry.touch_fixture(name)?;
+        let url = with_database(&self.server_url, name);
+        rollback::remember_ready(&self.server_url, name, &url);
+        Ok(url)
     }
 
     /// A schema of its own for one test, at the target, from the pool

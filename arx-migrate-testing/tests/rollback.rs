@@ -184,3 +184,168 @@ fn parallel_rollback_tests_writing_the_same_key_wait_for_each_other() {
         Some("0")
     );
 }
+
+/// How many rows of `t005` the shared rollback database holds with `note`,
+/// seen from a session of its own.
+fn committed_notes(server: &str, fixture: &PgFixture<'_>, note: &str) -> i64 {
+    let url = testing::with_database(server, &fixture.rollback_database_name());
+    testing::connect(&url)
+        .unwrap()
+        .query_one("SELECT count(*) FROM t005 WHERE note = $1", &[&note])
+        .unwrap()
+        .get(0)
+}
+
+fn read_only_refusal(error: &postgres::Error) -> String {
+    let message = error
+        .as_db_error()
+        .map(|e| e.message().to_string())
+        .unwrap_or_else(|| error.to_string());
+    assert!(
+        message.contains("read-only transaction"),
+        "the write is refused as outside the test's transaction: {message}"
+    );
+    message
+}
+
+#[test]
+fn writes_after_the_test_transaction_ended_fail_and_leave_nothing() {
+    let Some(server) =
+        postgres_test_url("writes_after_the_test_transaction_ended_fail_and_leave_nothing")
+    else {
+        return;
+    };
+    let migrator = migrator();
+    let fixture = PgFixture::new(&migrator, &server);
+    let note = format!("leaked by process {}", std::process::id());
+    let insert = format!("INSERT INTO t005 (id, note) VALUES (1, '{note}')");
+    // Each way SQL can end the test's transaction, then a write: in
+    // autocommit, in a new transaction, after settings are reset.
+    for ending in [
+        "COMMIT",
+        "END",
+        "ROLLBACK",
+        "ABORT",
+        "COMMIT; BEGIN",
+        "ROLLBACK; RESET ALL",
+    ] {
+        let mut db = fixture.rollback().unwrap();
+        let mut tx = db.transaction().unwrap();
+        // A refused commit is an error, a rollback is not.
+        let _ = tx.batch_execute(ending);
+        let refused = tx.batch_execute(&insert).unwrap_err();
+        read_only_refusal(&refused);
+        let _ = tx.batch_execute("COMMIT");
+        drop(tx);
+        drop(db);
+        assert_eq!(
+            committed_notes(&server, &fixture, &note),
+            0,
+            "after {ending}, nothing reached the shared database"
+        );
+    }
+    // Sessions opened on the shared database by other means are read-only
+    // too.
+    let url = testing::with_database(&server, &fixture.rollback_database_name());
+    let refused = testing::connect(&url)
+        .unwrap()
+        .batch_execute(&insert)
+        .unwrap_err();
+    read_only_refusal(&refused);
+}
+
+#[test]
+fn a_test_that_ends_its_transaction_fails_and_one_that_fails_a_statement_does_not() {
+    let Some(server) = postgres_test_url(
+        "a_test_that_ends_its_transaction_fails_and_one_that_fails_a_statement_does_not",
+    ) else {
+        return;
+    };
+    let migrator = migrator();
+    let fixture = PgFixture::new(&migrator, &server);
+    let note = format!("ended early by process {}", std::process::id());
+    let mut db = fixture.rollback().unwrap();
+    let error = db
+        .with_transaction(|tx| {
+            assert!(tx.batch_execute("COMMIT").is_err());
+            let insert = format!("INSERT INTO t005 (id, note) VALUES (2, '{note}')");
+            read_only_refusal(&tx.batch_execute(&insert).unwrap_err());
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("the test ended its transaction")
+            && error.contains("strategy = schema")
+            && !error.contains("dropped"),
+        "the test fails, saying why, and the database is kept: {error}"
+    );
+    drop(db);
+    assert_eq!(committed_notes(&server, &fixture, &note), 0);
+
+    // A statement that fails leaves the test's own transaction aborted,
+    // not ended: the test decides.
+    let mut db = fixture.rollback().unwrap();
+    let returned = db
+        .with_transaction(|tx| tx.batch_execute("SELECT 1/0").is_err())
+        .unwrap();
+    assert!(returned);
+}
+
+#[test]
+fn what_a_test_commits_by_a_transaction_of_its_own_is_dropped_with_the_database() {
+    let Some(server) = postgres_test_url(
+        "what_a_test_commits_by_a_transaction_of_its_own_is_dropped_with_the_database",
+    ) else {
+        return;
+    };
+    let migrator = migrator();
+    // A target no other test of this binary uses: its database is dropped.
+    let fixture = PgFixture::new(&migrator, &server).at("004");
+    let name = fixture.rollback_database_name();
+    let url = testing::with_database(&server, &name);
+    let leaked = |what: &str| -> i64 {
+        testing::connect(&url)
+            .unwrap()
+            .query_one("SELECT count(*) FROM t004 WHERE note = $1", &[&what])
+            .unwrap()
+            .get(0)
+    };
+    // ROLLBACK AND CHAIN keeps the test's read-write mode: the one way
+    // past the read-only default without changing a setting.
+    for (sql, change) in [
+        (
+            "ROLLBACK AND CHAIN; INSERT INTO t004 (id, note) VALUES (3, 'chained'); COMMIT",
+            "rows of t004 were written",
+        ),
+        (
+            "ROLLBACK AND CHAIN; DELETE FROM arx_migrate_version; COMMIT",
+            "rows of arx_migrate_version were written",
+        ),
+        (
+            "ROLLBACK AND CHAIN; CREATE TABLE chained (id int); COMMIT",
+            "table chained was created",
+        ),
+    ] {
+        let mut db = fixture.rollback().unwrap();
+        let error = db
+            .with_transaction(|tx| tx.batch_execute(sql).unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(change) && error.contains(&format!("the database {name} was dropped")),
+            "{sql}: the error says what changed and that the database is gone: {error}"
+        );
+        drop(db);
+        let mut again = fixture.rollback().unwrap();
+        let mut tx = again.transaction().unwrap();
+        let version: i64 = tx
+            .query_one("SELECT count(*) FROM arx_migrate_version", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(version, 1, "{sql}: rebuilt at the target");
+        assert!(tx.batch_execute("SELECT 1 FROM chained").is_err());
+        drop(tx);
+        drop(again);
+        assert_eq!(leaked("chained"), 0, "{sql}: nothing is left");
+    }
+}

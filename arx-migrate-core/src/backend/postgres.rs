@@ -86,6 +86,25 @@ fn guarded<T>(call: impl FnOnce() -> Result<T, postgres::Error>) -> Result<T, Db
     call().map_err(db_error)
 }
 
+/// Refuses, with [`crate::Error::InsideAsyncRuntime`], to go on where the
+/// blocking client would panic: on a thread that drives an async runtime
+/// (an `async fn`, a `#[tokio::main]` body), as opposed to a blocking
+/// thread (`spawn_blocking`) or a thread outside any runtime. For code
+/// that opens a client of its own (the command line, scratch databases):
+/// calls through [`Connection`] are guarded already.
+///
+/// ```
+/// // Outside a runtime, the client may block.
+/// assert!(arx_migrate_core::backend::postgres::refuse_inside_async_runtime().is_ok());
+/// ```
+pub fn refuse_inside_async_runtime() -> crate::Result<()> {
+    if may_block_here() {
+        Ok(())
+    } else {
+        Err(crate::Error::InsideAsyncRuntime)
+    }
+}
+
 /// Gives a connection the library opens TCP keepalives that notice a dead
 /// peer within about a minute (30 s idle, then 3 probes 10 s apart)
 /// instead of the system's two hours, where the URL did not choose its

@@ -9,10 +9,8 @@ use crate::error::Result;
 /// thread that drives an async runtime (the driver would panic there).
 pub(crate) fn refuse_inside_async_runtime(connection: &dyn Connection) -> Result<()> {
     #[cfg(feature = "postgres")]
-    if connection.backend() == crate::Backend::Postgres
-        && !crate::backend::postgres::may_block_here()
-    {
-        return Err(crate::Error::InsideAsyncRuntime);
+    if connection.backend() == crate::Backend::Postgres {
+        return crate::backend::postgres::refuse_inside_async_runtime();
     }
     let _ = connection;
     Ok(())
