@@ -239,32 +239,36 @@ impl Migrator {
             heads,
         })
     }
+}
 
-    /// Adds to a failed upgrade's error which other version table records
-    /// the schema, when this run's version table is empty: the usual cause
-    /// of "table … already exists" on a database migrated before.
-    pub(crate) fn explain_other_version_table(
-        &self,
-        connection: &mut dyn Connection,
-        error: Error,
-    ) -> Error {
-        let Error::Statement(mut failure) = error else {
-            return error;
-        };
-        if failure.hint.is_some() {
-            return Error::Statement(failure);
-        }
-        let own = self.store_config().version_table.clone();
-        let own_is_empty = matches!(self.current(connection).as_deref(), Ok([]));
-        if !own_is_empty {
-            return Error::Statement(failure);
-        }
-        let Ok(tables) = foreign_version_tables(connection, &own) else {
-            return Error::Statement(failure);
-        };
-        failure.hint = tables.first().map(|table| other_table_hint(table, &own));
-        Error::Statement(failure)
+/// Adds to a failed upgrade's error which other version table records
+/// the schema, when this run's version table is empty: the usual cause
+/// of "table … already exists" on a database migrated before.
+///
+/// A free function, not a method, so that the runner calls into adoption
+/// and adoption builds on the runner's types without either importing
+/// the other back.
+pub(crate) fn explain_other_version_table(
+    migrator: &Migrator,
+    connection: &mut dyn Connection,
+    error: Error,
+) -> Error {
+    let Error::Statement(mut failure) = error else {
+        return error;
+    };
+    if failure.hint.is_some() {
+        return Error::Statement(failure);
     }
+    let own = migrator.store_config().version_table.clone();
+    let own_is_empty = matches!(migrator.current(connection).as_deref(), Ok([]));
+    if !own_is_empty {
+        return Error::Statement(failure);
+    }
+    let Ok(tables) = foreign_version_tables(connection, &own) else {
+        return Error::Statement(failure);
+    };
+    failure.hint = tables.first().map(|table| other_table_hint(table, &own));
+    Error::Statement(failure)
 }
 
 fn other_table_hint(table: &ForeignVersionTable, own: &str) -> String {

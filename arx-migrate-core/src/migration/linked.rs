@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use super::{Migration, MigrationSource, Registry};
+use super::definition::{Migration, MigrationSource, Registry};
 
 /// The migrations of a program that names a library crate's
 /// `migrations()` (defined by `arx_migrate::export_migrations!()`): every

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use arx_migrate_sqlfiles::{read_dir, split_statements, BackendSql, Entry};
 
-use super::{Migration, MigrationSet};
+use super::definition::{Migration, MigrationSet};
 use crate::backend::Backend;
 use crate::error::{Direction, Error, Result};
 use crate::ops::Ops;

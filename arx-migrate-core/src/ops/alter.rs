@@ -19,14 +19,15 @@ use sea_query::{
     TableRef,
 };
 
+use super::context::Ops;
 use super::sqlite_batch::Native;
 use super::sqlite_ddl::{Column, ColumnConstraintKind, ConstraintKind};
 use super::sqlite_rebuild::TableChange;
 use super::statement::column_type_unsupported;
-use super::{quote_ident, Ops};
 use crate::backend::{quote_literal, Backend};
 use crate::error::Result;
 use crate::panic::catch_quietly;
+use crate::text::quote_ident;
 
 /// How [`Ops::alter_column`] changes a column: only what is set changes.
 ///

@@ -11,11 +11,11 @@
 //! run elsewhere (`upgrade --sql`), written out when SQLite can run it as
 //! it is, and refused when only a rebuild can make it.
 
-use super::quote_ident;
+use super::context::{Ops, PendingTable, Sink};
 use super::sqlite_rebuild::{self, RebuildError, TableChange};
 use super::sqlite_tokens::mentions;
-use super::{Ops, PendingTable, Sink};
 use crate::error::{Error, Result};
+use crate::text::quote_ident;
 
 /// The comment line before an alteration that Ops may make by rebuilding
 /// the table, in what it records offline.

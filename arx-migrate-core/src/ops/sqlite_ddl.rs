@@ -13,8 +13,8 @@
 //! The grammar followed is SQLite's `column-def`, `column-constraint` and
 //! `table-constraint` (<https://www.sqlite.org/lang_createtable.html>).
 
-use super::quote_ident as quote;
 use super::sqlite_tokens::{Kind, Tokens};
+use crate::text::quote_ident as quote;
 
 /// What a column constraint is.
 #[derive(Debug, Clone, PartialEq, Eq)]

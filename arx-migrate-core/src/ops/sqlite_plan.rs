@@ -9,10 +9,10 @@
 //! (`<table>_<columns>_key`, `_fkey`, `_check`, `<table>_pkey`) is found
 //! under that name when SQLite keeps none.
 
-use super::quote_ident as quote;
 use super::sqlite_ddl::{
     Affinity, Column, ColumnConstraintKind, Constraint, ConstraintKind, Item, TableSql,
 };
+use crate::text::quote_ident as quote;
 
 /// One alteration of a table, in SQLite's terms.
 #[derive(Debug, Clone)]

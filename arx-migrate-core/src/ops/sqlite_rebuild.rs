@@ -35,13 +35,13 @@
 //! connection that is not a `rusqlite::Connection` cannot be switched; a
 //! rebuild of a table that other tables reference is then refused.
 
-use super::quote_ident as quote;
 use super::sqlite_ddl::Affinity;
 pub(crate) use super::sqlite_plan::TableChange;
 use super::sqlite_plan::{contains, Plan};
 use super::sqlite_tokens::index_idents;
 use crate::backend::{quote_literal, Connection, Row};
 use crate::error::DbError;
+use crate::text::quote_ident as quote;
 
 /// Why a rebuild did not happen.
 #[derive(Debug)]

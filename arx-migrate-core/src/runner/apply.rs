@@ -16,7 +16,8 @@ use crate::ops::Ops;
 use crate::store::{HistoryOutcome, StepRecord, Store};
 use crate::transaction::Transaction;
 
-use super::{Migrator, Progress, Report, Request, StepReport, TransactionMode};
+use super::migrator::{Migrator, Request};
+use super::report::{Progress, Report, StepReport, TransactionMode};
 
 /// What a run under the lock carries: its session settings, what the
 /// session is like, and the caller's progress callback.

@@ -10,6 +10,7 @@ mod apply;
 mod blocking;
 mod checksums;
 mod lock_wait;
+mod migrator;
 mod offline;
 mod report;
 
@@ -28,6 +29,8 @@ use crate::target::Target;
 
 use apply::Planned;
 use blocking::refuse_inside_async_runtime;
+pub use migrator::Migrator;
+use migrator::Request;
 pub use report::{
     ChecksumChange, ChecksumPolicy, InterruptedStep, Progress, RepairReport, Report, Status,
     StepReport, TransactionMode,
@@ -36,52 +39,6 @@ pub use report::{
 /// How long a run waits for another run's lock unless told otherwise
 /// ([`Migrator::lock_wait`]).
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(600);
-
-enum Request {
-    Upgrade(Target),
-    Downgrade(Target),
-}
-
-/// Plans and applies migrations. Build it once, use it on any number of
-/// connections.
-///
-/// ```
-/// use arx_migrate_core::{FnMigration, MigrationSet, Migrator};
-///
-/// let migrations = MigrationSet::new()
-///     .with(FnMigration::new("001", &[], |op| op.sql("CREATE TABLE a (id INTEGER)"), |op| op.sql("DROP TABLE a")))
-///     .with(FnMigration::new("002", &["001"], |op| op.sql("CREATE TABLE b (id INTEGER)"), |op| op.sql("DROP TABLE b")));
-/// let migrator = Migrator::new(migrations)?.version_table("my_version");
-/// let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-/// let report = migrator.upgrade(&mut conn, "head")?;
-/// assert_eq!(report.heads_after, ["002"]);
-/// migrator.downgrade(&mut conn, "-1")?;
-/// assert_eq!(migrator.current(&mut conn)?, ["001"]);
-/// # Ok::<(), arx_migrate_core::Error>(())
-/// ```
-pub struct Migrator {
-    /// Shared with the migrators [`Migrator::in_schema`] makes.
-    graph: Arc<RevisionGraph>,
-    store: StoreConfig,
-    mode: TransactionMode,
-    checksum_policy: ChecksumPolicy,
-    lock_wait: Duration,
-    lock_timeout: Option<Duration>,
-    statement_timeout: Option<Duration>,
-    /// Rendered once per backend, on first need: the code's checksums
-    /// (shared like the graph).
-    checksums: Arc<[OnceLock<HashMap<String, String>>; 2]>,
-}
-
-impl std::fmt::Debug for Migrator {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Migrator")
-            .field("graph", &self.graph)
-            .field("store", &self.store)
-            .field("mode", &self.mode)
-            .finish_non_exhaustive()
-    }
-}
 
 /// Applies every registered migration (`#[migration]`) that is not yet
 /// applied, using the default version table.
@@ -346,7 +303,7 @@ impl Migrator {
     ) -> Result<Report> {
         refuse_inside_async_runtime(connection)?;
         self.run(connection, Request::Upgrade(target.parse()?), progress)
-            .map_err(|error| self.explain_other_version_table(connection, error))
+            .map_err(|error| crate::takeover::explain_other_version_table(self, connection, error))
     }
 
     /// Reverts what is above `target` (`base`, an id or prefix, `-N`,
