@@ -110,6 +110,40 @@ fn no_drift(expected: &Schema, actual: &Schema, when: &str) -> Result<(), String
     Ok(())
 }
 
+/// Column order is part of the schema users see (`SELECT *`, `\d`,
+/// `COPY`): a table the migration creates has its columns in `expected`'s
+/// order, and columns it adds to a table keep their order among
+/// themselves. (`start` is the schema the migration started from.)
+fn column_order_kept(
+    start: &Schema,
+    expected: &Schema,
+    actual: &Schema,
+    when: &str,
+) -> Result<(), String> {
+    for (table, wanted) in &expected.column_order {
+        let got = actual.column_order.get(table).cloned().unwrap_or_default();
+        let (got, wanted) = match start.column_order.get(table) {
+            None => (got, wanted.clone()),
+            Some(had) => {
+                let new = |columns: &[String]| -> Vec<String> {
+                    columns
+                        .iter()
+                        .filter(|c| !had.contains(c))
+                        .cloned()
+                        .collect()
+                };
+                (new(&got), new(wanted))
+            }
+        };
+        if got != wanted {
+            return Err(format!(
+                "{when}: the columns of {table} are in the order {got:?}, not {wanted:?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Upgrade, check against the wanted schema; downgrade, check against
 /// the head's.
 fn round_trip(
@@ -126,11 +160,23 @@ fn round_trip(
         .map_err(|e| format!("upgrade: {e}"))?;
     let upgraded = read_schema(connection, &exclude).map_err(|e| e.to_string())?;
     no_drift(&prepared.wanted, &upgraded, "after the upgrade")?;
+    column_order_kept(
+        &prepared.head,
+        &prepared.wanted,
+        &upgraded,
+        "after the upgrade",
+    )?;
     migrator
         .downgrade(connection, &prepared.head_revision)
         .map_err(|e| format!("downgrade: {e}"))?;
     let downgraded = read_schema(connection, &exclude).map_err(|e| e.to_string())?;
-    no_drift(&prepared.head, &downgraded, "after the downgrade")
+    no_drift(&prepared.head, &downgraded, "after the downgrade")?;
+    column_order_kept(
+        &prepared.wanted,
+        &prepared.head,
+        &downgraded,
+        "after the downgrade",
+    )
 }
 
 fn chain_with(

@@ -370,7 +370,7 @@ impl Planner<'_> {
             }
             Backend::Postgres => {
                 let mut parts = Vec::new();
-                for (column, c) in &table.columns {
+                for (column, c) in schema.columns_in_order(name, table) {
                     parts.push(match serial_type(schema, name, column, c) {
                         Some(serial) => format!("{} {serial} NOT NULL", q(column)),
                         None => pg_column(column, c),
@@ -484,7 +484,8 @@ impl Planner<'_> {
     fn alter_table(&mut self, name: &str, old: &TableSnapshot, new: &TableSnapshot) -> Result<()> {
         let before = self.before.clone();
         let after = self.after;
-        for (column, c) in &new.columns {
+        // In the wanted table's order: added columns go in that order.
+        for (column, c) in after.columns_in_order(name, new) {
             match old.columns.get(column) {
                 None => {
                     let add = self.add_column(after, name, column, c);
@@ -528,7 +529,8 @@ impl Planner<'_> {
             .keys()
             .filter(|c| !old.columns.contains_key(*c))
             .collect();
-        for (column, c) in &old.columns {
+        // Last first, so that the downgrade adds them back in order.
+        for (column, c) in before.columns_in_order(name, old).into_iter().rev() {
             if new.columns.contains_key(column) {
                 continue;
             }
@@ -1248,6 +1250,7 @@ mod tests {
             create_sql: Default::default(),
             function_sql: Default::default(),
             extensions: Default::default(),
+            column_order: Default::default(),
         };
         schema.snapshot.tables.insert("t".into(), table);
         schema
