@@ -16,9 +16,11 @@ use super::rename::{renamed, Rename};
 use super::source::Schema;
 use super::sqlite_names::ConstraintNames;
 use crate::check::{ColumnSnapshot, Identity, IndexSnapshot, ObjectSnapshot, TableSnapshot};
+use crate::lint::parse_one;
 use arx_migrate_core::error::{Error, Result};
 use arx_migrate_core::text::quote_ident as q;
 use arx_migrate_core::Backend;
+use sqlparser::ast::{Expr, Statement as Ast};
 
 /// One change: what the upgrade does and its exact reverse.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -432,20 +434,26 @@ impl Planner<'_> {
             && index.predicate.is_none()
             && index.include.is_empty()
             && index.method.as_deref().is_none_or(|m| m == "btree");
+        let written = schema.create_sql.get(name);
         match self.backend {
             Backend::Sqlite => {
-                let sql = schema.create_sql.get(name).cloned().unwrap_or_default();
-                let upper = sql.to_ascii_uppercase();
-                let decorated = [" DESC", " ASC", " COLLATE "]
-                    .iter()
-                    .any(|w| upper.contains(w));
-                if simple && !decorated {
+                let sql = written.cloned().unwrap_or_default();
+                if simple && plain_sqlite_keys(&sql) {
                     builder_index(table_name, name, index)
                 } else {
                     self.sql(sql)
                 }
             }
-            Backend::Postgres if simple => builder_index(table_name, name, index),
+            // Only what the plain call makes back: sort order, NULLS
+            // FIRST/LAST, an operator class or a collation are in the
+            // definition, not in the key columns.
+            Backend::Postgres
+                if simple
+                    && written
+                        .is_none_or(|sql| *sql == plain_pg_index(table_name, name, index)) =>
+            {
+                builder_index(table_name, name, index)
+            }
             // As PostgreSQL prints it: operator classes, ordering, all.
             Backend::Postgres if schema.create_sql.contains_key(name) => {
                 self.sql(schema.create_sql[name].clone())
@@ -1184,6 +1192,30 @@ fn identity_clause(from: Option<Identity>, to: Option<Identity>) -> Option<Strin
         (None, Some(to)) => Some(format!("ADD {to}")),
         (Some(from), Some(to)) if from != to => Some(format!("SET GENERATED {}", to.as_sql())),
         _ => None,
+    }
+}
+
+/// `pg_get_indexdef` of the index the plain `create_index` call makes.
+fn plain_pg_index(table: &str, name: &str, index: &IndexSnapshot) -> String {
+    format!(
+        "CREATE {}INDEX {name} ON {table} USING btree ({})",
+        if index.unique { "UNIQUE " } else { "" },
+        index.columns.join(", ")
+    )
+}
+
+/// Whether an SQLite `CREATE INDEX` keys on bare column names, with no
+/// `ASC`/`DESC`, `NULLS` or `COLLATE` that the plain call would lose.
+fn plain_sqlite_keys(sql: &str) -> bool {
+    match parse_one(sql, Backend::Sqlite) {
+        Some(Ast::CreateIndex(create)) => create.columns.iter().all(|key| {
+            key.operator_class.is_none()
+                && key.column.options.sort.is_none()
+                && key.column.options.nulls_first.is_none()
+                && key.column.with_fill.is_none()
+                && matches!(key.column.expr, Expr::Identifier(_))
+        }),
+        _ => false,
     }
 }
 
