@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::call::{Action, Call, NewColumn, NewForeignKey};
 use super::rename::{renamed, Rename};
+use super::shadow::is_shadow_table;
 use super::source::Schema;
 use super::sqlite_names::ConstraintNames;
 use crate::check::{ColumnSnapshot, Identity, IndexSnapshot, ObjectSnapshot, TableSnapshot};
@@ -260,19 +261,17 @@ impl Planner<'_> {
 
     /// The tables of a schema, without a virtual table's shadow tables.
     fn real_tables(schema: &Schema) -> BTreeMap<&String, &TableSnapshot> {
-        let virtual_tables: Vec<String> = schema
-            .snapshot
-            .virtual_tables
-            .keys()
-            .map(|v| format!("{v}_"))
-            .collect();
+        let virtual_tables = &schema.snapshot.virtual_tables;
         schema
             .snapshot
             .tables
             .iter()
             .filter(|(name, _)| {
-                !schema.snapshot.virtual_tables.contains_key(*name)
-                    && !virtual_tables.iter().any(|v| name.starts_with(v))
+                !virtual_tables.contains_key(*name)
+                    && !is_shadow_table(
+                        name,
+                        virtual_tables.iter().map(|(v, o)| (v, &o.definition)),
+                    )
             })
             .collect()
     }
