@@ -39,6 +39,7 @@ mod call;
 mod plan;
 mod rename;
 mod rust;
+mod serial;
 mod shadow;
 pub mod source;
 mod sql;

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::call::{Action, Call, NewColumn, NewForeignKey};
 use super::rename::{renamed, Rename};
+use super::serial::{identity_to_serial, owned_sequence, serial_to_identity};
 use super::shadow::is_shadow_table;
 use super::source::Schema;
 use super::sqlite_names::ConstraintNames;
@@ -165,18 +166,7 @@ fn serial_type(
     column: &str,
     c: &ColumnSnapshot,
 ) -> Option<&'static str> {
-    let sequence = c
-        .default
-        .as_deref()?
-        .strip_prefix("nextval('")?
-        .strip_suffix("'::regclass)")?;
-    let owned = schema.snapshot.sequences.get(sequence)?;
-    if !owned
-        .definition
-        .ends_with(&format!(" OWNED BY {table}.{column}"))
-    {
-        return None;
-    }
+    owned_sequence(schema, table, column, c)?;
     match c.data_type.as_str() {
         "integer" => Some("serial"),
         "bigint" => Some("bigserial"),
@@ -509,6 +499,10 @@ impl Planner<'_> {
                     );
                 }
                 Some(was) if was != c => {
+                    if let Some(s) = self.serial_identity(&before, name, column, was, c) {
+                        self.push(COLUMNS, s);
+                        continue;
+                    }
                     let mut s = step(
                         format!("Alter column {name}.{column}."),
                         self.change_column(name, column, was, c),
@@ -591,6 +585,70 @@ impl Planner<'_> {
                 default: serial.map_or_else(|| c.default.clone(), |_| None),
             },
         }
+    }
+
+    /// A `serial` column that becomes an identity column, or the reverse:
+    /// its sequence goes (or comes back, owned by the column) and the next
+    /// value is kept. Other changes to the column come after the
+    /// conversion and are undone before it.
+    fn serial_identity(
+        &self,
+        before: &Schema,
+        table: &str,
+        column: &str,
+        was: &ColumnSnapshot,
+        c: &ColumnSnapshot,
+    ) -> Option<Step> {
+        let (to_identity, serial_schema, serial, identity) = match (was.identity, c.identity) {
+            (None, Some(kind)) => (true, before, was, kind),
+            (Some(kind), None) => (false, self.after, c, kind),
+            _ => return None,
+        };
+        let (sequence, object) = owned_sequence(serial_schema, table, column, serial)?;
+        let default = serial.default.clone()?;
+        let to_identity_sql = serial_to_identity(table, column, sequence, identity);
+        let to_serial_sql =
+            identity_to_serial(table, column, sequence, &object.definition, &default);
+        // The rest of the change, between the identity column and the
+        // serial one's other properties.
+        let identity_side = ColumnSnapshot {
+            default: None,
+            identity: Some(identity),
+            ..serial.clone()
+        };
+        let (other, convert_up, convert_down, comment) = if to_identity {
+            (
+                c,
+                to_identity_sql,
+                to_serial_sql,
+                format!("Make serial column {table}.{column} an identity column: its sequence {sequence} goes, the identity's starts at its next value."),
+            )
+        } else {
+            (
+                was,
+                to_serial_sql,
+                to_identity_sql,
+                format!("Make identity column {table}.{column} a serial one: sequence {sequence}, owned by the column, starts at the identity's next value."),
+            )
+        };
+        let (up, down) = if to_identity {
+            let mut up = vec![self.sql(convert_up)];
+            up.extend(self.change_column(table, column, &identity_side, other));
+            let mut down = self.change_column(table, column, other, &identity_side);
+            down.push(self.sql(convert_down));
+            (up, down)
+        } else {
+            let mut up = self.change_column(table, column, other, &identity_side);
+            up.push(self.sql(convert_up));
+            let mut down = vec![self.sql(convert_down)];
+            down.extend(self.change_column(table, column, &identity_side, other));
+            (up, down)
+        };
+        let mut s = step(comment, up, down);
+        if was.data_type != c.data_type {
+            s.destructive = Some("alter-column-type");
+        }
+        Some(s)
     }
 
     /// The calls that take column `column` of `table` from `from` to `to`.
