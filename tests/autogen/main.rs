@@ -261,7 +261,15 @@ fn sql_migration(
     Ok(chain_with(prepared, migrations))
 }
 
+/// rustfmt-clean, and within rustfmt's width: `rustfmt --check` passes a
+/// line it cannot break (a long string literal, an attribute), so the
+/// width is checked too.
 fn rustfmt_clean(text: &str) -> Result<(), String> {
+    if let Some(line) = text.lines().find(|l| l.chars().count() > 100) {
+        return Err(format!(
+            "a line is wider than rustfmt's 100 columns:\n{line}"
+        ));
+    }
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("m.rs");
     std::fs::write(&file, text).unwrap();
