@@ -146,3 +146,57 @@ fn a_schema_file_becomes_a_sql_migration_with_destructive_steps_to_review() {
         out.stderr
     );
 }
+
+/// A change SQLite makes by rebuilding the table has no plain SQL: the
+/// refusal names the program and the step, and says what to type.
+#[test]
+fn a_rebuild_is_refused_as_sql_with_the_command_that_writes_it() {
+    let db = Db::sqlite();
+    db.cli(&["upgrade", "heads"]).ok();
+    let mut schema = String::new();
+    for row in support::sqlite_query(
+        &db.dir().join("test.db"),
+        "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' \
+         ORDER BY type = 'index', name",
+    ) {
+        // notes.body: TEXT NOT NULL becomes INTEGER NOT NULL.
+        schema.push_str(&row[0].replace("body TEXT NOT NULL", "body INTEGER NOT NULL"));
+        schema.push_str(";\n");
+    }
+    assert!(schema.contains("body INTEGER"), "{schema}");
+    std::fs::write(db.dir().join("schema.sql"), schema).unwrap();
+    let out = db
+        .cli(&[
+            "--format",
+            "sql",
+            "revision",
+            "--autogenerate",
+            "-m",
+            "Numeric notes",
+            "--from",
+            "schema.sql",
+        ])
+        .fails(1);
+    let program = out.stderr.split_whitespace().nth(1).unwrap_or_default();
+    assert!(
+        out.stderr.starts_with(&format!(
+            "error: {program} revision --autogenerate cannot write step \"Change the type of notes.body"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("invalid configuration"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("--sql"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "hint: write it as a Rust module: {program} revision --autogenerate --format rust -m \"Numeric notes\" --from schema.sql"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(!db.dir().join("migrations").exists());
+}

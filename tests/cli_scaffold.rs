@@ -246,6 +246,34 @@ fn revision_and_merge_write_modules_that_cargo_builds() {
     assert!(out.stderr.contains("invalid revision id"), "{}", out.stderr);
 }
 
+/// A folder whose name is no Rust identifier: the hint declares a module
+/// with a valid name, reaching the folder by path.
+#[test]
+fn a_folder_named_like_no_module_gets_a_valid_declaration() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(
+        support::demo(),
+        dir.path(),
+        &[
+            "--migrations-dir",
+            "out-24_change_fk_action-sqlite",
+            "revision",
+            "-m",
+            "On top of the demo",
+        ],
+        &[],
+    )
+    .ok();
+    assert!(
+        out.stdout.contains(
+            "add `#[path = \"out-24_change_fk_action-sqlite/mod.rs\"] mod out_24_change_fk_action_sqlite;` to the crate root"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("mod out-24"), "{}", out.stdout);
+}
+
 #[test]
 fn revision_creates_the_folder_and_says_how_to_wire_it() {
     let dir = tempfile::tempdir().unwrap();

@@ -217,6 +217,38 @@ fn module_name(id: &str, message: &str) -> String {
     }
 }
 
+/// A Rust identifier for a file or folder name: what is not a letter,
+/// digit or `_` becomes `_`, and a name that starts with a digit or is a
+/// keyword gets an `m` in front (as [`module_name`] does for ids).
+fn rust_identifier(name: &str) -> String {
+    const KEYWORDS: &[&str] = &[
+        "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
+        "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move",
+        "mut", "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true",
+        "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final",
+        "gen", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
+    ];
+    let ident: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let needs_prefix = ident.is_empty()
+        || ident == "_"
+        || ident.starts_with(|c: char| c.is_ascii_digit())
+        || KEYWORDS.contains(&ident.as_str());
+    if needs_prefix {
+        format!("m{ident}")
+    } else {
+        ident
+    }
+}
+
 fn template(id: &str, parents: &[String], message: &str, merge: bool, program: &str) -> String {
     let down_rev = match parents {
         [] => String::new(),
@@ -342,16 +374,29 @@ fn write_module(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let module = rust_identifier(&folder);
         let declared = ["main.rs", "lib.rs"].iter().any(|root| {
             dir.parent()
                 .map(|p| p.join(root))
                 .and_then(|p| std::fs::read_to_string(ctx.path(&p)).ok())
-                .is_some_and(|text| text.contains(&format!("mod {folder};")))
+                .is_some_and(|text| text.contains(&format!("mod {module};")))
         });
         done.line(format!("created {}", list.display()));
         if !declared {
+            // A folder whose name is not an identifier is reached by path.
+            let declaration = if module == folder {
+                format!("mod {module};")
+            } else {
+                let listed = list
+                    .strip_prefix(dir.parent().unwrap_or(Path::new("")))
+                    .unwrap_or(&list);
+                format!(
+                    "#[path = \"{}\"] mod {module};",
+                    listed.display().to_string().replace('\\', "/")
+                )
+            };
             done.line(format!(
-                "add `mod {folder};` to the crate root (src/main.rs or src/lib.rs) once, so that cargo builds the folder"
+                "add `{declaration}` to the crate root (src/main.rs or src/lib.rs) once, so that cargo builds the folder"
             ));
         }
     }
@@ -524,6 +569,18 @@ mod tests {
                 ("x2".to_string(), vec!["x1".to_string()]),
             ]
         );
+    }
+
+    #[test]
+    fn folder_names_become_identifiers() {
+        assert_eq!(rust_identifier("migrations"), "migrations");
+        assert_eq!(
+            rust_identifier("out-24_change_fk_action-sqlite"),
+            "out_24_change_fk_action_sqlite"
+        );
+        assert_eq!(rust_identifier("2024-migrations"), "m2024_migrations");
+        assert_eq!(rust_identifier("mod"), "mmod");
+        assert_eq!(rust_identifier("schéma"), "sch_ma");
     }
 
     #[test]

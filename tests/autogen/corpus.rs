@@ -10,6 +10,9 @@
 //! -- after                          (the schema wanted)
 //! -- after: arxos                   (or: the Arxos head, then this SQL)
 //! -- before postgres / -- after sqlite   (a backend's own text)
+//! -- upgraded                       (optional: SQL that must run after the
+//!                                    upgrade, e.g. the next INSERT)
+//! -- downgraded                     (optional: likewise after the downgrade)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -26,6 +29,9 @@ pub struct Case {
     pub arxos: bool,
     before: [Option<String>; 3],
     after: [Option<String>; 3],
+    /// Run after the upgrade, then after the downgrade: each must succeed.
+    pub upgraded: Option<String>,
+    pub downgraded: Option<String>,
 }
 
 fn slot(backend: Option<Backend>) -> usize {
@@ -46,10 +52,22 @@ impl Case {
             arxos: false,
             before: Default::default(),
             after: Default::default(),
+            upgraded: None,
+            downgraded: None,
         };
         let mut current: Option<(bool, usize)> = None;
+        // Inside `-- upgraded` (true) or `-- downgraded` (false).
+        let mut probe: Option<bool> = None;
         for line in text.lines() {
             let directive = line.strip_prefix("-- ").map(str::trim);
+            if let Some(up) = match directive {
+                Some("upgraded") => Some(true),
+                Some("downgraded") => Some(false),
+                _ => None,
+            } {
+                probe = Some(up);
+                continue;
+            }
             let section = directive.and_then(|d| {
                 let (word, rest) = d.split_once([' ', ':']).unwrap_or((d, ""));
                 let after = match word {
@@ -67,6 +85,7 @@ impl Case {
                 Some((after, slot(backend), rest == "arxos"))
             });
             if let Some((after, index, arxos)) = section {
+                probe = None;
                 case.arxos |= arxos;
                 current = Some((after, index));
                 let target = if after {
@@ -89,6 +108,17 @@ impl Case {
             }
             if let Some(rename) = directive.and_then(|d| d.strip_prefix("rename:")) {
                 case.renames.push(rename.trim().parse().unwrap());
+                continue;
+            }
+            if let Some(up) = probe {
+                let target = if up {
+                    &mut case.upgraded
+                } else {
+                    &mut case.downgraded
+                };
+                let text = target.get_or_insert_with(String::new);
+                text.push_str(line);
+                text.push('\n');
                 continue;
             }
             if let Some((after, index)) = current {

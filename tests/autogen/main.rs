@@ -110,13 +110,87 @@ fn no_drift(expected: &Schema, actual: &Schema, when: &str) -> Result<(), String
     Ok(())
 }
 
+/// Column order is part of the schema users see (`SELECT *`, `\d`,
+/// `COPY`): a table the migration creates has its columns in `expected`'s
+/// order, and columns it adds to a table keep their order among
+/// themselves. (`start` is the schema the migration started from.)
+fn column_order_kept(
+    start: &Schema,
+    expected: &Schema,
+    actual: &Schema,
+    when: &str,
+) -> Result<(), String> {
+    for (table, wanted) in &expected.column_order {
+        let got = actual.column_order.get(table).cloned().unwrap_or_default();
+        let (got, wanted) = match start.column_order.get(table) {
+            None => (got, wanted.clone()),
+            Some(had) => {
+                let new = |columns: &[String]| -> Vec<String> {
+                    columns
+                        .iter()
+                        .filter(|c| !had.contains(c))
+                        .cloned()
+                        .collect()
+                };
+                (new(&got), new(wanted))
+            }
+        };
+        if got != wanted {
+            return Err(format!(
+                "{when}: the columns of {table} are in the order {got:?}, not {wanted:?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What `check` does not compare: each index's definition as the database
+/// keeps it (sort order, `NULLS FIRST`, operator classes, collations). On
+/// SQLite, as written, compared without quotes, spaces or case.
+fn index_definitions_kept(expected: &Schema, actual: &Schema, when: &str) -> Result<(), String> {
+    let normal = |sql: &str| -> String {
+        match expected.backend {
+            Backend::Postgres => sql.to_string(),
+            Backend::Sqlite => sql
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '"')
+                .collect::<String>()
+                .to_lowercase(),
+        }
+    };
+    for table in expected.snapshot.tables.values() {
+        for index in table.indexes.keys() {
+            let (Some(wanted), Some(got)) =
+                (expected.create_sql.get(index), actual.create_sql.get(index))
+            else {
+                continue;
+            };
+            if normal(wanted) != normal(got) {
+                return Err(format!("{when}: index {index} is `{got}`, not `{wanted}`"));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Upgrade, check against the wanted schema; downgrade, check against
 /// the head's.
 fn round_trip(
     migrations: MigrationSet,
+    case: &Case,
     prepared: &Prepared,
     source: &ScratchSource,
 ) -> Result<(), String> {
+    let probe = |connection: &mut dyn arx_migrate::backend::Connection,
+                 sql: &Option<String>,
+                 when: &str| {
+        match sql {
+            Some(sql) => connection
+                .execute(sql)
+                .map_err(|e| format!("{when}, `{}` fails: {}", sql.trim(), e.message)),
+            None => Ok(()),
+        }
+    };
     let migrator = Migrator::new(migrations).map_err(|e| e.to_string())?;
     let mut database = ScratchDatabase::create(source).map_err(|e| e.to_string())?;
     let connection = database.connection().map_err(|e| e.to_string())?;
@@ -126,11 +200,27 @@ fn round_trip(
         .map_err(|e| format!("upgrade: {e}"))?;
     let upgraded = read_schema(connection, &exclude).map_err(|e| e.to_string())?;
     no_drift(&prepared.wanted, &upgraded, "after the upgrade")?;
+    column_order_kept(
+        &prepared.head,
+        &prepared.wanted,
+        &upgraded,
+        "after the upgrade",
+    )?;
+    index_definitions_kept(&prepared.wanted, &upgraded, "after the upgrade")?;
+    probe(connection, &case.upgraded, "after the upgrade")?;
     migrator
         .downgrade(connection, &prepared.head_revision)
         .map_err(|e| format!("downgrade: {e}"))?;
     let downgraded = read_schema(connection, &exclude).map_err(|e| e.to_string())?;
-    no_drift(&prepared.head, &downgraded, "after the downgrade")
+    no_drift(&prepared.head, &downgraded, "after the downgrade")?;
+    index_definitions_kept(&prepared.head, &downgraded, "after the downgrade")?;
+    probe(connection, &case.downgraded, "after the downgrade")?;
+    column_order_kept(
+        &prepared.wanted,
+        &prepared.head,
+        &downgraded,
+        "after the downgrade",
+    )
 }
 
 fn chain_with(
@@ -171,7 +261,15 @@ fn sql_migration(
     Ok(chain_with(prepared, migrations))
 }
 
+/// rustfmt-clean, and within rustfmt's width: `rustfmt --check` passes a
+/// line it cannot break (a long string literal, an attribute), so the
+/// width is checked too.
 fn rustfmt_clean(text: &str) -> Result<(), String> {
+    if let Some(line) = text.lines().find(|l| l.chars().count() > 100) {
+        return Err(format!(
+            "a line is wider than rustfmt's 100 columns:\n{line}"
+        ));
+    }
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("m.rs");
     std::fs::write(&file, text).unwrap();
@@ -202,6 +300,7 @@ fn run_case(case: &Case, source: &ScratchSource) -> Result<bool, String> {
             &prepared,
             [Arc::new(generated.clone()) as Arc<dyn Migration>],
         ),
+        case,
         &prepared,
         source,
     )
@@ -210,7 +309,7 @@ fn run_case(case: &Case, source: &ScratchSource) -> Result<bool, String> {
         Ok(_) => {
             let dir = tempfile::tempdir().unwrap();
             let set = sql_migration(&generated, &prepared, dir.path())?;
-            round_trip(set, &prepared, source).map_err(|e| format!(".sql: {e}"))?;
+            round_trip(set, case, &prepared, source).map_err(|e| format!(".sql: {e}"))?;
             Ok(true)
         }
         // Only an SQLite rebuild has no plain SQL; it says what to do.

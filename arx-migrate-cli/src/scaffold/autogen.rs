@@ -108,6 +108,35 @@ fn wanted(
     })
 }
 
+/// `--format sql` refused: the step, why, and the command that writes
+/// the module instead.
+fn not_plain_sql(
+    ctx: &Context<'_>,
+    error: Error,
+    message: &str,
+    args: &AutogenerateArgs<'_>,
+) -> CliError {
+    let program = ctx.program();
+    match error {
+        Error::Unsupported {
+            operation,
+            backend,
+            reason,
+        } => CliError::new(
+            "not_plain_sql",
+            format!(
+                "{program} revision --autogenerate cannot write {operation} as a .sql migration for {backend}: {reason}"
+            ),
+        )
+        .hint(format!(
+            "write it as a Rust module: {program} revision --autogenerate --format rust -m {message:?} --from {}",
+            // Not a URL: it may hold a password.
+            if is_url(args.from) { "URL" } else { args.from }
+        )),
+        other => CliError::from_core(other, program),
+    }
+}
+
 /// `revision --autogenerate -m MSG --from URL|FILE.sql [--format rust|sql]
 /// [--rename ...] [--rev-id ID] [--head REV]`.
 pub(crate) fn autogenerate(
@@ -181,7 +210,9 @@ pub(crate) fn autogenerate(
         ));
     };
     let mut done = if args.sql {
-        let files = generated.to_sql().map_err(core)?;
+        let files = generated
+            .to_sql()
+            .map_err(|e| not_plain_sql(ctx, e, &message, args))?;
         let body = SqlBody {
             allow: files.allow,
             up: files.up,

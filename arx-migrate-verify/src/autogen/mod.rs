@@ -39,6 +39,8 @@ mod call;
 mod plan;
 mod rename;
 mod rust;
+mod serial;
+mod shadow;
 pub mod source;
 mod sql;
 mod sqlite_names;
@@ -47,7 +49,7 @@ pub use call::{raw, Action, Call, NewColumn, NewForeignKey};
 pub use plan::{plan, Step};
 pub use rename::Rename;
 pub use source::{head_schema, read_schema, schema_from_sql, Schema};
-pub use sql::SqlFiles;
+pub use sql::{SqlFiles, NOT_PLAIN_SQL};
 
 use std::sync::Arc;
 

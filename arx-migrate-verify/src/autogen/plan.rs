@@ -13,12 +13,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::call::{Action, Call, NewColumn, NewForeignKey};
 use super::rename::{renamed, Rename};
+use super::serial::{identity_to_serial, owned_sequence, serial_to_identity};
+use super::shadow::is_shadow_table;
 use super::source::Schema;
 use super::sqlite_names::ConstraintNames;
 use crate::check::{ColumnSnapshot, Identity, IndexSnapshot, ObjectSnapshot, TableSnapshot};
+use crate::lint::parse_one;
 use arx_migrate_core::error::{Error, Result};
 use arx_migrate_core::text::quote_ident as q;
 use arx_migrate_core::Backend;
+use sqlparser::ast::{Expr, Statement as Ast};
 
 /// One change: what the upgrade does and its exact reverse.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,18 +166,7 @@ fn serial_type(
     column: &str,
     c: &ColumnSnapshot,
 ) -> Option<&'static str> {
-    let sequence = c
-        .default
-        .as_deref()?
-        .strip_prefix("nextval('")?
-        .strip_suffix("'::regclass)")?;
-    let owned = schema.snapshot.sequences.get(sequence)?;
-    if !owned
-        .definition
-        .ends_with(&format!(" OWNED BY {table}.{column}"))
-    {
-        return None;
-    }
+    owned_sequence(schema, table, column, c)?;
     match c.data_type.as_str() {
         "integer" => Some("serial"),
         "bigint" => Some("bigserial"),
@@ -258,19 +251,17 @@ impl Planner<'_> {
 
     /// The tables of a schema, without a virtual table's shadow tables.
     fn real_tables(schema: &Schema) -> BTreeMap<&String, &TableSnapshot> {
-        let virtual_tables: Vec<String> = schema
-            .snapshot
-            .virtual_tables
-            .keys()
-            .map(|v| format!("{v}_"))
-            .collect();
+        let virtual_tables = &schema.snapshot.virtual_tables;
         schema
             .snapshot
             .tables
             .iter()
             .filter(|(name, _)| {
-                !schema.snapshot.virtual_tables.contains_key(*name)
-                    && !virtual_tables.iter().any(|v| name.starts_with(v))
+                !virtual_tables.contains_key(*name)
+                    && !is_shadow_table(
+                        name,
+                        virtual_tables.iter().map(|(v, o)| (v, &o.definition)),
+                    )
             })
             .collect()
     }
@@ -370,7 +361,7 @@ impl Planner<'_> {
             }
             Backend::Postgres => {
                 let mut parts = Vec::new();
-                for (column, c) in &table.columns {
+                for (column, c) in schema.columns_in_order(name, table) {
                     parts.push(match serial_type(schema, name, column, c) {
                         Some(serial) => format!("{} {serial} NOT NULL", q(column)),
                         None => pg_column(column, c),
@@ -432,20 +423,26 @@ impl Planner<'_> {
             && index.predicate.is_none()
             && index.include.is_empty()
             && index.method.as_deref().is_none_or(|m| m == "btree");
+        let written = schema.create_sql.get(name);
         match self.backend {
             Backend::Sqlite => {
-                let sql = schema.create_sql.get(name).cloned().unwrap_or_default();
-                let upper = sql.to_ascii_uppercase();
-                let decorated = [" DESC", " ASC", " COLLATE "]
-                    .iter()
-                    .any(|w| upper.contains(w));
-                if simple && !decorated {
+                let sql = written.cloned().unwrap_or_default();
+                if simple && plain_sqlite_keys(&sql) {
                     builder_index(table_name, name, index)
                 } else {
                     self.sql(sql)
                 }
             }
-            Backend::Postgres if simple => builder_index(table_name, name, index),
+            // Only what the plain call makes back: sort order, NULLS
+            // FIRST/LAST, an operator class or a collation are in the
+            // definition, not in the key columns.
+            Backend::Postgres
+                if simple
+                    && written
+                        .is_none_or(|sql| *sql == plain_pg_index(table_name, name, index)) =>
+            {
+                builder_index(table_name, name, index)
+            }
             // As PostgreSQL prints it: operator classes, ordering, all.
             Backend::Postgres if schema.create_sql.contains_key(name) => {
                 self.sql(schema.create_sql[name].clone())
@@ -484,7 +481,8 @@ impl Planner<'_> {
     fn alter_table(&mut self, name: &str, old: &TableSnapshot, new: &TableSnapshot) -> Result<()> {
         let before = self.before.clone();
         let after = self.after;
-        for (column, c) in &new.columns {
+        // In the wanted table's order: added columns go in that order.
+        for (column, c) in after.columns_in_order(name, new) {
             match old.columns.get(column) {
                 None => {
                     let add = self.add_column(after, name, column, c);
@@ -501,6 +499,10 @@ impl Planner<'_> {
                     );
                 }
                 Some(was) if was != c => {
+                    if let Some(s) = self.serial_identity(&before, name, column, was, c) {
+                        self.push(COLUMNS, s);
+                        continue;
+                    }
                     let mut s = step(
                         format!("Alter column {name}.{column}."),
                         self.change_column(name, column, was, c),
@@ -528,7 +530,8 @@ impl Planner<'_> {
             .keys()
             .filter(|c| !old.columns.contains_key(*c))
             .collect();
-        for (column, c) in &old.columns {
+        // Last first, so that the downgrade adds them back in order.
+        for (column, c) in before.columns_in_order(name, old).into_iter().rev() {
             if new.columns.contains_key(column) {
                 continue;
             }
@@ -582,6 +585,70 @@ impl Planner<'_> {
                 default: serial.map_or_else(|| c.default.clone(), |_| None),
             },
         }
+    }
+
+    /// A `serial` column that becomes an identity column, or the reverse:
+    /// its sequence goes (or comes back, owned by the column) and the next
+    /// value is kept. Other changes to the column come after the
+    /// conversion and are undone before it.
+    fn serial_identity(
+        &self,
+        before: &Schema,
+        table: &str,
+        column: &str,
+        was: &ColumnSnapshot,
+        c: &ColumnSnapshot,
+    ) -> Option<Step> {
+        let (to_identity, serial_schema, serial, identity) = match (was.identity, c.identity) {
+            (None, Some(kind)) => (true, before, was, kind),
+            (Some(kind), None) => (false, self.after, c, kind),
+            _ => return None,
+        };
+        let (sequence, object) = owned_sequence(serial_schema, table, column, serial)?;
+        let default = serial.default.clone()?;
+        let to_identity_sql = serial_to_identity(table, column, sequence, identity);
+        let to_serial_sql =
+            identity_to_serial(table, column, sequence, &object.definition, &default);
+        // The rest of the change, between the identity column and the
+        // serial one's other properties.
+        let identity_side = ColumnSnapshot {
+            default: None,
+            identity: Some(identity),
+            ..serial.clone()
+        };
+        let (other, convert_up, convert_down, comment) = if to_identity {
+            (
+                c,
+                to_identity_sql,
+                to_serial_sql,
+                format!("Make serial column {table}.{column} an identity column: its sequence {sequence} goes, the identity's starts at its next value."),
+            )
+        } else {
+            (
+                was,
+                to_serial_sql,
+                to_identity_sql,
+                format!("Make identity column {table}.{column} a serial one: sequence {sequence}, owned by the column, starts at the identity's next value."),
+            )
+        };
+        let (up, down) = if to_identity {
+            let mut up = vec![self.sql(convert_up)];
+            up.extend(self.change_column(table, column, &identity_side, other));
+            let mut down = self.change_column(table, column, other, &identity_side);
+            down.push(self.sql(convert_down));
+            (up, down)
+        } else {
+            let mut up = self.change_column(table, column, other, &identity_side);
+            up.push(self.sql(convert_up));
+            let mut down = vec![self.sql(convert_down)];
+            down.extend(self.change_column(table, column, &identity_side, other));
+            (up, down)
+        };
+        let mut s = step(comment, up, down);
+        if was.data_type != c.data_type {
+            s.destructive = Some("alter-column-type");
+        }
+        Some(s)
     }
 
     /// The calls that take column `column` of `table` from `from` to `to`.
@@ -1185,6 +1252,30 @@ fn identity_clause(from: Option<Identity>, to: Option<Identity>) -> Option<Strin
     }
 }
 
+/// `pg_get_indexdef` of the index the plain `create_index` call makes.
+fn plain_pg_index(table: &str, name: &str, index: &IndexSnapshot) -> String {
+    format!(
+        "CREATE {}INDEX {name} ON {table} USING btree ({})",
+        if index.unique { "UNIQUE " } else { "" },
+        index.columns.join(", ")
+    )
+}
+
+/// Whether an SQLite `CREATE INDEX` keys on bare column names, with no
+/// `ASC`/`DESC`, `NULLS` or `COLLATE` that the plain call would lose.
+fn plain_sqlite_keys(sql: &str) -> bool {
+    match parse_one(sql, Backend::Sqlite) {
+        Some(Ast::CreateIndex(create)) => create.columns.iter().all(|key| {
+            key.operator_class.is_none()
+                && key.column.options.sort.is_none()
+                && key.column.options.nulls_first.is_none()
+                && key.column.with_fill.is_none()
+                && matches!(key.column.expr, Expr::Identifier(_))
+        }),
+        _ => false,
+    }
+}
+
 fn builder_index(table: &str, name: &str, index: &IndexSnapshot) -> Call {
     Call::CreateIndex {
         name: name.to_string(),
@@ -1248,6 +1339,7 @@ mod tests {
             create_sql: Default::default(),
             function_sql: Default::default(),
             extensions: Default::default(),
+            column_order: Default::default(),
         };
         schema.snapshot.tables.insert("t".into(), table);
         schema

@@ -132,6 +132,9 @@ fn rename_table(schema: &mut Schema, from: &str, to: &str) -> Result<()> {
     if let Some(sql) = schema.create_sql.remove(from) {
         schema.create_sql.insert(to.to_string(), sql);
     }
+    if let Some(order) = schema.column_order.remove(from) {
+        schema.column_order.insert(to.to_string(), order);
+    }
     // Every definition that names the table now names the new one.
     for table in schema.snapshot.tables.values_mut() {
         for constraint in table.constraints.values_mut() {
@@ -218,6 +221,16 @@ fn rename_column(schema: &mut Schema, table_name: &str, from: &str, to: &str) ->
     }
     if let Some(sql) = schema.create_sql.get_mut(table_name) {
         *sql = replace_word(sql, from, to);
+    }
+    for column in schema
+        .column_order
+        .get_mut(table_name)
+        .into_iter()
+        .flatten()
+    {
+        if column == from {
+            *column = to.to_string();
+        }
     }
     Ok(())
 }

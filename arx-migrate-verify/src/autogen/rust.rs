@@ -20,11 +20,68 @@ fn array(items: &[String]) -> String {
     format!("&[{}]", items.join(", "))
 }
 
+/// A string literal (as [`lit`] writes it) that starts at column `column`
+/// and ends before a `,`, broken with `\` line continuations between
+/// words so that no line passes [`WIDTH`]: each next line starts under the
+/// opening quote's first character. A break only comes before a word, as
+/// a continuation skips the whitespace that starts the next line.
+fn wrapped_literal(literal: &str, column: usize) -> String {
+    let indent = " ".repeat(column + 1);
+    // Room on each line for the quote or indent before, and the `\` (or
+    // the last line's `",`) after.
+    let room = WIDTH.saturating_sub(column + 3);
+    let inner = &literal[1..literal.len() - 1];
+    let mut lines: Vec<&str> = Vec::new();
+    let mut start = 0;
+    let mut last_break = None;
+    for (i, c) in inner.char_indices() {
+        let breakable = c == ' ' && inner[i + 1..].starts_with(|n: char| n != ' ');
+        if breakable {
+            if i + 1 - start > room {
+                if let Some(at) = last_break {
+                    lines.push(&inner[start..at]);
+                    start = at;
+                }
+            }
+            last_break = Some(i + 1);
+        }
+    }
+    if inner.len() - start > room {
+        if let Some(at) = last_break.filter(|at| *at > start) {
+            lines.push(&inner[start..at]);
+            start = at;
+        }
+    }
+    lines.push(&inner[start..]);
+    let mut text = String::from("\"");
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            text.push_str("\\\n");
+            text.push_str(&indent);
+        }
+        text.push_str(line);
+    }
+    text.push('"');
+    text
+}
+
 /// `receiver.method(args)?;` (or without `?` when `try_` is false) on one
-/// line when it fits, else with one argument a line, as rustfmt does.
+/// line when it fits, else with one argument a line, as rustfmt does; a
+/// lone string literal too long for its own line is wrapped.
 fn statement(out: &mut String, call: &str, args: &[String], question: bool) {
     let tail = if question { "?;" } else { ";" };
     let line = format!("{BODY}{call}({}){tail}", args.join(", "));
+    let lone_literal = args.len() == 1 && args[0].starts_with('"');
+    if lone_literal && line.len() > WIDTH && BODY.len() + 4 + args[0].len() + 1 > WIDTH {
+        let column = BODY.len() + 4;
+        out.push_str(&format!("{BODY}{call}(\n"));
+        out.push_str(&format!(
+            "{BODY}    {},\n",
+            wrapped_literal(&args[0], column)
+        ));
+        out.push_str(&format!("{BODY}){tail}\n"));
+        return;
+    }
     // rustfmt leaves a lone argument that would overflow its own line too.
     let lone_overflows = args.len() == 1 && BODY.len() + 4 + args[0].len() + 1 > WIDTH;
     if args.is_empty() || line.len() <= WIDTH || lone_overflows {
@@ -294,7 +351,13 @@ impl Generated {
                 .collect();
             attribute.push_str(&format!(", allow = [{}]", entries.join(", ")));
         }
-        out.push_str(&format!("#[arx_migrate::migration({attribute})]\n"));
+        let line = format!("#[arx_migrate::migration({attribute})]");
+        if line.len() <= WIDTH {
+            out.push_str(&line);
+            out.push('\n');
+        } else {
+            self.long_attribute(&mut out);
+        }
         out.push_str("pub mod migration {\n");
         out.push_str("    use arx_migrate::prelude::*;\n");
         let calls: Vec<&Call> = self
@@ -355,6 +418,31 @@ impl Generated {
         }
         out.push_str("}\n");
         out
+    }
+
+    /// The `#[migration]` attribute with one option a line and one allow
+    /// entry a line (each wrapped to the width): rustfmt leaves an
+    /// attribute's arguments as written.
+    fn long_attribute(&self, out: &mut String) {
+        out.push_str("#[arx_migrate::migration(\n");
+        out.push_str(&format!("    rev = {},\n", lit(&self.revision)));
+        match self.down_revisions.as_slice() {
+            [] => {}
+            [one] => out.push_str(&format!("    down_rev = {},\n", lit(one))),
+            many => out.push_str(&format!(
+                "    down_rev = {},\n",
+                array(many).trim_start_matches('&')
+            )),
+        }
+        if !self.allow.is_empty() {
+            out.push_str("    allow = [\n");
+            for (rule, reason) in &self.allow {
+                let entry = lit(&format!("{rule}: {reason}"));
+                out.push_str(&format!("        {},\n", wrapped_literal(&entry, 8)));
+            }
+            out.push_str("    ],\n");
+        }
+        out.push_str(")]\n");
     }
 
     fn step_comment(&self, out: &mut String, index: usize, step: &super::Step, prefix: &str) {

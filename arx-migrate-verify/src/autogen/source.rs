@@ -5,7 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::check::{self, SchemaSnapshot, ScratchDatabase, ScratchSource};
+use crate::check::{
+    self, ColumnSnapshot, SchemaSnapshot, ScratchDatabase, ScratchSource, TableSnapshot,
+};
 use arx_migrate_core::backend::{Backend, Connection, Row};
 use arx_migrate_core::error::{Error, Result};
 use arx_migrate_core::runner::Migrator;
@@ -28,6 +30,32 @@ pub struct Schema {
     /// PostgreSQL: the extensions installed in the database (`plpgsql`
     /// left out).
     pub extensions: BTreeSet<String>,
+    /// Each table's column names in the order the table has them
+    /// (`attnum`, SQLite's `cid`): the snapshot keys columns by name, and
+    /// a table created or columns added in another order would change
+    /// what `SELECT *`, `\d` and `COPY` show.
+    pub column_order: BTreeMap<String, Vec<String>>,
+}
+
+impl Schema {
+    /// The columns of `table` (as `snapshot` has them) in the table's
+    /// order; a column the order does not know comes last, by name.
+    pub fn columns_in_order<'a>(
+        &self,
+        table: &str,
+        snapshot: &'a TableSnapshot,
+    ) -> Vec<(&'a String, &'a ColumnSnapshot)> {
+        let order = self.column_order.get(table);
+        let position = |name: &str| {
+            order
+                .and_then(|o| o.iter().position(|c| c == name))
+                .unwrap_or(usize::MAX)
+        };
+        let mut columns: Vec<(&String, &ColumnSnapshot)> = snapshot.columns.iter().collect();
+        // Stable: unknown columns stay in name order.
+        columns.sort_by_key(|(name, _)| position(name));
+        columns
+    }
 }
 
 fn query(connection: &mut dyn Connection, sql: &str) -> Result<Vec<Row>> {
@@ -49,7 +77,9 @@ pub fn read_schema(connection: &mut dyn Connection, exclude: &[String]) -> Resul
         create_sql: BTreeMap::new(),
         function_sql: BTreeMap::new(),
         extensions: BTreeSet::new(),
+        column_order: BTreeMap::new(),
     };
+    schema.column_order = column_order(connection, &schema.snapshot)?;
     match backend {
         Backend::Sqlite => {
             for row in query(
@@ -100,6 +130,41 @@ pub fn read_schema(connection: &mut dyn Connection, exclude: &[String]) -> Resul
         }
     }
     Ok(schema)
+}
+
+/// The column names of each table of `snapshot`, in the table's order.
+fn column_order(
+    connection: &mut dyn Connection,
+    snapshot: &SchemaSnapshot,
+) -> Result<BTreeMap<String, Vec<String>>> {
+    let mut order: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    match connection.backend() {
+        Backend::Sqlite => {
+            for table in snapshot.tables.keys() {
+                let sql = format!(
+                    "SELECT name FROM pragma_table_info({}) ORDER BY cid",
+                    quote_literal(table)
+                );
+                let names = query(connection, &sql)?.iter().map(|row| text(row, 0)).collect();
+                order.insert(table.clone(), names);
+            }
+        }
+        Backend::Postgres => {
+            for row in query(
+                connection,
+                "SELECT t.relname, a.attname FROM pg_attribute a JOIN pg_class t ON t.oid = a.attrelid \
+                 JOIN pg_namespace n ON n.oid = t.relnamespace \
+                 WHERE n.nspname = current_schema() AND t.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped \
+                 ORDER BY t.relname, a.attnum",
+            )? {
+                let table = text(&row, 0);
+                if snapshot.tables.contains_key(&table) {
+                    order.entry(table).or_default().push(text(&row, 1));
+                }
+            }
+        }
+    }
+    Ok(order)
 }
 
 /// The schema the migrations produce at their heads, built on a scratch

@@ -8,6 +8,9 @@ use super::{Generated, Step};
 use arx_migrate_core::error::{Error, Result};
 use arx_migrate_core::{render_script, Direction};
 
+/// Why a step has no plain SQL ([`Error::Unsupported`]'s reason).
+pub const NOT_PLAIN_SQL: &str = "as plain SQL it needs the live database (SQLite changes the table by rebuilding it from its definition, read when the migration runs); a Rust module (--format rust) makes that change through its Ops calls";
+
 /// The SQL of a `.sql` migration: what follows each file's header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqlFiles {
@@ -28,13 +31,14 @@ impl Generated {
             allow: Vec::new(),
             ..self.clone()
         };
+        // Offline rendering fails only where the calls need the live
+        // database: SQLite's table rebuild reads the table's definition.
         render_script(&single, self.backend, direction)
             .into_result()
-            .map_err(|error| {
-                Error::Config(format!(
-                    "step \"{}\" cannot be written as plain SQL for {}: {error}; write a Rust module (--format rust), whose Ops calls rebuild the table",
-                    step.comment, self.backend
-                ))
+            .map_err(|_| Error::Unsupported {
+                operation: format!("step \"{}\"", step.comment),
+                backend: self.backend.name(),
+                reason: NOT_PLAIN_SQL.to_string(),
             })
     }
 
