@@ -14,6 +14,8 @@ pub mod backend;
 mod checksum;
 mod direction;
 pub mod error;
+#[cfg(feature = "fleet")]
+pub mod fleet;
 pub mod graph;
 pub mod lock;
 pub mod migration;
