@@ -96,6 +96,12 @@
 pub use arx_migrate_core::*;
 pub use arx_migrate_macros::migration;
 
+/// Fleets (feature `fleet`): one migration over many databases or tenant
+/// schemas, in parallel, with a record per target, for a service to run at
+/// startup without the command line.
+#[cfg(feature = "fleet")]
+pub use arx_migrate_core::fleet;
+
 /// The command line (feature `cli`): Alembic's verbs for any program with
 /// migrations, from a three-line `main`.
 #[cfg(feature = "cli")]

@@ -16,7 +16,7 @@
 //! `repair`, `adopt`, `revision -m MSG [--rev-id ID] [--head REV] [--sql]`,
 //! `merge -m MSG REV... [--sql]`, `status [--all] [--check]`,
 //! `fleet status|upgrade TARGET|downgrade TARGET|check` over many databases
-//! or schemas ([`fleet`]), and the safety checks
+//! or schemas (the engine is `arx_migrate_core::fleet`), and the safety checks
 //! `lint [--backend sqlite|postgres|all] [--file A.sql [B.sql …] [--schema URL | --after REV]] [--rules]`,
 //! `check`, `validate`; `--version`. Targets and ranges are Alembic's,
 //! branch labels included (`billing@head`, `billing@+1`, `billing@base`);
@@ -54,7 +54,7 @@ mod database;
 mod describe;
 mod env;
 mod error;
-pub mod fleet;
+mod fleet;
 mod history;
 mod inspect;
 mod lint;

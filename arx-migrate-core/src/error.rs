@@ -383,6 +383,15 @@ pub enum Error {
         /// What happened.
         message: String,
     },
+    /// The work on one target of a fleet run (feature `fleet`) panicked:
+    /// the target is recorded as failed and the other targets went on.
+    #[error("the work on fleet target {target} panicked: {message}; the other targets went on. This is a bug in the program's fleet work, a migration, or arx-migrate: please report it")]
+    Panicked {
+        /// The target, as the fleet run names it.
+        target: String,
+        /// The panic's message.
+        message: String,
+    },
 }
 
 /// A failed statement: which, where, what the database said, what to do.
@@ -502,7 +511,7 @@ impl Error {
             Error::NeedsConnection { .. } => "needs_connection",
             Error::LockTimeout { .. } => "lock_timeout",
             Error::Config(_) => "config",
-            Error::Internal { .. } => "internal",
+            Error::Internal { .. } | Error::Panicked { .. } => "internal",
             Error::NoMigrations => "no_migrations",
             Error::TakeOver(_) => "take_over",
             Error::SqlFiles { .. } => "sql_files",

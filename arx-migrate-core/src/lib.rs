@@ -6,7 +6,8 @@
 //! alone: the safety checks live in `arx-migrate-verify`, the command line
 //! in `arx-migrate-cli` and the test fixtures in `arx-migrate-testing`.
 //! Each backend is a feature (`sqlite`, `postgres`); an SQLite-only service
-//! compiles no PostgreSQL driver.
+//! compiles no PostgreSQL driver. The feature `fleet` adds the `fleet` module: one
+//! migration over many databases or tenant schemas, in parallel.
 
 #![warn(missing_docs)]
 
@@ -14,6 +15,8 @@ pub mod backend;
 mod checksum;
 mod direction;
 pub mod error;
+#[cfg(feature = "fleet")]
+pub mod fleet;
 pub mod graph;
 pub mod lock;
 pub mod migration;

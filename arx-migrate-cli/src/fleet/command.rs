@@ -4,12 +4,16 @@
 use std::time::Instant;
 
 use arx_migrate_core::backend::{Backend, Connection};
+use arx_migrate_core::fleet::{
+    default_jobs, enter_schema, free_connections, matching_schemas, run, Options, Outcome,
+    TargetResult,
+};
 use arx_migrate_core::runner::Migrator;
 
-use super::engine::{run, FleetOptions, Outcome, TargetOutcome, TargetResult};
 use super::progress::{Display, Style};
 use super::summary;
-use super::targets::{default_jobs, enter_schema, free_connections, matching_schemas, url_list};
+use super::targets::url_list;
+use super::Record;
 use crate::args::{FleetAction, FleetArgs, Format};
 use crate::context::{Context, Database};
 use crate::error::CliError;
@@ -33,6 +37,14 @@ struct Target {
     schema: Option<String>,
     /// Which of the run's migrators keeps its bookkeeping.
     migrator: usize,
+}
+
+/// A target is named by its service, its schema, or its URL without the
+/// password.
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
 }
 
 /// The targets, and the migrators they use (one per service, else one).
@@ -83,11 +95,10 @@ pub(crate) fn fleet(ctx: &Context<'_>, args: &FleetArgs) -> Result<Done, CliErro
         },
     }
     .clamp(1, fleet.targets.len().max(1));
-    let options = FleetOptions {
-        jobs,
-        canary: args.canary,
-        fail_fast: args.fail_fast,
-    };
+    let options = Options::new()
+        .jobs(jobs)
+        .canary(args.canary)
+        .fail_fast(args.fail_fast);
     let style = if ctx.global.quiet {
         Style::Silent
     } else if ctx.stderr_is_terminal {
@@ -102,10 +113,9 @@ pub(crate) fn fleet(ctx: &Context<'_>, args: &FleetArgs) -> Result<Done, CliErro
     let started = Instant::now();
     let records = run(
         &fleet.targets,
-        |t| t.name.clone(),
         &options,
-        Worker::default,
-        |worker, one| {
+        || Ok(Worker::default()),
+        |worker, one| -> Result<TargetResult<CliError>, CliError> {
             let database = one.database.as_ref().map_err(Clone::clone)?;
             let scoped;
             let migrator = match &one.schema {
@@ -172,7 +182,7 @@ pub(crate) fn fleet(ctx: &Context<'_>, args: &FleetArgs) -> Result<Done, CliErro
         output::duration(elapsed),
         records.len(),
     ));
-    done.failure = failure(action, target, options.canary, &records, &program);
+    done.failure = failure(action, target, args.canary, &records, &program);
     Ok(done)
 }
 
@@ -183,7 +193,7 @@ fn apply(
     migrator: &Migrator,
     connection: &mut dyn Connection,
     program: &str,
-) -> Result<TargetResult, CliError> {
+) -> Result<TargetResult<CliError>, CliError> {
     let core = |e| CliError::from_core(e, program);
     match (action, target) {
         ("upgrade", Some(target)) | ("downgrade", Some(target)) => {
@@ -193,17 +203,7 @@ fn apply(
                 migrator.downgrade(connection, target)
             }
             .map_err(core)?;
-            Ok(TargetResult {
-                outcome: if report.steps.is_empty() {
-                    Outcome::Unchanged
-                } else {
-                    Outcome::Migrated
-                },
-                steps: report.steps.len(),
-                from: Some(report.heads_before),
-                to: Some(report.heads_after),
-                problem: None,
-            })
+            Ok(report.into())
         }
         _ => {
             let status = migrator.status(connection).map_err(core)?;
@@ -427,7 +427,7 @@ fn failure(
     action: &str,
     target: Option<&str>,
     canary: usize,
-    records: &[TargetOutcome],
+    records: &[Record],
     program: &str,
 ) -> Option<CliError> {
     let named = |outcome: Outcome| {

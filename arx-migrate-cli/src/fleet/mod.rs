@@ -1,29 +1,31 @@
-//! Fleets: one command over many databases or tenant schemas, in
-//! parallel, with one report.
+//! The `fleet` verb: one command over many databases or tenant schemas,
+//! in parallel, with one report.
 //!
-//! The engine ([`run`]) is a pool of `jobs` threads, each with state of
-//! its own (a connection), that takes targets in order, records an
-//! [`Outcome`] per target, isolates failures (or stops at the first, with
-//! `fail_fast`) and runs a canary phase first when asked. The `fleet`
-//! verb puts it to work on the services of the services file, a list of
-//! URLs, or every PostgreSQL schema matching a pattern
-//! ([`matching_schemas`], [`enter_schema`]); a program can embed it the
-//! same way with its own targets and work.
-//!
-//! Each target is migrated by [`Migrator`](arx_migrate_core::Migrator) as
-//! one database would be: under its own advisory lock (keyed by schema and
-//! version table), so two fleet runs, or a fleet run and a service
-//! starting up, never apply a revision twice; and through the lock-free
-//! fast path, so a rerun skips the targets already at the target with one
-//! query each.
+//! The engine is `arx_migrate_core::fleet` (workers, fail-fast, canary,
+//! a record per target, events); here are what the command line adds to
+//! it: the targets from the options (services, a file of URLs, the
+//! schemas matching a pattern), the work of each action on one target,
+//! the progress display, and the summary as a table or JSON.
 
 pub(crate) mod command;
-mod engine;
 mod progress;
 mod summary;
 mod targets;
 
-pub use engine::{run, Event, FleetOptions, Outcome, TargetOutcome, TargetResult};
-pub use targets::{
-    default_jobs, enter_schema, free_connections, like_pattern, matching_schemas, MAX_DEFAULT_JOBS,
-};
+use arx_migrate_core::fleet::{Panicked, TargetOutcome};
+
+use crate::error::CliError;
+
+/// The record of one target, with the command line's errors.
+type Record = TargetOutcome<CliError>;
+
+/// A panic in the work on one target: a bug, reported as such.
+impl From<Panicked> for CliError {
+    fn from(panicked: Panicked) -> Self {
+        CliError::new(
+            "internal",
+            format!("the work panicked: {}", panicked.message),
+        )
+        .hint("this is a bug in arx-migrate or in a migration; please report it")
+    }
+}

@@ -6,8 +6,11 @@
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
-use super::engine::{Event, Outcome, TargetOutcome};
-use super::summary::outcome_line;
+use arx_migrate_core::fleet::{Event, Outcome};
+
+use super::summary::{outcome_line, record_json};
+use super::Record;
+use crate::error::CliError;
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +86,7 @@ impl<'a> Display<'a> {
     }
 
     /// Shows one event of the run.
-    pub(crate) fn event(&mut self, event: Event<'_>) {
+    pub(crate) fn event(&mut self, event: Event<'_, CliError>) {
         match event {
             Event::Started(_) => self.running += 1,
             Event::Finished(index, record) => {
@@ -102,15 +105,17 @@ impl<'a> Display<'a> {
                 "canary_failed",
                 "a canary target failed: no other target is started",
             ),
+            // An event of a newer engine: nothing to show.
+            _ => {}
         }
         self.refresh();
     }
 
-    fn finished_line(&self, index: usize, record: &TargetOutcome) {
+    fn finished_line(&self, index: usize, record: &Record) {
         match self.style {
             Style::Silent => {}
             Style::JsonLines => {
-                let mut value = record.to_json();
+                let mut value = record_json(record);
                 value["event"] = json!("finished");
                 value["index"] = json!(index);
                 value["of"] = json!(self.total);

@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
+use arx_migrate_core::fleet::Outcome;
 use arx_migrate_core::text::one_line;
 use serde_json::{json, Value};
 
-use super::engine::{Outcome, TargetOutcome};
+use super::Record;
 use crate::output;
 
 const OUTCOMES: [Outcome; 6] = [
@@ -18,8 +19,21 @@ const OUTCOMES: [Outcome; 6] = [
     Outcome::Skipped,
 ];
 
+/// One target's record as JSON (one element of the summary's `targets`).
+pub(crate) fn record_json(record: &Record) -> Value {
+    json!({
+        "target": record.target,
+        "from": record.from,
+        "to": record.to,
+        "steps": record.steps,
+        "duration_ms": u64::try_from(record.duration.as_millis()).unwrap_or(u64::MAX),
+        "outcome": record.outcome.as_str(),
+        "error": record.error.as_ref().map(|e| e.to_json()["error"].clone()),
+    })
+}
+
 /// How many targets had each outcome, as JSON (every outcome present).
-pub(crate) fn counts_json(records: &[TargetOutcome]) -> Value {
+pub(crate) fn counts_json(records: &[Record]) -> Value {
     let mut counts = serde_json::Map::new();
     counts.insert("total".into(), json!(records.len()));
     for outcome in OUTCOMES {
@@ -29,13 +43,13 @@ pub(crate) fn counts_json(records: &[TargetOutcome]) -> Value {
 }
 
 /// How many targets had `outcome`.
-pub(crate) fn count(records: &[TargetOutcome], outcome: Outcome) -> usize {
+pub(crate) fn count(records: &[Record], outcome: Outcome) -> usize {
     records.iter().filter(|r| r.outcome == outcome).count()
 }
 
 /// `12 migrated, 988 unchanged, 0 failed`: the outcomes that occurred,
 /// and `failed` always.
-pub(crate) fn counts_text(records: &[TargetOutcome]) -> String {
+pub(crate) fn counts_text(records: &[Record]) -> String {
     OUTCOMES
         .iter()
         .filter_map(|&outcome| {
@@ -47,7 +61,7 @@ pub(crate) fn counts_text(records: &[TargetOutcome]) -> String {
 }
 
 /// The error of a record in one line; a failure's hint after a `;`.
-fn error_text(record: &TargetOutcome) -> String {
+fn error_text(record: &Record) -> String {
     record
         .error
         .as_ref()
@@ -59,14 +73,14 @@ fn error_text(record: &TargetOutcome) -> String {
 }
 
 /// The revisions before and after, `-` where not known.
-fn from_to(record: &TargetOutcome) -> (String, String) {
+fn from_to(record: &Record) -> (String, String) {
     let shown =
         |heads: &Option<Vec<String>>| heads.as_deref().map_or("-".to_string(), output::heads);
     (shown(&record.from), shown(&record.to))
 }
 
 /// One finished target as a line: `tenant_7: migrated <base> -> c3 (12 ms)`.
-pub(crate) fn outcome_line(record: &TargetOutcome) -> String {
+pub(crate) fn outcome_line(record: &Record) -> String {
     let (from, to) = from_to(record);
     let mut line = format!(
         "{}: {} {from} -> {to} ({})",
@@ -82,7 +96,7 @@ pub(crate) fn outcome_line(record: &TargetOutcome) -> String {
 }
 
 /// The table, one row per target, columns aligned.
-pub(crate) fn table(records: &[TargetOutcome]) -> Vec<String> {
+pub(crate) fn table(records: &[Record]) -> Vec<String> {
     let rows: Vec<[String; 6]> = records
         .iter()
         .map(|record| {
@@ -127,7 +141,7 @@ pub(crate) fn run_json(
     target: Option<&str>,
     jobs: usize,
     elapsed: Duration,
-    records: &[TargetOutcome],
+    records: &[Record],
 ) -> Value {
     json!({
         "command": "fleet",
@@ -136,6 +150,6 @@ pub(crate) fn run_json(
         "jobs": jobs,
         "duration_ms": output::millis(elapsed),
         "counts": counts_json(records),
-        "targets": records.iter().map(TargetOutcome::to_json).collect::<Vec<_>>(),
+        "targets": records.iter().map(record_json).collect::<Vec<_>>(),
     })
 }

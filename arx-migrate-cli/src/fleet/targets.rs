@@ -1,108 +1,5 @@
-//! Where a fleet's targets come from, and what a PostgreSQL server can
-//! spare: the schemas matching a pattern, entering one (its
-//! `search_path`), lists of URLs, and the default number of jobs.
-
-use arx_migrate_core::backend::Connection;
-use arx_migrate_core::error::DbError;
-use arx_migrate_core::text::{quote_ident, quote_literal};
-
-/// The most jobs chosen without `--jobs`: past a handful of connections a
-/// server applying small migrations is busy with its own bookkeeping (see
-/// BENCHMARKS.md §8), and the connections are better left to the
-/// applications.
-pub const MAX_DEFAULT_JOBS: usize = 8;
-
-/// A schema pattern (`tenant_*`, `shop_?`) as a `LIKE` pattern: `*` is
-/// any run of characters, `?` one character, everything else itself.
-///
-/// ```
-/// assert_eq!(arx_migrate_cli::fleet::like_pattern("tenant_*"), "tenant\\_%");
-/// ```
-pub fn like_pattern(glob: &str) -> String {
-    let mut like = String::with_capacity(glob.len() + 4);
-    for c in glob.chars() {
-        match c {
-            '*' => like.push('%'),
-            '?' => like.push('_'),
-            '%' | '_' | '\\' => {
-                like.push('\\');
-                like.push(c);
-            }
-            c => like.push(c),
-        }
-    }
-    like
-}
-
-/// The schemas of the connected PostgreSQL database whose names match
-/// `glob` (see [`like_pattern`]), sorted by name; the system's own
-/// schemas (`pg_*`, `information_schema`) never match.
-pub fn matching_schemas(
-    connection: &mut dyn Connection,
-    glob: &str,
-) -> Result<Vec<String>, DbError> {
-    let rows = connection.query(&format!(
-        "SELECT nspname FROM pg_catalog.pg_namespace \
-         WHERE nspname LIKE {} ESCAPE '\\' \
-         AND nspname NOT LIKE 'pg\\_%' ESCAPE '\\' AND nspname <> 'information_schema' \
-         ORDER BY nspname COLLATE \"C\"",
-        quote_literal(&like_pattern(glob))
-    ))?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|row| row.into_iter().next().flatten())
-        .collect())
-}
-
-/// Makes `schema` the connection's current schema, with
-/// `extension_schema` (where PostGIS and other extensions live) after it,
-/// so that a chain's unqualified names land in the tenant's schema and its
-/// extension types and functions are found. Session-wide: it holds for
-/// every transaction of the run that follows.
-pub fn enter_schema(
-    connection: &mut dyn Connection,
-    schema: &str,
-    extension_schema: Option<&str>,
-) -> Result<(), DbError> {
-    let mut path = quote_ident(schema);
-    if let Some(extensions) = extension_schema.filter(|e| *e != schema) {
-        path.push_str(", ");
-        path.push_str(&quote_ident(extensions));
-    }
-    connection.execute(&format!("SET search_path TO {path}"))
-}
-
-/// How many more connections the server accepts from ordinary roles:
-/// `max_connections`, less those reserved for superusers (and on
-/// PostgreSQL 16 for `pg_use_reserved_connections`), less those open now.
-pub fn free_connections(connection: &mut dyn Connection) -> Result<usize, DbError> {
-    let rows = connection.query(
-        "SELECT current_setting('max_connections')::int \
-         - current_setting('superuser_reserved_connections')::int \
-         - coalesce(nullif(current_setting('reserved_connections', true), '')::int, 0) \
-         - (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend')::int",
-    )?;
-    let free = rows
-        .first()
-        .and_then(|row| row.first().cloned().flatten())
-        .and_then(|value| value.parse::<i64>().ok())
-        .unwrap_or(0);
-    Ok(usize::try_from(free.max(0)).unwrap_or(0))
-}
-
-/// The jobs of a run without `--jobs`: half the server's free connections
-/// (the other half stays with the applications), at least 1 and at most
-/// [`MAX_DEFAULT_JOBS`].
-///
-/// ```
-/// use arx_migrate_cli::fleet::default_jobs;
-/// assert_eq!(default_jobs(97), 8);
-/// assert_eq!(default_jobs(6), 3);
-/// assert_eq!(default_jobs(0), 1);
-/// ```
-pub fn default_jobs(free_connections: usize) -> usize {
-    (free_connections / 2).clamp(1, MAX_DEFAULT_JOBS)
-}
+//! Where a fleet's targets come from, beyond the engine's tenant schemas
+//! (`arx_migrate_core::fleet::matching_schemas`): lists of URLs.
 
 /// The URLs of a `--urls` file: one per line; blank lines and lines
 /// starting with `#` are skipped, surrounding spaces trimmed.
@@ -119,23 +16,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn globs_become_like_patterns_with_like_characters_escaped() {
-        assert_eq!(like_pattern("tenant_*"), "tenant\\_%");
-        assert_eq!(like_pattern("a?b"), "a_b");
-        assert_eq!(like_pattern("100%\\"), "100\\%\\\\");
-        assert_eq!(like_pattern("*"), "%");
-    }
-
-    #[test]
     fn url_lists_skip_comments_and_blank_lines() {
         let text = "# tenants\n\n  postgres://a@h/one  \npostgres://a@h/two\n   # off\n";
         assert_eq!(url_list(text), ["postgres://a@h/one", "postgres://a@h/two"]);
-    }
-
-    #[test]
-    fn default_jobs_leave_half_the_free_connections() {
-        assert_eq!(default_jobs(1), 1);
-        assert_eq!(default_jobs(10), 5);
-        assert_eq!(default_jobs(1000), MAX_DEFAULT_JOBS);
     }
 }
