@@ -9,9 +9,9 @@ use arx_migrate_core::runner::{Progress, Report, StepReport};
 
 use super::context::Context;
 use super::error::CliError;
-use super::inspect::core;
 use super::offline;
 use super::output::{self, Done};
+use super::session::core;
 
 fn step_json(step: &StepReport) -> Value {
     json!({

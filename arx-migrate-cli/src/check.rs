@@ -13,8 +13,9 @@ use arx_migrate_verify::check::{self as drift, CheckOptions, SchemaSnapshot, Scr
 use super::context::{Context, Database};
 use super::database::DbUrl;
 use super::error::CliError;
-use super::inspect::{core, edited_json, interrupted_json, not_ready, warning_lines};
+use super::inspect::{edited_json, interrupted_json, not_ready, warning_lines};
 use super::output::{self, Done};
+use super::session::core;
 
 /// `check [--scratch-url URL] [--strict]`.
 pub(crate) fn check(

@@ -13,8 +13,8 @@ use arx_migrate_core::Target;
 use super::context::Context;
 use super::describe::{log_entry, revision_json, summary_line};
 use super::error::CliError;
-use super::inspect::{core, read_current};
 use super::output::Done;
+use super::session::{core, read_current};
 
 /// A history-table row for `--format json`.
 pub(crate) fn entry_json(entry: &HistoryEntry) -> Value {

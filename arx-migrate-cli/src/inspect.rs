@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 
 use arx_migrate_core::graph::RevisionGraph;
-use arx_migrate_core::runner::{Migrator, Status};
+use arx_migrate_core::runner::Status;
 use arx_migrate_core::store::{HistoryOperation, HistoryOutcome};
 use arx_migrate_core::Direction;
 
@@ -15,27 +15,7 @@ use super::describe::{head_line, log_entry, revision_json, short_line};
 use super::error::CliError;
 use super::history::{by_revision, entry_json, entry_line};
 use super::output::{self, Done};
-
-/// Connects and reads the heads, mapping errors.
-pub(crate) fn read_current(
-    ctx: &Context<'_>,
-    database: &Database,
-    migrator: &Migrator,
-) -> Result<(Box<dyn arx_migrate_core::Connection>, Vec<String>), CliError> {
-    let mut connection = database.connect(false)?;
-    let heads = migrator
-        .current(&mut *connection)
-        .map_err(|e| core(ctx, database, e))?;
-    Ok((connection, heads))
-}
-
-pub(crate) fn core(
-    ctx: &Context<'_>,
-    database: &Database,
-    error: arx_migrate_core::Error,
-) -> CliError {
-    CliError::from_core(error, ctx.program()).scrub(database.secret().as_deref())
-}
+use super::session::{core, read_current};
 
 /// `current [--verbose] [--check-heads]`.
 pub(crate) fn current(

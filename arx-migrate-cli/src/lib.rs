@@ -63,6 +63,7 @@ mod output;
 mod pg_url;
 mod scaffold;
 mod services;
+mod session;
 mod validate;
 
 use std::ffi::OsString;

@@ -10,8 +10,8 @@ use arx_migrate_verify::validate as gate;
 
 use super::context::Context;
 use super::error::CliError;
-use super::inspect::core;
 use super::output::Done;
+use super::session::core;
 
 /// `validate`.
 pub(crate) fn validate(ctx: &Context<'_>) -> Result<Done, CliError> {

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::diff::{Difference, DriftKind};
+use super::difference::{Difference, DriftKind};
 use super::predicate::same_predicate;
 use super::serial::serial_identity;
 use super::snapshot::SchemaSnapshot;

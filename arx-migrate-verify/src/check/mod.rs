@@ -13,6 +13,7 @@
 //! not as drift, unless [`CheckOptions::strict`] asks for every difference.
 
 mod diff;
+mod difference;
 mod equivalence;
 mod introspect;
 mod objects;
@@ -21,7 +22,8 @@ mod scratch;
 mod serial;
 mod snapshot;
 
-pub use diff::{diff, Difference, DriftKind, DriftReport};
+pub use diff::{diff, DriftReport};
+pub use difference::{Difference, DriftKind};
 pub use equivalence::{Equivalence, EquivalenceRule};
 pub use introspect::{introspect, ALWAYS_EXCLUDED};
 pub use scratch::{ScratchDatabase, ScratchSource};

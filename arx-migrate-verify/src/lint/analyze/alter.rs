@@ -12,7 +12,7 @@ use super::names::{
     default_of, has_implicit_default, ident, is_serial, not_null_check, object_name, plain_columns,
     volatile_function,
 };
-use super::MigrationLint;
+use super::state::MigrationLint;
 use crate::lint::model::{Check, Column, ForeignKey, Model};
 use crate::lint::rules::Rule;
 

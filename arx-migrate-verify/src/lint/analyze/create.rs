@@ -11,7 +11,7 @@ use super::names::{
     ident, identifiers, index_column, not_immutable_functions, not_null_check, object_name,
     plain_columns, relations,
 };
-use super::MigrationLint;
+use super::state::MigrationLint;
 use crate::lint::model::{Check, Column, Dependent, ForeignKey, Index, Model, Table};
 use crate::lint::rules::Rule;
 
@@ -151,7 +151,7 @@ impl MigrationLint<'_> {
     /// Remembers a foreign key, checked for an index at the migration's end.
     pub(super) fn pending_fk(&mut self, table: &str, columns: Vec<String>) {
         let here = self.here.clone().unwrap_or_default();
-        self.pending_fks.push(super::PendingFk {
+        self.pending_fks.push(super::state::PendingFk {
             table: table.to_string(),
             columns,
             here,

@@ -5,7 +5,7 @@
 use sqlparser::ast::{Delete, FromTable, TableFactor, TableWithJoins, Truncate, Update};
 
 use super::names::object_name;
-use super::MigrationLint;
+use super::state::MigrationLint;
 use crate::lint::model::Model;
 use crate::lint::rules::Rule;
 

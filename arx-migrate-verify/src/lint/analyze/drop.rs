@@ -4,7 +4,7 @@
 use sqlparser::ast::{DropTrigger, ObjectName, ObjectType};
 
 use super::names::object_name;
-use super::MigrationLint;
+use super::state::MigrationLint;
 use crate::lint::model::Model;
 use crate::lint::rules::Rule;
 

@@ -14,6 +14,7 @@ mod data;
 mod drop;
 pub(crate) mod names;
 mod sqlite;
+mod state;
 mod transaction;
 mod types;
 
@@ -22,84 +23,14 @@ use std::collections::BTreeSet;
 use sqlparser::ast::Statement as Ast;
 
 use super::allow::{allows_in, Allowed, Directive, DirectiveKind};
-use super::config::LintConfig;
 use super::model::{Model, Table};
 use super::parse::{Parsed, SqlText, Statement};
 use super::report::Finding;
 use super::rules::Rule;
 use arx_migrate_core::backend::Backend;
 use arx_migrate_core::error::Direction;
-
-/// How the migration being linted runs.
-#[derive(Debug, Clone)]
-pub(crate) struct Settings<'a> {
-    /// The backend its SQL is for.
-    pub backend: Backend,
-    /// Which rules run.
-    pub config: &'a LintConfig,
-    /// Whether the runner wraps it in a transaction.
-    pub transactional: bool,
-    /// Whether a table the model does not know is taken to exist, with
-    /// unknown columns (`lint --file` without a schema), instead of being
-    /// an [`Rule::UnknownTable`] error.
-    pub assume_unknown: bool,
-    /// Tables a statement of this file or a later one creates: a reference
-    /// to one before it is created is an error even when `assume_unknown`.
-    pub created_later: BTreeSet<String>,
-    /// The file its SQL comes from, for finding locations.
-    pub file: Option<String>,
-}
-
-/// The statement being checked: where findings point, and what it allows.
-#[derive(Debug, Clone, Default)]
-struct Here {
-    sql: String,
-    line: usize,
-    allowed: Allowed,
-    /// Whether its SQL string holds other statements too.
-    shares_string: bool,
-    /// SQLite: `Ops` makes it by rebuilding the table if need be.
-    rebuild: bool,
-}
-
-/// A foreign key added by the migration, checked for an index at its end.
-struct PendingFk {
-    table: String,
-    columns: Vec<String>,
-    here: Here,
-}
-
-/// Lints one direction of one migration.
-pub(crate) struct MigrationLint<'a> {
-    settings: &'a Settings<'a>,
-    revision: &'a str,
-    direction: Direction,
-    /// Tables that existed before the migration started.
-    existing: BTreeSet<String>,
-    /// Indexes that existed before the migration started.
-    existing_indexes: BTreeSet<String>,
-    /// Columns the migration added: (table, column).
-    new_columns: BTreeSet<(String, String)>,
-    /// Names a later statement of the migration renames a table to: a
-    /// DROP TABLE of one of them is half of a table rebuild.
-    rebuilt: BTreeSet<String>,
-    lock_timeout: bool,
-    lock_reported: bool,
-    /// Inside a `BEGIN` the migration wrote itself.
-    explicit_transaction: bool,
-    /// Constraints added `NOT VALID` by the migration.
-    not_valid_here: BTreeSet<String>,
-    /// Temporary tables the migration created.
-    temporary: BTreeSet<String>,
-    pending_fks: Vec<PendingFk>,
-    here: Option<Here>,
-    /// What was found.
-    pub findings: Vec<Finding>,
-    /// How many statements could not be parsed.
-    pub unparsed: usize,
-    /// Tables (and indexes) taken to exist without the model knowing them.
-    pub assumed: BTreeSet<String>,
-}
+use state::Here;
+pub(crate) use state::{MigrationLint, Settings};
 
 impl<'a> MigrationLint<'a> {
     pub(crate) fn new(

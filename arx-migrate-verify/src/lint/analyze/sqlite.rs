@@ -8,7 +8,7 @@
 use sqlparser::ast::{AlterTableOperation, ColumnDef, ColumnOption};
 
 use super::names::{default_of, ident, is_constant, is_null};
-use super::MigrationLint;
+use super::state::MigrationLint;
 use crate::lint::model::Model;
 use crate::lint::rules::Rule;
 

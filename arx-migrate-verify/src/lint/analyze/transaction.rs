@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 use sqlparser::ast::{visit_expressions, Expr, ObjectName, Query, Set};
 
 use super::names::object_name;
-use super::MigrationLint;
+use super::state::MigrationLint;
 use crate::lint::rules::Rule;
 
 fn is_lock_timeout(name: &ObjectName) -> bool {

@@ -5,7 +5,7 @@
 use sqlparser::ast::DataType;
 
 use super::names::is_serial;
-use super::MigrationLint;
+use super::state::MigrationLint;
 use crate::lint::rules::Rule;
 
 /// A type name split into its base and its parameters:
