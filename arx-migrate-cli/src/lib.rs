@@ -324,6 +324,7 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             from,
             rename,
             scratch_url,
+            no_scratch_cache,
         } => scaffold::autogenerate(
             ctx,
             message,
@@ -334,6 +335,7 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
                 sql: *sql || ctx.global.format == Format::Sql,
                 renames: rename,
                 scratch_url: scratch_url.as_deref(),
+                scratch_cache: ctx.scratch_cache(*no_scratch_cache),
             },
         ),
         Command::Revision {
@@ -352,8 +354,17 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
         Command::Adopt => apply::adopt(ctx),
         Command::Status { all, check } => inspect::status(ctx, *all, *check),
         Command::Lint(args) => lint::lint(ctx, args),
-        Command::Check { scratch_url } => check::check(ctx, scratch_url.as_deref()),
-        Command::Validate => validate::validate(ctx),
+        Command::Check {
+            scratch_url,
+            no_scratch_cache,
+        } => check::check(
+            ctx,
+            scratch_url.as_deref(),
+            ctx.scratch_cache(*no_scratch_cache),
+        ),
+        Command::Validate { no_scratch_cache } => {
+            validate::validate(ctx, ctx.scratch_cache(*no_scratch_cache))
+        }
         Command::Fleet(args) => fleet::command::fleet(ctx, args),
     }
 }

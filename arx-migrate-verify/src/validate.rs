@@ -516,6 +516,7 @@ pub fn validate_with(
     };
     let mut steps = Recorder::default();
     let mut usable = true;
+    let mut stairway_database = None;
 
     // The stairway needs a database of its own and, from the main one,
     // only the schema after each first upgrade: it walks meanwhile, on a
@@ -549,11 +550,21 @@ pub fn validate_with(
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             let result = walked
-                .map(|walk| walk.problems(&validation.after))
+                .map(|(walk, database)| {
+                    stairway_database = Some(database);
+                    walk.problems(&validation.after)
+                })
                 .map_err(StepFailure::from);
             (result, elapsed)
         });
         steps.steps.splice(stairway_at..stairway_at, stairway.steps);
+    });
+    // Both scratch databases dropped at once: on PostgreSQL each DROP
+    // DATABASE waits for a checkpoint, and requests made together share
+    // one.
+    std::thread::scope(|scope| {
+        scope.spawn(move || drop(stairway_database));
+        drop(database);
     });
 
     let mut lint_report = lint::LintReport::default();

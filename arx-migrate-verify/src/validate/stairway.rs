@@ -28,17 +28,18 @@ enum Event {
     Found(String),
 }
 
-/// Walks the stairway on a new scratch database from `scratch`; fails only
-/// when that database cannot be created (an error on the way ends the walk
-/// and is one of the problems).
-pub(super) fn walk(chain: Chain<'_>, scratch: &ScratchSource) -> Result<Walk> {
+/// Walks the stairway on a new scratch database from `scratch`, and hands
+/// the database back for the caller to drop; fails only when that
+/// database cannot be created (an error on the way ends the walk and is
+/// one of the problems).
+pub(super) fn walk(chain: Chain<'_>, scratch: &ScratchSource) -> Result<(Walk, ScratchDatabase)> {
     let mut database = ScratchDatabase::create(scratch)?;
     let connection = database.connection()?;
     let mut events = Vec::new();
     if let Err(error) = walk_on(chain, connection, &mut events) {
         events.push(Event::Found(error.to_string()));
     }
-    Ok(Walk { events })
+    Ok((Walk { events }, database))
 }
 
 fn walk_on(
