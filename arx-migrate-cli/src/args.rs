@@ -187,6 +187,11 @@ pub(crate) enum Command {
         /// databases on (default: the --from server, else the database's).
         #[arg(long, value_name = "URL", requires = "autogenerate")]
         scratch_url: Option<String>,
+        /// With --autogenerate on PostgreSQL: replay the migrations on a new
+        /// scratch database instead of reading the schema cache (also:
+        /// ARX_MIGRATE_NO_SCRATCH_CACHE=1).
+        #[arg(long, requires = "autogenerate")]
+        no_scratch_cache: bool,
     },
     /// Write a migration module that joins several heads.
     Merge {
@@ -225,10 +230,21 @@ pub(crate) enum Command {
         /// otherwise an `equivalent` line.
         #[arg(long)]
         strict: bool,
+        /// PostgreSQL: replay the migrations on a new scratch database
+        /// instead of reading the schema cache kept on the scratch server
+        /// (also: ARX_MIGRATE_NO_SCRATCH_CACHE=1).
+        #[arg(long)]
+        no_scratch_cache: bool,
     },
     /// The CI gate: upgrade, check, stairway, downgrade, upgrade again, lint
     /// and single head, on a scratch database; exit 1 if a step fails.
-    Validate,
+    Validate {
+        /// PostgreSQL: check the schema at head against a replay on a new
+        /// scratch database instead of the schema cache kept on the server
+        /// (also: ARX_MIGRATE_NO_SCRATCH_CACHE=1).
+        #[arg(long)]
+        no_scratch_cache: bool,
+    },
     /// Work on many databases or schemas at once: `fleet status`,
     /// `fleet upgrade TARGET`, `fleet downgrade TARGET`, `fleet check`, over
     /// the services (--services), a list of URLs (--urls FILE) or the
@@ -264,7 +280,7 @@ impl Command {
             Command::Merge { .. } => "merge",
             Command::Lint { .. } => "lint",
             Command::Check { .. } => "check",
-            Command::Validate => "validate",
+            Command::Validate { .. } => "validate",
             Command::Status { .. } => "status",
             Command::Fleet(_) => "fleet",
         }
@@ -274,7 +290,7 @@ impl Command {
     pub(crate) fn has_markdown(&self) -> bool {
         matches!(
             self,
-            Command::Lint(_) | Command::Check { .. } | Command::Validate
+            Command::Lint(_) | Command::Check { .. } | Command::Validate { .. }
         )
     }
 

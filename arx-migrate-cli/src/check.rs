@@ -8,7 +8,9 @@ use arx_migrate_core::backend::Connection;
 use arx_migrate_core::redact::redact_url;
 use arx_migrate_core::runner::{Migrator, Status};
 use arx_migrate_core::text::quote_ident;
-use arx_migrate_verify::check::{self as drift, CheckOptions, SchemaSnapshot, ScratchSource};
+use arx_migrate_verify::check::{
+    self as drift, CheckOptions, SchemaSnapshot, ScratchSource, ScratchUse,
+};
 
 use super::context::{Context, Database};
 use super::database::DbUrl;
@@ -17,11 +19,12 @@ use super::inspect::{edited_json, interrupted_json, not_ready, warning_lines};
 use super::output::{self, Done};
 use super::session::core;
 
-/// `check [--scratch-url URL] [--strict]`.
+/// `check [--scratch-url URL] [--strict] [--no-scratch-cache]`.
 pub(crate) fn check(
     ctx: &Context<'_>,
     scratch_url: Option<&str>,
     strict: bool,
+    scratch_cache: bool,
 ) -> Result<Done, CliError> {
     let database = ctx.database()?;
     let migrator = ctx.migrator(&database)?;
@@ -35,18 +38,20 @@ pub(crate) fn check(
         .map_err(|e| core(ctx, &database, e))?;
     let actual =
         drift::snapshot(&migrator, &mut *connection).map_err(|e| core(ctx, &database, e))?;
-    let expected = if status.heads.is_empty() {
+    let (expected, scratch_use) = if status.heads.is_empty() {
         // Nothing applied: nothing to build, no scratch database needed.
-        SchemaSnapshot::default()
+        (SchemaSnapshot::default(), None)
     } else {
         let (scratch, server) = scratch_source(ctx, &database, scratch_url)?;
+        let scratch = scratch.cached(scratch_cache);
         let build = Build {
             ctx,
             database: &database,
             scratch: &scratch,
             server: &server,
         };
-        build.expected(&migrator, &status.heads, &mut *connection)?
+        let (expected, used) = build.expected(&migrator, &status.heads, &mut *connection)?;
+        (expected, Some(used))
     };
     let report = drift::report(
         backend,
@@ -60,6 +65,7 @@ pub(crate) fn check(
     value["strict"] = json!(strict);
     value["url"] = json!(database.shown());
     value["clean"] = json!(report.is_clean());
+    value["scratch"] = json!(scratch_use);
     value["edited"] = edited_json(&status);
     value["interrupted"] = interrupted_json(&status);
     let mut done = Done::new(value);
@@ -147,9 +153,10 @@ impl Build<'_> {
         migrator: &Migrator,
         heads: &[String],
         connection: &mut dyn Connection,
-    ) -> Result<SchemaSnapshot, CliError> {
+    ) -> Result<(SchemaSnapshot, ScratchUse), CliError> {
         let (ctx, database) = (self.ctx, self.database);
-        drift::expected_schema(migrator, heads, self.scratch).map_err(|error| {
+        let read = &mut |scratch: &mut dyn Connection| drift::snapshot(migrator, scratch);
+        drift::read_at_heads(migrator, heads, self.scratch, read).map_err(|error| {
             let denied = error.db_error().and_then(|e| e.code.as_deref()) == Some("42501");
             if !denied {
                 return core(ctx, database, error);

@@ -56,6 +56,9 @@ pub(crate) struct Database {
     current_dir: Option<PathBuf>,
 }
 
+/// The environment variable that turns the schema cache off.
+pub(crate) const NO_SCRATCH_CACHE: &str = "ARX_MIGRATE_NO_SCRATCH_CACHE";
+
 impl Context<'_> {
     pub(crate) fn program(&self) -> &str {
         &self.config.program
@@ -65,6 +68,16 @@ impl Context<'_> {
     /// messages show it as written.
     pub(crate) fn path(&self, path: &Path) -> PathBuf {
         self.config.resolve(path)
+    }
+
+    /// Whether the schema cache is used on PostgreSQL: unless the command
+    /// says `--no-scratch-cache` or `ARX_MIGRATE_NO_SCRATCH_CACHE` is set
+    /// (to anything but `0` or empty).
+    pub(crate) fn scratch_cache(&self, no_scratch_cache: bool) -> bool {
+        let disabled = self
+            .var(NO_SCRATCH_CACHE)
+            .is_some_and(|value| !value.is_empty() && value != "0");
+        !(no_scratch_cache || disabled)
     }
 
     /// An environment variable, as the program lets the command see it.

@@ -330,6 +330,7 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             from,
             rename,
             scratch_url,
+            no_scratch_cache,
         } => scaffold::autogenerate(
             ctx,
             message,
@@ -340,6 +341,7 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
                 sql: *sql || ctx.global.format == Format::Sql,
                 renames: rename,
                 scratch_url: scratch_url.as_deref(),
+                scratch_cache: ctx.scratch_cache(*no_scratch_cache),
             },
         ),
         Command::Revision {
@@ -361,8 +363,16 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
         Command::Check {
             scratch_url,
             strict,
-        } => check::check(ctx, scratch_url.as_deref(), *strict),
-        Command::Validate => validate::validate(ctx),
+            no_scratch_cache,
+        } => check::check(
+            ctx,
+            scratch_url.as_deref(),
+            *strict,
+            ctx.scratch_cache(*no_scratch_cache),
+        ),
+        Command::Validate { no_scratch_cache } => {
+            validate::validate(ctx, ctx.scratch_cache(*no_scratch_cache))
+        }
         Command::Fleet(args) => fleet::command::fleet(ctx, args),
     }
 }

@@ -13,8 +13,8 @@ use super::error::CliError;
 use super::output::Done;
 use super::session::core;
 
-/// `validate`.
-pub(crate) fn validate(ctx: &Context<'_>) -> Result<Done, CliError> {
+/// `validate [--no-scratch-cache]`.
+pub(crate) fn validate(ctx: &Context<'_>, scratch_cache: bool) -> Result<Done, CliError> {
     let database = ctx.database()?;
     let url_backend = database.parsed.backend();
     let backend = ctx.backend_option()?.unwrap_or(url_backend);
@@ -24,8 +24,9 @@ pub(crate) fn validate(ctx: &Context<'_>) -> Result<Done, CliError> {
         ));
     }
     let migrator = ctx.migrator(&database)?;
-    let scratch =
-        ScratchSource::for_backend(backend, &database.url).map_err(|e| core(ctx, &database, e))?;
+    let scratch = ScratchSource::for_backend(backend, &database.url)
+        .map(|source| source.cached(scratch_cache))
+        .map_err(|e| core(ctx, &database, e))?;
     let lint_config = super::lint::config(ctx)?;
     let report = gate::validate_with(&migrator, &scratch, &lint_config)
         .map_err(|e| core(ctx, &database, e))?;

@@ -3,6 +3,10 @@
 //! panics). The safety checks replay migrations in them and the test
 //! fixtures hand them out.
 
+mod built_once;
+
+pub use built_once::{build_lock_key, building_name, ensure_database, BuildOnce, Ensured};
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 

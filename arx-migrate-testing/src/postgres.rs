@@ -19,15 +19,15 @@ pub use reclaim::{reclaim_stale, ReclaimPolicy};
 pub use registry::REGISTRY_DATABASE;
 pub use rollback::RollbackConnection;
 
-use std::time::{Duration, Instant};
-
 use arx_migrate_core::backend::Backend;
 use arx_migrate_core::error::{DbError, DbErrorKind, Direction, Error, Result};
 use arx_migrate_core::lock::lock_key;
 use arx_migrate_core::runner::Migrator;
 
 use arx_migrate_core::backend::postgres::db_error as pg_error;
-use arx_migrate_core::scratch::{connect, with_database, PgScratchDatabase as PgTestDatabase};
+use arx_migrate_core::scratch::{
+    connect, ensure_database, with_database, BuildOnce, PgScratchDatabase as PgTestDatabase,
+};
 
 use objects::Recipe;
 use registry::Kind;
@@ -341,75 +341,18 @@ impl<'a> PgFixture<'a> {
         Ok(name)
     }
 
-    /// Creates the database `name` with `fill` unless it exists. One
-    /// builder per name across processes: the others wait, polling so
-    /// that none holds a snapshot while it waits. The database is built
-    /// under another name and renamed when complete, and no one may
-    /// connect to it afterwards, since a connection blocks copies.
+    /// Creates the database `name` with `fill` unless it exists: once
+    /// across processes, built under another name and renamed when
+    /// complete ([`arx_migrate_core::scratch::ensure_database`]). A
+    /// template then takes no connections, since a connection blocks
+    /// copies.
     fn ensure_database(&self, name: &str, fill: impl FnOnce(&str) -> Result<()>) -> Result<()> {
+        let how = BuildOnce {
+            template: name.starts_with("arx_tpl_"),
+            ..BuildOnce::default()
+        };
         let mut admin = connect(&self.server_url)?;
-        if database_exists(&mut admin, name)? {
-            return Ok(());
-        }
-        let key = lock_key("arx-migrate-test-template", name);
-        let started = Instant::now();
-        loop {
-            let taken: bool = admin
-                .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-                .map_err(|e| Error::Database(pg_error(e)))?
-                .get(0);
-            if taken {
-                break;
-            }
-            if started.elapsed() > Duration::from_secs(600) {
-                return Err(Error::LockTimeout {
-                    what: format!("test database {name}"),
-                    waited_ms: started.elapsed().as_millis(),
-                    holder: None,
-                });
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let built = self.build_database(&mut admin, name, fill);
-        let _ = admin.execute("SELECT pg_advisory_unlock($1)", &[&key]);
-        built
-    }
-
-    fn build_database(
-        &self,
-        admin: &mut postgres::Client,
-        name: &str,
-        fill: impl FnOnce(&str) -> Result<()>,
-    ) -> Result<()> {
-        if database_exists(admin, name)? {
-            return Ok(()); // another process built it while we waited
-        }
-        let building = format!("{name}_build");
-        let sql_error = |e: postgres::Error| Error::Database(pg_error(e));
-        admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
-            .map_err(sql_error)?;
-        // Apart: CREATE DATABASE cannot run in the implicit transaction of a
-        // multi-statement string.
-        admin
-            .batch_execute(&format!("CREATE DATABASE {building}"))
-            .map_err(sql_error)?;
-        if let Err(error) = fill(&with_database(&self.server_url, &building)) {
-            let _ =
-                admin.batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"));
-            return Err(error);
-        }
-        admin
-            .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}"))
-            .map_err(sql_error)?;
-        if name.starts_with("arx_tpl_") {
-            admin
-                .batch_execute(&format!(
-                    "ALTER DATABASE {name} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false"
-                ))
-                .map_err(sql_error)?;
-        }
-        Ok(())
+        ensure_database(&mut admin, &self.server_url, name, &how, fill).map(|_| ())
     }
 }
 
@@ -424,13 +367,6 @@ fn is_transaction_control(statement: &str) -> bool {
         arx_migrate_core::canonical_sql(statement).as_str(),
         "begin" | "commit"
     )
-}
-
-fn database_exists(admin: &mut postgres::Client, name: &str) -> Result<bool> {
-    admin
-        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
-        .map(|row| row.is_some())
-        .map_err(|e| Error::Database(pg_error(e)))
 }
 
 /// A schema of its own at head, prepared ahead: [`PgFixture::schema`].

@@ -13,12 +13,16 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::check::{self, diff, Difference, SchemaSnapshot, ScratchDatabase, ScratchSource};
+use crate::check::{
+    self, diff, Difference, SchemaSnapshot, ScratchDatabase, ScratchSource, ScratchUse,
+};
 use crate::lint;
 use arx_migrate_core::backend::Connection;
 use arx_migrate_core::error::{Error, Result};
 use arx_migrate_core::runner::Migrator;
 use arx_migrate_core::text::md_cell;
+
+mod stairway;
 
 /// How a step ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -201,13 +205,21 @@ impl From<Error> for StepFailure {
 
 struct Validation<'a> {
     migrator: &'a Migrator,
+    chain: Chain<'a>,
     /// The schema before each revision's upgrade, and after it.
     before: HashMap<String, SchemaSnapshot>,
     after: HashMap<String, SchemaSnapshot>,
     head: SchemaSnapshot,
 }
 
-impl Validation<'_> {
+/// The chain under validation: what the main database's steps and the
+/// stairway (on a thread of its own) both need.
+#[derive(Clone, Copy)]
+struct Chain<'a> {
+    migrator: &'a Migrator,
+}
+
+impl Chain<'_> {
     fn snapshot(&self, connection: &mut dyn Connection) -> Result<SchemaSnapshot> {
         check::snapshot(self.migrator, connection)
     }
@@ -239,81 +251,51 @@ impl Validation<'_> {
         self.migrator.downgrade(connection, &target)?;
         Ok(None)
     }
+}
+
+impl Validation<'_> {
+    fn snapshot(&self, connection: &mut dyn Connection) -> Result<SchemaSnapshot> {
+        self.chain.snapshot(connection)
+    }
+
+    fn order(&self) -> Vec<String> {
+        self.chain.order()
+    }
+
+    fn down_one(&self, connection: &mut dyn Connection, revision: &str) -> Result<Option<String>> {
+        self.chain.down_one(connection, revision)
+    }
 
     fn upgrade(&mut self, connection: &mut dyn Connection) -> StepResult {
+        // Each revision's "before" is the one before's "after": read once.
+        let mut current = self.snapshot(connection)?;
         for revision in self.order() {
-            self.before
-                .insert(revision.clone(), self.snapshot(connection)?);
+            self.before.insert(revision.clone(), current);
             self.migrator.upgrade(connection, &revision)?;
-            self.after
-                .insert(revision.clone(), self.snapshot(connection)?);
+            current = self.snapshot(connection)?;
+            self.after.insert(revision.clone(), current.clone());
         }
-        self.head = self.snapshot(connection)?;
+        self.head = current;
         Ok(Vec::new())
     }
 
+    /// The schema at head against the one a replay gives: on a new
+    /// scratch database, or the chain's entry in the schema cache (a
+    /// replay by an earlier run of the same chain), which the note says.
     fn check(&self, scratch: &ScratchSource, connection: &mut dyn Connection) -> StepResult {
-        let report = check::check(self.migrator, connection, scratch)?;
-        Ok(report
-            .differences
+        let heads = self.migrator.status(connection)?.heads;
+        let actual = self.snapshot(connection)?;
+        let (expected, used) = check::read_at_heads(self.migrator, &heads, scratch, &mut |c| {
+            check::snapshot(self.migrator, c)
+        })?;
+        let mut details: Vec<String> = diff(&expected, &actual)
             .iter()
             .map(|d| format!("the schema at head differs from a fresh replay: {d}"))
-            .collect())
-    }
-
-    /// The stairway runs on a database of its own, from base, so that what
-    /// a bad downgrade leaves behind does not hide the next revisions.
-    fn stairway(&self, scratch: &ScratchSource) -> StepResult {
-        let mut database = ScratchDatabase::create(scratch)?;
-        let connection = database.connection()?;
-        let mut problems = Vec::new();
-        if let Err(error) = self.stairway_on(connection, &mut problems) {
-            problems.push(error.to_string());
+            .collect();
+        if used != ScratchUse::Fresh {
+            details.push(format!("note: the replay was {}", used.describe()));
         }
-        Ok(problems)
-    }
-
-    fn stairway_on(
-        &self,
-        connection: &mut dyn Connection,
-        problems: &mut Vec<String>,
-    ) -> Result<()> {
-        for revision in self.order() {
-            let start = self.snapshot(connection)?;
-            self.migrator.upgrade(connection, &revision)?;
-            let up = self.snapshot(connection)?;
-            if let Some(expected) = self.after.get(&revision) {
-                let differences = diff(expected, &up);
-                if !differences.is_empty() {
-                    problems.push(format!(
-                        "upgrade of {revision} gives a different schema than in the first upgrade: {}",
-                        describe(&differences)
-                    ));
-                }
-            }
-            if let Some(note) = self.down_one(connection, &revision)? {
-                problems.push(note);
-                continue;
-            }
-            let down = self.snapshot(connection)?;
-            let differences = diff(&start, &down);
-            if !differences.is_empty() {
-                problems.push(format!(
-                    "downgrade of {revision} does not restore the schema before its upgrade: {}",
-                    describe(&differences)
-                ));
-            }
-            self.migrator.upgrade(connection, &revision)?;
-            let again = self.snapshot(connection)?;
-            let differences = diff(&up, &again);
-            if !differences.is_empty() {
-                problems.push(format!(
-                    "upgrade of {revision} after its downgrade gives a different schema: {}",
-                    describe(&differences)
-                ));
-            }
-        }
-        Ok(())
+        Ok(details)
     }
 
     fn downgrade(&self, connection: &mut dyn Connection) -> StepResult {
@@ -433,6 +415,63 @@ impl Validation<'_> {
     }
 }
 
+/// The steps run so far, as the report shows them.
+#[derive(Default)]
+struct Recorder {
+    steps: Vec<ValidateStep>,
+}
+
+impl Recorder {
+    /// Runs `step` unless an earlier one left no usable database, and
+    /// records how it ended and how long it took.
+    fn run(&mut self, name: &str, usable: &mut bool, step: impl FnOnce() -> StepResult) {
+        self.run_timed(name, usable, || {
+            let started = Instant::now();
+            (step(), started.elapsed())
+        });
+    }
+
+    /// [`Recorder::run`] for a step that says how long it took (one that
+    /// ran on another thread).
+    fn run_timed(
+        &mut self,
+        name: &str,
+        usable: &mut bool,
+        step: impl FnOnce() -> (StepResult, Duration),
+    ) {
+        if !*usable {
+            self.steps.push(ValidateStep {
+                name: name.to_string(),
+                outcome: Outcome::Skipped,
+                duration_ms: 0,
+                details: vec![
+                    "an earlier step failed and left the scratch database in an unknown state"
+                        .to_string(),
+                ],
+            });
+            return;
+        }
+        let (result, elapsed) = step();
+        let (outcome, details) = match result {
+            Ok(details) if details.iter().all(|d| d.starts_with("note: ")) => {
+                (Outcome::Passed, details)
+            }
+            Ok(details) => (Outcome::Failed, details),
+            Err(StepFailure { mut found, error }) => {
+                *usable = false;
+                found.push(error.to_string());
+                (Outcome::Failed, found)
+            }
+        };
+        self.steps.push(ValidateStep {
+            name: name.to_string(),
+            outcome,
+            duration_ms: millis(elapsed),
+            details,
+        });
+    }
+}
+
 /// Runs the whole validation of `migrator`'s chain on a scratch database
 /// from `scratch`, created here and dropped at the end.
 ///
@@ -467,69 +506,70 @@ pub fn validate_with(
     let backend = scratch.backend();
     let mut database = ScratchDatabase::create(scratch)?;
     let connection = database.connection()?;
+    let chain = Chain { migrator };
     let mut validation = Validation {
         migrator,
+        chain,
         before: HashMap::new(),
         after: HashMap::new(),
         head: SchemaSnapshot::default(),
     };
-    let mut report_steps = Vec::new();
+    let mut steps = Recorder::default();
     let mut usable = true;
+    let mut stairway_database = None;
 
-    let mut run = |name: &str, usable: &mut bool, step: &mut dyn FnMut() -> StepResult| {
-        if !*usable {
-            report_steps.push(ValidateStep {
-                name: name.to_string(),
-                outcome: Outcome::Skipped,
-                duration_ms: 0,
-                details: vec![
-                    "an earlier step failed and left the scratch database in an unknown state"
-                        .to_string(),
-                ],
-            });
-            return;
-        }
-        let started = Instant::now();
-        let result = step();
-        let duration_ms = millis(started.elapsed());
-        let (outcome, details) = match result {
-            Ok(details) if details.iter().all(|d| d.starts_with("note: ")) => {
-                (Outcome::Passed, details)
-            }
-            Ok(details) => (Outcome::Failed, details),
-            Err(StepFailure { mut found, error }) => {
-                *usable = false;
-                found.push(error.to_string());
-                (Outcome::Failed, found)
-            }
-        };
-        report_steps.push(ValidateStep {
-            name: name.to_string(),
-            outcome,
-            duration_ms,
-            details,
+    // The stairway needs a database of its own and, from the main one,
+    // only the schema after each first upgrade: it walks meanwhile, on a
+    // thread of its own, and is compared once both are done. Its report
+    // keeps its place after the check.
+    std::thread::scope(|scope| {
+        let walking = scope.spawn(|| {
+            let started = Instant::now();
+            let walked = stairway::walk(chain, scratch);
+            (walked, started.elapsed())
         });
-    };
-
-    run(steps::UPGRADE, &mut usable, &mut || {
-        validation.upgrade(connection)
+        steps.run(steps::UPGRADE, &mut usable, || {
+            validation.upgrade(connection)
+        });
+        steps.run(steps::CHECK, &mut usable, || {
+            validation.check(scratch, connection)
+        });
+        // What the main database's steps leave does not touch the
+        // stairway's database, and the other way round.
+        let stairway_at = steps.steps.len();
+        let mut stairway_usable = usable;
+        steps.run(steps::DOWNGRADE, &mut usable, || {
+            validation.downgrade(connection)
+        });
+        steps.run(steps::UPGRADE_AGAIN, &mut usable, || {
+            validation.upgrade_again(connection)
+        });
+        let mut stairway = Recorder::default();
+        stairway.run_timed(steps::STAIRWAY, &mut stairway_usable, || {
+            let (walked, elapsed) = walking
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let result = walked
+                .map(|(walk, database)| {
+                    stairway_database = Some(database);
+                    walk.problems(&validation.after)
+                })
+                .map_err(StepFailure::from);
+            (result, elapsed)
+        });
+        steps.steps.splice(stairway_at..stairway_at, stairway.steps);
     });
-    run(steps::CHECK, &mut usable, &mut || {
-        validation.check(scratch, connection)
-    });
-    run(steps::STAIRWAY, &mut usable, &mut || {
-        validation.stairway(scratch)
-    });
-    run(steps::DOWNGRADE, &mut usable, &mut || {
-        validation.downgrade(connection)
-    });
-    run(steps::UPGRADE_AGAIN, &mut usable, &mut || {
-        validation.upgrade_again(connection)
+    // Both scratch databases dropped at once: on PostgreSQL each DROP
+    // DATABASE waits for a checkpoint, and requests made together share
+    // one.
+    std::thread::scope(|scope| {
+        scope.spawn(move || drop(stairway_database));
+        drop(database);
     });
 
     let mut lint_report = lint::LintReport::default();
     let mut always = true;
-    run(steps::LINT, &mut always, &mut || {
+    steps.run(steps::LINT, &mut always, || {
         lint_report = lint::lint_migrations_with(migrator.graph(), backend, lint_config);
         Ok(lint_report
             .findings
@@ -538,7 +578,7 @@ pub fn validate_with(
             .map(|f| format!("{} [{}]: {}", f.revision, f.rule, f.message))
             .collect())
     });
-    run(steps::SINGLE_HEAD, &mut always, &mut || {
+    steps.run(steps::SINGLE_HEAD, &mut always, || {
         Ok(match migrator.graph().single_head() {
             Ok(_) => Vec::new(),
             Err(Error::MultipleHeads { heads }) => vec![format!(
@@ -553,7 +593,7 @@ pub fn validate_with(
     Ok(ValidateReport {
         backend: backend.name().to_string(),
         revisions: migrator.graph().len(),
-        steps: report_steps,
+        steps: steps.steps,
         lint: lint_report,
     })
 }

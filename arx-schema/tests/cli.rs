@@ -328,3 +328,66 @@ fn postgres_via_url() {
     );
     assert!(!here.join("data").exists());
 }
+
+#[test]
+fn check_and_validate_reuse_the_schema_cache_on_postgres_unless_told_not_to() {
+    let Some(server) = arx_migrate::testing::postgres_test_url(
+        "check_and_validate_reuse_the_schema_cache_on_postgres_unless_told_not_to",
+    ) else {
+        return;
+    };
+    let db = arx_migrate::testing::PgTestDatabase::create(&server).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let here = dir.path();
+    let url = db.url().to_string();
+    arx_migrate(here, &["--url", &url, "upgrade", "head"], &[]).ok();
+    let scratch = |args: &[&str], env: &[(&str, String)]| {
+        let mut all = vec!["--url", url.as_str(), "check", "--format", "json"];
+        all.extend_from_slice(args);
+        let json = arx_migrate(here, &all, env).ok().json();
+        assert_eq!(json["clean"], true, "{json:#}");
+        json["scratch"].clone()
+    };
+    // The first run builds the chain's entry (unless an earlier run did);
+    // the next one reads it.
+    let first = scratch(&[], &[]);
+    let entry = first["database"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a cache entry: {first:#}"))
+        .to_string();
+    assert!(entry.starts_with("arx_cache_"), "{first:#}");
+    assert_eq!(
+        scratch(&[], &[]),
+        serde_json::json!({"source": "cache_reused", "database": entry})
+    );
+    let fresh = serde_json::json!({"source": "fresh"});
+    assert_eq!(scratch(&["--no-scratch-cache"], &[]), fresh);
+    let off = [("ARX_MIGRATE_NO_SCRATCH_CACHE", "1".to_string())];
+    assert_eq!(scratch(&[], &off), fresh);
+    let on = [("ARX_MIGRATE_NO_SCRATCH_CACHE", "0".to_string())];
+    assert_eq!(scratch(&[], &on)["source"], "cache_reused");
+
+    let check_step = |args: &[&str]| {
+        let mut all = vec!["--url", url.as_str(), "validate", "--format", "json"];
+        all.extend_from_slice(args);
+        let json = arx_migrate(here, &all, &[]).ok().json();
+        assert_eq!(json["passed"], true, "{json:#}");
+        json["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "check schema")
+            .unwrap()
+            .clone()
+    };
+    let cached = check_step(&[]);
+    assert!(
+        cached["details"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&format!("read from the schema cache (database {entry})")),
+        "{cached:#}"
+    );
+    let uncached = check_step(&["--no-scratch-cache"]);
+    assert_eq!(uncached["details"], serde_json::json!([]), "{uncached:#}");
+}

@@ -30,6 +30,9 @@ pub(crate) struct AutogenerateArgs<'a> {
     pub(crate) renames: &'a [String],
     /// `--scratch-url`.
     pub(crate) scratch_url: Option<&'a str>,
+    /// Whether the schema at head may come from the schema cache (unless
+    /// `--no-scratch-cache`).
+    pub(crate) scratch_cache: bool,
 }
 
 fn is_url(text: &str) -> bool {
@@ -76,7 +79,9 @@ fn scratch(ctx: &Context<'_>, args: &AutogenerateArgs<'_>) -> Result<ScratchSour
             }
         },
     };
-    ScratchSource::for_backend(backend, &server).map_err(|e| CliError::from_core(e, ctx.program()))
+    ScratchSource::for_backend(backend, &server)
+        .map(|source| source.cached(args.scratch_cache))
+        .map_err(|e| CliError::from_core(e, ctx.program()))
 }
 
 /// The schema wanted: the database at `--from`, or the file replayed.

@@ -168,12 +168,20 @@ fn column_order(
 }
 
 /// The schema the migrations produce at their heads, built on a scratch
-/// database as `check` builds it.
+/// database as `check` builds it (or read from the schema cache, for
+/// [`ScratchSource::PostgresCached`]).
 pub fn head_schema(migrator: &Migrator, scratch: &ScratchSource) -> Result<Schema> {
-    let mut database = ScratchDatabase::create(scratch)?;
-    let connection = database.connection()?;
-    migrator.upgrade(connection, "heads")?;
-    read_schema(connection, &check::bookkeeping_tables(migrator))
+    let heads: Vec<String> = migrator
+        .graph()
+        .heads()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let bookkeeping = check::bookkeeping_tables(migrator);
+    check::read_at_heads(migrator, &heads, scratch, &mut |connection| {
+        read_schema(connection, &bookkeeping)
+    })
+    .map(|(schema, _)| schema)
 }
 
 /// The schema a declarative SQL file describes: the file is run on a new

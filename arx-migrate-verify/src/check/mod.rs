@@ -12,6 +12,8 @@
 //! differently but parsing the same — is reported as an [`Equivalence`],
 //! not as drift, unless [`CheckOptions::strict`] asks for every difference.
 
+#[cfg(feature = "postgres")]
+pub mod cache;
 mod diff;
 mod difference;
 mod equivalence;
@@ -26,7 +28,7 @@ pub use diff::{diff, DriftReport};
 pub use difference::{Difference, DriftKind};
 pub use equivalence::{Equivalence, EquivalenceRule};
 pub use introspect::{introspect, ALWAYS_EXCLUDED};
-pub use scratch::{ScratchDatabase, ScratchSource};
+pub use scratch::{ScratchDatabase, ScratchSource, ScratchUse};
 pub use snapshot::{
     ColumnSnapshot, ConstraintSnapshot, Identity, IndexSnapshot, ObjectSnapshot, SchemaSnapshot,
     TableSnapshot, OBJECT_KINDS,
@@ -49,18 +51,41 @@ pub fn snapshot(migrator: &Migrator, connection: &mut dyn Connection) -> Result<
 }
 
 /// The schema the migrations produce at `heads`, built on a new scratch
-/// database from `scratch`.
+/// database from `scratch` (or read from the schema cache, for
+/// [`ScratchSource::PostgresCached`]).
 pub fn expected_schema(
     migrator: &Migrator,
     heads: &[String],
     scratch: &ScratchSource,
 ) -> Result<SchemaSnapshot> {
+    read_at_heads(migrator, heads, scratch, &mut |connection| {
+        snapshot(migrator, connection)
+    })
+    .map(|(schema, _)| schema)
+}
+
+/// Runs `read` on a database at `heads` of `migrator`'s chain: a new
+/// scratch database from `scratch`, migrated there and dropped after, or,
+/// for [`ScratchSource::PostgresCached`] and a chain that can be cached,
+/// the chain's entry in the schema cache (read-only). Says which.
+pub fn read_at_heads<T>(
+    migrator: &Migrator,
+    heads: &[String],
+    scratch: &ScratchSource,
+    read: &mut dyn FnMut(&mut dyn Connection) -> Result<T>,
+) -> Result<(T, ScratchUse)> {
+    #[cfg(feature = "postgres")]
+    if let ScratchSource::PostgresCached { url } = scratch {
+        if let Some(found) = cache::read_cached(migrator, heads, url, read)? {
+            return Ok(found);
+        }
+    }
     let mut database = ScratchDatabase::create(scratch)?;
     let connection = database.connection()?;
     for head in heads {
         migrator.upgrade(connection, head)?;
     }
-    snapshot(migrator, connection)
+    Ok((read(connection)?, ScratchUse::Fresh))
 }
 
 /// How [`check_with`] compares.

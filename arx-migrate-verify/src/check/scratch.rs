@@ -5,6 +5,7 @@ use arx_migrate_core::backend::{Backend, Connection};
 #[cfg(feature = "sqlite")]
 use arx_migrate_core::error::{DbError, DbErrorKind};
 use arx_migrate_core::error::{Error, Result};
+use serde::Serialize;
 
 /// Where scratch databases come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +17,17 @@ pub enum ScratchSource {
     /// role may connect to; the role must be allowed to create databases).
     #[cfg(feature = "postgres")]
     Postgres {
+        /// The server's URL.
+        url: String,
+    },
+    /// As [`ScratchSource::Postgres`], except that the schema the
+    /// migrations produce (what `check`, `validate`'s check step and
+    /// autogenerate read) comes from the schema cache: a database per chain
+    /// kept on the server, built once and then only read (see
+    /// [`crate::check::cache`]). What must replay the migrations (the
+    /// upgrade and stairway of `validate`) still gets a new database.
+    #[cfg(feature = "postgres")]
+    PostgresCached {
         /// The server's URL.
         url: String,
     },
@@ -38,6 +50,25 @@ impl ScratchSource {
         }
     }
 
+    /// This source with the schema cache (PostgreSQL), or without it;
+    /// SQLite's in-memory databases are never cached.
+    pub fn cached(self, cached: bool) -> Self {
+        // Only PostgreSQL reads it.
+        let _ = cached;
+        match self {
+            #[cfg(feature = "postgres")]
+            ScratchSource::Postgres { url } | ScratchSource::PostgresCached { url } => {
+                if cached {
+                    ScratchSource::PostgresCached { url }
+                } else {
+                    ScratchSource::Postgres { url }
+                }
+            }
+            #[allow(unreachable_patterns)]
+            other => other,
+        }
+    }
+
     /// The backend of the scratch databases.
     pub fn backend(&self) -> Backend {
         // `*self`: with no backend compiled in, the enum is empty and so is
@@ -46,7 +77,9 @@ impl ScratchSource {
             #[cfg(feature = "sqlite")]
             ScratchSource::SqliteMemory => Backend::Sqlite,
             #[cfg(feature = "postgres")]
-            ScratchSource::Postgres { .. } => Backend::Postgres,
+            ScratchSource::Postgres { .. } | ScratchSource::PostgresCached { .. } => {
+                Backend::Postgres
+            }
         }
     }
 }
@@ -93,7 +126,7 @@ impl ScratchDatabase {
                 })
             }
             #[cfg(feature = "postgres")]
-            ScratchSource::Postgres { ref url } => {
+            ScratchSource::Postgres { ref url } | ScratchSource::PostgresCached { ref url } => {
                 let database = arx_migrate_core::scratch::PgScratchDatabase::create(url)?;
                 let client = database.connect()?;
                 Ok(ScratchDatabase {
@@ -123,6 +156,39 @@ impl ScratchDatabase {
             Inner::Sqlite(ref mut connection) => Ok(connection.as_mut()),
             #[cfg(feature = "postgres")]
             Inner::Postgres { ref mut client, .. } => Ok(client.as_mut()),
+        }
+    }
+}
+
+/// Where the schema the migrations produce was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum ScratchUse {
+    /// A scratch database made for this run and dropped after it.
+    Fresh,
+    /// The chain's entry in the schema cache, built by this run.
+    CacheBuilt {
+        /// The entry's database.
+        database: String,
+    },
+    /// The chain's entry in the schema cache, built by an earlier run.
+    CacheReused {
+        /// The entry's database.
+        database: String,
+    },
+}
+
+impl ScratchUse {
+    /// A line for a report: where the schema was read.
+    pub fn describe(&self) -> String {
+        match self {
+            ScratchUse::Fresh => "replayed on a scratch database made for this run".to_string(),
+            ScratchUse::CacheBuilt { database } => {
+                format!("replayed into the schema cache (database {database}) for later runs")
+            }
+            ScratchUse::CacheReused { database } => {
+                format!("read from the schema cache (database {database}), built by an earlier run")
+            }
         }
     }
 }
