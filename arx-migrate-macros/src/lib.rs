@@ -82,28 +82,16 @@ struct Options {
 }
 
 fn check_revision_id(lit: &LitStr) -> syn::Result<()> {
-    check_name(lit, "a revision id")
+    check_name(lit, "revision id")
 }
 
 /// Checks a revision id or a branch label (`what` says which, for the
 /// message): both follow the revision-id rules, since both are typed in
 /// targets and a label may stand for a revision in `depends_on`.
 fn check_name(lit: &LitStr, what: &str) -> syn::Result<()> {
-    use arx_migrate_ids::{IdProblem, MAX_REVISION_LEN};
     let id = lit.value();
-    let message = match arx_migrate_ids::check_revision_id(&id) {
-        Ok(()) => return Ok(()),
-        Err(IdProblem::Empty) => format!("{what} cannot be empty"),
-        Err(IdProblem::TooLong) => format!(
-            "{what} has at most {MAX_REVISION_LEN} characters (the version table is varchar(32))"
-        ),
-        Err(IdProblem::BadCharacter) => {
-            format!("{what} may contain only ASCII letters, digits, '_' and '-'")
-        }
-        Err(IdProblem::Reserved) => format!("{id:?} is a reserved target name"),
-        Err(_) => format!("{id:?} cannot be {what}"),
-    };
-    Err(syn::Error::new(lit.span(), message))
+    arx_migrate_ids::check_revision_id(&id)
+        .map_err(|problem| syn::Error::new(lit.span(), format!("invalid {what} {id:?}: {problem}")))
 }
 
 fn path_text(path: &syn::Path) -> String {
@@ -227,7 +215,7 @@ fn parse_options(args: Args) -> syn::Result<Options> {
                     "each branch label must be a string literal",
                 )?;
                 for lit in &list {
-                    check_name(lit, "a branch label")?;
+                    check_name(lit, "branch label")?;
                 }
                 no_repeats(&list, "this label is listed twice")?;
                 branch_labels = Some(list);
@@ -242,7 +230,7 @@ fn parse_options(args: Args) -> syn::Result<Options> {
                     "each entry of depends_on must be a string literal",
                 )?;
                 for lit in &list {
-                    check_name(lit, "a revision id or branch label")?;
+                    check_name(lit, "revision id or branch label")?;
                 }
                 no_repeats(&list, "this dependency is listed twice")?;
                 depends_on = Some(list);

@@ -14,7 +14,7 @@
 //! `[]` for a base), `transactional`, `allow = ["rule-id: reason"]`. The
 //! other comment lines' first paragraph is the revision's message.
 
-use crate::revision_id::revision_id_problem;
+use arx_migrate_ids::check_revision_id;
 
 /// The options of a header; `None` where the header does not say.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -255,10 +255,7 @@ fn set_option(header: &mut Header, name: &str, value: Value) -> Result<(), Strin
 }
 
 fn check_id(id: &str) -> Result<(), String> {
-    match revision_id_problem(id) {
-        Some(problem) => Err(format!("invalid revision id {id:?}: {problem}")),
-        None => Ok(()),
-    }
+    check_revision_id(id).map_err(|problem| format!("invalid revision id {id:?}: {problem}"))
 }
 
 #[cfg(test)]
