@@ -28,7 +28,7 @@ use crate::backend::refuse_inside_async_runtime;
 use apply::Planned;
 pub use report::{
     ChecksumChange, ChecksumPolicy, InterruptedStep, Progress, RepairReport, Report, Status,
-    StepReport, TransactionMode,
+    StepReport, TransactionMode, Warning,
 };
 
 /// How long a run waits for another run's lock unless told otherwise
