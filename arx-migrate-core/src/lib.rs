@@ -15,6 +15,7 @@ mod checksum;
 mod direction;
 pub mod error;
 pub mod graph;
+mod heads;
 pub mod lock;
 pub mod migration;
 pub mod ops;
@@ -39,6 +40,7 @@ pub use backend::{Backend, Connection, DataConnection};
 pub use checksum::canonical_sql;
 pub use error::{DbError, DbErrorKind, Direction, Error, Result, StatementFailure};
 pub use graph::{RevisionGraph, Step};
+pub use heads::Heads;
 pub use lock::{LockHolder, LockWait};
 pub use migration::{
     FnMigration, LinkedMigrations, Migration, MigrationSet, MigrationSource, Registry,
