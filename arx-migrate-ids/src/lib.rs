@@ -12,6 +12,7 @@
 extern crate alloc;
 
 mod name;
+pub mod options;
 
 pub use name::{BranchLabel, RevisionId};
 
