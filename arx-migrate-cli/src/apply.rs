@@ -85,7 +85,7 @@ pub(crate) fn move_to(
         "heads_before": report.heads_before,
         "heads_after": report.heads_after,
         "steps": report.steps.iter().map(step_json).collect::<Vec<_>>(),
-        "warnings": report.warnings,
+        "warnings": report.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "duration_ms": output::millis(elapsed),
     }));
     for warning in &report.warnings {

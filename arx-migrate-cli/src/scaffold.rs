@@ -28,6 +28,7 @@ use serde_json::json;
 
 use arx_migrate_core::error::Error;
 use arx_migrate_core::graph::validate_revision_id;
+use arx_migrate_ids::options::{self, Dialect};
 
 use super::context::Context;
 use super::error::CliError;
@@ -115,51 +116,29 @@ impl Known {
 }
 
 /// `(rev, down_revs)` of each `migration(rev = "...", down_rev = ...)`
-/// attribute in `text`.
+/// attribute in `text`, read by the attribute's own rules
+/// (`arx_migrate_ids::options`). Only `rev` and `down_rev` matter here: a
+/// mistake in another option (left to the compiler) does not hide the
+/// revision. An attribute whose `rev` or `down_rev` the compiler would
+/// refuse is skipped.
 fn scan_attributes(text: &str) -> Vec<(String, Vec<String>)> {
     let mut found = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find("migration(") {
-        let after = &rest[start + "migration(".len()..];
-        let end = after.find(')').unwrap_or(after.len());
-        let args = &after[..end];
-        rest = &after[end..];
-        let mut rev = None;
-        let mut parents = Vec::new();
-        let mut depth = 0;
-        let mut piece = String::new();
-        let mut pieces = Vec::new();
-        for c in args.chars() {
-            match c {
-                '[' => depth += 1,
-                ']' => depth -= 1,
-                ',' if depth == 0 => {
-                    pieces.push(std::mem::take(&mut piece));
-                    continue;
-                }
-                _ => {}
+        rest = &rest[start + "migration(".len()..];
+        let Ok((raw, after)) = options::text::read_to_close(rest) else {
+            continue;
+        };
+        rest = after;
+        let graph_options = raw
+            .into_iter()
+            .filter(|option| option.name == "rev" || option.name == "down_rev")
+            .collect();
+        if let Ok(parsed) = options::parse(graph_options, Dialect::Attribute) {
+            if let Some(rev) = parsed.rev {
+                let parents = parsed.down_revs.unwrap_or_default();
+                found.push((rev.into(), parents.into_iter().map(String::from).collect()));
             }
-            piece.push(c);
-        }
-        pieces.push(piece);
-        for piece in pieces {
-            let Some((key, value)) = piece.split_once('=') else {
-                continue;
-            };
-            let strings: Vec<String> = value
-                .split('"')
-                .skip(1)
-                .step_by(2)
-                .map(str::to_string)
-                .collect();
-            match key.trim() {
-                "rev" => rev = strings.into_iter().next(),
-                "down_rev" => parents = strings,
-                _ => {}
-            }
-        }
-        if let Some(rev) = rev {
-            found.push((rev, parents));
         }
     }
     found
@@ -581,6 +560,18 @@ mod tests {
         assert_eq!(rust_identifier("2024-migrations"), "m2024_migrations");
         assert_eq!(rust_identifier("mod"), "mmod");
         assert_eq!(rust_identifier("schéma"), "sch_ma");
+    }
+
+    #[test]
+    fn an_attribute_is_read_whole_whatever_its_strings_hold() {
+        let text = "#[migration(rev = \"x3\", allow = [\"destructive-drop: the old (unused) table\"], down_rev = \"x2\")]\n#[migration(rev = \"x4\", transactional = \"no\", down_rev = [\"x3\"])]";
+        assert_eq!(
+            scan_attributes(text),
+            vec![
+                ("x3".to_string(), vec!["x2".to_string()]),
+                ("x4".to_string(), vec!["x3".to_string()]),
+            ]
+        );
     }
 
     #[test]

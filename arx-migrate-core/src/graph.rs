@@ -20,23 +20,17 @@ use crate::migration::Migration;
 
 pub use arx_migrate_ids::MAX_REVISION_LEN;
 
-/// Checks that a revision id can be stored and typed on a command line.
+/// Checks that a revision id can be stored and typed on a command line:
+/// the rules of [`arx_migrate_ids::RevisionId`], without making one (the
+/// graph keeps its ids as shared `str`).
 pub fn validate_revision_id(id: &str) -> Result<()> {
-    use arx_migrate_ids::IdProblem;
-    let reason = match arx_migrate_ids::check_revision_id(id) {
-        Ok(()) => return Ok(()),
-        Err(IdProblem::Empty) => "it is empty".to_string(),
-        Err(IdProblem::TooLong) => format!("it is longer than {MAX_REVISION_LEN} characters"),
-        Err(IdProblem::BadCharacter) => {
-            "only ASCII letters, digits, '_' and '-' are allowed".to_string()
-        }
-        Err(IdProblem::Reserved) => "it is a reserved target name".to_string(),
-        Err(_) => "it breaks the revision-id rules".to_string(),
-    };
-    Err(Error::InvalidRevisionId {
-        revision: id.to_string(),
-        reason,
-    })
+    match arx_migrate_ids::check_revision_id(id) {
+        Ok(()) => Ok(()),
+        Err(problem) => Err(Error::InvalidRevisionId {
+            revision: id.to_string(),
+            reason: problem.to_string(),
+        }),
+    }
 }
 
 /// FNV-1a: revision ids are short and come from the program's own code,

@@ -18,6 +18,7 @@ pub mod error;
 #[cfg(feature = "fleet")]
 pub mod fleet;
 pub mod graph;
+mod heads;
 pub mod lock;
 pub mod migration;
 pub mod ops;
@@ -42,6 +43,7 @@ pub use backend::{Backend, Connection, DataConnection};
 pub use checksum::canonical_sql;
 pub use error::{DbError, DbErrorKind, Direction, Error, Result, StatementFailure};
 pub use graph::{RevisionGraph, Step};
+pub use heads::Heads;
 pub use lock::{LockHolder, LockWait};
 pub use migration::{
     FnMigration, LinkedMigrations, Migration, MigrationSet, MigrationSource, Registry,
@@ -51,7 +53,7 @@ pub use ops::{AlterColumn, Ops, Statement};
 pub use render::{render, render_script, Rendered};
 pub use runner::{
     migrate_to_head, ChecksumChange, ChecksumPolicy, InterruptedStep, Migrator, Progress,
-    RepairReport, Report, Status, StepReport, TransactionMode,
+    RepairReport, Report, Status, StepReport, TransactionMode, Warning,
 };
 pub use store::{HistoryEntry, HistoryOperation, HistoryOutcome, StoreConfig};
 pub use takeover::Adopted;

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::backend::{quote_literal, Backend, Connection};
 use crate::error::{DbError, DbErrorKind, Direction, Error, Result};
+use crate::heads::Heads;
 use crate::ops::quote_ident;
 use crate::provenance::{executed_by, program_name};
 
@@ -40,8 +41,8 @@ impl Default for StoreConfig {
 /// What the bookkeeping says about the database, read in one query.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoredState {
-    /// The version table's rows (the current heads), sorted.
-    pub heads: Vec<String>,
+    /// The version table's rows (the current heads).
+    pub heads: Heads,
     /// The checksum recorded for each revision's last upgrade or repair.
     pub checksums: HashMap<String, String>,
     /// Non-transactional steps that started and never finished.
@@ -235,20 +236,14 @@ impl<'a> Store<'a> {
     }
 
     /// The version table's rows, or `None` when it does not exist.
-    pub(crate) fn read_heads(
-        &self,
-        connection: &mut dyn Connection,
-    ) -> Result<Option<Vec<String>>> {
+    pub(crate) fn read_heads(&self, connection: &mut dyn Connection) -> Result<Option<Heads>> {
         let query = format!("SELECT version_num FROM {}", self.version_table());
         match connection.query(&query) {
-            Ok(rows) => {
-                let mut heads: Vec<String> = rows
-                    .into_iter()
+            Ok(rows) => Ok(Some(
+                rows.into_iter()
                     .filter_map(|row| row.into_iter().next().flatten())
-                    .collect();
-                heads.sort();
-                Ok(Some(heads))
-            }
+                    .collect(),
+            )),
             Err(error) if connection.is_undefined_table(&error) => Ok(None),
             Err(error) => Err(self.store_error(&self.config.version_table, &query, error)),
         }
@@ -537,6 +532,7 @@ fn parse_state(rows: Vec<crate::backend::Row>) -> StoredState {
     };
     // The latest successful upgrade or repair of a revision holds its checksum.
     let mut latest: HashMap<String, (i64, String)> = HashMap::new();
+    let mut heads = Vec::new();
     for row in rows {
         let mut values = row.into_iter();
         let kind = values.next().flatten().unwrap_or_default();
@@ -548,7 +544,7 @@ fn parse_state(rows: Vec<crate::backend::Row>) -> StoredState {
             .and_then(|id| id.parse().ok())
             .unwrap_or_default();
         if kind == "head" {
-            state.heads.push(revision);
+            heads.push(revision);
             continue;
         }
         match (HistoryOutcome::parse(&kind), value) {
@@ -572,7 +568,7 @@ fn parse_state(rows: Vec<crate::backend::Row>) -> StoredState {
         .into_iter()
         .map(|(revision, (_, checksum))| (revision, checksum))
         .collect();
-    state.heads.sort();
+    state.heads = Heads::from(heads);
     state
 }
 

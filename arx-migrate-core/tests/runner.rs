@@ -4,7 +4,7 @@ mod support;
 
 use arx_migrate_core::{
     ChecksumPolicy, Direction, Error, FnMigration, MigrationSet, Migrator, Ops, Progress,
-    TransactionMode,
+    TransactionMode, Warning,
 };
 use support::*;
 
@@ -214,7 +214,16 @@ fn an_edited_migration_is_reported_and_can_be_repaired() {
             .checksum_policy(ChecksumPolicy::Warn);
         let report = lenient.upgrade(&mut *conn, "001").unwrap();
         assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
-        assert!(report.warnings[0].contains("001"));
+        assert!(report.warnings[0].to_string().contains("001"));
+        // The warning carries the change, and says it as the error does.
+        match &report.warnings[0] {
+            Warning::ChecksumChanged(change) => {
+                assert_eq!(change.revision, "001");
+                let error = edited.upgrade(&mut *conn, "001").unwrap_err();
+                assert_eq!(report.warnings[0].to_string(), error.to_string());
+            }
+            other => panic!("unexpected {other:?}"),
+        }
 
         // The read-only status says so, as a deploy gate needs.
         let status = edited.status(&mut *conn).unwrap();

@@ -27,15 +27,16 @@
 mod sql_migrations;
 mod test_attribute;
 
+use arx_migrate_ids::options::{self, Dialect, RawOption, Value};
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
-use quote::{quote, quote_spanned};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{
-    Expr, ExprArray, ExprLit, FnArg, Item, ItemFn, ItemMod, Lit, LitStr, Meta, MetaNameValue,
-    ReturnType, Token, Type,
+    Expr, ExprArray, ExprLit, FnArg, Item, ItemFn, ItemMod, Lit, Meta, MetaNameValue, ReturnType,
+    Token, Type,
 };
 
 /// Marks an inline module as a migration; see the crate documentation.
@@ -72,275 +73,101 @@ impl Parse for Args {
     }
 }
 
+/// The attribute's options, as the shared vocabulary reads them.
 struct Options {
-    rev: LitStr,
-    down_revs: Vec<LitStr>,
-    branch_labels: Vec<LitStr>,
-    depends_on: Vec<LitStr>,
+    rev: String,
+    down_revs: Vec<String>,
+    branch_labels: Vec<String>,
+    depends_on: Vec<String>,
     transactional: bool,
     allow: Vec<(String, String)>,
-}
-
-fn check_revision_id(lit: &LitStr) -> syn::Result<()> {
-    check_name(lit, "a revision id")
-}
-
-/// Checks a revision id or a branch label (`what` says which, for the
-/// message): both follow the revision-id rules, since both are typed in
-/// targets and a label may stand for a revision in `depends_on`.
-fn check_name(lit: &LitStr, what: &str) -> syn::Result<()> {
-    use arx_migrate_ids::{IdProblem, MAX_REVISION_LEN};
-    let id = lit.value();
-    let message = match arx_migrate_ids::check_revision_id(&id) {
-        Ok(()) => return Ok(()),
-        Err(IdProblem::Empty) => format!("{what} cannot be empty"),
-        Err(IdProblem::TooLong) => format!(
-            "{what} has at most {MAX_REVISION_LEN} characters (the version table is varchar(32))"
-        ),
-        Err(IdProblem::BadCharacter) => {
-            format!("{what} may contain only ASCII letters, digits, '_' and '-'")
-        }
-        Err(IdProblem::Reserved) => format!("{id:?} is a reserved target name"),
-        Err(_) => format!("{id:?} cannot be {what}"),
-    };
-    Err(syn::Error::new(lit.span(), message))
 }
 
 fn path_text(path: &syn::Path) -> String {
     quote!(#path).to_string().replace(' ', "")
 }
 
-/// A string literal; `expected` says what was wanted, for the error.
-fn string_literal(expr: &Expr, expected: &str) -> syn::Result<LitStr> {
+/// A value in the shared token model, positioned by its own tokens (so an
+/// error spans them as `syn::Error::new_spanned` would).
+fn value(expr: &Expr) -> Value<TokenStream2> {
+    let span = expr.to_token_stream();
     match expr {
         Expr::Lit(ExprLit {
             lit: Lit::Str(lit), ..
-        }) => Ok(lit.clone()),
-        other => Err(syn::Error::new_spanned(other, expected)),
+        }) => Value::Str {
+            text: lit.value(),
+            span,
+        },
+        Expr::Lit(ExprLit {
+            lit: Lit::Bool(flag),
+            ..
+        }) => Value::Bool {
+            value: flag.value,
+            span,
+        },
+        Expr::Array(ExprArray { elems, .. }) => Value::List {
+            items: elems.iter().map(value).collect(),
+            span,
+        },
+        _ => Value::Other { span },
     }
 }
 
-/// A string literal or a non-empty array of them. `one` is the message for
-/// a value that is neither, `each` for an element that is not a string.
-fn string_list(expr: &Expr, one: &str, each: &str) -> syn::Result<Vec<LitStr>> {
-    match expr {
-        Expr::Array(ExprArray { elems, .. }) => {
-            if elems.is_empty() {
-                return Err(syn::Error::new_spanned(
-                    expr,
-                    format!("{one}; the list is empty"),
-                ));
-            }
-            elems.iter().map(|e| string_literal(e, each)).collect()
-        }
-        other => Ok(vec![string_literal(other, one)?]),
-    }
+/// The attribute's `name = value` pairs in the shared token model; the
+/// other forms of `Meta` are refused here.
+fn raw_options(args: Args) -> syn::Result<Vec<RawOption<TokenStream2>>> {
+    args.options
+        .into_iter()
+        .map(|option| match option {
+            Meta::NameValue(option) => Ok(RawOption {
+                name: path_text(&option.path),
+                name_span: option.path.to_token_stream(),
+                value: value(&option.value),
+            }),
+            Meta::Path(path) => Err(syn::Error::new_spanned(
+                &path,
+                options::needs_a_value(&path_text(&path)),
+            )),
+            Meta::List(list) => Err(syn::Error::new_spanned(
+                &list,
+                format!(
+                    "options are written `name = value`, not `{}(...)`",
+                    path_text(&list.path)
+                ),
+            )),
+        })
+        .collect()
 }
 
-/// The options `#[migration]` takes, for "unknown option" errors.
-const OPTIONS: &str = "rev, down_rev, branch_labels, depends_on, transactional or allow";
-
-/// An error at the second occurrence of a repeated string in `list`.
-fn no_repeats(list: &[LitStr], message: &str) -> syn::Result<()> {
-    for (i, lit) in list.iter().enumerate() {
-        if list[..i].iter().any(|other| other.value() == lit.value()) {
-            return Err(syn::Error::new(lit.span(), message));
-        }
-    }
-    Ok(())
+/// Checked names as the strings the generated code holds.
+fn texts<T: Into<String>>(names: Option<Vec<T>>) -> Vec<String> {
+    names
+        .unwrap_or_default()
+        .into_iter()
+        .map(Into::into)
+        .collect()
 }
 
 fn parse_options(args: Args) -> syn::Result<Options> {
-    let mut rev = None;
-    let mut down_revs: Option<Vec<LitStr>> = None;
-    let mut branch_labels: Option<Vec<LitStr>> = None;
-    let mut depends_on: Option<Vec<LitStr>> = None;
-    let mut transactional = None;
-    let mut allow = None;
-    for option in args.options {
-        let option = match option {
-            Meta::NameValue(option) => option,
-            Meta::Path(path) => {
-                return Err(syn::Error::new_spanned(
-                    &path,
-                    format!(
-                    "option `{}` needs a value, as in `rev = \"002\"` or `transactional = false`",
-                    path_text(&path)
-                ),
-                ))
+    let parsed =
+        options::parse(raw_options(args)?, Dialect::Attribute).map_err(|error| {
+            match error.span {
+                Some(tokens) => syn::Error::new_spanned(tokens, error.message),
+                None => syn::Error::new(Span::call_site(), error.message),
             }
-            Meta::List(list) => {
-                return Err(syn::Error::new_spanned(
-                    &list,
-                    format!(
-                        "options are written `name = value`, not `{}(...)`",
-                        path_text(&list.path)
-                    ),
-                ))
-            }
-        };
-        let Some(name) = option.path.get_ident().map(|i| i.to_string()) else {
-            return Err(syn::Error::new_spanned(
-                &option.path,
-                format!(
-                    "unknown option `{}`; expected {OPTIONS}",
-                    path_text(&option.path)
-                ),
-            ));
-        };
-        let repeated =
-            |span: Span| syn::Error::new(span, format!("option `{name}` is given more than once"));
-        match name.as_str() {
-            "rev" => {
-                if rev.is_some() {
-                    return Err(repeated(option.path.span()));
-                }
-                let lit = string_literal(
-                    &option.value,
-                    "rev must be a string literal, as in `rev = \"002\"`",
-                )?;
-                check_revision_id(&lit)?;
-                rev = Some(lit);
-            }
-            "down_rev" => {
-                if down_revs.is_some() {
-                    return Err(repeated(option.path.span()));
-                }
-                let list = string_list(
-                    &option.value,
-                    "down_rev must be a revision id or a list of them, as in `down_rev = \"001\"` or `down_rev = [\"001a\", \"001b\"]` (leave it out for a base)",
-                    "each parent in down_rev must be a string literal",
-                )?;
-                for lit in &list {
-                    check_revision_id(lit)?;
-                }
-                no_repeats(&list, "this parent is listed twice")?;
-                down_revs = Some(list);
-            }
-            "branch_labels" => {
-                if branch_labels.is_some() {
-                    return Err(repeated(option.path.span()));
-                }
-                let list = string_list(
-                    &option.value,
-                    "branch_labels must be a label or a list of them, as in `branch_labels = [\"billing\"]`",
-                    "each branch label must be a string literal",
-                )?;
-                for lit in &list {
-                    check_name(lit, "a branch label")?;
-                }
-                no_repeats(&list, "this label is listed twice")?;
-                branch_labels = Some(list);
-            }
-            "depends_on" => {
-                if depends_on.is_some() {
-                    return Err(repeated(option.path.span()));
-                }
-                let list = string_list(
-                    &option.value,
-                    "depends_on must be a revision id or branch label, or a list of them, as in `depends_on = [\"b001\"]`",
-                    "each entry of depends_on must be a string literal",
-                )?;
-                for lit in &list {
-                    check_name(lit, "a revision id or branch label")?;
-                }
-                no_repeats(&list, "this dependency is listed twice")?;
-                depends_on = Some(list);
-            }
-            "transactional" => {
-                if transactional.is_some() {
-                    return Err(repeated(option.path.span()));
-                }
-                transactional = Some(match &option.value {
-                    Expr::Lit(ExprLit {
-                        lit: Lit::Bool(b), ..
-                    }) => b.value,
-                    other => {
-                        return Err(syn::Error::new_spanned(
-                            other,
-                            "transactional must be `true` or `false`, without quotes",
-                        ))
-                    }
-                });
-            }
-            "allow" => {
-                if allow.is_some() {
-                    return Err(repeated(option.path.span()));
-                }
-                let mut rules = Vec::new();
-                for lit in string_list(
-                    &option.value,
-                    "allow must be a string or a list of strings, as in `allow = [\"rule-id: reason\"]`",
-                    "each allowed lint must be a string literal, \"rule-id: reason\"",
-                )? {
-                    let text = lit.value();
-                    let (rule, reason) = match text.split_once(':') {
-                        Some((rule, reason)) => (rule.trim(), reason.trim()),
-                        None => (text.trim(), ""),
-                    };
-                    if rule.is_empty()
-                        || !rule.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                    {
-                        return Err(syn::Error::new(
-                            lit.span(),
-                            "an allowed lint is written \"rule-id: reason\" (the rule id in lowercase, with '-')",
-                        ));
-                    }
-                    if reason.is_empty() {
-                        return Err(syn::Error::new(
-                            lit.span(),
-                            format!("allowing {rule} needs a reason: \"{rule}: why it is safe here\""),
-                        ));
-                    }
-                    rules.push((rule.to_string(), reason.to_string()));
-                }
-                allow = Some(rules);
-            }
-            _ => {
-                return Err(syn::Error::new_spanned(
-                    &option.path,
-                    format!("unknown option `{name}`; expected {OPTIONS}"),
-                ))
-            }
-        }
-    }
-    let rev = rev.ok_or_else(|| {
-        syn::Error::new(
-            Span::call_site(),
-            "missing `rev = \"...\"`: every migration needs a revision id, as in `#[migration(rev = \"002\", down_rev = \"001\")]`",
-        )
-    })?;
-    if let Some(parents) = &down_revs {
-        if let Some(own) = parents.iter().find(|p| p.value() == rev.value()) {
-            return Err(syn::Error::new(
-                own.span(),
-                "a revision cannot revise itself",
-            ));
-        }
-    }
-    if let Some(dependencies) = &depends_on {
-        if let Some(own) = dependencies.iter().find(|d| d.value() == rev.value()) {
-            return Err(syn::Error::new(
-                own.span(),
-                "a revision cannot depend on itself",
-            ));
-        }
-    }
-    if let Some(labels) = &branch_labels {
-        if let Some(own) = labels.iter().find(|l| l.value() == rev.value()) {
-            return Err(syn::Error::new(
-                own.span(),
-                "a branch label cannot be the revision's own id",
-            ));
-        }
-    }
+        })?;
     Ok(Options {
-        rev,
-        down_revs: down_revs.unwrap_or_default(),
-        branch_labels: branch_labels.unwrap_or_default(),
-        depends_on: depends_on.unwrap_or_default(),
-        transactional: transactional.unwrap_or(true),
-        allow: allow.unwrap_or_default(),
+        rev: parsed.rev.map(String::from).unwrap_or_default(),
+        down_revs: texts(parsed.down_revs),
+        branch_labels: texts(parsed.branch_labels),
+        depends_on: parsed.depends_on.unwrap_or_default(),
+        transactional: parsed.transactional.unwrap_or(true),
+        allow: parsed
+            .allow
+            .unwrap_or_default()
+            .into_iter()
+            .map(|lint| (lint.rule, lint.reason))
+            .collect(),
     })
 }
 

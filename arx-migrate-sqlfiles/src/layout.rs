@@ -33,9 +33,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::header::{leading_comment_lines, parse_header, Header, HEADER_PREFIX};
-use crate::revision_id::revision_id_problem;
 use crate::split::split_statements;
 use crate::transaction::{is_session_setting, runs_outside_transaction};
+use arx_migrate_ids::check_revision_id;
 
 /// The three layouts a folder can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -381,7 +381,7 @@ fn read_native(name: &str, dir: &Path) -> Result<(Unlinked, SortName), LayoutErr
     let revision = match header.rev.clone() {
         Some(rev) => rev,
         None => {
-            if let Some(problem) = revision_id_problem(id_part) {
+            if let Err(problem) = check_revision_id(id_part) {
                 return Err(error(
                     dir,
                     format!("the folder's name does not start with a revision id ({problem}); name it `<id>_<words>`, or give the id in the header: `-- arx-migrate: rev = \"...\"`"),
@@ -525,7 +525,7 @@ fn read_sqlx(files: &[(String, PathBuf)]) -> Result<Vec<(Unlinked, SortName)>, L
         } else {
             (rest.strip_suffix(".sql").unwrap_or(rest), "simple")
         };
-        if let Some(problem) = revision_id_problem(version) {
+        if let Err(problem) = check_revision_id(version) {
             return Err(error(
                 path,
                 format!("the version cannot be a revision id: {problem}"),

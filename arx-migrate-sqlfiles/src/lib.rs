@@ -15,7 +15,6 @@
 
 pub mod header;
 pub mod layout;
-mod revision_id;
 mod split;
 mod transaction;
 

@@ -22,19 +22,8 @@ pub(super) fn index_labels(nodes: &[Node], index: &IdIndex) -> Result<IdIndex> {
                 revision: node.id.to_string(),
                 reason,
             };
-            // The revision-id rules: a label is typed in targets and may
-            // stand for a revision in `depends_on`.
-            if let Err(problem) = arx_migrate_ids::check_revision_id(label) {
-                return Err(invalid(match problem {
-                    arx_migrate_ids::IdProblem::Reserved => {
-                        "it is a reserved target name".to_string()
-                    }
-                    arx_migrate_ids::IdProblem::TooLong => format!(
-                        "it is longer than {} characters",
-                        arx_migrate_ids::MAX_REVISION_LEN
-                    ),
-                    _ => "a label is made of ASCII letters, digits, '_' and '-'".to_string(),
-                }));
+            if let Err(problem) = arx_migrate_ids::BranchLabel::parse(label) {
+                return Err(invalid(problem.to_string()));
             }
             if let Some(&other) = index.get(label) {
                 return Err(invalid(format!(

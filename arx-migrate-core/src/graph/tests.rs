@@ -160,6 +160,35 @@ fn an_invalid_revision_id_is_rejected() {
     );
 }
 
+/// The graph words an id problem as the `#[migration]` attribute and the
+/// `.sql` header do: the reason is [`IdProblem`]'s text.
+///
+/// [`IdProblem`]: arx_migrate_ids::IdProblem
+#[test]
+fn invalid_ids_and_labels_give_the_shared_reason() {
+    use arx_migrate_ids::IdProblem;
+    let long = "x".repeat(33);
+    for (id, problem) in [
+        ("", IdProblem::Empty),
+        (long.as_str(), IdProblem::TooLong),
+        ("a b", IdProblem::BadCharacter),
+        ("head", IdProblem::Reserved),
+    ] {
+        let error = graph_error(&[(id, &[])]);
+        assert!(
+            matches!(&error, Error::InvalidRevisionId { reason, .. } if *reason == problem.to_string()),
+            "{id:?}: {error:?}"
+        );
+        let labelled = FnMigration::new("a", &[], |_| Ok(()), |_| Ok(())).branch_labels(&[id]);
+        let error = RevisionGraph::new(MigrationSet::new().with(labelled).migrations())
+            .expect_err("an invalid label");
+        assert!(
+            matches!(&error, Error::InvalidBranchLabel { reason, .. } if *reason == problem.to_string()),
+            "label {id:?}: {error:?}"
+        );
+    }
+}
+
 #[test]
 fn a_parent_listed_twice_is_rejected() {
     let error = graph_error(&[("a", &[]), ("b", &["a", "a"])]);

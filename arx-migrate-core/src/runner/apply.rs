@@ -10,6 +10,7 @@ use super::lock_wait::{wait_for, Attempt};
 use crate::backend::{Connection, PreparedRun, RunSettings};
 use crate::error::{DbError, Error, Result};
 use crate::graph::Step;
+use crate::heads::Heads;
 use crate::lock::{lock_key, LockHolder};
 use crate::migration::Migration;
 use crate::ops::Ops;
@@ -136,7 +137,7 @@ impl Run<'_, '_> {
 
 /// A plan made on the lock-free fast path, from these heads.
 pub(super) struct Planned {
-    pub(super) from: Vec<String>,
+    pub(super) from: Heads,
     pub(super) steps: Vec<Step>,
 }
 
@@ -237,7 +238,7 @@ impl Migrator {
         }
         let warnings = self.verify_checksums(connection.backend(), &state)?;
         let mut report = Report {
-            heads_before: state.heads.clone(),
+            heads_before: state.heads.to_vec(),
             warnings,
             ..Report::default()
         };
@@ -245,7 +246,7 @@ impl Migrator {
         // The fast path's plan holds unless another run moved the database
         // between it and the lock.
         let mut queue: VecDeque<Step> = match planned {
-            Some(planned) if same_heads(&planned.from, &heads) => planned.steps.into(),
+            Some(planned) if planned.from == heads => planned.steps.into(),
             _ => self.plan_request(request, &heads)?.into(),
         };
         let mut run = Run {
@@ -263,7 +264,7 @@ impl Migrator {
                 }
                 run.ensure_tables(connection)?;
                 let step_report = self.apply_alone(connection, run.env, store, &first, &heads)?;
-                heads = first.heads_after.clone();
+                heads = Heads::from(first.heads_after.clone());
                 run.committed(vec![step_report], &mut report);
                 continue;
             }
@@ -278,7 +279,7 @@ impl Migrator {
                 continue;
             }
             let mut applied = Vec::new();
-            let mut heads_in_transaction = heads.clone();
+            let mut heads_in_transaction = heads.to_vec();
             let mut step = first;
             loop {
                 let outcome = self.apply_in_transaction(
@@ -311,10 +312,10 @@ impl Migrator {
             }
             transaction.commit()?;
             run.tables_ready = true;
-            heads = heads_in_transaction;
+            heads = Heads::from(heads_in_transaction);
             run.committed(applied, &mut report);
         }
-        report.heads_after = sorted(heads);
+        report.heads_after = heads.into_vec();
         Ok(report)
     }
 
@@ -325,13 +326,13 @@ impl Migrator {
         &self,
         connection: &mut dyn Connection,
         store: &Store<'_>,
-        heads: &[String],
-    ) -> Result<Option<Vec<String>>> {
+        heads: &Heads,
+    ) -> Result<Option<Heads>> {
         if connection.run_lock_is_exclusive() {
             return Ok(None);
         }
         let current = store.read_heads(connection)?.unwrap_or_default();
-        Ok((!same_heads(&current, heads)).then_some(current))
+        Ok((current != *heads).then_some(current))
     }
 
     /// Runs one step inside the caller's transaction and moves the version
@@ -525,13 +526,4 @@ fn outside_transaction_hint(error: Error) -> Error {
         }
         other => other,
     }
-}
-
-fn sorted(mut heads: Vec<String>) -> Vec<String> {
-    heads.sort();
-    heads
-}
-
-fn same_heads(a: &[String], b: &[String]) -> bool {
-    sorted(a.to_vec()) == sorted(b.to_vec())
 }

@@ -6,7 +6,7 @@ use crate::render::render;
 use crate::store::StoredState;
 use std::collections::HashMap;
 
-use super::{ChecksumChange, ChecksumPolicy, Migrator};
+use super::{ChecksumChange, ChecksumPolicy, Migrator, Warning};
 
 impl Migrator {
     /// The checksum of `revision`'s upgrade SQL on `backend`, as it would be
@@ -94,33 +94,21 @@ impl Migrator {
         &self,
         backend: Backend,
         state: &StoredState,
-    ) -> Result<Vec<String>> {
+    ) -> Result<Vec<Warning>> {
         let mismatches = self.checksum_mismatches(backend, state)?;
-        match (mismatches.into_iter().next(), self.checksum_policy) {
-            (None, _) => Ok(Vec::new()),
-            (Some(first), ChecksumPolicy::Error) => Err(Error::ChecksumMismatch {
-                revision: first.revision,
-                recorded: first.recorded,
-                current: first.current,
-            }),
-            (Some(first), ChecksumPolicy::Warn) => {
-                let mut warnings = Vec::new();
-                for m in std::iter::once(first).chain(
-                    self.checksum_mismatches(backend, state)?
-                        .into_iter()
-                        .skip(1),
-                ) {
-                    let warning = Error::ChecksumMismatch {
-                        revision: m.revision,
-                        recorded: m.recorded,
-                        current: m.current,
-                    }
-                    .to_string();
+        match self.checksum_policy {
+            ChecksumPolicy::Error => match mismatches.into_iter().next() {
+                Some(first) => Err(first.into_error()),
+                None => Ok(Vec::new()),
+            },
+            ChecksumPolicy::Warn => Ok(mismatches
+                .into_iter()
+                .map(|change| {
+                    let warning = Warning::ChecksumChanged(change);
                     tracing::warn!("{warning}");
-                    warnings.push(warning);
-                }
-                Ok(warnings)
-            }
+                    warning
+                })
+                .collect()),
         }
     }
 }

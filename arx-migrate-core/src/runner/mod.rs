@@ -21,6 +21,7 @@ use std::time::{Duration, SystemTime};
 use crate::backend::Connection;
 use crate::error::Result;
 use crate::graph::{RevisionGraph, Step};
+use crate::heads::Heads;
 use crate::migration::{MigrationSource, Registry};
 use crate::store::{
     HistoryEntry, HistoryOperation, HistoryOutcome, StepRecord, Store, StoreConfig,
@@ -33,7 +34,7 @@ pub use migrator::Migrator;
 use migrator::Request;
 pub use report::{
     ChecksumChange, ChecksumPolicy, InterruptedStep, Progress, RepairReport, Report, Status,
-    StepReport, TransactionMode,
+    StepReport, TransactionMode, Warning,
 };
 
 /// How long a run waits for another run's lock unless told otherwise
@@ -220,7 +221,8 @@ impl Migrator {
     pub fn current(&self, connection: &mut dyn Connection) -> Result<Vec<String>> {
         refuse_inside_async_runtime(connection)?;
         let store = Store::new(&self.store, connection.backend());
-        store.read_heads(connection).map(Option::unwrap_or_default)
+        let heads = store.read_heads(connection)?.unwrap_or_default();
+        Ok(heads.into_vec())
     }
 
     /// Where the database stands relative to the code's heads, with the
@@ -243,7 +245,7 @@ impl Migrator {
             pending,
             edited,
             interrupted: interrupted_steps(&state),
-            heads: state.heads,
+            heads: state.heads.into_vec(),
         })
     }
 
@@ -355,8 +357,7 @@ impl Migrator {
         self.with_run_lock(connection, &mut |_| {}, |this, connection, store, env| {
             let before = store.read_heads(connection)?.unwrap_or_default();
             let from: &[String] = if purge { &[] } else { &before };
-            let mut after = this.graph.plan_stamp(from, &targets)?;
-            after.sort();
+            let after = Heads::from(this.graph.plan_stamp(from, &targets)?);
             env.in_transaction(connection, |connection| {
                 store.ensure_tables(connection)?;
                 store.set_heads(connection, &before, &after)?;
@@ -381,7 +382,7 @@ impl Migrator {
                 }
                 Ok(())
             })?;
-            Ok(after)
+            Ok(after.into_vec())
         })
     }
 
@@ -444,8 +445,8 @@ impl Migrator {
             let warnings = self.verify_checksums(backend, &state)?;
             tracing::debug!(heads = ?state.heads, "database is up to date");
             return Ok(Report {
-                heads_before: state.heads.clone(),
-                heads_after: state.heads,
+                heads_before: state.heads.to_vec(),
+                heads_after: state.heads.into_vec(),
                 steps: Vec::new(),
                 warnings,
             });

@@ -1,8 +1,9 @@
 //! What a run reports, and the options that shape it.
 
+use std::fmt;
 use std::time::Duration;
 
-use crate::error::Direction;
+use crate::error::{Direction, Error};
 use crate::lock::LockWait;
 
 /// How migrations are grouped into transactions.
@@ -54,7 +55,26 @@ pub struct Report {
     pub steps: Vec<StepReport>,
     /// Problems that did not stop the run (edited migrations under
     /// [`ChecksumPolicy::Warn`]).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
+}
+
+/// A problem that did not stop a run; `Display` says what it is and what
+/// to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Warning {
+    /// An applied migration was edited since (under
+    /// [`ChecksumPolicy::Warn`]; the default policy stops the run with the
+    /// same words).
+    ChecksumChanged(ChecksumChange),
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::ChecksumChanged(change) => change.clone().into_error().fmt(f),
+        }
+    }
 }
 
 /// What a run reports while it runs, to the callback of
@@ -81,6 +101,17 @@ pub struct ChecksumChange {
     pub recorded: String,
     /// The checksum of the code now.
     pub current: String,
+}
+
+impl ChecksumChange {
+    /// The error that stops a run under [`ChecksumPolicy::Error`].
+    pub(crate) fn into_error(self) -> Error {
+        Error::ChecksumMismatch {
+            revision: self.revision,
+            recorded: self.recorded,
+            current: self.current,
+        }
+    }
 }
 
 /// A non-transactional step that started and never finished (its process
