@@ -19,6 +19,8 @@ use crate::error::{Direction, Error, Result};
 use crate::migration::Migration;
 
 pub use arx_migrate_ids::MAX_REVISION_LEN;
+pub use model::RevisionGraph;
+use model::{Adjacency, IdIndex, Node};
 
 /// Checks that a revision id can be stored and typed on a command line:
 /// the rules of [`arx_migrate_ids::RevisionId`], without making one (the
@@ -31,96 +33,6 @@ pub fn validate_revision_id(id: &str) -> Result<()> {
             reason: problem.to_string(),
         }),
     }
-}
-
-/// FNV-1a: revision ids are short and come from the program's own code,
-/// not from an adversary, so a fast unkeyed hash is safe here; SipHash
-/// made building a 100,000-revision graph a third slower.
-#[derive(Clone, Copy)]
-struct Fnv1a(u64);
-
-impl Default for Fnv1a {
-    fn default() -> Self {
-        Fnv1a(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for Fnv1a {
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type IdIndex = HashMap<Arc<str>, usize, std::hash::BuildHasherDefault<Fnv1a>>;
-
-struct Node {
-    migration: Arc<dyn Migration>,
-    id: Arc<str>,
-}
-
-/// Edges in compressed rows: node `i`'s neighbours are
-/// `targets[start[i]..start[i + 1]]`. Two allocations for the whole graph
-/// instead of two per revision, which is most of the cost of building and
-/// dropping a graph of 100,000 revisions.
-#[derive(Default, Clone)]
-struct Adjacency {
-    start: Vec<usize>,
-    targets: Vec<usize>,
-}
-
-impl Adjacency {
-    fn of(&self, node: usize) -> &[usize] {
-        &self.targets[self.start[node]..self.start[node + 1]]
-    }
-
-    /// The reverse edges: for each node, the nodes that list it.
-    fn reversed(&self, nodes: usize) -> Adjacency {
-        let mut start = vec![0; nodes + 1];
-        for &target in &self.targets {
-            start[target + 1] += 1;
-        }
-        for i in 0..nodes {
-            start[i + 1] += start[i];
-        }
-        let mut fill = start.clone();
-        let mut targets = vec![0; self.targets.len()];
-        for source in 0..nodes {
-            for &target in self.of(source) {
-                targets[fill[target]] = source;
-                fill[target] += 1;
-            }
-        }
-        Adjacency { start, targets }
-    }
-}
-
-/// A validated graph of revisions.
-pub struct RevisionGraph {
-    nodes: Vec<Node>,
-    /// `down_revisions`: the edges that make branches.
-    parents: Adjacency,
-    children: Adjacency,
-    /// `depends_on`, resolved to revisions.
-    dependencies: Adjacency,
-    /// Parents and dependencies: what must be applied before a revision.
-    requires: Adjacency,
-    /// The reverse of `requires`: what must be reverted before a revision.
-    required_by: Adjacency,
-    index: IdIndex,
-    /// Branch labels, and the revision each names.
-    labels: IdIndex,
-    /// Where each label is shown, computed on first use (see `labels`).
-    label_coverage: std::sync::OnceLock<Vec<(usize, Vec<bool>)>>,
-    /// Node indexes in a topological order (parents first), ties broken by
-    /// registration order sorted by id so that plans are deterministic.
-    topo: Vec<usize>,
-    /// Position of each node in `topo`.
-    topo_pos: Vec<usize>,
 }
 
 impl std::fmt::Debug for RevisionGraph {
@@ -764,6 +676,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 mod labels;
+mod model;
 mod order;
 pub(crate) mod stamp;
 pub(crate) mod walk;

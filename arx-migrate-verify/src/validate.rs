@@ -22,7 +22,10 @@ use arx_migrate_core::error::{Error, Result};
 use arx_migrate_core::runner::Migrator;
 use arx_migrate_core::text::md_cell;
 
+mod chain;
 mod stairway;
+
+use chain::{describe, Chain};
 
 /// How a step ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -168,19 +171,6 @@ fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn describe(differences: &[Difference]) -> String {
-    const SHOWN: usize = 8;
-    let mut parts: Vec<String> = differences
-        .iter()
-        .take(SHOWN)
-        .map(|d| d.to_string())
-        .collect();
-    if differences.len() > SHOWN {
-        parts.push(format!("and {} more", differences.len() - SHOWN));
-    }
-    parts.join("; ")
-}
-
 /// What a step that touches the database returns: failure details, or an
 /// error that leaves the database unusable for the following steps (with
 /// what the step found before it).
@@ -210,47 +200,6 @@ struct Validation<'a> {
     before: HashMap<String, SchemaSnapshot>,
     after: HashMap<String, SchemaSnapshot>,
     head: SchemaSnapshot,
-}
-
-/// The chain under validation: what the main database's steps and the
-/// stairway (on a thread of its own) both need.
-#[derive(Clone, Copy)]
-struct Chain<'a> {
-    migrator: &'a Migrator,
-}
-
-impl Chain<'_> {
-    fn snapshot(&self, connection: &mut dyn Connection) -> Result<SchemaSnapshot> {
-        check::snapshot(self.migrator, connection)
-    }
-
-    fn order(&self) -> Vec<String> {
-        self.migrator
-            .graph()
-            .in_order()
-            .map(|m| m.revision().to_string())
-            .collect()
-    }
-
-    /// Reverts exactly `revision`, which must be the only one above its
-    /// parents; returns a note when it cannot be reverted alone.
-    fn down_one(&self, connection: &mut dyn Connection, revision: &str) -> Result<Option<String>> {
-        let graph = self.migrator.graph();
-        let parents = graph.parents_of(revision);
-        let target = parents
-            .first()
-            .map(|p| p.to_string())
-            .unwrap_or_else(|| "base".to_string());
-        let plan = self.migrator.plan_downgrade(connection, &target)?;
-        if plan.len() != 1 || plan[0].revision() != revision {
-            return Ok(Some(format!(
-                "note: {revision} cannot be reverted alone (downgrading to {target} would revert {} revision(s)); not checked",
-                plan.len()
-            )));
-        }
-        self.migrator.downgrade(connection, &target)?;
-        Ok(None)
-    }
 }
 
 impl Validation<'_> {

@@ -8,7 +8,7 @@
 //! is shown on R, its descendants, and its ancestors down to the nearest
 //! branch point or merge point, where the branch began.
 
-use super::{IdIndex, Node, RevisionGraph};
+use super::model::{IdIndex, Node, RevisionGraph};
 use crate::error::{Error, Result};
 
 /// Checks every revision's labels and indexes them: a label is valid as a

@@ -14,7 +14,7 @@ use crate::backend::postgres::db_error as pg_error;
 use crate::error::{Error, Result};
 use crate::lock::lock_key;
 
-use super::with_database;
+use super::url::with_database;
 
 /// How long a process waits for another to finish building the same
 /// database before it gives up.

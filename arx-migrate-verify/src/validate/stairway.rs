@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::{describe, Chain};
+use super::chain::{describe, Chain};
 use crate::check::{diff, SchemaSnapshot, ScratchDatabase, ScratchSource};
 use arx_migrate_core::backend::Connection;
 use arx_migrate_core::error::Result;
