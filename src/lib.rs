@@ -93,8 +93,42 @@
 
 #![warn(missing_docs)]
 
-pub use arx_migrate_core::*;
+// The public API, item by item (tests/public_api.rs keeps the list in
+// tests/public-api.txt, so that a change shows in review). The engine's
+// other modules, and its `not_api` helpers for the sibling crates, are
+// not re-exported.
+pub use arx_migrate_core::{
+    canonical_sql, migrate_to_head, render, render_script, Adopted, AlterColumn, Backend,
+    ChecksumChange, ChecksumPolicy, Connection, DataConnection, DbError, DbErrorKind, Direction,
+    Error, FnMigration, Heads, HistoryEntry, HistoryOperation, HistoryOutcome, InterruptedStep,
+    LinkedMigrations, LockHolder, LockWait, Migration, MigrationSet, MigrationSource, Migrator,
+    Ops, Progress, Registry, Rendered, RepairReport, Report, Result, RevisionGraph, SqlMigration,
+    SqlScript, Statement, StatementFailure, Status, Step, StepReport, StoreConfig, Target,
+    TransactionMode, Warning,
+};
 pub use arx_migrate_macros::migration;
+
+/// Connection strings without their secrets, for logs and messages.
+pub use arx_migrate_core::redact;
+
+/// The SQL builder migrations are written with, re-exported so that its
+/// version always matches the one `Ops` renders.
+pub use arx_migrate_core::sea_query;
+
+/// The SQLite driver, re-exported so that a program opens its connections
+/// with the version this library implements [`Connection`] for (two
+/// versions of `rusqlite` in one program cannot both link SQLite).
+#[cfg(feature = "sqlite")]
+pub use arx_migrate_core::rusqlite;
+
+/// The PostgreSQL driver, re-exported so that a program's
+/// `postgres::Client` is the one this library implements [`Connection`]
+/// for.
+#[cfg(feature = "postgres")]
+pub use arx_migrate_core::postgres;
+
+#[doc(hidden)]
+pub use arx_migrate_core::__private;
 
 /// Fleets (feature `fleet`): one migration over many databases or tenant
 /// schemas, in parallel, with a record per target, for a service to run at

@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 
 use arx_migrate::check::{diff, snapshot, SchemaSnapshot};
-use arx_migrate::ops::AlterColumn;
 use arx_migrate::sea_query::{
     ColumnDef, ColumnType, Expr, ExprTrait, ForeignKey, ForeignKeyAction,
     ForeignKeyCreateStatement, Index, IndexCreateStatement, StringLen, Table,
 };
 use arx_migrate::testing::{postgres_test_url, PgTestDatabase};
+use arx_migrate::AlterColumn;
 use arx_migrate::{Connection, Error, FnMigration, MigrationSet, Migrator, Ops, Result};
 
 /// The test schema, as data, so that each case can state its new schema

@@ -10,7 +10,7 @@ mod support;
 #[path = "cli/process.rs"]
 mod process;
 
-use arx_migrate::lock::lock_key;
+use arx_migrate_core::not_api::lock_key;
 use process::{spawn_cli, until};
 use support::{demo, run_in, Db};
 

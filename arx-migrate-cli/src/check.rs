@@ -5,9 +5,9 @@
 use serde_json::{json, Value};
 
 use arx_migrate_core::backend::Connection;
+use arx_migrate_core::not_api::text::quote_ident;
 use arx_migrate_core::redact::redact_url;
 use arx_migrate_core::runner::{Migrator, Status};
-use arx_migrate_core::text::quote_ident;
 use arx_migrate_verify::check::{
     self as drift, CheckOptions, SchemaSnapshot, ScratchSource, ScratchUse,
 };
@@ -172,7 +172,7 @@ impl Build<'_> {
                 "scratch_database",
                 format!(
                     "check builds the schema the migrations produce in a scratch database, created on {} and dropped after, but this role may not create databases: {}",
-                    arx_migrate_core::text::abbreviate(self.server, 200),
+                    arx_migrate_core::not_api::text::abbreviate(self.server, 200),
                     error.db_error().map(|e| e.message.as_str()).unwrap_or_default()
                 ),
             )

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use arx_migrate_core::backend::{Backend, Connection};
+use arx_migrate_core::not_api::text::abbreviate;
 use arx_migrate_core::redact::redact_url;
-use arx_migrate_core::text::abbreviate;
 
 use super::config::resolve;
 use super::error::CliError;

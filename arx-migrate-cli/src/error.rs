@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use arx_migrate_core::text::abbreviate_words;
+use arx_migrate_core::not_api::text::abbreviate_words;
 use serde_json::{json, Value};
 
 use arx_migrate_core::error::Error;

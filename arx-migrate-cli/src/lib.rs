@@ -168,7 +168,10 @@ where
                 let _ = write!(
                     stderr,
                     "{}",
-                    arx_migrate_core::text::abbreviate_words(&error.render().to_string(), 200)
+                    arx_migrate_core::not_api::text::abbreviate_words(
+                        &error.render().to_string(),
+                        200
+                    )
                 );
                 return EXIT_USAGE;
             }
@@ -234,7 +237,7 @@ where
         verb: cli.command.verb(),
     };
     let result = catch_unwind(AssertUnwindSafe(|| dispatch(&ctx, &cli.command))).unwrap_or_else(|panic| {
-        let what = arx_migrate_core::panic::panic_message(&*panic);
+        let what = arx_migrate_core::not_api::panic::panic_message(&*panic);
         Err(CliError::new("internal", format!("the command panicked: {what}"))
             .hint("this is a bug in arx-migrate or in a migration; please report it with the command line"))
     });

@@ -233,8 +233,8 @@ fn list_rules() -> Done {
             "| `{}`{aliases} | {} | {scope} | {default} | {} | {} |\n",
             rule.id,
             rule.severity,
-            arx_migrate_core::text::md_cell(rule.reason),
-            arx_migrate_core::text::md_cell(rule.fix)
+            arx_migrate_core::not_api::text::md_cell(rule.reason),
+            arx_migrate_core::not_api::text::md_cell(rule.fix)
         ));
     }
     let errors = rules

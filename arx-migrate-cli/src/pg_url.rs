@@ -3,7 +3,7 @@
 //! driver (tokio-postgres, like libpq) reads it, so that what passes here
 //! is what it accepts.
 
-use arx_migrate_core::text::abbreviate;
+use arx_migrate_core::not_api::text::abbreviate;
 
 /// What is wrong with a URL, and how to write it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -437,7 +437,7 @@ pub(crate) fn revision(
     head: Option<&str>,
     sql: bool,
 ) -> Result<Done, CliError> {
-    let message = arx_migrate_core::text::one_line(message);
+    let message = arx_migrate_core::not_api::text::one_line(message);
     let folders = Folders::read(ctx, sql)?;
     let known = Known::load(ctx, &folders.rust, &folders.sql)?;
     let parents = parents(ctx, &known, head)?;
@@ -476,7 +476,7 @@ pub(crate) fn merge(
     revisions: &[String],
     sql: bool,
 ) -> Result<Done, CliError> {
-    let message = arx_migrate_core::text::one_line(message);
+    let message = arx_migrate_core::not_api::text::one_line(message);
     let folders = Folders::read(ctx, sql)?;
     let known = Known::load(ctx, &folders.rust, &folders.sql)?;
     let mut parents: Vec<String> = Vec::new();

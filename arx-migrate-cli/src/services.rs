@@ -115,13 +115,13 @@ impl ServicesFile {
                 format!(
                     "{} has no service {:?}",
                     path.display(),
-                    arx_migrate_core::text::abbreviate(name, 60)
+                    arx_migrate_core::not_api::text::abbreviate(name, 60)
                 ),
             )
             .hint(if known.is_empty() {
                 format!(
                     "add a [services.{}] section with its url or url_env",
-                    arx_migrate_core::text::abbreviate(name, 60)
+                    arx_migrate_core::not_api::text::abbreviate(name, 60)
                 )
             } else {
                 format!("the services are: {}", known.join(", "))
@@ -215,7 +215,7 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let shown = arx_migrate_core::text::abbreviate(text, 40);
+    let shown = arx_migrate_core::not_api::text::abbreviate(text, 40);
     let number: u64 = number
         .parse()
         .map_err(|_| format!("{shown:?} is not a duration; write e.g. 500ms, 5s, 2min"))?;
@@ -227,7 +227,7 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
         other => {
             return Err(format!(
                 "unknown unit {:?} in {shown:?}; use ms, s, min or h",
-                arx_migrate_core::text::abbreviate(other, 20)
+                arx_migrate_core::not_api::text::abbreviate(other, 20)
             ))
         }
     };

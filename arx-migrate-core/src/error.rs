@@ -8,7 +8,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::lock::LockHolder;
-use crate::text;
+use crate::not_api::text;
 
 /// A result whose error is this library's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -473,7 +473,7 @@ fn suggest(candidates: &[String]) -> String {
 /// Long statements (a 200-column CREATE TABLE) are cut in error messages so
 /// that the database's message stays readable; the full text is logged.
 fn abbreviate(statement: &str) -> String {
-    crate::text::abbreviate(statement, 400)
+    crate::not_api::text::abbreviate(statement, 400)
 }
 
 impl Error {

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::text::{abbreviate, one_line};
+use crate::not_api::text::{abbreviate, one_line};
 
 /// The advisory-lock key for a version table in a schema: the first eight
 /// bytes of a SHA-256 of both names, stable across versions and platforms.

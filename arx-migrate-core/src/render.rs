@@ -94,7 +94,10 @@ pub(crate) fn invoke(migration: &dyn Migration, op: &mut Ops<'_>) -> Result<()> 
         Err(panic) => Err(Error::Migration {
             revision: migration.revision().to_string(),
             direction,
-            message: format!("panicked: {}", crate::panic::panic_message(&*panic)),
+            message: format!(
+                "panicked: {}",
+                crate::not_api::panic::panic_message(&*panic)
+            ),
         }),
     };
     result.map_err(|error| attach_revision(error, migration.revision(), direction))

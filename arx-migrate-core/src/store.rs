@@ -580,7 +580,7 @@ fn optional_literal(value: Option<&str>) -> String {
 
 /// A UTC timestamp in RFC 3339 with milliseconds.
 pub(crate) fn utc_timestamp(time: SystemTime) -> String {
-    crate::utc::UtcDateTime::from_system_time(time).rfc3339_millis()
+    crate::not_api::utc::UtcDateTime::from_system_time(time).rfc3339_millis()
 }
 
 /// A duration in whole milliseconds, rounded (1.6 ms is 2, not 1), as the

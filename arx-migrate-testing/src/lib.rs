@@ -68,7 +68,9 @@ mod postgres;
 mod sqlite;
 
 #[cfg(feature = "postgres")]
-pub use arx_migrate_core::scratch::{connect, with_database, PgScratchDatabase as PgTestDatabase};
+pub use arx_migrate_core::not_api::scratch::{
+    connect, with_database, PgScratchDatabase as PgTestDatabase,
+};
 #[cfg(feature = "postgres")]
 pub use env::{postgres_test_url, TEST_PG_ENV};
 #[cfg(feature = "postgres")]

@@ -25,7 +25,7 @@ use arx_migrate_core::lock::lock_key;
 use arx_migrate_core::runner::Migrator;
 
 use arx_migrate_core::backend::postgres::db_error as pg_error;
-use arx_migrate_core::scratch::{
+use arx_migrate_core::not_api::scratch::{
     connect, ensure_database, with_database, BuildOnce, PgScratchDatabase as PgTestDatabase,
 };
 
@@ -343,7 +343,7 @@ impl<'a> PgFixture<'a> {
 
     /// Creates the database `name` with `fill` unless it exists: once
     /// across processes, built under another name and renamed when
-    /// complete ([`arx_migrate_core::scratch::ensure_database`]). A
+    /// complete ([`arx_migrate_core::not_api::scratch::ensure_database`]). A
     /// template then takes no connections, since a connection blocks
     /// copies.
     fn ensure_database(&self, name: &str, fill: impl FnOnce(&str) -> Result<()>) -> Result<()> {

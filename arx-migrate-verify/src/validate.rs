@@ -19,8 +19,8 @@ use crate::check::{
 use crate::lint;
 use arx_migrate_core::backend::Connection;
 use arx_migrate_core::error::{Error, Result};
+use arx_migrate_core::not_api::text::md_cell;
 use arx_migrate_core::runner::Migrator;
-use arx_migrate_core::text::md_cell;
 
 mod chain;
 mod stairway;

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use arx_migrate_core::scratch::{building_name, connect, with_database};
+use arx_migrate_core::not_api::scratch::{building_name, connect, with_database};
 use arx_migrate_core::{FnMigration, MigrationSet, Migrator};
 use arx_migrate_testing::{postgres_test_url, PgTestDatabase};
 use arx_migrate_verify::check::{self, cache, SchemaSnapshot, ScratchSource, ScratchUse};

@@ -181,9 +181,7 @@ fn round_trip(
     prepared: &Prepared,
     source: &ScratchSource,
 ) -> Result<(), String> {
-    let probe = |connection: &mut dyn arx_migrate::backend::Connection,
-                 sql: &Option<String>,
-                 when: &str| {
+    let probe = |connection: &mut dyn arx_migrate::Connection, sql: &Option<String>, when: &str| {
         match sql {
             Some(sql) => connection
                 .execute(sql)

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use arx_migrate_core::fleet::Outcome;
-use arx_migrate_core::text::one_line;
+use arx_migrate_core::not_api::text::one_line;
 use serde_json::{json, Value};
 
 use super::Record;

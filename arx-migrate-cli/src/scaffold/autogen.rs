@@ -151,7 +151,7 @@ pub(crate) fn autogenerate(
     head: Option<&str>,
     args: &AutogenerateArgs<'_>,
 ) -> Result<Done, CliError> {
-    let message = arx_migrate_core::text::one_line(message);
+    let message = arx_migrate_core::not_api::text::one_line(message);
     let renames = args
         .renames
         .iter()

@@ -268,7 +268,7 @@ fn parent_list(parents: &[String]) -> String {
 
 /// Now, as sqlx names its files: `YYYYMMDDHHMMSS` in UTC.
 fn utc_timestamp() -> String {
-    arx_migrate_core::utc::UtcDateTime::from_system_time(SystemTime::now()).compact()
+    arx_migrate_core::not_api::utc::UtcDateTime::from_system_time(SystemTime::now()).compact()
 }
 
 #[cfg(test)]

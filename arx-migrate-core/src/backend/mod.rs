@@ -180,4 +180,4 @@ pub trait Connection {
     fn data(&mut self) -> DataConnection<'_>;
 }
 
-pub(crate) use crate::text::quote_literal;
+pub(crate) use crate::not_api::text::quote_literal;

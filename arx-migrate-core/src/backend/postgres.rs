@@ -14,7 +14,7 @@ use postgres::{Client, SimpleQueryMessage};
 use super::{Backend, Connection, DataConnection, PreparedRun, Row, RunSettings};
 use crate::error::{DbError, DbErrorKind};
 use crate::lock::LockHolder;
-use crate::panic::catch_quietly;
+use crate::not_api::panic::catch_quietly;
 
 /// The driver's error as a [`DbError`]: the server's message with its
 /// detail and hint, its SQLSTATE code and the kind that code stands for,
@@ -46,6 +46,15 @@ pub fn db_error(error: postgres::Error) -> DbError {
         }
     };
     described.with_source(error)
+}
+
+impl From<postgres::Error> for DbError {
+    /// The driver's error as a [`DbError`] (see [`db_error`]), for a
+    /// program's own calls on the client:
+    /// `.map_err(|e| Error::Database(e.into()))`.
+    fn from(error: postgres::Error) -> Self {
+        db_error(error)
+    }
 }
 
 /// Whether the driver's error comes from the socket.

@@ -49,6 +49,13 @@ pub fn db_error(error: rusqlite::Error) -> DbError {
     described.with_source(error)
 }
 
+impl From<rusqlite::Error> for DbError {
+    /// The driver's error as a [`DbError`] (see [`db_error`]).
+    fn from(error: rusqlite::Error) -> Self {
+        db_error(error)
+    }
+}
+
 impl Connection for rusqlite::Connection {
     fn backend(&self) -> Backend {
         Backend::Sqlite

@@ -209,7 +209,7 @@ where
         .unwrap_or_else(|panic| {
             Err(E::from(Panicked {
                 target: name.clone(),
-                message: crate::panic::panic_message(&*panic),
+                message: crate::not_api::panic::panic_message(&*panic),
             }))
         });
         if result.is_err() {

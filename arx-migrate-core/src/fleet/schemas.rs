@@ -4,7 +4,7 @@
 
 use crate::backend::Connection;
 use crate::error::DbError;
-use crate::text::{quote_ident, quote_literal};
+use crate::not_api::text::{quote_ident, quote_literal};
 
 /// The most jobs [`default_jobs`] chooses: past a handful of connections a
 /// server applying small migrations is busy with its own bookkeeping (see

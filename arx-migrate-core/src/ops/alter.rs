@@ -26,14 +26,14 @@ use super::sqlite_rebuild::TableChange;
 use super::statement::column_type_unsupported;
 use crate::backend::{quote_literal, Backend};
 use crate::error::Result;
-use crate::panic::catch_quietly;
-use crate::text::quote_ident;
+use crate::not_api::panic::catch_quietly;
+use crate::not_api::text::quote_ident;
 
 /// How [`Ops::alter_column`] changes a column: only what is set changes.
 ///
 /// ```
 /// # extern crate arx_migrate_core as arx_migrate;
-/// use arx_migrate::ops::AlterColumn;
+/// use arx_migrate::AlterColumn;
 /// use arx_migrate::{render, Backend, Direction, FnMigration};
 /// use arx_migrate::sea_query::{ColumnType, StringLen};
 ///

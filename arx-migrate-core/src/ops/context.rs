@@ -7,7 +7,7 @@ use super::statement::Statement;
 use crate::backend::{Backend, Connection, DataConnection};
 use crate::checksum::ChecksumBuilder;
 use crate::error::{Direction, Error, Result, StatementFailure};
-use crate::text::quote_ident;
+use crate::not_api::text::quote_ident;
 
 /// Where the statements go.
 pub(super) enum Sink<'a> {
@@ -179,7 +179,7 @@ impl<'a> Ops<'a> {
         let backend = self.backend;
         let reason = match statement.unsupported(backend) {
             Some(reason) => reason,
-            None => match crate::panic::catch_quietly(|| statement.render(backend)) {
+            None => match crate::not_api::panic::catch_quietly(|| statement.render(backend)) {
                 Ok(sql) => return self.run(sql),
                 Err(panic) => format!("sea-query cannot render it: {panic}"),
             },

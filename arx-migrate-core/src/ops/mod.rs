@@ -11,7 +11,7 @@
 //! that keep sea-query from panicking), `alter` (the portable
 //! alterations), `sqlite_batch` (queueing them per table on SQLite),
 //! `sqlite_tokens`, `sqlite_ddl`, `sqlite_plan` and `sqlite_rebuild` (the
-//! SQLite table rebuild), and, in `crate::panic`, the net under the checks.
+//! SQLite table rebuild), and, in `crate::not_api::panic`, the net under the checks.
 
 mod alter;
 mod context;
@@ -27,4 +27,4 @@ pub use context::Ops;
 pub use statement::Statement;
 
 /// Quotes an identifier for any backend (`"name"`, inner quotes doubled).
-pub use crate::text::quote_ident;
+pub use crate::not_api::text::quote_ident;

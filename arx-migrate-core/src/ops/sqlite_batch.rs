@@ -15,7 +15,7 @@ use super::context::{Ops, PendingTable, Sink};
 use super::sqlite_rebuild::{self, RebuildError, TableChange};
 use super::sqlite_tokens::mentions;
 use crate::error::{Error, Result};
-use crate::text::quote_ident;
+use crate::not_api::text::quote_ident;
 
 /// The comment line before an alteration that Ops may make by rebuilding
 /// the table, in what it records offline.

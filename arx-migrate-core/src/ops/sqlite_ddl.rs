@@ -14,7 +14,7 @@
 //! `table-constraint` (<https://www.sqlite.org/lang_createtable.html>).
 
 use super::sqlite_tokens::{Kind, Tokens};
-use crate::text::quote_ident as quote;
+use crate::not_api::text::quote_ident as quote;
 
 /// What a column constraint is.
 #[derive(Debug, Clone, PartialEq, Eq)]

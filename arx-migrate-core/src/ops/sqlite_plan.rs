@@ -12,7 +12,7 @@
 use super::sqlite_ddl::{
     Affinity, Column, ColumnConstraintKind, Constraint, ConstraintKind, Item, TableSql,
 };
-use crate::text::quote_ident as quote;
+use crate::not_api::text::quote_ident as quote;
 
 /// One alteration of a table, in SQLite's terms.
 #[derive(Debug, Clone)]

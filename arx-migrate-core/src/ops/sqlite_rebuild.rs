@@ -41,7 +41,7 @@ use super::sqlite_plan::{contains, Plan};
 use super::sqlite_tokens::index_idents;
 use crate::backend::{quote_literal, Connection, Row};
 use crate::error::DbError;
-use crate::text::quote_ident as quote;
+use crate::not_api::text::quote_ident as quote;
 
 /// Why a rebuild did not happen.
 #[derive(Debug)]

@@ -8,7 +8,7 @@
 //! expression indexes on SQLite. Each is caught here first and reported as
 //! [`crate::Error::Unsupported`], with the portable call to use instead
 //! where there is one. What the checks cannot see (a newer sea-query's
-//! panic) is caught by [`crate::panic`], silently.
+//! panic) is caught by [`crate::not_api::panic`], silently.
 //!
 //! Some statements keep their parts private; for those the checks read the
 //! statement's `Debug` text (with every string literal blanked out first,
@@ -414,7 +414,7 @@ mod tests {
     fn rendered_or_reason(statement: &impl Statement, backend: Backend) -> Result<String, String> {
         match statement.unsupported(backend) {
             Some(reason) => Err(reason),
-            None => crate::panic::catch_quietly(|| statement.render(backend)),
+            None => crate::not_api::panic::catch_quietly(|| statement.render(backend)),
         }
     }
 
@@ -451,7 +451,7 @@ mod tests {
             let reason = statement.unsupported(Backend::Sqlite);
             assert!(reason.is_some(), "not caught: {statement:?}");
             assert!(
-                crate::panic::catch_quietly(|| statement.render(Backend::Sqlite)).is_err(),
+                crate::not_api::panic::catch_quietly(|| statement.render(Backend::Sqlite)).is_err(),
                 "sea-query renders it after all: {statement:?}"
             );
         }
@@ -531,6 +531,8 @@ mod tests {
             .col(ColumnDef::new("a").text().auto_increment())
             .take();
         assert!(serial_text.unsupported(Backend::Postgres).is_some());
-        assert!(crate::panic::catch_quietly(|| serial_text.render(Backend::Postgres)).is_err());
+        assert!(
+            crate::not_api::panic::catch_quietly(|| serial_text.render(Backend::Postgres)).is_err()
+        );
     }
 }

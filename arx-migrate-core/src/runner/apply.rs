@@ -178,7 +178,10 @@ impl Migrator {
         }));
         let result = outcome.unwrap_or_else(|panic| {
             Err(Error::Internal {
-                message: format!("panicked: {}", crate::panic::panic_message(&*panic)),
+                message: format!(
+                    "panicked: {}",
+                    crate::not_api::panic::panic_message(&*panic)
+                ),
             })
         });
         if let Err(error) = connection.release_run_lock(key) {

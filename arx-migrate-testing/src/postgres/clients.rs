@@ -8,7 +8,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use arx_migrate_core::error::Result;
-use arx_migrate_core::scratch::connect;
+use arx_migrate_core::not_api::scratch::connect;
 use postgres::Client;
 
 /// How many idle sessions are kept per URL; more are closed when returned.

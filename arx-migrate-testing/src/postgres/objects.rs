@@ -1,7 +1,7 @@
 //! Building and dropping the schemas and databases the pool hands out.
 
 use arx_migrate_core::error::Result;
-use arx_migrate_core::scratch::with_database;
+use arx_migrate_core::not_api::scratch::with_database;
 
 use super::clients::PooledClient;
 use super::registry::{fixture_error, Kind, Object};

@@ -20,7 +20,7 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use arx_migrate_core::error::Result;
-use arx_migrate_core::scratch::{connect, with_database, with_query_parameter};
+use arx_migrate_core::not_api::scratch::{connect, with_database, with_query_parameter};
 
 use super::objects::{build, vacuum_catalogs, Recipe};
 use super::reclaim;

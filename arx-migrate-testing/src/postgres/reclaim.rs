@@ -8,7 +8,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use arx_migrate_core::error::Result;
-use arx_migrate_core::scratch::{connect, with_database};
+use arx_migrate_core::not_api::scratch::{connect, with_database};
 
 use super::clients::close_idle;
 use super::objects::destroy;

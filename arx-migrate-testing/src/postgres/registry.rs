@@ -17,7 +17,7 @@ use std::time::SystemTime;
 use arx_migrate_core::backend::postgres::db_error;
 use arx_migrate_core::error::{DbError, Error, Result};
 use arx_migrate_core::lock::lock_key;
-use arx_migrate_core::scratch::{connect, with_database};
+use arx_migrate_core::not_api::scratch::{connect, with_database};
 use postgres::Client;
 
 use super::clients::PooledClient;

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use arx_migrate_core::error::{DbError, DbErrorKind, Error, Result};
-use arx_migrate_core::scratch::connect;
+use arx_migrate_core::not_api::scratch::connect;
 use postgres::error::SqlState;
 use postgres::SimpleQueryMessage;
 

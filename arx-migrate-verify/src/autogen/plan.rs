@@ -20,7 +20,7 @@ use super::sqlite_names::ConstraintNames;
 use crate::check::{ColumnSnapshot, Identity, IndexSnapshot, ObjectSnapshot, TableSnapshot};
 use crate::lint::parse_one;
 use arx_migrate_core::error::{Error, Result};
-use arx_migrate_core::text::quote_ident as q;
+use arx_migrate_core::not_api::text::quote_ident as q;
 use arx_migrate_core::Backend;
 use sqlparser::ast::{Expr, Statement as Ast};
 

@@ -5,7 +5,7 @@
 
 use super::source::Schema;
 use crate::check::{ColumnSnapshot, Identity, ObjectSnapshot};
-use arx_migrate_core::text::{quote_ident as q, quote_literal};
+use arx_migrate_core::not_api::text::{quote_ident as q, quote_literal};
 
 /// The sequence behind a `serial` column: the one its default calls
 /// `nextval` on, when the column owns it. `(name, sequence)`.

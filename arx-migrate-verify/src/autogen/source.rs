@@ -10,8 +10,8 @@ use crate::check::{
 };
 use arx_migrate_core::backend::{Backend, Connection, Row};
 use arx_migrate_core::error::{Error, Result};
+use arx_migrate_core::not_api::text::{quote_ident, quote_literal};
 use arx_migrate_core::runner::Migrator;
-use arx_migrate_core::text::{quote_ident, quote_literal};
 
 /// A schema as autogenerate sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,7 +12,7 @@
 //!   checksums cannot see) is never cached.
 //! - **Completion.** An entry is built under another name by one process
 //!   (the others wait), marked with a comment and then renamed
-//!   ([`arx_migrate_core::scratch::ensure_database`]); a database under an
+//!   ([`arx_migrate_core::not_api::scratch::ensure_database`]); a database under an
 //!   entry's name without the mark is never read, but dropped and built
 //!   again.
 //! - **Clutter.** After each build the newest [`KEEP`] entries stay and
@@ -25,11 +25,11 @@ use super::ScratchUse;
 use arx_migrate_core::backend::postgres::db_error;
 use arx_migrate_core::backend::{Backend, Connection};
 use arx_migrate_core::error::{Direction, Error, Result};
-use arx_migrate_core::runner::Migrator;
-use arx_migrate_core::scratch::{
+use arx_migrate_core::not_api::scratch::{
     build_lock_key, connect, ensure_database, with_database, BuildOnce, Ensured,
 };
-use arx_migrate_core::text::quote_ident;
+use arx_migrate_core::not_api::text::quote_ident;
+use arx_migrate_core::runner::Migrator;
 use postgres::Client;
 
 /// The prefix of the cache's database names.

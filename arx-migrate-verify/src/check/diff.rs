@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::difference::{Difference, DriftKind};
 use super::equivalence::Equivalence;
 use super::snapshot::{ObjectSnapshot, SchemaSnapshot, TableSnapshot};
-use arx_migrate_core::text::md_cell;
+use arx_migrate_core::not_api::text::md_cell;
 
 fn show_opt(value: &Option<String>) -> String {
     value.clone().unwrap_or_else(|| "none".to_string())

@@ -13,7 +13,7 @@ use super::snapshot::{
 use crate::lint::parse_one;
 use arx_migrate_core::backend::{Backend, Connection, Row};
 use arx_migrate_core::error::{Error, Result};
-use arx_migrate_core::text::quote_literal;
+use arx_migrate_core::not_api::text::quote_literal;
 
 /// Tables that introspection never reports, besides the bookkeeping ones:
 /// PostGIS's reference table.

@@ -6,7 +6,7 @@
 use super::snapshot::{ObjectSnapshot, SchemaSnapshot};
 use arx_migrate_core::backend::{Backend, Connection, Row};
 use arx_migrate_core::error::{Error, Result};
-use arx_migrate_core::text::{one_line, quote_literal};
+use arx_migrate_core::not_api::text::{one_line, quote_literal};
 
 fn query(connection: &mut dyn Connection, sql: &str) -> Result<Vec<Row>> {
     connection.query(sql).map_err(Error::Database)

@@ -97,7 +97,7 @@ enum Inner {
     #[cfg(feature = "postgres")]
     Postgres {
         client: Box<postgres::Client>,
-        database: arx_migrate_core::scratch::PgScratchDatabase,
+        database: arx_migrate_core::not_api::scratch::PgScratchDatabase,
     },
 }
 
@@ -127,7 +127,7 @@ impl ScratchDatabase {
             }
             #[cfg(feature = "postgres")]
             ScratchSource::Postgres { ref url } | ScratchSource::PostgresCached { ref url } => {
-                let database = arx_migrate_core::scratch::PgScratchDatabase::create(url)?;
+                let database = arx_migrate_core::not_api::scratch::PgScratchDatabase::create(url)?;
                 let client = database.connect()?;
                 Ok(ScratchDatabase {
                     inner: Inner::Postgres {

@@ -1,7 +1,7 @@
 //! What lint found: findings, and a report renderable as text, JSON and
 //! markdown (SARIF and GitHub annotations: [`super::ci`]).
 
-use arx_migrate_core::text::md_cell;
+use arx_migrate_core::not_api::text::md_cell;
 use serde::Serialize;
 
 use super::rules::{Rule, Severity};
@@ -64,7 +64,7 @@ pub struct LintReport {
 const STATEMENT_CHARS: usize = 200;
 
 fn one_line(text: &str) -> String {
-    arx_migrate_core::text::abbreviate(text, STATEMENT_CHARS)
+    arx_migrate_core::not_api::text::abbreviate(text, STATEMENT_CHARS)
 }
 
 impl LintReport {

@@ -128,7 +128,7 @@ fn build(
     how: &BuildOnce<'_>,
     fill: impl FnOnce(&str) -> Result<()>,
 ) -> Result<Ensured> {
-    let ident = crate::text::quote_ident(name);
+    let ident = crate::not_api::text::quote_ident(name);
     match state(admin, name, how.mark)? {
         State::Complete => return Ok(Ensured::Found), // built while we waited
         State::Missing => {}
@@ -143,7 +143,7 @@ fn build(
         }
     }
     let building = building_name(name);
-    let building_ident = crate::text::quote_ident(&building);
+    let building_ident = crate::not_api::text::quote_ident(&building);
     // What a build killed half-way left (its lock died with its session).
     admin
         .batch_execute(&format!(
@@ -165,7 +165,7 @@ fn build(
         admin
             .batch_execute(&format!(
                 "COMMENT ON DATABASE {building_ident} IS {}",
-                crate::text::quote_literal(comment)
+                crate::not_api::text::quote_literal(comment)
             ))
             .map_err(sql_error)?;
     }

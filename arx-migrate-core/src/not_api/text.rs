@@ -3,7 +3,7 @@
 /// Quotes an SQL identifier (both backends use double quotes).
 ///
 /// ```
-/// assert_eq!(arx_migrate_core::text::quote_ident(r#"odd"name"#), r#""odd""name""#);
+/// assert_eq!(arx_migrate_core::not_api::text::quote_ident(r#"odd"name"#), r#""odd""name""#);
 /// ```
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -12,7 +12,7 @@ pub fn quote_ident(name: &str) -> String {
 /// Quotes an SQL string literal.
 ///
 /// ```
-/// assert_eq!(arx_migrate_core::text::quote_literal("it's"), "'it''s'");
+/// assert_eq!(arx_migrate_core::not_api::text::quote_literal("it's"), "'it''s'");
 /// ```
 pub fn quote_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
@@ -30,7 +30,7 @@ pub fn one_line(text: &str) -> String {
 /// stay readable in messages.
 ///
 /// ```
-/// use arx_migrate_core::text::abbreviate;
+/// use arx_migrate_core::not_api::text::abbreviate;
 /// assert_eq!(abbreviate("CREATE  TABLE\nnotes (id int)", 100), "CREATE TABLE notes (id int)");
 /// assert_eq!(abbreviate("CREATE TABLE notes (id int)", 15), "CREATE TABLE …");
 /// ```
@@ -52,7 +52,7 @@ pub fn abbreviate(text: &str, max: usize) -> String {
 /// (clap's) that echo what was typed.
 ///
 /// ```
-/// use arx_migrate_core::text::abbreviate_words;
+/// use arx_migrate_core::not_api::text::abbreviate_words;
 /// let typed = "x".repeat(100_000);
 /// let said = abbreviate_words(&format!("invalid value '{typed}' for '--format'\n"), 20);
 /// assert!(said.len() < 60 && said.ends_with(" for '--format'\n"), "{said}");
