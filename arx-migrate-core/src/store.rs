@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
-use crate::backend::{quote_literal, Backend, Connection};
+use crate::backend::{inline_params, quote_literal, Backend, Connection, Param};
 use crate::error::{DbError, DbErrorKind, Direction, Error, Result};
 use crate::heads::Heads;
 use crate::ops::quote_ident;
@@ -309,45 +309,44 @@ impl<'a> Store<'a> {
         before: &[String],
         after: &[String],
     ) -> Result<()> {
-        let table = self.version_table();
-        let mut sql = String::new();
-        for gone in before.iter().filter(|h| !after.contains(h)) {
-            sql.push_str(&format!(
-                "DELETE FROM {table} WHERE version_num = {};\n",
-                quote_literal(gone)
-            ));
+        for statement in self.set_heads_statements(before, after) {
+            statement.run(connection, |sql, e| {
+                self.store_error(&self.config.version_table, sql, e)
+            })?;
         }
-        for new in after.iter().filter(|h| !before.contains(h)) {
-            sql.push_str(&format!(
-                "INSERT INTO {table} (version_num) VALUES ({});\n",
-                quote_literal(new)
-            ));
-        }
-        if sql.is_empty() {
-            return Ok(());
-        }
-        connection
-            .execute(&sql)
-            .map_err(|e| self.store_error(&self.config.version_table, &sql, e))
+        Ok(())
     }
 
-    /// The statements [`Store::set_heads`] runs, for offline scripts.
-    pub(crate) fn set_heads_sql(&self, before: &[String], after: &[String]) -> Vec<String> {
+    /// The statements [`Store::set_heads`] runs, their values bound.
+    fn set_heads_statements<'v>(
+        &'v self,
+        before: &'v [String],
+        after: &'v [String],
+    ) -> Vec<Bound<'v>> {
         let table = self.version_table();
         let mut out = Vec::new();
         for gone in before.iter().filter(|h| !after.contains(h)) {
-            out.push(format!(
-                "DELETE FROM {table} WHERE version_num = {}",
-                quote_literal(gone)
-            ));
+            out.push(Bound {
+                sql: format!("DELETE FROM {table} WHERE version_num = $1"),
+                params: vec![Param::Text(Some(gone))],
+            });
         }
         for new in after.iter().filter(|h| !before.contains(h)) {
-            out.push(format!(
-                "INSERT INTO {table} (version_num) VALUES ({})",
-                quote_literal(new)
-            ));
+            out.push(Bound {
+                sql: format!("INSERT INTO {table} (version_num) VALUES ($1)"),
+                params: vec![Param::Text(Some(new))],
+            });
         }
         out
+    }
+
+    /// The statements [`Store::set_heads`] runs, for offline scripts
+    /// (values written as literals: a script has nothing to bind them).
+    pub(crate) fn set_heads_sql(&self, before: &[String], after: &[String]) -> Vec<String> {
+        self.set_heads_statements(before, after)
+            .iter()
+            .map(Bound::literal)
+            .collect()
     }
 
     /// Appends a history row and returns its id.
@@ -356,27 +355,32 @@ impl<'a> Store<'a> {
         connection: &mut dyn Connection,
         record: &StepRecord<'_>,
     ) -> Result<i64> {
-        let sql = format!("{} RETURNING id", self.record_sql(record));
+        let provenance = Provenance::of(record);
+        let mut insert = self.record_statement(record, &provenance);
+        insert.sql.push_str(" RETURNING id");
         let rows = connection
-            .query(&sql)
-            .map_err(|e| self.store_error(&self.config.history_table, &sql, e))?;
+            .query_with(&insert.sql, &insert.params)
+            .map_err(|e| self.store_error(&self.config.history_table, &insert.sql, e))?;
         let id = rows.first().and_then(|row| row.first().cloned().flatten());
         id.as_deref()
             .and_then(|id| id.parse().ok())
             .ok_or_else(|| {
                 self.store_error(
                     &self.config.history_table,
-                    &sql,
-                    DbError::new(DbErrorKind::Other, format!(
+                    &insert.sql,
+                    DbError::new(
+                        DbErrorKind::Other,
+                        format!(
                             "the new history row's id came back as {id:?}, not an integer; \
                              check that the history table's id column is the one arx-migrate created"
-                        )),
+                        ),
+                    ),
                 )
             })
     }
 
     /// Moves the version rows from `before` to `after` and appends the
-    /// step's history row, in one round trip.
+    /// step's history row.
     pub(crate) fn record_step(
         &self,
         connection: &mut dyn Connection,
@@ -384,34 +388,45 @@ impl<'a> Store<'a> {
         after: &[String],
         record: &StepRecord<'_>,
     ) -> Result<()> {
-        let mut statements = self.set_heads_sql(before, after);
-        statements.push(self.record_sql(record));
-        let sql = statements.join(";\n");
-        connection
-            .execute(&sql)
-            .map_err(|e| self.store_error(&self.config.version_table, &sql, e))
+        self.set_heads(connection, before, after)?;
+        let provenance = Provenance::of(record);
+        self.record_statement(record, &provenance)
+            .run(connection, |sql, e| {
+                self.store_error(&self.config.history_table, sql, e)
+            })
     }
 
-    /// The INSERT of a history row.
-    fn record_sql(&self, record: &StepRecord<'_>) -> String {
-        format!(
-            "INSERT INTO {} (version_table, revision, operation, checksum, started_at, duration_ms, executed_by, program, outcome, message) \
-             VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-            self.history_table(),
-            quote_literal(&self.config.version_table),
-            quote_literal(record.revision),
-            quote_literal(record.operation.as_str()),
-            optional_literal(record.checksum),
-            quote_literal(&utc_timestamp(record.started_at)),
-            record
-                .duration
-                .map(|d| whole_millis(d).to_string())
-                .unwrap_or_else(|| "NULL".into()),
-            quote_literal(&executed_by()),
-            quote_literal(&program_name()),
-            quote_literal(record.outcome.as_str()),
-            optional_literal(record.message.as_deref()),
-        )
+    /// The INSERT of a history row, its values bound.
+    fn record_statement<'v>(
+        &'v self,
+        record: &'v StepRecord<'v>,
+        provenance: &'v Provenance,
+    ) -> Bound<'v> {
+        // The timestamp is written as RFC 3339 text; PostgreSQL's column
+        // is a timestamptz, so the text is cast there.
+        let started_at = match self.backend {
+            Backend::Sqlite => "$5",
+            Backend::Postgres => "CAST($5 AS TIMESTAMPTZ)",
+        };
+        Bound {
+            sql: format!(
+                "INSERT INTO {} (version_table, revision, operation, checksum, started_at, duration_ms, executed_by, program, outcome, message) \
+                 VALUES ($1, $2, $3, $4, {started_at}, $6, $7, $8, $9, $10)",
+                self.history_table(),
+            ),
+            params: vec![
+                Param::Text(Some(&self.config.version_table)),
+                Param::Text(Some(record.revision)),
+                Param::Text(Some(record.operation.as_str())),
+                Param::Text(record.checksum),
+                Param::Text(Some(&provenance.started_at)),
+                Param::Integer(record.duration.map(whole_millis)),
+                Param::Text(Some(&provenance.executed_by)),
+                Param::Text(Some(&provenance.program)),
+                Param::Text(Some(record.outcome.as_str())),
+                Param::Text(record.message.as_deref()),
+            ],
+        }
     }
 
     /// Sets the outcome of the history row `id`.
@@ -424,31 +439,40 @@ impl<'a> Store<'a> {
         checksum: Option<&str>,
         message: Option<&str>,
     ) -> Result<()> {
-        let sql = format!(
-            "UPDATE {} SET outcome = {}, duration_ms = {}, checksum = COALESCE({}, checksum), message = {} WHERE id = {id}",
-            self.history_table(),
-            quote_literal(outcome.as_str()),
-            whole_millis(duration),
-            optional_literal(checksum),
-            optional_literal(message),
-        );
-        connection
-            .execute(&sql)
-            .map_err(|e| self.store_error(&self.config.history_table, &sql, e))
+        Bound {
+            sql: format!(
+                "UPDATE {} SET outcome = $1, duration_ms = $2, checksum = COALESCE($3, checksum), message = $4 WHERE id = $5",
+                self.history_table(),
+            ),
+            params: vec![
+                Param::Text(Some(outcome.as_str())),
+                Param::Integer(Some(whole_millis(duration))),
+                Param::Text(checksum),
+                Param::Text(message),
+                Param::Integer(Some(id)),
+            ],
+        }
+        .run(connection, |sql, e| {
+            self.store_error(&self.config.history_table, sql, e)
+        })
     }
 
     /// Marks unfinished steps as acknowledged, so they stop blocking runs.
     pub(crate) fn acknowledge_interrupted(&self, connection: &mut dyn Connection) -> Result<()> {
-        let sql = format!(
-            "UPDATE {} SET outcome = {} WHERE version_table = {} AND outcome = {}",
-            self.history_table(),
-            quote_literal(HistoryOutcome::Interrupted.as_str()),
-            quote_literal(&self.config.version_table),
-            quote_literal(HistoryOutcome::Started.as_str()),
-        );
-        connection
-            .execute(&sql)
-            .map_err(|e| self.store_error(&self.config.history_table, &sql, e))
+        Bound {
+            sql: format!(
+                "UPDATE {} SET outcome = $1 WHERE version_table = $2 AND outcome = $3",
+                self.history_table(),
+            ),
+            params: vec![
+                Param::Text(Some(HistoryOutcome::Interrupted.as_str())),
+                Param::Text(Some(&self.config.version_table)),
+                Param::Text(Some(HistoryOutcome::Started.as_str())),
+            ],
+        }
+        .run(connection, |sql, e| {
+            self.store_error(&self.config.history_table, sql, e)
+        })
     }
 
     /// Every history row of this migration set, oldest first.
@@ -572,10 +596,47 @@ fn parse_state(rows: Vec<crate::backend::Row>) -> StoredState {
     state
 }
 
-fn optional_literal(value: Option<&str>) -> String {
-    value
-        .map(quote_literal)
-        .unwrap_or_else(|| "NULL".to_string())
+/// A bookkeeping statement with the values it binds to `$1`, `$2`, ….
+struct Bound<'v> {
+    sql: String,
+    params: Vec<Param<'v>>,
+}
+
+impl Bound<'_> {
+    /// Runs it; a failure becomes `error(sql, cause)`, the SQL with its
+    /// placeholders (the values stay out of messages).
+    fn run(
+        &self,
+        connection: &mut dyn Connection,
+        error: impl FnOnce(&str, DbError) -> Error,
+    ) -> Result<()> {
+        connection
+            .execute_with(&self.sql, &self.params)
+            .map_err(|cause| error(&self.sql, cause))
+    }
+
+    /// The statement with its values as literals, for an offline script.
+    fn literal(&self) -> String {
+        inline_params(&self.sql, &self.params)
+    }
+}
+
+/// The text values of a history row that are computed rather than given:
+/// when it started, who runs the step and with which program.
+struct Provenance {
+    started_at: String,
+    executed_by: String,
+    program: String,
+}
+
+impl Provenance {
+    fn of(record: &StepRecord<'_>) -> Self {
+        Provenance {
+            started_at: utc_timestamp(record.started_at),
+            executed_by: executed_by(),
+            program: program_name(),
+        }
+    }
 }
 
 /// A UTC timestamp in RFC 3339 with milliseconds.
@@ -601,5 +662,120 @@ mod tests {
         assert_eq!(utc_timestamp(leap_day), "2000-02-29T00:00:00.250Z");
         let later = UNIX_EPOCH + Duration::from_secs(1_795_478_400 + 3_723);
         assert_eq!(utc_timestamp(later), "2026-11-24T01:02:03.000Z");
+    }
+
+    /// A connection that remembers the SQL text it is given.
+    #[cfg(feature = "sqlite")]
+    struct Recording {
+        inner: rusqlite::Connection,
+        texts: Vec<String>,
+    }
+
+    #[cfg(feature = "sqlite")]
+    impl Connection for Recording {
+        fn backend(&self) -> Backend {
+            Backend::Sqlite
+        }
+        fn execute(&mut self, sql: &str) -> Result<(), DbError> {
+            self.texts.push(sql.to_string());
+            Connection::execute(&mut self.inner, sql)
+        }
+        fn query(&mut self, sql: &str) -> Result<Vec<crate::backend::Row>, DbError> {
+            self.texts.push(sql.to_string());
+            Connection::query(&mut self.inner, sql)
+        }
+        fn execute_with(&mut self, sql: &str, params: &[Param<'_>]) -> Result<(), DbError> {
+            self.texts.push(sql.to_string());
+            self.inner.execute_with(sql, params)
+        }
+        fn query_with(
+            &mut self,
+            sql: &str,
+            params: &[Param<'_>],
+        ) -> Result<Vec<crate::backend::Row>, DbError> {
+            self.texts.push(sql.to_string());
+            self.inner.query_with(sql, params)
+        }
+        fn is_undefined_table(&self, error: &DbError) -> bool {
+            self.inner.is_undefined_table(error)
+        }
+        fn prepare_run(
+            &mut self,
+            settings: &crate::backend::RunSettings,
+        ) -> Result<crate::backend::PreparedRun, DbError> {
+            self.inner.prepare_run(settings)
+        }
+        fn try_run_lock(&mut self, key: i64) -> Result<bool, DbError> {
+            self.inner.try_run_lock(key)
+        }
+        fn run_lock_is_exclusive(&self) -> bool {
+            self.inner.run_lock_is_exclusive()
+        }
+        fn release_run_lock(&mut self, key: i64) -> Result<(), DbError> {
+            self.inner.release_run_lock(key)
+        }
+        fn current_schema(&mut self) -> Result<String, DbError> {
+            self.inner.current_schema()
+        }
+        fn data(&mut self) -> crate::backend::DataConnection<'_> {
+            self.inner.data()
+        }
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn the_bookkeeping_binds_every_value_it_writes() {
+        let config = StoreConfig::default();
+        let store = Store::new(&config, Backend::Sqlite);
+        let mut connection = Recording {
+            inner: rusqlite::Connection::open_in_memory().unwrap(),
+            texts: Vec::new(),
+        };
+        store.ensure_tables(&mut connection).unwrap();
+        connection.texts.clear();
+        let revision = "r'001";
+        let message = "it's done; DROP TABLE x; --";
+        let record = StepRecord {
+            revision,
+            operation: HistoryOperation::Upgrade,
+            checksum: Some("c'sum"),
+            started_at: SystemTime::now(),
+            duration: Some(Duration::from_millis(3)),
+            outcome: HistoryOutcome::Ok,
+            message: Some(message.to_string()),
+        };
+        store
+            .record_step(&mut connection, &[], &[revision.to_string()], &record)
+            .unwrap();
+        let id = store.record(&mut connection, &record).unwrap();
+        store
+            .finish_record(
+                &mut connection,
+                id,
+                HistoryOutcome::Failed,
+                Duration::ZERO,
+                None,
+                Some(message),
+            )
+            .unwrap();
+        store.acknowledge_interrupted(&mut connection).unwrap();
+        // The version table's name is also a table's: as a value it would
+        // be a quoted literal.
+        let set_as_literal = format!("'{}'", config.version_table);
+        for text in &connection.texts {
+            for value in [revision, message, "c'sum", set_as_literal.as_str()] {
+                assert!(!text.contains(value), "{value:?} spliced into {text}");
+            }
+        }
+        assert_eq!(
+            store.read_heads(&mut connection).unwrap().unwrap().to_vec(),
+            [revision]
+        );
+        let history = store.history(&mut connection).unwrap();
+        assert_eq!(history.len(), 2);
+        assert_eq!(history[0].revision, revision);
+        assert_eq!(history[0].message.as_deref(), Some(message));
+        assert_eq!(history[0].checksum.as_deref(), Some("c'sum"));
+        assert_eq!(history[1].outcome, HistoryOutcome::Failed);
     }
 }

@@ -61,6 +61,40 @@ impl std::str::FromStr for Backend {
 /// A row of text values (`None` is SQL NULL).
 pub type Row = Vec<Option<String>>;
 
+/// A value bound to a statement's placeholder: `$1` is the first of the
+/// slice, `$2` the second, on both backends. The bookkeeping writes every
+/// value it stores this way, never spliced into the SQL text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Param<'a> {
+    /// Text, or SQL `NULL`.
+    Text(Option<&'a str>),
+    /// A 64-bit integer, or SQL `NULL`.
+    Integer(Option<i64>),
+}
+
+impl Param<'_> {
+    /// The value as an SQL literal (`'it''s'`, `42`, `NULL`).
+    pub fn literal(&self) -> String {
+        match self {
+            Param::Text(Some(text)) => quote_literal(text),
+            Param::Integer(Some(value)) => value.to_string(),
+            Param::Text(None) | Param::Integer(None) => "NULL".to_string(),
+        }
+    }
+}
+
+/// `sql` with each `$n` placeholder replaced by `params[n - 1]` as a
+/// literal: how a connection without parameter binding of its own runs
+/// [`Connection::execute_with`]. Placeholders are replaced from the
+/// highest number down, so that `$1` never eats the start of `$10`.
+pub fn inline_params(sql: &str, params: &[Param<'_>]) -> String {
+    let mut out = sql.to_string();
+    for (i, param) in params.iter().enumerate().rev() {
+        out = out.replace(&format!("${}", i + 1), &param.literal());
+    }
+    out
+}
+
 /// Session settings for one run, applied by [`Connection::prepare_run`].
 #[derive(Debug, Clone, Default)]
 pub struct RunSettings {
@@ -111,6 +145,21 @@ pub trait Connection {
 
     /// Runs a query and returns its rows as text.
     fn query(&mut self, sql: &str) -> Result<Vec<Row>, DbError>;
+
+    /// Runs one statement that returns no rows, with `params` bound to
+    /// its `$1`, `$2`, … placeholders. The built-in connections bind them
+    /// through the driver; the default splices them in as literals
+    /// ([`inline_params`]), for connections written elsewhere.
+    fn execute_with(&mut self, sql: &str, params: &[Param<'_>]) -> Result<(), DbError> {
+        self.execute(&inline_params(sql, params))
+    }
+
+    /// Runs one query with `params` bound (see
+    /// [`Connection::execute_with`]); its columns must be text or
+    /// integers.
+    fn query_with(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, DbError> {
+        self.query(&inline_params(sql, params))
+    }
 
     /// Whether `error` says that a table does not exist.
     fn is_undefined_table(&self, error: &DbError) -> bool;

@@ -9,9 +9,10 @@
 
 use std::time::Duration;
 
+use postgres::types::{ToSql, Type};
 use postgres::{Client, SimpleQueryMessage};
 
-use super::{Backend, Connection, DataConnection, PreparedRun, Row, RunSettings};
+use super::{Backend, Connection, DataConnection, Param, PreparedRun, Row, RunSettings};
 use crate::error::{DbError, DbErrorKind};
 use crate::lock::LockHolder;
 use crate::not_api::panic::catch_quietly;
@@ -55,6 +56,37 @@ impl From<postgres::Error> for DbError {
     fn from(error: postgres::Error) -> Self {
         db_error(error)
     }
+}
+
+/// Parameters with their types given (text, bigint), so that the server
+/// takes them as they are, in the one round trip of `query_typed`.
+fn typed_params<'p>(params: &'p [Param<'_>]) -> Vec<(&'p (dyn ToSql + Sync), Type)> {
+    params
+        .iter()
+        .map(|param| match param {
+            Param::Text(value) => (value as &(dyn ToSql + Sync), Type::TEXT),
+            Param::Integer(value) => (value as &(dyn ToSql + Sync), Type::INT8),
+        })
+        .collect()
+}
+
+/// A row of text and integer columns as text.
+fn text_row(row: &postgres::Row) -> Result<Row, DbError> {
+    (0..row.len())
+        .map(|i| match *row.columns()[i].type_() {
+            Type::INT2 => row
+                .try_get::<_, Option<i16>>(i)
+                .map(|v| v.map(|v| v.to_string())),
+            Type::INT4 => row
+                .try_get::<_, Option<i32>>(i)
+                .map(|v| v.map(|v| v.to_string())),
+            Type::INT8 => row
+                .try_get::<_, Option<i64>>(i)
+                .map(|v| v.map(|v| v.to_string())),
+            _ => row.try_get::<_, Option<String>>(i),
+        })
+        .collect::<Result<_, _>>()
+        .map_err(db_error)
 }
 
 /// Whether the driver's error comes from the socket.
@@ -194,6 +226,17 @@ impl Connection for Client {
                 _ => None,
             })
             .collect())
+    }
+
+    fn execute_with(&mut self, sql: &str, params: &[Param<'_>]) -> Result<(), DbError> {
+        let typed = typed_params(params);
+        guarded(|| self.query_typed(sql, &typed)).map(|_| ())
+    }
+
+    fn query_with(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, DbError> {
+        let typed = typed_params(params);
+        let rows = guarded(|| self.query_typed(sql, &typed))?;
+        rows.iter().map(text_row).collect()
     }
 
     fn is_undefined_table(&self, error: &DbError) -> bool {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use rusqlite::types::ValueRef;
 
-use super::{Backend, Connection, DataConnection, PreparedRun, Row, RunSettings};
+use super::{Backend, Connection, DataConnection, Param, PreparedRun, Row, RunSettings};
 use crate::error::{DbError, DbErrorKind};
 use crate::lock::LockHolder;
 
@@ -49,6 +49,43 @@ pub fn db_error(error: rusqlite::Error) -> DbError {
     described.with_source(error)
 }
 
+/// A row's values as text.
+fn text_row(row: &rusqlite::Row<'_>, columns: usize) -> Result<Row, DbError> {
+    let mut values = Vec::with_capacity(columns);
+    for i in 0..columns {
+        let value = match row.get_ref(i).map_err(db_error)? {
+            ValueRef::Null => None,
+            ValueRef::Integer(v) => Some(v.to_string()),
+            ValueRef::Real(v) => Some(v.to_string()),
+            ValueRef::Text(v) | ValueRef::Blob(v) => Some(String::from_utf8_lossy(v).into_owned()),
+        };
+        values.push(value);
+    }
+    Ok(values)
+}
+
+/// `sql` prepared with `params` bound to its `$1`, `$2`, … (SQLite names
+/// them so; each is looked up by name rather than assumed in order).
+fn bound<'c>(
+    connection: &'c rusqlite::Connection,
+    sql: &str,
+    params: &[Param<'_>],
+) -> Result<rusqlite::Statement<'c>, DbError> {
+    let mut statement = connection.prepare(sql).map_err(db_error)?;
+    for (i, param) in params.iter().enumerate() {
+        let name = format!("${}", i + 1);
+        let Some(index) = statement.parameter_index(&name).map_err(db_error)? else {
+            continue;
+        };
+        let outcome = match param {
+            Param::Text(value) => statement.raw_bind_parameter(index, value),
+            Param::Integer(value) => statement.raw_bind_parameter(index, value),
+        };
+        outcome.map_err(db_error)?;
+    }
+    Ok(statement)
+}
+
 impl From<rusqlite::Error> for DbError {
     /// The driver's error as a [`DbError`] (see [`db_error`]).
     fn from(error: rusqlite::Error) -> Self {
@@ -71,19 +108,23 @@ impl Connection for rusqlite::Connection {
         let mut rows = statement.query([]).map_err(db_error)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(db_error)? {
-            let mut values = Vec::with_capacity(columns);
-            for i in 0..columns {
-                let value = match row.get_ref(i).map_err(db_error)? {
-                    ValueRef::Null => None,
-                    ValueRef::Integer(v) => Some(v.to_string()),
-                    ValueRef::Real(v) => Some(v.to_string()),
-                    ValueRef::Text(v) | ValueRef::Blob(v) => {
-                        Some(String::from_utf8_lossy(v).into_owned())
-                    }
-                };
-                values.push(value);
-            }
-            out.push(values);
+            out.push(text_row(row, columns)?);
+        }
+        Ok(out)
+    }
+
+    fn execute_with(&mut self, sql: &str, params: &[Param<'_>]) -> Result<(), DbError> {
+        let mut statement = bound(self, sql, params)?;
+        statement.raw_execute().map(|_| ()).map_err(db_error)
+    }
+
+    fn query_with(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, DbError> {
+        let mut statement = bound(self, sql, params)?;
+        let columns = statement.column_count();
+        let mut rows = statement.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(db_error)? {
+            out.push(text_row(row, columns)?);
         }
         Ok(out)
     }
