@@ -66,7 +66,7 @@ pub trait MigrationSource {
 /// the crates linked into this program.
 ///
 /// A crate whose migrations should be found must be linked: the program
-/// names its `migrations()` (see [`LinkedMigrations`]), or mentions it
+/// names its `migrations()` (see [`LinkedMigrations`](super::LinkedMigrations)), or mentions it
 /// (`use arx_schema as _;`) when nothing else of it is used.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Registry;
