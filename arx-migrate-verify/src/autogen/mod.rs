@@ -139,6 +139,7 @@ impl Generated {
             }
         }
         for rule in generated.steps.iter().filter_map(|s| s.destructive) {
+            let rule = rule.id();
             if !allow.iter().any(|(r, _)| *r == rule) {
                 allow.push((rule, UNFILLED_REASON));
             }

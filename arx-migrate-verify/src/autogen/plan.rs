@@ -24,6 +24,8 @@ use arx_migrate_core::not_api::text::quote_ident as q;
 use arx_migrate_core::Backend;
 use sqlparser::ast::{Expr, Statement as Ast};
 
+use crate::lint::Rule;
+
 /// One change: what the upgrade does and its exact reverse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
@@ -33,23 +35,34 @@ pub struct Step {
     pub up: Vec<Call>,
     /// The calls that undo them, in order.
     pub down: Vec<Call>,
-    /// The lint rule of a step that destroys data (`drop-table`,
-    /// `drop-column`, `alter-column-type`): a person must allow it.
-    pub destructive: Option<&'static str>,
+    /// The lint rule of a step that destroys data ([`Rule::DropTable`],
+    /// [`Rule::DropColumn`], [`Rule::AlterColumnType`]): a person must
+    /// allow it.
+    pub destructive: Option<Rule>,
 }
 
-const ADD_EXTENSIONS: usize = 0;
-const DROP_OBJECTS: usize = 1;
-const RENAMES: usize = 2;
-const DROP_KEYS: usize = 3;
-const DROP_PARTS: usize = 4;
-const CREATE_TABLES: usize = 5;
-const COLUMNS: usize = 6;
-const ADD_PARTS: usize = 7;
-const ADD_KEYS: usize = 8;
-const DROP_TABLES: usize = 9;
-const CREATE_OBJECTS: usize = 10;
-const DROP_LAST: usize = 11;
+/// The phases steps are gathered in, in the order they run: what depends
+/// on an object comes after it, what it depends on is dropped after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    AddExtensions,
+    DropObjects,
+    Renames,
+    DropKeys,
+    DropParts,
+    CreateTables,
+    Columns,
+    AddParts,
+    AddKeys,
+    DropTables,
+    CreateObjects,
+    DropLast,
+}
+
+impl Phase {
+    /// How many phases there are.
+    const COUNT: usize = Phase::DropLast as usize + 1;
+}
 
 /// The steps that turn `before` (the schema at head) into `after` (the
 /// schema wanted), with `renames` made as renames. No steps: no change.
@@ -64,7 +77,7 @@ pub fn plan(before: &Schema, after: &Schema, renames: &[Rename]) -> Result<Vec<S
         backend: before.backend,
         before: renamed(before, renames)?,
         after,
-        phases: vec![Vec::new(); DROP_LAST + 1],
+        phases: vec![Vec::new(); Phase::COUNT],
     };
     for rename in renames {
         planner.rename(rename);
@@ -176,8 +189,8 @@ fn serial_type(
 }
 
 impl Planner<'_> {
-    fn push(&mut self, phase: usize, step: Step) {
-        self.phases[phase].push(step);
+    fn push(&mut self, phase: Phase, step: Step) {
+        self.phases[phase as usize].push(step);
     }
 
     fn sql(&self, sql: String) -> Call {
@@ -217,7 +230,7 @@ impl Planner<'_> {
                 ),
             ),
         };
-        self.push(RENAMES, step(comment, vec![up], vec![down]));
+        self.push(Phase::Renames, step(comment, vec![up], vec![down]));
     }
 
     fn extensions(&mut self) {
@@ -228,7 +241,7 @@ impl Planner<'_> {
         for name in added {
             let down = vec![self.sql(drop(&name))];
             self.push(
-                ADD_EXTENSIONS,
+                Phase::AddExtensions,
                 step(
                     format!("Extension {name}."),
                     vec![Call::RequireExtension(name)],
@@ -239,7 +252,7 @@ impl Planner<'_> {
         for name in removed {
             let up = vec![self.sql(drop(&name))];
             self.push(
-                DROP_LAST,
+                Phase::DropLast,
                 step(
                     format!("Drop extension {name}."),
                     up,
@@ -299,13 +312,13 @@ impl Planner<'_> {
             let (create, deferred) = self.create_table(after, &name, table, &created)?;
             created.insert(name.clone());
             self.push(
-                CREATE_TABLES,
+                Phase::CreateTables,
                 step(comment, create, vec![Call::DropTable(name.clone())]),
             );
             for (key, definition) in deferred {
                 let (up, down) = self.add_key(&name, &key, &definition)?;
                 self.push(
-                    ADD_KEYS,
+                    Phase::AddKeys,
                     step(format!("Foreign key {key} on {name}."), up, down),
                 );
             }
@@ -333,8 +346,8 @@ impl Planner<'_> {
                 vec![Call::DropTable(name)],
                 create,
             );
-            s.destructive = Some("drop-table");
-            self.push(DROP_TABLES, s);
+            s.destructive = Some(Rule::DropTable);
+            self.push(Phase::DropTables, s);
         }
         Ok(())
     }
@@ -487,7 +500,7 @@ impl Planner<'_> {
                 None => {
                     let add = self.add_column(after, name, column, c);
                     self.push(
-                        COLUMNS,
+                        Phase::Columns,
                         step(
                             format!("Add column {name}.{column}."),
                             vec![add],
@@ -500,7 +513,7 @@ impl Planner<'_> {
                 }
                 Some(was) if was != c => {
                     if let Some(s) = self.serial_identity(&before, name, column, was, c) {
-                        self.push(COLUMNS, s);
+                        self.push(Phase::Columns, s);
                         continue;
                     }
                     let mut s = step(
@@ -518,9 +531,9 @@ impl Planner<'_> {
                             "Change the type of {name}.{column} from {} to {}: values that do not convert fail the upgrade.",
                             was.data_type, c.data_type
                         );
-                        s.destructive = Some("alter-column-type");
+                        s.destructive = Some(Rule::AlterColumnType);
                     }
-                    self.push(COLUMNS, s);
+                    self.push(Phase::Columns, s);
                 }
                 Some(_) => {}
             }
@@ -554,8 +567,8 @@ impl Planner<'_> {
                 }],
                 vec![restore],
             );
-            s.destructive = Some("drop-column");
-            self.push(COLUMNS, s);
+            s.destructive = Some(Rule::DropColumn);
+            self.push(Phase::Columns, s);
         }
         self.alter_indexes(name, old, new, &before);
         match self.backend {
@@ -646,7 +659,7 @@ impl Planner<'_> {
         };
         let mut s = step(comment, up, down);
         if was.data_type != c.data_type {
-            s.destructive = Some("alter-column-type");
+            s.destructive = Some(Rule::AlterColumnType);
         }
         Some(s)
     }
@@ -702,7 +715,7 @@ impl Planner<'_> {
             }
             let create = self.create_index(before, name, index, i, old);
             self.push(
-                DROP_PARTS,
+                Phase::DropParts,
                 step(
                     format!("Drop index {index}."),
                     vec![Call::DropIndex(index.clone())],
@@ -716,7 +729,7 @@ impl Planner<'_> {
             }
             let create = self.create_index(self.after, name, index, i, new);
             self.push(
-                ADD_PARTS,
+                Phase::AddParts,
                 step(
                     format!("Index {index} on {name}."),
                     vec![create],
@@ -733,7 +746,7 @@ impl Planner<'_> {
             columns,
         };
         self.push(
-            COLUMNS,
+            Phase::Columns,
             step(
                 format!("Primary key of {table}: ({}).", to.join(", ")),
                 vec![set(to)],
@@ -839,10 +852,10 @@ impl Planner<'_> {
                     false => step(format!("Constraint {key} on {name}."), add, drop),
                 };
                 let phase = match (going, key_phase) {
-                    (true, true) => DROP_KEYS,
-                    (true, false) => DROP_PARTS,
-                    (false, true) => ADD_KEYS,
-                    (false, false) => ADD_PARTS,
+                    (true, true) => Phase::DropKeys,
+                    (true, false) => Phase::DropParts,
+                    (false, true) => Phase::AddKeys,
+                    (false, false) => Phase::AddParts,
                 };
                 self.push(phase, s);
             }
@@ -913,7 +926,7 @@ impl Planner<'_> {
                             name: fk_name,
                         },
                         Call::AddForeignKey(fk),
-                        DROP_KEYS,
+                        Phase::DropKeys,
                     )
                 }
                 _ => {
@@ -934,7 +947,7 @@ impl Planner<'_> {
                             name: check,
                             expression,
                         },
-                        DROP_PARTS,
+                        Phase::DropParts,
                     )
                 }
             };
@@ -956,7 +969,7 @@ impl Planner<'_> {
                             table: t.clone(),
                             name: fk_name,
                         },
-                        ADD_KEYS,
+                        Phase::AddKeys,
                     )
                 }
                 _ => {
@@ -977,7 +990,7 @@ impl Planner<'_> {
                             table: t.clone(),
                             name: check,
                         },
-                        ADD_PARTS,
+                        Phase::AddParts,
                     )
                 }
             };
@@ -1007,7 +1020,7 @@ impl Planner<'_> {
         for columns in old_unique.difference(&new_unique) {
             let key = unique_name(&old_names, columns);
             self.push(
-                DROP_PARTS,
+                Phase::DropParts,
                 step(
                     format!("Drop unique {key} on {name}."),
                     vec![Call::DropUnique {
@@ -1025,7 +1038,7 @@ impl Planner<'_> {
         for columns in new_unique.difference(&old_unique) {
             let key = unique_name(&new_names, columns);
             self.push(
-                ADD_PARTS,
+                Phase::AddParts,
                 step(
                     format!("Unique {key} on {name}."),
                     vec![Call::AddUnique {
@@ -1081,7 +1094,7 @@ impl Planner<'_> {
                     let create = self.create_object(kind, name, o)?;
                     let drop = self.drop_object(kind, name, o);
                     self.push(
-                        DROP_OBJECTS,
+                        Phase::DropObjects,
                         step(format!("Drop {kind} {name}."), vec![drop], vec![create]),
                     );
                 }
@@ -1092,7 +1105,7 @@ impl Planner<'_> {
                     let create = self.create_object(kind, name, o)?;
                     let drop = self.drop_object(kind, name, o);
                     self.push(
-                        CREATE_OBJECTS,
+                        Phase::CreateObjects,
                         step(format!("Create {kind} {name}."), vec![create], vec![drop]),
                     );
                 }
@@ -1111,7 +1124,7 @@ impl Planner<'_> {
                         let create = self.create_object(kind, name, o)?;
                         let drop = self.drop_object(kind, name, o);
                         self.push(
-                            ADD_EXTENSIONS,
+                            Phase::AddExtensions,
                             step(format!("Create {kind} {name}."), vec![create], vec![drop]),
                         );
                     }
@@ -1119,7 +1132,7 @@ impl Planner<'_> {
                         let up = self.replace_object(kind, name, o)?;
                         let down = self.replace_object(kind, name, was)?;
                         self.push(
-                            ADD_EXTENSIONS,
+                            Phase::AddExtensions,
                             step(format!("Change {kind} {name}."), vec![up], vec![down]),
                         );
                     }
@@ -1131,7 +1144,7 @@ impl Planner<'_> {
                     let create = self.create_object(kind, name, o)?;
                     let drop = self.drop_object(kind, name, o);
                     self.push(
-                        DROP_LAST,
+                        Phase::DropLast,
                         step(format!("Drop {kind} {name}."), vec![drop], vec![create]),
                     );
                 }
