@@ -106,7 +106,12 @@ fn a_schema_file_becomes_a_sql_migration_with_destructive_steps_to_review() {
     assert!(out.stdout.contains("lose data"), "{}", out.stdout);
     let folder = db.dir().join("migrations/f007_drop_notes_rate_items");
     let up = std::fs::read_to_string(folder.join("up.sql")).unwrap();
-    let down = std::fs::read_to_string(folder.join("down.sql")).unwrap();
+    // The downgrade recreates notes with SQLite's own CREATE TABLE (as
+    // op.sqlite(…) in a module): SQLite's file only.
+    let down = std::fs::read_to_string(folder.join("down.sqlite.sql")).unwrap();
+    let down_postgres = std::fs::read_to_string(folder.join("down.postgres.sql")).unwrap();
+    assert!(!down_postgres.contains("CREATE TABLE"), "{down_postgres}");
+    assert!(!folder.join("down.sql").exists());
     assert!(
         up.starts_with(
             "-- arx-migrate: rev = \"f007\", down_rev = \"e006\", allow = [\"drop-table: FILL IN"
@@ -199,4 +204,179 @@ fn a_rebuild_is_refused_as_sql_with_the_command_that_writes_it() {
         out.stderr
     );
     assert!(!db.dir().join("migrations").exists());
+}
+
+/// The demo chain with the `.sql` migrations of `dir` on top.
+fn demo_with_sql_folder(dir: &std::path::Path) -> arx_migrate::Migrator {
+    let mut set = support::demo().migrations();
+    let read = arx_migrate::MigrationSet::from_sql_dir(dir).unwrap();
+    for migration in arx_migrate::MigrationSource::migrations(&read) {
+        set.push(migration);
+    }
+    arx_migrate::Migrator::new(set).unwrap()
+}
+
+/// `--format sql` from a PostgreSQL database: a GIN and an `INCLUDE`
+/// index are PostgreSQL's own SQL (`op.postgres(…)` in a module), so they
+/// go to `up.postgres.sql` only and SQLite gets `up.sqlite.sql` without
+/// them; the header's options are in the first. The folder loads, and
+/// upgrades and downgrades on PostgreSQL.
+#[test]
+fn postgres_only_indexes_go_to_up_postgres_sql() {
+    let Some(db) = Db::postgres("postgres_only_indexes_go_to_up_postgres_sql") else {
+        return;
+    };
+    db.cli(&["upgrade", "heads"]).ok();
+    db.execute(
+        "ALTER TABLE items ADD COLUMN labels jsonb;
+         CREATE INDEX idx_items_labels ON items USING gin (labels);
+         CREATE INDEX idx_items_id_cover ON items (id) INCLUDE (name);",
+    );
+    let json = db
+        .cli(&[
+            "--format",
+            "json",
+            "revision",
+            "--autogenerate",
+            "--sql",
+            "-m",
+            "Search items",
+            "--rev-id",
+            "f007",
+            "--from",
+            db.url(),
+        ])
+        .ok()
+        .json();
+    assert_eq!(
+        json["per_backend"],
+        serde_json::json!(["up", "down"]),
+        "{json}"
+    );
+    let folder = db.dir().join("migrations/f007_search_items");
+    let mut names: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "down.postgres.sql",
+            "down.sqlite.sql",
+            "up.postgres.sql",
+            "up.sqlite.sql"
+        ]
+    );
+    let read = |name: &str| std::fs::read_to_string(folder.join(name)).unwrap();
+    let (up_postgres, up_sqlite) = (read("up.postgres.sql"), read("up.sqlite.sql"));
+    assert!(
+        up_postgres.starts_with("-- arx-migrate: rev = \"f007\", down_rev = \"e006\""),
+        "{up_postgres}"
+    );
+    assert!(up_postgres.contains("USING gin (labels)"), "{up_postgres}");
+    assert!(up_postgres.contains("INCLUDE (name)"), "{up_postgres}");
+    assert!(up_sqlite.starts_with("-- Search items\n"), "{up_sqlite}");
+    assert!(!up_sqlite.contains("arx-migrate:"), "{up_sqlite}");
+    assert!(
+        up_sqlite.contains("ADD COLUMN \"labels\" jsonb"),
+        "{up_sqlite}"
+    );
+    for postgres_only in ["gin", "INCLUDE", "CREATE INDEX"] {
+        assert!(!up_sqlite.contains(postgres_only), "{up_sqlite}");
+    }
+
+    let migrator = demo_with_sql_folder(&db.dir().join("migrations"));
+    let f007 = migrator.graph().get("f007").unwrap();
+    assert_eq!(f007.message(), "Search items");
+    assert_eq!(f007.down_revisions(), ["e006"]);
+    let server = arx_migrate::testing::postgres_test_url("postgres_only_indexes").unwrap();
+    let source = arx_migrate::check::ScratchSource::Postgres { url: server };
+    let mut scratch = arx_migrate::check::ScratchDatabase::create(&source).unwrap();
+    let connection = scratch.connection().unwrap();
+    let indexes = "SELECT indexdef FROM pg_indexes WHERE tablename = 'items' ORDER BY indexname";
+    migrator.upgrade(connection, "heads").unwrap();
+    let upgraded: Vec<String> = connection
+        .query(indexes)
+        .unwrap()
+        .into_iter()
+        .map(|row| row[0].clone().unwrap_or_default())
+        .collect();
+    assert!(
+        upgraded.iter().any(|d| d.contains("USING gin (labels)")),
+        "{upgraded:?}"
+    );
+    assert!(
+        upgraded.iter().any(|d| d.contains("INCLUDE (name)")),
+        "{upgraded:?}"
+    );
+    migrator.downgrade(connection, "e006").unwrap();
+    let downgraded = connection.query(indexes).unwrap();
+    assert_eq!(downgraded.len(), upgraded.len() - 2, "{downgraded:?}");
+}
+
+/// A step SQLite makes by rebuilding the table (a column's new type) has
+/// no SQLite SQL: `up.sqlite.sql` says so, and holds a statement that
+/// fails there with that advice, so that the revision never silently does
+/// less on SQLite than the module would; PostgreSQL's file is complete.
+#[test]
+fn a_step_sqlite_rebuilds_fails_on_sqlite_with_the_advice() {
+    let Some(db) = Db::postgres("a_step_sqlite_rebuilds_fails_on_sqlite_with_the_advice") else {
+        return;
+    };
+    db.cli(&["upgrade", "heads"]).ok();
+    db.execute("ALTER TABLE items ALTER COLUMN name TYPE varchar(200);");
+    let out = db
+        .cli(&[
+            "--format",
+            "sql",
+            "revision",
+            "--autogenerate",
+            "-m",
+            "Longer names",
+            "--rev-id",
+            "f007",
+            "--from",
+            db.url(),
+        ])
+        .ok();
+    assert!(
+        out.stdout
+            .contains("1 step(s) have no SQLite SQL in up.sqlite.sql"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("--format rust"), "{}", out.stdout);
+    let folder = db.dir().join("migrations/f007_longer_names");
+    let up_postgres = std::fs::read_to_string(folder.join("up.postgres.sql")).unwrap();
+    let up_sqlite = std::fs::read_to_string(folder.join("up.sqlite.sql")).unwrap();
+    assert!(
+        up_postgres.contains("ALTER COLUMN \"name\" TYPE character varying(200)"),
+        "{up_postgres}"
+    );
+    assert!(
+        up_sqlite.contains("No SQLite SQL was written for this step"),
+        "{up_sqlite}"
+    );
+    assert!(!up_sqlite.contains("ALTER COLUMN"), "{up_sqlite}");
+
+    let migrator = demo_with_sql_folder(&db.dir().join("migrations"));
+    let source = arx_migrate::check::ScratchSource::SqliteMemory;
+    let mut scratch = arx_migrate::check::ScratchDatabase::create(&source).unwrap();
+    let connection = scratch.connection().unwrap();
+    let error = migrator
+        .upgrade(connection, "heads")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("arx-migrate wrote no SQLite SQL for step \"Change the type of items.name"),
+        "{error}"
+    );
+    assert!(
+        error.contains("replace this statement in up.sqlite.sql"),
+        "{error}"
+    );
+    assert!(error.contains("--format rust"), "{error}");
+    // Nothing of f007 stays: it ran in a transaction.
+    assert_eq!(migrator.current(connection).unwrap(), ["e006"]);
 }

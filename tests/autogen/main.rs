@@ -15,7 +15,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arx_migrate::autogen::{
-    head_schema, plan, read_schema, schema_from_sql, Generated, Schema, DESTRUCTIVE_RULES,
+    head_schema, plan, read_schema, schema_from_sql, Call, Generated, Schema, Script, SqlFiles,
+    DESTRUCTIVE_RULES,
 };
 use arx_migrate::check::{bookkeeping_tables, diff, ScratchDatabase, ScratchSource};
 use arx_migrate::lint::{lint_migrations, Rule, UNFILLED_REASON};
@@ -251,12 +252,62 @@ fn sql_migration(
         "-- arx-migrate: rev = \"{REVISION}\", down_rev = \"{}\"{allow}\n-- {}\n\n",
         prepared.head_revision, generated.message
     );
-    std::fs::write(folder.join("up.sql"), format!("{header}{}", files.up)).unwrap();
-    std::fs::write(folder.join("down.sql"), files.down).unwrap();
+    // The options in the first up file, as the command line writes them.
+    for (i, file) in files.up.files("up").into_iter().enumerate() {
+        let header = if i == 0 {
+            header.clone()
+        } else {
+            format!("-- {}\n\n", generated.message)
+        };
+        std::fs::write(folder.join(file.name), format!("{header}{}", file.sql)).unwrap();
+    }
+    for file in files.down.files("down") {
+        std::fs::write(folder.join(file.name), file.sql).unwrap();
+    }
     let read =
         MigrationSet::from_sql_dir(dir).map_err(|e| format!("reading the .sql files: {e}"))?;
     let migrations: Vec<Arc<dyn Migration>> = arx_migrate::MigrationSource::migrations(&read);
     Ok(chain_with(prepared, migrations))
+}
+
+/// What a module runs on one backend only (`op.postgres(…)`,
+/// `op.sqlite(…)`) is in that backend's `.sql` files and not in the
+/// other's, as in the module.
+fn backend_only_sql_stays_in_its_files(
+    generated: &Generated,
+    files: &SqlFiles,
+) -> Result<(), String> {
+    let other = |backend| match backend {
+        Backend::Postgres => Backend::Sqlite,
+        Backend::Sqlite => Backend::Postgres,
+    };
+    for step in &generated.steps {
+        for (calls, script, direction) in [
+            (&step.up, &files.up, "upgrade"),
+            (&step.down, &files.down, "downgrade"),
+        ] {
+            for call in calls {
+                let Call::Sql { backend, sql } = call else {
+                    continue;
+                };
+                let sql = sql.trim().trim_end_matches(';');
+                if !script.on(*backend).contains(sql) {
+                    return Err(format!(
+                        "the {direction}'s {backend} SQL lacks `{sql}`:\n{}",
+                        script.on(*backend)
+                    ));
+                }
+                if script.on(other(*backend)).contains(sql) {
+                    return Err(format!(
+                        "{backend}-only SQL `{sql}` is in the {direction} that runs on {}:\n{}",
+                        other(*backend),
+                        script.on(other(*backend))
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// rustfmt-clean, and within rustfmt's width: `rustfmt --check` passes a
@@ -304,7 +355,8 @@ fn run_case(case: &Case, source: &ScratchSource) -> Result<bool, String> {
     )
     .map_err(|e| format!("{e}\n--- module ---\n{rust}"))?;
     match generated.to_sql() {
-        Ok(_) => {
+        Ok(files) => {
+            backend_only_sql_stays_in_its_files(&generated, &files)?;
             let dir = tempfile::tempdir().unwrap();
             let set = sql_migration(&generated, &prepared, dir.path())?;
             round_trip(set, case, &prepared, source).map_err(|e| format!(".sql: {e}"))?;
@@ -378,6 +430,60 @@ fn every_corpus_case_round_trips_without_drift() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// A PostgreSQL-only index (`USING gin`, `INCLUDE`) is written in
+/// `up.postgres.sql` only, as `op.postgres(…)` runs on PostgreSQL only:
+/// the folder loads and round-trips on PostgreSQL, and SQLite's up file
+/// holds none of it and runs there (creating nothing, as the module).
+#[test]
+fn postgres_only_indexes_go_to_the_postgres_file_only() {
+    let Some(url) = postgres_test_url("postgres_only_indexes_go_to_the_postgres_file_only") else {
+        return;
+    };
+    let source = ScratchSource::Postgres { url };
+    let case = case("64-postgres-only-indexes");
+    let prepared = prepare(&case, &source).unwrap();
+    let generated = generate(&case, &prepared, Backend::Postgres).unwrap();
+    let files = generated.to_sql().unwrap();
+    let names = |script: &Script, stem: &str| -> Vec<String> {
+        script.files(stem).into_iter().map(|f| f.name).collect()
+    };
+    assert_eq!(names(&files.up, "up"), ["up.postgres.sql", "up.sqlite.sql"]);
+    let postgres = files.up.on(Backend::Postgres);
+    assert!(postgres.contains("USING gin (tags)"), "{postgres}");
+    assert!(postgres.contains("INCLUDE (name)"), "{postgres}");
+    let sqlite = files.up.on(Backend::Sqlite);
+    for postgres_only in ["gin", "INCLUDE", "CREATE INDEX"] {
+        assert!(!sqlite.contains(postgres_only), "{sqlite}");
+    }
+    assert!(sqlite.contains("-- Nothing on SQLite"), "{sqlite}");
+    // Dropping an index is the same call on both backends.
+    assert_eq!(names(&files.down, "down"), ["down.sql"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let set = sql_migration(&generated, &prepared, dir.path()).unwrap();
+    round_trip(set, &case, &prepared, &source).unwrap();
+
+    let read = MigrationSet::from_sql_dir(dir.path()).unwrap();
+    let base = SqlMigration::new(
+        "before",
+        &[],
+        SqlScript::new(case.before(Backend::Sqlite)),
+        Some(SqlScript::new("SELECT 1")),
+    );
+    let mut set = MigrationSet::new().with(base);
+    for migration in arx_migrate::MigrationSource::migrations(&read) {
+        set.push(migration);
+    }
+    let migrator = Migrator::new(set).unwrap();
+    let mut database = ScratchDatabase::create(&ScratchSource::SqliteMemory).unwrap();
+    let connection = database.connection().unwrap();
+    migrator.upgrade(connection, "heads").unwrap();
+    let indexes = connection
+        .query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'rooms'")
+        .unwrap();
+    assert!(indexes.is_empty(), "{indexes:?}");
+}
+
 fn case(name: &str) -> Case {
     cases().into_iter().find(|c| c.name == name).unwrap()
 }
@@ -386,13 +492,13 @@ fn case(name: &str) -> Case {
 fn the_same_input_gives_the_same_bytes() {
     let case = case("20-drop-table");
     let source = ScratchSource::SqliteMemory;
-    let texts: Vec<(String, String)> = (0..2)
+    let texts: Vec<(String, SqlFiles)> = (0..2)
         .map(|_| {
             let prepared = prepare(&case, &source).unwrap();
             let generated = generate(&case, &prepared, Backend::Sqlite).unwrap();
             (
                 generated.to_rust("arx-migrate"),
-                generated.to_sql().unwrap().up,
+                generated.to_sql().unwrap(),
             )
         })
         .collect();

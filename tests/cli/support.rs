@@ -38,7 +38,7 @@ impl Example {
 
     /// The chain, given explicitly: both examples' migrations are linked
     /// into each test binary, so the registry holds both.
-    fn migrations(self) -> MigrationSet {
+    pub fn migrations(self) -> MigrationSet {
         match self {
             Example::Demo => {
                 use demo_migrations::*;

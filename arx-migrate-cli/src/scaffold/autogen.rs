@@ -9,7 +9,7 @@ use serde_json::json;
 
 use arx_migrate_core::{Backend, Error};
 use arx_migrate_verify::autogen::{
-    head_schema, plan, read_schema, schema_from_sql, Generated, Rename, Schema,
+    head_schema, plan, proper_name, read_schema, schema_from_sql, Generated, Rename, Schema,
 };
 use arx_migrate_verify::check::{bookkeeping_tables, ScratchSource};
 
@@ -142,6 +142,55 @@ fn not_plain_sql(
     }
 }
 
+/// What the output says when the backends' SQL differs: which files
+/// each backend runs, and the steps a backend has no plain SQL for (its
+/// file fails at them until someone writes it). In sqlx's layout, one
+/// file for every backend holds the compared backend's SQL.
+fn per_backend_lines(done: &mut Done, body: &SqlBody, program: &str) {
+    let scripts = [("up", &body.up), ("down", &body.down)];
+    let split: Vec<&str> = scripts
+        .iter()
+        .filter(|(_, script)| script.is_per_backend())
+        .map(|(stem, _)| *stem)
+        .collect();
+    done.json["per_backend"] = json!(split);
+    if split.is_empty() {
+        return;
+    }
+    let compared = proper_name(body.backend);
+    if done.json["layout"] == "sqlx" {
+        done.line(format!(
+            "the SQL differs between the backends, and sqlx's layout has no per-backend files: the files hold {compared}'s SQL, for {compared} only"
+        ));
+        return;
+    }
+    done.line(format!(
+        "the {} SQL differs between the backends (a statement for one backend only, as op.postgres(…) or op.sqlite(…) in a Rust module): each backend has its own file",
+        split.join(" and ")
+    ));
+    let mut unwritten = serde_json::Map::new();
+    for (stem, script) in scripts {
+        for backend_script in script.unwritten() {
+            let name = proper_name(backend_script.backend);
+            let why = if backend_script.backend == Backend::Sqlite {
+                " (SQLite makes them by rebuilding the table, from its live definition)"
+            } else {
+                ""
+            };
+            done.line(format!(
+                "{} step(s) have no {name} SQL in {stem}.{}.sql{why}: the revision fails on {name} at them until that SQL is written there; `{program} revision --autogenerate --format rust` writes a module that makes them on both backends",
+                backend_script.unwritten.len(),
+                backend_script.backend.name()
+            ));
+            unwritten.insert(
+                format!("{stem}.{}.sql", backend_script.backend.name()),
+                json!(backend_script.unwritten),
+            );
+        }
+    }
+    done.json["unwritten_steps"] = serde_json::Value::Object(unwritten);
+}
+
 /// `revision --autogenerate -m MSG --from URL|FILE.sql [--format rust|sql]
 /// [--rename ...] [--rev-id ID] [--head REV]`.
 pub(crate) fn autogenerate(
@@ -214,16 +263,18 @@ pub(crate) fn autogenerate(
             "steps were planned but no migration was made",
         ));
     };
+    let mut sql_body = None;
     let mut done = if args.sql {
         let files = generated
             .to_sql()
             .map_err(|e| not_plain_sql(ctx, e, &message, args))?;
         let body = SqlBody {
             allow: files.allow,
+            backend,
             up: files.up,
             down: files.down,
         };
-        super::sql::write(
+        let done = super::sql::write(
             ctx,
             &folders.sql,
             &id,
@@ -231,7 +282,9 @@ pub(crate) fn autogenerate(
             &message,
             false,
             Some(&body),
-        )?
+        )?;
+        sql_body = Some(body);
+        done
     } else {
         write_module(
             ctx,
@@ -260,6 +313,9 @@ pub(crate) fn autogenerate(
             "{destructive} step(s) lose data (marked DESTRUCTIVE): read them, then write why each is safe in place of \"FILL IN\" in its allow entry; `{} lint` blocks until then",
             ctx.program()
         ));
+    }
+    if let Some(body) = &sql_body {
+        per_backend_lines(&mut done, body, ctx.program());
     }
     Ok(done)
 }

@@ -11,7 +11,9 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use arx_migrate_core::Backend;
 use arx_migrate_sqlfiles::{Entry, Layout};
+use arx_migrate_verify::autogen::{proper_name, Script, ScriptFile};
 use serde_json::json;
 
 use super::super::context::Context;
@@ -83,10 +85,14 @@ impl SqlFolder {
 pub(super) struct SqlBody {
     /// The header's `allow = [...]` option, or empty.
     pub(super) allow: String,
-    /// Written after `up.sql`'s header.
-    pub(super) up: String,
-    /// Written after `down.sql`'s first line.
-    pub(super) down: String,
+    /// The backend the schemas were compared on: where the backends'
+    /// SQL differs, its up file carries the header's options, and in
+    /// sqlx's layout (one file for every backend) its SQL is written.
+    pub(super) backend: Backend,
+    /// The upgrade, after each up file's header.
+    pub(super) up: Script,
+    /// The downgrade, after each down file's first line.
+    pub(super) down: Script,
 }
 
 /// Writes the new migration's files (with `body`, its statements).
@@ -123,18 +129,42 @@ pub(super) fn write(
             } else {
                 format!("{id}_{slug}")
             });
-            let up = format!(
-                "-- arx-migrate: rev = \"{id}\", down_rev = {}{allow}\n-- {message}\n--\n-- Written by `{program} {written_by}`. An up.postgres.sql or up.sqlite.sql\n-- beside this file replaces it on that backend.\n\n",
+            let empty = Script::Shared(String::new());
+            let (up, down) = body.map_or((&empty, &empty), |b| (&b.up, &b.down));
+            let options = format!(
+                "-- arx-migrate: rev = \"{id}\", down_rev = {}{allow}\n",
                 parent_list(parents)
             );
-            let down = format!("-- The exact reverse of up.sql (revision {id}).\n\n");
-            (
-                vec![
-                    (revision_dir.join("up.sql"), up),
-                    (revision_dir.join("down.sql"), down),
-                ],
-                Layout::Native,
-            )
+            let up_files = up.files("up");
+            let mut files = Vec::new();
+            for (i, file) in up_files.iter().enumerate() {
+                // The options once, in the first up file (the folder
+                // rules read them from any); the message in each, since
+                // the first message found is the revision's.
+                let options = if i == 0 { options.as_str() } else { "" };
+                let note = up_note(file, &up_files, program, written_by);
+                files.push((
+                    revision_dir.join(&file.name),
+                    format!("{options}-- {message}\n--\n{note}\n{}", file.sql),
+                ));
+            }
+            for file in down.files("down") {
+                let reverse_of = match (file.backend, up.is_per_backend()) {
+                    (None, false) => "up.sql".to_string(),
+                    (None, true) => format!("{} and {}", up_files[0].name, up_files[1].name),
+                    (Some(backend), false) => format!("up.sql on {}", proper_name(backend)),
+                    (Some(backend), true) => format!("up.{}.sql", backend.name()),
+                };
+                files.push((
+                    revision_dir.join(&file.name),
+                    format!(
+                        "-- The exact reverse of {reverse_of} (revision {id}).\n{}\n{}",
+                        unwritten_note(&file),
+                        file.sql
+                    ),
+                ));
+            }
+            (files, Layout::Native)
         }
         Layout::Sqlx => {
             if !id.chars().all(|c| c.is_ascii_digit()) {
@@ -153,15 +183,23 @@ pub(super) fn write(
                 format!("-- arx-migrate: down_rev = {}{allow}\n", parent_list(parents))
             };
             let stem = format!("{id}_{}", if slug.is_empty() { "migration" } else { &slug });
+            let (up, down, note) = match body {
+                None => ("", "", String::new()),
+                Some(body) => (
+                    body.up.on(body.backend),
+                    body.down.on(body.backend),
+                    sqlx_note(body),
+                ),
+            };
             (
                 vec![
                     (
                         folder.dir.join(format!("{stem}.up.sql")),
-                        format!("{header}-- {message}\n\n"),
+                        format!("{header}-- {message}\n{note}\n{up}"),
                     ),
                     (
                         folder.dir.join(format!("{stem}.down.sql")),
-                        format!("-- The exact reverse of {stem}.up.sql.\n\n"),
+                        format!("-- The exact reverse of {stem}.up.sql.\n\n{down}"),
                     ),
                 ],
                 Layout::Sqlx,
@@ -185,11 +223,6 @@ pub(super) fn write(
                     .hint("choose another --rev-id or message"),
             );
         }
-    }
-    let mut files = files;
-    if let Some(body) = body {
-        files[0].1.push_str(&body.up);
-        files[1].1.push_str(&body.down);
     }
     let created_folder = !ctx.path(&folder.dir).exists();
     for (path, text) in &files {
@@ -251,6 +284,62 @@ fn setup_hints(ctx: &Context<'_>, dir: &Path, created_folder: bool) -> Vec<Strin
         ));
     }
     hints
+}
+
+/// The note after an up file's message: who wrote it, and which file
+/// runs on which backend.
+fn up_note(
+    file: &ScriptFile<'_>,
+    up_files: &[ScriptFile<'_>],
+    program: &str,
+    written_by: &str,
+) -> String {
+    let written = format!("-- Written by `{program} {written_by}`.");
+    let Some(backend) = file.backend else {
+        return format!("{written} An up.postgres.sql or up.sqlite.sql\n-- beside this file replaces it on that backend.\n");
+    };
+    let other = up_files
+        .iter()
+        .find(|f| f.name != file.name)
+        .map_or("", |f| f.name.as_str());
+    let options = match up_files.first() {
+        Some(first) if first.name != file.name => {
+            format!(
+                "\n-- The revision's options are in the header of {}.",
+                first.name
+            )
+        }
+        _ => String::new(),
+    };
+    format!(
+        "{written}\n-- This file runs on {} only, {other} on the other backend: their SQL\n-- differs, since a statement for one backend only (op.postgres(…),\n-- op.sqlite(…) in a Rust module) is in its file only.{options}\n{}",
+        proper_name(backend),
+        unwritten_note(file)
+    )
+}
+
+/// The note on a file with steps its backend has no plain SQL for.
+fn unwritten_note(file: &ScriptFile<'_>) -> String {
+    let Some(backend) = file.backend.filter(|_| !file.unwritten.is_empty()) else {
+        return String::new();
+    };
+    let name = proper_name(backend);
+    format!(
+        "--\n-- {} step(s) below have no {name} SQL: the revision fails on {name} at\n-- each until SQL that makes the step replaces its statement, or until it is\n-- written as a Rust module (--format rust), whose Ops calls make them.\n",
+        file.unwritten.len(),
+    )
+}
+
+/// In sqlx's layout, where one file runs on every backend, a note that
+/// the SQL is the compared backend's when the backends' SQL differs.
+fn sqlx_note(body: &SqlBody) -> String {
+    if !body.up.is_per_backend() && !body.down.is_per_backend() {
+        return String::new();
+    }
+    let name = proper_name(body.backend);
+    format!(
+        "--\n-- This SQL is {name}'s: the steps' SQL differs between the backends, and\n-- sqlx's layout has no per-backend files. arx-migrate's layout (a folder per\n-- revision) would get up.postgres.sql and up.sqlite.sql.\n"
+    )
 }
 
 fn parent_list(parents: &[String]) -> String {

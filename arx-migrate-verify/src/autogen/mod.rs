@@ -44,12 +44,13 @@ mod shadow;
 pub mod source;
 mod sql;
 mod sqlite_names;
+mod unwritten;
 
 pub use call::{raw, Action, Call, NewColumn, NewForeignKey};
 pub use plan::{plan, Step};
 pub use rename::Rename;
 pub use source::{head_schema, read_schema, schema_from_sql, Schema};
-pub use sql::{SqlFiles, NOT_PLAIN_SQL};
+pub use sql::{proper_name, BackendScript, Script, ScriptFile, SqlFiles, NOT_PLAIN_SQL};
 
 use std::sync::Arc;
 
