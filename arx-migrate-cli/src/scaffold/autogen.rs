@@ -17,8 +17,9 @@ use super::super::context::Context;
 use super::super::database::DbUrl;
 use super::super::error::CliError;
 use super::super::output::Done;
+use super::known::{checked_id, parents, Known};
+use super::module::{write_module, Folders};
 use super::sql::SqlBody;
-use super::{checked_id, parents, write_module, Folders, Known};
 
 /// The options of `revision --autogenerate`.
 pub(crate) struct AutogenerateArgs<'a> {

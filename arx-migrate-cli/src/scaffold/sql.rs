@@ -19,7 +19,7 @@ use serde_json::json;
 use super::super::context::Context;
 use super::super::error::CliError;
 use super::super::output::Done;
-use super::{io_error, slug};
+use super::naming::{io_error, slug};
 
 /// What the folder holds now.
 pub(super) struct SqlFolder {

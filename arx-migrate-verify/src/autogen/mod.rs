@@ -36,6 +36,7 @@
 //! ```
 
 mod call;
+mod generated;
 mod plan;
 mod rename;
 mod rust;
@@ -47,10 +48,12 @@ mod sqlite_names;
 mod unwritten;
 
 pub use call::{raw, Action, Call, NewColumn, NewForeignKey};
+pub use generated::Generated;
 pub use plan::{plan, Step};
 pub use rename::Rename;
 pub use source::{head_schema, read_schema, schema_from_sql, Schema};
-pub use sql::{proper_name, BackendScript, Script, ScriptFile, SqlFiles, NOT_PLAIN_SQL};
+pub use sql::{BackendScript, Script, ScriptFile, SqlFiles, NOT_PLAIN_SQL};
+pub use unwritten::proper_name;
 
 use std::sync::Arc;
 
@@ -75,24 +78,6 @@ pub const RESTORED_REASON: &str =
 /// The lint rules of steps that destroy data: their allow entries carry
 /// [`UNFILLED_REASON`] until a person fills them in.
 pub const DESTRUCTIVE_RULES: [&str; 3] = ["drop-table", "drop-column", "alter-column-type"];
-
-/// A generated migration: the steps, in order, and the lint rules it
-/// allows.
-#[derive(Debug, Clone)]
-pub struct Generated {
-    /// Its revision id.
-    pub revision: String,
-    /// The revisions it revises (the head).
-    pub down_revisions: Vec<String>,
-    /// Its message.
-    pub message: String,
-    /// The backend whose schemas were compared.
-    pub backend: Backend,
-    /// The steps.
-    pub steps: Vec<Step>,
-    /// `(rule, reason)`, sorted by rule.
-    pub allow: Vec<(&'static str, &'static str)>,
-}
 
 impl Generated {
     /// The migration for `steps` revising `chain`'s heads: `None` when

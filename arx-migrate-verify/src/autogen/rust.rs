@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::call::{Call, NewColumn, NewForeignKey};
-use super::Generated;
+use super::generated::Generated;
 use arx_migrate_core::Backend;
 
 const WIDTH: usize = 100;

@@ -15,8 +15,9 @@
 //! (see `unwritten.rs`), so that the revision never silently does less
 //! there than the module would.
 
-use super::unwritten::{unwritten_note, unwritten_statement};
-use super::{Generated, Step};
+use super::generated::Generated;
+use super::plan::Step;
+use super::unwritten::{proper_name, unwritten_note, unwritten_statement};
 use arx_migrate_core::error::{Error, Result};
 use arx_migrate_core::{render_script, Backend, Direction};
 
@@ -128,14 +129,6 @@ fn other(backend: Backend) -> Backend {
     match backend {
         Backend::Postgres => Backend::Sqlite,
         Backend::Sqlite => Backend::Postgres,
-    }
-}
-
-/// The backend's name in prose: `PostgreSQL`, `SQLite`.
-pub fn proper_name(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Postgres => "PostgreSQL",
-        Backend::Sqlite => "SQLite",
     }
 }
 

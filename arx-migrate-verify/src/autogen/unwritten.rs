@@ -5,10 +5,8 @@
 //! definition); a `.sql` file cannot, and must not silently do less than
 //! the module would.
 
-use arx_migrate_core::text::{abbreviate, quote_ident, quote_literal};
+use arx_migrate_core::not_api::text::{abbreviate, quote_ident, quote_literal};
 use arx_migrate_core::Backend;
-
-use super::sql::proper_name;
 
 /// The comment written before the failing statement, in `backend`'s file.
 pub(super) fn unwritten_note(backend: Backend) -> String {
@@ -47,6 +45,14 @@ pub(super) fn unwritten_statement(backend: Backend, comment: &str, file: &str) -
                 quote_literal(&message)
             )
         }
+    }
+}
+
+/// The backend's name in prose: `PostgreSQL`, `SQLite`.
+pub fn proper_name(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => "PostgreSQL",
+        Backend::Sqlite => "SQLite",
     }
 }
 
