@@ -61,7 +61,10 @@ fn a_concurrent_index_build_does_not_block_writers() {
             }
         })
     };
-    std::thread::sleep(Duration::from_millis(50));
+    // The writer is writing before the build starts.
+    while inserted_at.lock().unwrap().is_empty() {
+        std::thread::yield_now();
+    }
     let started = Instant::now();
     let report = migrator.upgrade(&mut conn, "head").unwrap();
     let finished = Instant::now();
