@@ -433,3 +433,73 @@ fn a_build_sweeps_old_entries_and_half_built_leftovers() {
     );
     drop_databases(&url, &[&database]);
 }
+
+/// The build lock of a cache entry is one lock for the whole server: a
+/// build running from a session on one database keeps out a build asked
+/// for from another database (each test's, or a service's own database
+/// when no scratch server is named). Advisory locks belong to a database,
+/// so without a common lock session both would build the same entry at
+/// once, the second failing on the first's half-built database.
+#[test]
+fn the_build_lock_is_one_for_the_whole_server() {
+    use arx_migrate_core::not_api::scratch::{lock_session, try_build_lock};
+
+    let Some(url) = postgres_test_url("the_build_lock_is_one_for_the_whole_server") else {
+        return;
+    };
+    let one = PgTestDatabase::create(&url).unwrap();
+    let other = PgTestDatabase::create(&url).unwrap();
+    let name = unique("lock");
+    let mut builder = lock_session(one.url()).expect("a lock session");
+    assert!(try_build_lock(&mut builder, &name).unwrap());
+    let mut second = lock_session(other.url()).expect("a lock session");
+    assert!(
+        !try_build_lock(&mut second, &name).unwrap(),
+        "a build asked for from another database must wait for the one running"
+    );
+    drop(builder);
+    assert!(try_build_lock(&mut second, &name).unwrap());
+}
+
+#[test]
+fn two_checks_from_different_databases_at_once_both_succeed() {
+    let Some(url) =
+        postgres_test_url("two_checks_from_different_databases_at_once_both_succeed")
+    else {
+        return;
+    };
+    let _sharing = sharing_the_cache();
+    let table = unique("cache_two_databases");
+    let migrator = chain(&table, "body");
+    let lives: Vec<PgTestDatabase> = (0..2)
+        .map(|_| PgTestDatabase::create(&url).unwrap())
+        .collect();
+    for live in &lives {
+        migrator
+            .upgrade(&mut live.connect().unwrap(), "head")
+            .unwrap();
+    }
+    let reports: Vec<_> = std::thread::scope(|scope| {
+        let checks: Vec<_> = lives
+            .iter()
+            .map(|live| {
+                let migrator = &migrator;
+                scope.spawn(move || {
+                    // The scratch server named by each database's own URL.
+                    let cached = ScratchSource::Postgres {
+                        url: live.url().to_string(),
+                    }
+                    .cached(true);
+                    let mut conn = live.connect().unwrap();
+                    check::check(migrator, &mut conn, &cached)
+                })
+            })
+            .collect();
+        checks.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    for report in reports {
+        let report = report.expect("both checks succeed");
+        assert!(report.is_clean(), "{}", report.to_text());
+    }
+    drop_databases(&url, &[&entry_name(&url, &migrator)]);
+}

@@ -6,7 +6,10 @@
 mod built_once;
 mod url;
 
-pub use built_once::{build_lock_key, building_name, ensure_database, BuildOnce, Ensured};
+pub use built_once::{
+    build_lock_key, building_name, ensure_database, lock_session, try_build_lock, BuildOnce,
+    Ensured,
+};
 pub use url::{with_database, with_query_parameter};
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -26,7 +26,8 @@ use arx_migrate_core::backend::postgres::db_error;
 use arx_migrate_core::backend::{Backend, Connection};
 use arx_migrate_core::error::{Direction, Error, Result};
 use arx_migrate_core::not_api::scratch::{
-    build_lock_key, connect, ensure_database, with_database, BuildOnce, Ensured,
+    build_lock_key, connect, ensure_database, lock_session, try_build_lock, with_database,
+    BuildOnce, Ensured,
 };
 use arx_migrate_core::not_api::text::quote_ident;
 use arx_migrate_core::runner::Migrator;
@@ -120,7 +121,7 @@ pub fn read_cached<T>(
         attempts += 1;
         let ensured = ensure_entry(&mut admin, server_url, &entry, migrator, heads)?;
         if ensured == Ensured::Built {
-            sweep(&mut admin, &entry.name);
+            sweep(&mut admin, server_url, &entry.name);
         }
         let mut client = match connect(&with_database(server_url, &entry.name)) {
             Err(error) if attempts < 2 && is_missing_database(&error) => continue,
@@ -199,7 +200,8 @@ fn built_at(comment: &str) -> u64 {
 /// After a build: drops the half-built databases of killed builds, and
 /// the entries beyond the newest [`KEEP`] that no one is connected to.
 /// Best effort: what cannot be dropped now stays for the next sweep.
-fn sweep(admin: &mut Client, built: &str) {
+fn sweep(admin: &mut Client, server_url: &str, built: &str) {
+    let mut locks = lock_session(server_url);
     let Ok(found) = entries(admin) else {
         return;
     };
@@ -217,7 +219,7 @@ fn sweep(admin: &mut Client, built: &str) {
             // process).
             _ => {
                 let base = name.strip_suffix("_build").unwrap_or(&name).to_string();
-                drop_unless_building(admin, &base, &name);
+                drop_unless_building(admin, locks.as_mut(), &base, &name);
             }
         }
     }
@@ -232,13 +234,17 @@ fn sweep(admin: &mut Client, built: &str) {
     }
 }
 
-fn drop_unless_building(admin: &mut Client, base: &str, name: &str) {
-    let key = build_lock_key(base);
-    let free = admin
-        .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-        .map(|row| row.get::<_, bool>(0))
-        .unwrap_or(false);
-    if !free {
+/// Drops `name` (a half-built entry of `base`) unless a build of `base`
+/// holds the build lock, taken on `locks` (the server-wide lock session)
+/// or else on `admin`.
+fn drop_unless_building(
+    admin: &mut Client,
+    mut locks: Option<&mut Client>,
+    base: &str,
+    name: &str,
+) {
+    let locker = locks.as_deref_mut().unwrap_or(&mut *admin);
+    if !try_build_lock(locker, base).unwrap_or(false) {
         return;
     }
     if let Err(error) = admin.batch_execute(&format!(
@@ -247,7 +253,8 @@ fn drop_unless_building(admin: &mut Client, base: &str, name: &str) {
     )) {
         tracing::debug!(%name, %error, "schema cache: could not drop a half-built entry");
     }
-    let _ = admin.execute("SELECT pg_advisory_unlock($1)", &[&key]);
+    let locker = locks.unwrap_or(admin);
+    let _ = locker.execute("SELECT pg_advisory_unlock($1)", &[&build_lock_key(base)]);
 }
 
 /// Drops every entry of the schema cache on the server at `server_url`
@@ -255,19 +262,19 @@ fn drop_unless_building(admin: &mut Client, base: &str, name: &str) {
 /// their names. Later runs build what they need again.
 pub fn drop_cache(server_url: &str) -> Result<Vec<String>> {
     let mut admin = connect(server_url)?;
+    let mut locks = lock_session(server_url);
     let mut dropped = Vec::new();
     for (name, _) in entries(&mut admin)? {
         let base = name.strip_suffix("_build").unwrap_or(&name);
         let key = build_lock_key(base);
-        let free: bool = admin
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-            .map_err(|e| Error::Database(db_error(e)))?
-            .get(0);
-        if !free {
+        if !try_build_lock(locks.as_mut().unwrap_or(&mut admin), base)? {
             continue;
         }
         let gone = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {}", quote_ident(&name)));
-        let _ = admin.execute("SELECT pg_advisory_unlock($1)", &[&key]);
+        let _ = locks
+            .as_mut()
+            .unwrap_or(&mut admin)
+            .execute("SELECT pg_advisory_unlock($1)", &[&key]);
         match gone {
             Ok(()) => dropped.push(name),
             Err(error) => tracing::debug!(%name, %error, "schema cache: an entry is in use"),

@@ -50,6 +50,16 @@ pub fn building_name(name: &str) -> String {
     format!("{name}_build")
 }
 
+/// Tries once, on `session` (best: a [`lock_session`]), to take the
+/// build lock of the database `name`; held until unlocked with
+/// [`build_lock_key`] or the session ends.
+pub fn try_build_lock(session: &mut postgres::Client, name: &str) -> Result<bool> {
+    Ok(session
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&build_lock_key(name)])
+        .map_err(sql_error)?
+        .get(0))
+}
+
 /// The advisory lock key of the build of `name` (a database name).
 pub fn build_lock_key(name: &str) -> i64 {
     lock_key("arx-migrate-test-template", name)
@@ -71,12 +81,15 @@ pub fn ensure_database(
         return Ok(Ensured::Found);
     }
     let key = build_lock_key(name);
+    // Advisory locks belong to one database, and callers' sessions may be
+    // on different databases of the server (each test its own): the lock
+    // is taken on the maintenance database when it can be reached, so
+    // that it is one lock for the whole server.
+    let mut maintenance = lock_session(server_url);
     let started = Instant::now();
     loop {
-        let taken: bool = admin
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-            .map_err(sql_error)?
-            .get(0);
+        let locker = maintenance.as_mut().unwrap_or(&mut *admin);
+        let taken = try_build_lock(locker, name)?;
         if taken {
             break;
         }
@@ -90,8 +103,19 @@ pub fn ensure_database(
         std::thread::sleep(Duration::from_millis(20));
     }
     let built = build(admin, server_url, name, how, fill);
-    let _ = admin.execute("SELECT pg_advisory_unlock($1)", &[&key]);
+    let locker = maintenance.as_mut().unwrap_or(admin);
+    let _ = locker.execute("SELECT pg_advisory_unlock($1)", &[&key]);
     built
+}
+
+/// A session on the server's `postgres` database, where build locks are
+/// taken ([`try_build_lock`]); `None` where it cannot be reached (then the
+/// caller's own session takes them, which serialises the builds of callers
+/// on the same database only).
+pub fn lock_session(server_url: &str) -> Option<postgres::Client> {
+    let mut config: postgres::Config = with_database(server_url, "postgres").parse().ok()?;
+    crate::backend::postgres::keep_alive(&mut config);
+    config.connect(postgres::NoTls).ok()
 }
 
 /// What the server holds under a name.
