@@ -90,42 +90,6 @@ def expand(rest):
     return names
 
 
-def group_paths(text, start):
-    """The paths inside a `{...}` group that starts at text[start] == '{'."""
-    depth, end = 0, start
-    while end < len(text):
-        depth += {"{": 1, "}": -1}.get(text[end], 0)
-        end += 1
-        if depth == 0:
-            break
-    inner = text[start + 1 : end - 1]
-    items, depth, current = [], 0, ""
-    for ch in inner:
-        if ch == "," and depth == 0:
-            items.append(current)
-            current = ""
-            continue
-        depth += {"{": 1, "}": -1}.get(ch, 0)
-        current += ch
-    items.append(current)
-    paths = []
-    for item in items:
-        item = item.strip()
-        if not item:
-            continue
-        head = re.match(r"[A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)*", item)
-        if not head:
-            continue
-        names = head.group(0).split("::")
-        brace = item.find("{")
-        if brace != -1 and item[: brace].rstrip().endswith("::"):
-            for tail in group_paths(item, brace):
-                paths.append(names + tail)
-        else:
-            paths.append(names)
-    return paths
-
-
 def children(module, modules):
     """The names of a module's own submodules."""
     return {m[-1] for m in modules if len(m) == len(module) + 1 and m[: len(module)] == module}
@@ -207,10 +171,11 @@ def use_paths(spec):
     if brace == -1:
         return [[p.strip() for p in spec.split("::")]]
     head = [p.strip() for p in spec[:brace].split("::") if p.strip()]
-    return [head + tail for tail in group_paths_raw(spec, brace)]
+    return [head + tail for tail in group_paths(spec, brace)]
 
 
-def group_paths_raw(text, start):
+def group_paths(text, start):
+    """The paths inside a `{...}` group that starts at text[start] == '{'."""
     depth, end = 0, start
     while end < len(text):
         depth += {"{": 1, "}": -1}.get(text[end], 0)
