@@ -102,9 +102,9 @@ pub use arx_migrate_core::{
     ChecksumChange, ChecksumPolicy, Connection, DataConnection, DbError, DbErrorKind, Direction,
     Error, FnMigration, Heads, HistoryEntry, HistoryOperation, HistoryOutcome, InterruptedStep,
     LinkedMigrations, LockHolder, LockWait, Migration, MigrationSet, MigrationSource, Migrator,
-    Ops, Progress, Registry, Rendered, RepairReport, Report, Result, RevisionGraph, SqlMigration,
-    SqlScript, Statement, StatementFailure, Status, Step, StepReport, StoreConfig, Target,
-    TransactionMode, Warning,
+    Ops, Param, PreparedRun, Progress, Registry, Rendered, RepairReport, Report, Result,
+    RevisionGraph, Row, RunSettings, SqlMigration, SqlScript, Statement, StatementFailure, Status,
+    Step, StepReport, StoreConfig, Target, TransactionMode, Warning,
 };
 pub use arx_migrate_macros::migration;
 

@@ -32,7 +32,7 @@ pub mod takeover;
 pub mod target;
 mod transaction;
 
-pub use backend::{Backend, Connection, DataConnection};
+pub use backend::{Backend, Connection, DataConnection, Param, PreparedRun, Row, RunSettings};
 pub use checksum::canonical_sql;
 pub use error::{DbError, DbErrorKind, Direction, Error, Result, StatementFailure};
 pub use graph::{RevisionGraph, Step};

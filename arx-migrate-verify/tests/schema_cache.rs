@@ -463,8 +463,7 @@ fn the_build_lock_is_one_for_the_whole_server() {
 
 #[test]
 fn two_checks_from_different_databases_at_once_both_succeed() {
-    let Some(url) =
-        postgres_test_url("two_checks_from_different_databases_at_once_both_succeed")
+    let Some(url) = postgres_test_url("two_checks_from_different_databases_at_once_both_succeed")
     else {
         return;
     };
