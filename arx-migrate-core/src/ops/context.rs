@@ -50,6 +50,10 @@ pub(super) struct PendingTable {
 ///   [`Ops::add_foreign_key`], [`Ops::drop_foreign_key`], [`Ops::add_check`],
 ///   [`Ops::drop_check`], [`Ops::add_unique`], [`Ops::drop_unique`],
 ///   [`Ops::set_primary_key`], [`Ops::rename_table`];
+/// - the forms that keep a busy PostgreSQL table usable:
+///   [`Ops::add_foreign_key_not_valid`], [`Ops::add_check_not_valid`],
+///   [`Ops::validate_constraint`], [`Ops::set_not_null`] (and
+///   [`Ops::drop_not_null`]);
 /// - [`Ops::connection`] for data migrations.
 ///
 /// On SQLite the alterations of a table that SQLite's ALTER TABLE cannot
