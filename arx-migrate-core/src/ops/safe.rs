@@ -115,8 +115,8 @@ impl Ops<'_> {
     ///
     /// On PostgreSQL, in a migration marked `transactional = false`, on a
     /// table this migration did not create, it goes the way that blocks
-    /// no reads or writes while the rows are read: `ADD CONSTRAINT
-    /// <table>_<column>_not_null CHECK (column IS NOT NULL) NOT VALID`,
+    /// no reads or writes while the rows are read: a check named
+    /// `<table>_<column>_not_null`, `CHECK (column IS NOT NULL) NOT VALID`,
     /// `VALIDATE CONSTRAINT` (a scan that lets writes go on), `SET NOT
     /// NULL` (which PostgreSQL 12+ proves from the validated check without
     /// a scan), then `DROP CONSTRAINT IF EXISTS` of the check, each in its
