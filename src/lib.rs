@@ -101,10 +101,10 @@ pub use arx_migrate_core::{
     canonical_sql, migrate_to_head, render, render_script, Adopted, AlterColumn, Backend,
     ChecksumChange, ChecksumPolicy, Connection, DataConnection, DbError, DbErrorKind, Direction,
     Error, FnMigration, Heads, HistoryEntry, HistoryOperation, HistoryOutcome, InterruptedStep,
-    LinkedMigrations, LockHolder, LockWait, Migration, MigrationSet, MigrationSource, Migrator,
-    Ops, Param, PreparedRun, Progress, Registry, Rendered, RepairReport, Report, Result,
-    RevisionGraph, Row, RunSettings, SqlMigration, SqlScript, Statement, StatementFailure, Status,
-    Step, StepReport, StoreConfig, Target, TransactionMode, Warning,
+    LinkedMigrations, LockHolder, LockRetry, LockRetryReport, LockWait, Migration, MigrationSet,
+    MigrationSource, Migrator, Ops, Param, PreparedRun, Progress, Registry, Rendered, RepairReport,
+    Report, Result, RevisionGraph, Row, RunSettings, SqlMigration, SqlScript, Statement,
+    StatementFailure, Status, Step, StepReport, StoreConfig, Target, TransactionMode, Warning,
 };
 pub use arx_migrate_macros::migration;
 

@@ -45,8 +45,8 @@ pub use migration::{
 pub use ops::{AlterColumn, Ops, Statement};
 pub use render::{render, render_script, Rendered};
 pub use runner::{
-    migrate_to_head, ChecksumChange, ChecksumPolicy, InterruptedStep, Migrator, Progress,
-    RepairReport, Report, Status, StepReport, TransactionMode, Warning,
+    migrate_to_head, ChecksumChange, ChecksumPolicy, InterruptedStep, LockRetry, LockRetryReport,
+    Migrator, Progress, RepairReport, Report, Status, StepReport, TransactionMode, Warning,
 };
 pub use store::{HistoryEntry, HistoryOperation, HistoryOutcome, StoreConfig};
 pub use takeover::Adopted;

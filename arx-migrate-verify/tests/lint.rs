@@ -1066,3 +1066,74 @@ fn style_rules_are_off_until_switched_on() {
         lint::lint_files(&files, Backend::Sqlite, lint::StartSchema::Unknown, &config).unwrap();
     assert!(sqlite.findings.is_empty(), "{}", sqlite.to_text());
 }
+
+/// The safe forms of `Ops` on an existing table pass the rules that the
+/// plain forms break, on PostgreSQL: each in the migration kind it is
+/// safe in (validation and NOT NULL in a later or non-transactional one).
+#[test]
+fn the_safe_ops_forms_lint_clean_on_postgres() {
+    use arx_migrate_core::sea_query::{Expr, ForeignKey, Index};
+    let base = m(
+        "001",
+        None,
+        "CREATE TABLE kinds (id INTEGER PRIMARY KEY); CREATE TABLE t (id INTEGER PRIMARY KEY, b INTEGER, kind_id INTEGER, code TEXT); CREATE INDEX idx_t_kind ON t (kind_id)",
+        "DROP TABLE t; DROP TABLE kinds",
+    );
+    let add = FnMigration::new(
+        "002",
+        &["001"],
+        |op| {
+            op.postgres("SET LOCAL lock_timeout = '5s'")?;
+            op.add_check_not_valid("t", "ck_t_b", Expr::cust("b >= 0"))?;
+            op.add_foreign_key_not_valid(
+                ForeignKey::create()
+                    .name("fk_t_kind")
+                    .from("t", "kind_id")
+                    .to("kinds", "id"),
+            )
+        },
+        |op| {
+            op.postgres("SET LOCAL lock_timeout = '5s'")?;
+            op.drop_foreign_key("t", "fk_t_kind")?;
+            op.drop_check("t", "ck_t_b")
+        },
+    );
+    let validate = FnMigration::new(
+        "003",
+        &["002"],
+        |op| {
+            op.postgres("SET LOCAL lock_timeout = '5s'")?;
+            op.validate_constraint("t", "ck_t_b")?;
+            op.validate_constraint("t", "fk_t_kind")
+        },
+        |_| Ok(()),
+    );
+    let concurrent = FnMigration::new(
+        "004",
+        &["003"],
+        |op| {
+            op.postgres("SET lock_timeout = '5s'")?;
+            op.create_index(Index::create().name("idx_t_b").table("t").col("b"))?;
+            op.add_unique("t", "uq_t_code", &["code"])?;
+            op.set_not_null("t", "b")
+        },
+        |op| {
+            op.postgres("SET lock_timeout = '5s'")?;
+            op.drop_not_null("t", "b")?;
+            op.drop_unique("t", "uq_t_code")?;
+            op.drop_index("idx_t_b")
+        },
+    )
+    .non_transactional();
+    let report = run(Backend::Postgres, vec![base, add, validate, concurrent]);
+    for rule in [
+        Rule::IndexNotConcurrent,
+        Rule::ConstraintMissingNotValid,
+        Rule::AddingNotNullableField,
+        Rule::AddingForeignKeyConstraint,
+        Rule::DisallowedUniqueConstraint,
+    ] {
+        assert!(!fired(&report, rule), "{rule}:\n{}", report.to_text());
+    }
+    assert_clean(&report);
+}

@@ -421,10 +421,23 @@ impl Ops<'_> {
     /// Creates an index, described with sea-query. On PostgreSQL, in a
     /// migration declared `transactional = false`, it is built
     /// `CONCURRENTLY` (without blocking writes to the table).
+    ///
+    /// Built concurrently, an index whose build fails is left `INVALID` by
+    /// PostgreSQL; this drops it and builds again, up to three attempts in
+    /// all, and drops a leftover `INVALID` index of the same name (from an
+    /// earlier failed run) before building. A build that fails every time
+    /// leaves no index behind.
     pub fn create_index(&mut self, index: &IndexCreateStatement) -> Result<()> {
         let mut index = index.clone();
         if self.backend == Backend::Postgres && !self.in_transaction {
             index.concurrently();
+            let name = index.get_index_spec().get_name().map(str::to_string);
+            let sql = match catch_quietly(|| index.to_string(PostgresQueryBuilder)) {
+                Ok(sql) => sql,
+                // What `exec` says of a statement sea-query cannot render.
+                Err(_) => return self.exec(&index),
+            };
+            return self.build_index_concurrently(name.as_deref(), sql);
         }
         self.exec(&index)
     }
@@ -445,6 +458,14 @@ impl Ops<'_> {
     /// the referenced ones (`.to(table, columns)`). On SQLite the table is
     /// rebuilt, and rows that reference missing rows are an error.
     pub fn add_foreign_key(&mut self, foreign_key: &ForeignKeyCreateStatement) -> Result<()> {
+        self.add_foreign_key_with(foreign_key, false)
+    }
+
+    pub(super) fn add_foreign_key_with(
+        &mut self,
+        foreign_key: &ForeignKeyCreateStatement,
+        not_valid: bool,
+    ) -> Result<()> {
         let key = foreign_key.get_foreign_key();
         let table = table_name(key.get_table());
         let ref_table = table_name(key.get_ref_table());
@@ -462,32 +483,32 @@ impl Ops<'_> {
                 "give as many referenced columns as columns, at least one (.from(table, columns), .to(table, columns))".into(),
             ));
         }
-        match self.backend {
-            Backend::Postgres => self.exec(foreign_key),
-            Backend::Sqlite => {
-                let mut definition = format!(
-                    "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
-                    quote_ident(name),
-                    column_list(&columns),
-                    quote_ident(&ref_table),
-                    column_list(&ref_columns)
-                );
-                for (event, action) in [
-                    ("DELETE", key.get_on_delete()),
-                    ("UPDATE", key.get_on_update()),
-                ] {
-                    let Some(action) = action else { continue };
-                    let Some(words) = action_sql(action) else {
-                        return Err(self.unsupported(
-                            &operation,
-                            format!("unknown ON {event} action {action:?}"),
-                        ));
-                    };
-                    definition.push_str(&format!(" ON {event} {words}"));
-                }
-                self.add_constraint(&table, &operation, definition)
-            }
+        // PostgreSQL's plain form is sea-query's, as it always was (the
+        // checksums of applied migrations depend on it); NOT VALID and
+        // SQLite's rebuild take the definition written here.
+        if self.backend == Backend::Postgres && !not_valid {
+            return self.exec(foreign_key);
         }
+        let mut definition = format!(
+            "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
+            quote_ident(name),
+            column_list(&columns),
+            quote_ident(&ref_table),
+            column_list(&ref_columns)
+        );
+        for (event, action) in [
+            ("DELETE", key.get_on_delete()),
+            ("UPDATE", key.get_on_update()),
+        ] {
+            let Some(action) = action else { continue };
+            let Some(words) = action_sql(action) else {
+                return Err(
+                    self.unsupported(&operation, format!("unknown ON {event} action {action:?}"))
+                );
+            };
+            definition.push_str(&format!(" ON {event} {words}"));
+        }
+        self.add_constraint_with(&table, &operation, definition, not_valid)
     }
 
     /// Drops a foreign key by name. On SQLite the table is rebuilt; an
@@ -516,10 +537,20 @@ impl Ops<'_> {
     /// # Ok::<(), arx_migrate_core::Error>(())
     /// ```
     pub fn add_check(&mut self, table: &str, name: &str, check: Expr) -> Result<()> {
+        self.add_check_with(table, name, check, false)
+    }
+
+    pub(super) fn add_check_with(
+        &mut self,
+        table: &str,
+        name: &str,
+        check: Expr,
+        not_valid: bool,
+    ) -> Result<()> {
         let operation = format!("ADD CHECK {name} ON {table}");
         let expr = expr_sql(self.backend, &check).map_err(|r| self.unsupported(&operation, r))?;
         let definition = format!("CONSTRAINT {} CHECK ({expr})", quote_ident(name));
-        self.add_constraint(table, &operation, definition)
+        self.add_constraint_with(table, &operation, definition, not_valid)
     }
 
     /// Drops a CHECK constraint by name (on SQLite by rebuilding; an
@@ -530,8 +561,50 @@ impl Ops<'_> {
 
     /// Adds a named UNIQUE constraint over `columns`; duplicate rows are an
     /// error. On SQLite the table is rebuilt.
+    ///
+    /// On PostgreSQL, in a migration declared `transactional = false`, on
+    /// a table that this migration did not create, the constraint's index
+    /// is built first with `CREATE UNIQUE INDEX CONCURRENTLY` (writes go
+    /// on meanwhile; see [`Ops::create_index`] for a failed build), then
+    /// attached with `ADD CONSTRAINT … UNIQUE USING INDEX`, which takes its
+    /// lock only for an instant.
+    ///
+    /// ```
+    /// # extern crate arx_migrate_core as arx_migrate;
+    /// use arx_migrate::{render, Backend, Direction, FnMigration};
+    ///
+    /// let unique = FnMigration::new(
+    ///     "r2",
+    ///     &["r1"],
+    ///     |op| op.add_unique("rooms", "uq_rooms_code", &["code"]),
+    ///     |op| op.drop_unique("rooms", "uq_rooms_code"),
+    /// )
+    /// .non_transactional();
+    /// let sql = render(&unique, Backend::Postgres, Direction::Upgrade).into_result()?;
+    /// assert_eq!(
+    ///     sql,
+    ///     [
+    ///         r#"CREATE UNIQUE INDEX CONCURRENTLY "uq_rooms_code" ON "rooms" ("code")"#,
+    ///         r#"ALTER TABLE "rooms" ADD CONSTRAINT "uq_rooms_code" UNIQUE USING INDEX "uq_rooms_code""#,
+    ///     ]
+    /// );
+    /// # Ok::<(), arx_migrate_core::Error>(())
+    /// ```
     pub fn add_unique(&mut self, table: &str, name: &str, columns: &[&str]) -> Result<()> {
         let operation = format!("ADD UNIQUE {name} ON {table}");
+        if self.backend == Backend::Postgres && !self.in_transaction && !self.created_here(table) {
+            let (t, n) = (quote_ident(table), quote_ident(name));
+            self.build_index_concurrently(
+                Some(name),
+                format!(
+                    "CREATE UNIQUE INDEX CONCURRENTLY {n} ON {t} ({})",
+                    column_list(columns)
+                ),
+            )?;
+            return self.run(format!(
+                "ALTER TABLE {t} ADD CONSTRAINT {n} UNIQUE USING INDEX {n}"
+            ));
+        }
         let definition = format!(
             "CONSTRAINT {} UNIQUE ({})",
             quote_ident(name),
@@ -599,8 +672,21 @@ impl Ops<'_> {
     }
 
     fn add_constraint(&mut self, table: &str, operation: &str, definition: String) -> Result<()> {
+        self.add_constraint_with(table, operation, definition, false)
+    }
+
+    /// Adds a constraint; `not_valid` (PostgreSQL) skips checking the
+    /// rows there now. SQLite has no such form: its rebuild checks them.
+    pub(super) fn add_constraint_with(
+        &mut self,
+        table: &str,
+        operation: &str,
+        definition: String,
+        not_valid: bool,
+    ) -> Result<()> {
         let sql = format!("ALTER TABLE {} ADD {definition}", quote_ident(table));
         match self.backend {
+            Backend::Postgres if not_valid => self.run(format!("{sql} NOT VALID")),
             Backend::Postgres => self.run(sql),
             Backend::Sqlite => {
                 let change = TableChange::AddConstraint { definition };

@@ -3,11 +3,14 @@
 //! migration makes on it. The portable alterations are in `alter`.
 
 use super::sqlite_rebuild::TableChange;
+use super::sqlite_tokens::{Kind, Tokens};
 use super::statement::Statement;
 use crate::backend::{Backend, Connection, DataConnection};
 use crate::checksum::ChecksumBuilder;
 use crate::error::{Direction, Error, Result, StatementFailure};
 use crate::not_api::text::quote_ident;
+use crate::runner::{gave_up, is_lock_timeout, LockRetry, LockRetryReport, Progress};
+use std::collections::BTreeSet;
 
 /// Where the statements go.
 pub(super) enum Sink<'a> {
@@ -18,6 +21,14 @@ pub(super) enum Sink<'a> {
     /// Keep them as a script to run elsewhere (`upgrade --sql`): only SQL
     /// that the backend runs as it is.
     Script(Vec<String>),
+}
+
+/// What a live run gives its `Ops` beyond the connection: how to retry a
+/// statement that times out waiting for a lock outside a transaction, and
+/// where to report it.
+pub(crate) struct LiveSettings<'a> {
+    pub(crate) lock_retry: Option<LockRetry>,
+    pub(crate) progress: Option<&'a mut dyn FnMut(Progress<'_>)>,
 }
 
 /// SQLite alterations of one table waiting to be made together, by native
@@ -39,6 +50,10 @@ pub(super) struct PendingTable {
 ///   [`Ops::add_foreign_key`], [`Ops::drop_foreign_key`], [`Ops::add_check`],
 ///   [`Ops::drop_check`], [`Ops::add_unique`], [`Ops::drop_unique`],
 ///   [`Ops::set_primary_key`], [`Ops::rename_table`];
+/// - the forms that keep a busy PostgreSQL table usable:
+///   [`Ops::add_foreign_key_not_valid`], [`Ops::add_check_not_valid`],
+///   [`Ops::validate_constraint`], [`Ops::set_not_null`] (and
+///   [`Ops::drop_not_null`]);
 /// - [`Ops::connection`] for data migrations.
 ///
 /// On SQLite the alterations of a table that SQLite's ALTER TABLE cannot
@@ -83,6 +98,15 @@ pub struct Ops<'a> {
     /// Whether statements may be queued: not while a timeout may cancel
     /// one (see [`Ops::flush`]).
     batch: bool,
+    /// Tables this migration created: they have no rows and no readers
+    /// yet, so their alterations keep their plain forms.
+    pub(super) created_tables: BTreeSet<String>,
+    /// Retries of a statement that timed out waiting for a lock (live, in
+    /// a non-transactional migration only: in a transaction the runner
+    /// retries the whole step).
+    lock_retry: Option<LockRetry>,
+    /// Where retries are reported.
+    progress: Option<&'a mut dyn FnMut(Progress<'_>)>,
 }
 
 impl<'a> Ops<'a> {
@@ -104,7 +128,17 @@ impl<'a> Ops<'a> {
             pending: Vec::new(),
             tables: Vec::new(),
             batch: in_transaction && batch,
+            created_tables: BTreeSet::new(),
+            lock_retry: None,
+            progress: None,
         }
+    }
+
+    /// Adds what the live run gives beyond the connection.
+    pub(crate) fn with_live_settings(mut self, live: LiveSettings<'a>) -> Self {
+        self.lock_retry = live.lock_retry.filter(|_| !self.in_transaction);
+        self.progress = live.progress;
+        self
     }
 
     /// An `Ops` that records what a migration renders (lint, checksums,
@@ -139,6 +173,9 @@ impl<'a> Ops<'a> {
             pending: Vec::new(),
             tables: Vec::new(),
             batch: false,
+            created_tables: BTreeSet::new(),
+            lock_retry: None,
+            progress: None,
         }
     }
 
@@ -250,6 +287,9 @@ impl<'a> Ops<'a> {
 
     pub(super) fn run(&mut self, sql: String) -> Result<()> {
         self.flush_tables_named_in(&sql, None)?;
+        if let Some(table) = created_table(&sql) {
+            self.created_tables.insert(table);
+        }
         self.checksum.add_statement(&sql);
         match &mut self.sink {
             Sink::Record(statements) | Sink::Script(statements) => {
@@ -348,13 +388,56 @@ impl<'a> Ops<'a> {
         ))
     }
 
-    fn execute_one(&mut self, sql: String) -> Result<()> {
+    pub(super) fn execute_one(&mut self, sql: String) -> Result<()> {
+        let mut attempt = 1;
+        loop {
+            let Sink::Live(connection) = &mut self.sink else {
+                return Ok(());
+            };
+            let error = match connection.execute(&sql) {
+                Ok(()) => return Ok(()),
+                Err(source) => self.statement_error(sql.clone(), source),
+            };
+            let Some(retry) = self.lock_retry.filter(|_| is_lock_timeout(&error)) else {
+                return Err(error);
+            };
+            if attempt >= retry.get_attempts() {
+                return Err(gave_up(error, &retry));
+            }
+            // Outside a transaction the statement that timed out changed
+            // nothing: running it again is sound.
+            let report = LockRetryReport {
+                revision: self.revision.clone(),
+                statement: sql.clone(),
+                attempt,
+                attempts: retry.get_attempts(),
+                pause: retry.pause(attempt),
+            };
+            report.log();
+            if let Some(progress) = &mut self.progress {
+                progress(Progress::LockRetry(&report));
+            }
+            std::thread::sleep(report.pause);
+            attempt += 1;
+        }
+    }
+
+    /// Runs a query on the live connection, outside the checksum (what the
+    /// runner asks the database to decide what to run); `None` offline.
+    pub(super) fn live_query(&mut self, sql: &str) -> Result<Option<Vec<crate::backend::Row>>> {
         let Sink::Live(connection) = &mut self.sink else {
-            return Ok(());
+            return Ok(None);
         };
-        connection
-            .execute(&sql)
-            .map_err(|source| self.statement_error(sql, source))
+        match connection.query(sql) {
+            Ok(rows) => Ok(Some(rows)),
+            Err(source) => Err(self.statement_error(sql.to_string(), source)),
+        }
+    }
+
+    /// Whether `table` was created by this migration (before this call):
+    /// then it has no rows and no readers, and plain forms are fine.
+    pub(super) fn created_here(&self, table: &str) -> bool {
+        self.created_tables.contains(table)
     }
 
     pub(super) fn statement_error(
@@ -386,6 +469,39 @@ impl<'a> Ops<'a> {
     pub(crate) fn statements_run(&self) -> usize {
         self.statements_run
     }
+}
+
+/// The table a `CREATE TABLE` statement creates, unquoted (the last part
+/// of a qualified name).
+fn created_table(sql: &str) -> Option<String> {
+    let tokens = Tokens::new(sql).ok()?;
+    if !tokens.is_word(0, "CREATE") {
+        return None;
+    }
+    let mut i = 1;
+    while ["TEMP", "TEMPORARY", "UNLOGGED", "GLOBAL", "LOCAL"]
+        .iter()
+        .any(|w| tokens.is_word(i, w))
+    {
+        i += 1;
+    }
+    if !tokens.is_word(i, "TABLE") {
+        return None;
+    }
+    i += 1;
+    if tokens.is_word(i, "IF") && tokens.is_word(i + 1, "NOT") && tokens.is_word(i + 2, "EXISTS") {
+        i += 3;
+    }
+    while tokens.is_punct(i + 1, '.') {
+        i += 2;
+    }
+    let name = tokens.ident(i)?;
+    // PostgreSQL folds a bare name to lower case (SQLite ignores case).
+    Some(if tokens.tokens[i].kind == Kind::Word {
+        name.to_lowercase()
+    } else {
+        name
+    })
 }
 
 /// Whether a statement sets a lock or statement timeout.
@@ -422,4 +538,25 @@ fn extension_hint(error: Error, name: &str) -> Error {
     };
     failure.hint = Some(hint);
     Error::Statement(failure)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::created_table;
+
+    #[test]
+    fn created_table_reads_the_name_however_written() {
+        for (sql, name) in [
+            (r#"CREATE TABLE "notes" (id integer)"#, Some("notes")),
+            (
+                "create unlogged table if not exists public.Notes (id int)",
+                Some("notes"),
+            ),
+            ("CREATE TEMP TABLE t AS SELECT 1", Some("t")),
+            ("CREATE INDEX i ON t (a)", None),
+            ("ALTER TABLE t ADD COLUMN a int", None),
+        ] {
+            assert_eq!(created_table(sql).as_deref(), name, "{sql}");
+        }
+    }
 }

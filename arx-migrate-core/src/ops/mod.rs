@@ -9,12 +9,17 @@
 //!
 //! The parts: `context` (the `Ops` type and its calls), `statement` (what [`Ops::exec`] renders, and the checks
 //! that keep sea-query from panicking), `alter` (the portable
-//! alterations), `sqlite_batch` (queueing them per table on SQLite),
+//! alterations), `safe` (the forms that keep a busy PostgreSQL table
+//! usable: `NOT VALID`, validation, `NOT NULL` through a check),
+//! `concurrent_index` (a concurrent index build that leaves no INVALID
+//! index behind), `sqlite_batch` (queueing them per table on SQLite),
 //! `sqlite_tokens`, `sqlite_ddl`, `sqlite_plan` and `sqlite_rebuild` (the
 //! SQLite table rebuild), and, in `crate::not_api::panic`, the net under the checks.
 
 mod alter;
+mod concurrent_index;
 mod context;
+mod safe;
 mod sqlite_batch;
 mod sqlite_ddl;
 mod sqlite_plan;
@@ -23,6 +28,7 @@ mod sqlite_tokens;
 mod statement;
 
 pub use alter::AlterColumn;
+pub(crate) use context::LiveSettings;
 pub use context::Ops;
 pub use statement::Statement;
 

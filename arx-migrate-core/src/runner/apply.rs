@@ -13,12 +13,13 @@ use crate::graph::Step;
 use crate::heads::Heads;
 use crate::lock::{lock_key, LockHolder};
 use crate::migration::Migration;
-use crate::ops::Ops;
+use crate::ops::{LiveSettings, Ops};
 use crate::store::{HistoryOutcome, StepRecord, Store};
 use crate::transaction::Transaction;
 
 use super::migrator::{Migrator, Request};
 use super::report::{Progress, Report, StepReport, TransactionMode};
+use super::{gave_up, is_lock_timeout, LockRetry, LockRetryReport};
 
 /// What a run under the lock carries: its session settings, what the
 /// session is like, and the caller's progress callback.
@@ -26,6 +27,8 @@ pub(super) struct RunEnv<'p> {
     settings: RunSettings,
     prepared: PreparedRun,
     progress: &'p mut dyn FnMut(Progress<'_>),
+    /// Retries of statements that time out waiting for a lock.
+    lock_retry: Option<LockRetry>,
 }
 
 impl RunEnv<'_> {
@@ -57,6 +60,25 @@ impl RunEnv<'_> {
         let value = work(transaction.connection())?;
         transaction.commit()?;
         Ok(value)
+    }
+
+    /// Reports a retry of a transactional step whose statement timed out
+    /// waiting for a lock, then pauses before the next attempt.
+    fn report_retry(&mut self, retry: &LockRetry, error: &Error, step: &Step, attempt: u32) {
+        let statement = match error {
+            Error::Statement(failure) => failure.statement.clone(),
+            other => other.to_string(),
+        };
+        let report = LockRetryReport {
+            revision: step.revision().to_string(),
+            statement,
+            attempt,
+            attempts: retry.get_attempts(),
+            pause: retry.pause(attempt),
+        };
+        report.log();
+        (self.progress)(Progress::LockRetry(&report));
+        std::thread::sleep(report.pause);
     }
 
     /// Whether a migration's statements may go to the server in one batch:
@@ -152,9 +174,15 @@ impl Migrator {
         work: impl FnOnce(&Self, &mut dyn Connection, &Store<'_>, &mut RunEnv<'_>) -> Result<T>,
     ) -> Result<T> {
         let store = Store::new(&self.store, connection.backend());
+        // Postgres only: SQLite's write lock is the run's, waited for whole.
+        let lock_retry = self
+            .lock_retry
+            .filter(|_| connection.backend() == crate::backend::Backend::Postgres);
         let settings = RunSettings {
             lock_wait: self.lock_wait,
-            lock_timeout: self.lock_timeout,
+            lock_timeout: lock_retry
+                .map(|retry| retry.get_timeout())
+                .or(self.lock_timeout),
             statement_timeout: self.statement_timeout,
         };
         let prepared = connection.prepare_run(&settings).map_err(Error::Database)?;
@@ -162,6 +190,7 @@ impl Migrator {
             settings,
             prepared,
             progress,
+            lock_retry,
         };
         let key = match self.take_run_lock(connection, &mut env) {
             Ok(key) => key,
@@ -258,7 +287,9 @@ impl Migrator {
             tables_ready: state.has_version_table && state.has_history_table,
             env,
         };
-        while let Some(first) = queue.pop_front() {
+        // Which attempt at the current transaction this is (lock retries).
+        let mut lock_attempt = 1;
+        'transaction: while let Some(first) = queue.pop_front() {
             if !first.migration.transactional() {
                 if let Some(moved) = self.moved_heads(connection, store, &heads)? {
                     heads = moved;
@@ -282,9 +313,11 @@ impl Migrator {
                 continue;
             }
             let mut applied = Vec::new();
+            let mut attempted = Vec::new();
             let mut heads_in_transaction = heads.to_vec();
             let mut step = first;
             loop {
+                attempted.push(step.clone());
                 let outcome = self.apply_in_transaction(
                     transaction.connection(),
                     store,
@@ -294,8 +327,19 @@ impl Migrator {
                 );
                 match outcome {
                     Ok(step_report) => applied.push(step_report),
-                    Err(error) => {
+                    Err(mut error) => {
                         drop(transaction); // rolls back
+                        if let (Some(retry), true) = (run.env.lock_retry, is_lock_timeout(&error)) {
+                            if lock_attempt < retry.get_attempts() {
+                                run.env.report_retry(&retry, &error, &step, lock_attempt);
+                                lock_attempt += 1;
+                                for step in attempted.into_iter().rev() {
+                                    queue.push_front(step);
+                                }
+                                continue 'transaction;
+                            }
+                            error = gave_up(error, &retry);
+                        }
                         let error = rolled_back(error, &step);
                         self.record_failure(connection, store, &step, &error);
                         return Err(error);
@@ -314,6 +358,7 @@ impl Migrator {
                 }
             }
             transaction.commit()?;
+            lock_attempt = 1;
             run.tables_ready = true;
             heads = Heads::from(heads_in_transaction);
             run.committed(applied, &mut report);
@@ -350,7 +395,12 @@ impl Migrator {
     ) -> Result<StepReport> {
         let started_at = SystemTime::now();
         let started = Instant::now();
-        let (checksum, statements) = run_migration(connection, step, true, batch)?;
+        // A transactional step is retried whole, by the apply loop.
+        let live = LiveSettings {
+            lock_retry: None,
+            progress: None,
+        };
+        let (checksum, statements) = run_migration(connection, step, true, batch, live)?;
         let duration = started.elapsed();
         store.record_step(
             connection,
@@ -393,7 +443,11 @@ impl Migrator {
                 message: None,
             },
         )?;
-        match run_migration(connection, step, false, false) {
+        let live = LiveSettings {
+            lock_retry: env.lock_retry,
+            progress: Some(&mut *env.progress),
+        };
+        match run_migration(connection, step, false, false, live) {
             Ok((checksum, statements)) => {
                 let duration = started.elapsed();
                 env.in_transaction(connection, |connection| {
@@ -459,15 +513,17 @@ impl Migrator {
 /// Runs the migration function through a live [`Ops`]; a panic in it is an
 /// error, not a crash. Returns the checksum and the statement count.
 /// `batch`: whether its statements may travel to the server together.
-fn run_migration(
-    connection: &mut dyn Connection,
+fn run_migration<'a>(
+    connection: &'a mut dyn Connection,
     step: &Step,
     in_transaction: bool,
     batch: bool,
+    live: LiveSettings<'a>,
 ) -> Result<(String, usize)> {
     let migration: &Arc<dyn Migration> = &step.migration;
     let revision = migration.revision().to_string();
-    let mut ops = Ops::live(connection, &revision, step.direction, in_transaction, batch);
+    let mut ops = Ops::live(connection, &revision, step.direction, in_transaction, batch)
+        .with_live_settings(live);
     crate::render::invoke(migration.as_ref(), &mut ops)?;
     ops.flush()?;
     Ok((ops.finish_checksum(), ops.statements_run()))

@@ -41,6 +41,8 @@ pub struct Migrator {
     pub(super) checksum_policy: ChecksumPolicy,
     pub(super) lock_wait: Duration,
     pub(super) lock_timeout: Option<Duration>,
+    /// Retries of statements that time out waiting for a lock.
+    pub(super) lock_retry: Option<super::LockRetry>,
     pub(super) statement_timeout: Option<Duration>,
     /// Rendered once per backend, on first need: the code's checksums
     /// (shared like the graph).

@@ -9,6 +9,7 @@
 mod apply;
 mod blocking;
 mod checksums;
+mod lock_retry;
 mod lock_wait;
 mod migrator;
 mod offline;
@@ -30,6 +31,8 @@ use crate::target::Target;
 
 use apply::Planned;
 use blocking::refuse_inside_async_runtime;
+pub(crate) use lock_retry::{gave_up, is_lock_timeout};
+pub use lock_retry::{LockRetry, LockRetryReport};
 pub use migrator::Migrator;
 use migrator::Request;
 pub use report::{
@@ -96,6 +99,7 @@ impl Migrator {
             checksum_policy: ChecksumPolicy::default(),
             lock_wait: DEFAULT_LOCK_WAIT,
             lock_timeout: None,
+            lock_retry: None,
             statement_timeout: None,
             checksums: Arc::new([OnceLock::new(), OnceLock::new()]),
         })
@@ -128,6 +132,7 @@ impl Migrator {
             checksum_policy: self.checksum_policy,
             lock_wait: self.lock_wait,
             lock_timeout: self.lock_timeout,
+            lock_retry: self.lock_retry,
             statement_timeout: self.statement_timeout,
             checksums: Arc::clone(&self.checksums),
         }
@@ -198,6 +203,33 @@ impl Migrator {
     /// it again.
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = Some(timeout);
+        self
+    }
+
+    /// On PostgreSQL, retries a statement that times out waiting for a
+    /// table lock, as `retry` says (see [`LockRetry`]): each attempt runs
+    /// with `lock_timeout` set to [`LockRetry::timeout`] (in place of
+    /// [`Migrator::lock_timeout`]), so that the migration never queues for
+    /// long behind another transaction while every query on the table
+    /// queues behind it. A transactional step is rolled back and run again
+    /// whole; in a non-transactional step only the statement that timed
+    /// out runs again. Each retry is reported (`tracing`, and
+    /// [`Progress::LockRetry`]); after the last attempt the error says how
+    /// many there were and how to find the transaction in the way. Off by
+    /// default. Does nothing on SQLite, whose write lock is one for the
+    /// whole database ([`Migrator::lock_wait`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use arx_migrate_core::{LockRetry, MigrationSet, Migrator};
+    ///
+    /// let migrator = Migrator::new(MigrationSet::new())?.lock_retries(
+    ///     LockRetry::new().attempts(10).timeout(Duration::from_secs(1)).max_wait(Duration::from_secs(5)),
+    /// );
+    /// # Ok::<(), arx_migrate_core::Error>(())
+    /// ```
+    pub fn lock_retries(mut self, retry: LockRetry) -> Self {
+        self.lock_retry = Some(retry);
         self
     }
 

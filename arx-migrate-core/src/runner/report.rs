@@ -89,6 +89,9 @@ pub enum Progress<'a> {
     Waiting(&'a LockWait),
     /// A step was committed.
     Step(&'a StepReport),
+    /// A statement timed out waiting for a table lock and is tried again
+    /// after a pause (see [`Migrator::lock_retries`](crate::Migrator::lock_retries)).
+    LockRetry(&'a super::LockRetryReport),
 }
 
 /// An applied revision whose SQL no longer matches the checksum recorded
