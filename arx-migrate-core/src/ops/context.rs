@@ -39,6 +39,7 @@ pub(super) struct PendingTable {
 ///   [`Ops::add_foreign_key`], [`Ops::drop_foreign_key`], [`Ops::add_check`],
 ///   [`Ops::drop_check`], [`Ops::add_unique`], [`Ops::drop_unique`],
 ///   [`Ops::set_primary_key`], [`Ops::rename_table`];
+/// - [`Ops::backfill`], a durable batched `UPDATE` of a large table;
 /// - [`Ops::connection`] for data migrations.
 ///
 /// On SQLite the alterations of a table that SQLite's ALTER TABLE cannot
@@ -83,6 +84,10 @@ pub struct Ops<'a> {
     /// Whether statements may be queued: not while a timeout may cancel
     /// one (see [`Ops::flush`]).
     batch: bool,
+    /// What a live run lends for backfills (none offline).
+    pub(super) runner: Option<super::backfill::RunnerContext<'a>>,
+    /// How many backfills ran.
+    pub(super) backfills_run: usize,
 }
 
 impl<'a> Ops<'a> {
@@ -104,6 +109,8 @@ impl<'a> Ops<'a> {
             pending: Vec::new(),
             tables: Vec::new(),
             batch: in_transaction && batch,
+            runner: None,
+            backfills_run: 0,
         }
     }
 
@@ -139,6 +146,8 @@ impl<'a> Ops<'a> {
             pending: Vec::new(),
             tables: Vec::new(),
             batch: false,
+            runner: None,
+            backfills_run: 0,
         }
     }
 

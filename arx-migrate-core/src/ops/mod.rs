@@ -9,11 +9,12 @@
 //!
 //! The parts: `context` (the `Ops` type and its calls), `statement` (what [`Ops::exec`] renders, and the checks
 //! that keep sea-query from panicking), `alter` (the portable
-//! alterations), `sqlite_batch` (queueing them per table on SQLite),
+//! alterations), `backfill` ([`Ops::backfill`]), `sqlite_batch` (queueing them per table on SQLite),
 //! `sqlite_tokens`, `sqlite_ddl`, `sqlite_plan` and `sqlite_rebuild` (the
 //! SQLite table rebuild), and, in `crate::not_api::panic`, the net under the checks.
 
 mod alter;
+mod backfill;
 mod context;
 mod sqlite_batch;
 mod sqlite_ddl;
@@ -23,6 +24,7 @@ mod sqlite_tokens;
 mod statement;
 
 pub use alter::AlterColumn;
+pub(crate) use backfill::RunnerContext;
 pub use context::Ops;
 pub use statement::Statement;
 
