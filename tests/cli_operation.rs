@@ -386,3 +386,50 @@ fn check_explains_what_it_needs_and_where_the_database_stands() {
     let out = db.cli(&["check"]).fails(1);
     assert!(out.stderr.contains("does not know"), "{}", out.stderr);
 }
+
+#[test]
+fn status_shows_a_backfill_in_progress_as_one_an_upgrade_resumes() {
+    for db in Db::each("status_shows_a_backfill_in_progress_as_one_an_upgrade_resumes") {
+        let name = db.name();
+        db.cli(&["upgrade", "d005"]).ok();
+        // e006 was killed in its backfill: its started marker, and the
+        // position its last committed batch reached.
+        let timestamp = match &db {
+            Db::Postgres { .. } => "TIMESTAMPTZ",
+            Db::Sqlite { .. } => "TEXT",
+        };
+        db.execute(&format!(
+            "CREATE TABLE arx_migrate_backfill (version_table VARCHAR(128) NOT NULL, revision VARCHAR(32) NOT NULL, \
+             name VARCHAR(255) NOT NULL, table_name VARCHAR(255) NOT NULL, last_key TEXT, rows_done BIGINT NOT NULL, \
+             rows_total_estimate BIGINT, started_at {timestamp} NOT NULL, updated_at {timestamp} NOT NULL, \
+             finished_at {timestamp}, PRIMARY KEY (version_table, revision, name))"
+        ));
+        db.execute(
+            "INSERT INTO arx_migrate_backfill VALUES ('arx_migrate_version', 'e006', 'items', 'items', '400', 400, 1000, \
+             '2026-01-01T00:00:00Z', '2026-01-01T00:01:00Z', NULL)",
+        );
+        db.execute(
+            "INSERT INTO arx_migrate_history (version_table, revision, operation, started_at, outcome) \
+             VALUES ('arx_migrate_version', 'e006', 'upgrade', '2026-01-01T00:00:00Z', 'started')",
+        );
+        let run = db.cli(&["status"]).ok();
+        assert!(
+            run.stdout.contains("BACKFILL in progress")
+                && run
+                    .stdout
+                    .contains("backfill items of items in revision e006: 400 of ~1000 rows (40%)")
+                && !run.stdout.contains("INTERRUPTED"),
+            "{name}: {}",
+            run.stdout
+        );
+        let json = db.cli(&["status", "--format", "json"]).ok().json();
+        let row = &json["databases"][0];
+        assert_eq!(row["backfills"][0]["revision"], "e006", "{name}: {json}");
+        assert_eq!(row["backfills"][0]["rows_done"], 400, "{name}: {json}");
+        assert_eq!(
+            row["interrupted"].as_array().map(Vec::len),
+            Some(0),
+            "{name}: {json}"
+        );
+    }
+}

@@ -1,6 +1,6 @@
 //! Verbs that write: `upgrade`, `downgrade`, `stamp`, `repair`.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -58,7 +58,19 @@ pub(crate) fn move_to(
     // Each step is printed as it commits, so that a long run shows where
     // it is; the summary follows at the end. A wait for another run's lock
     // is said on stderr every few seconds, with who holds it.
+    // A backfill's progress line goes to stderr at most every second, and
+    // when it pauses or finishes.
+    let mut backfill_said: Option<Instant> = None;
     let mut progress = |event: Progress<'_>| match event {
+        Progress::Backfill(backfill) => {
+            let due = backfill_said.is_none_or(|at| at.elapsed() >= Duration::from_secs(1));
+            if due || backfill.finished || backfill.paused.is_some() {
+                backfill_said = Some(Instant::now());
+                if let Some(notice) = ctx.notice {
+                    notice(&format!("{}: {backfill}", ctx.program()));
+                }
+            }
+        }
         Progress::Step(step) => {
             if let Some(print) = ctx.live {
                 print(&step_line(step));

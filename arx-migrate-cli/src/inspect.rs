@@ -126,6 +126,25 @@ pub(crate) fn interrupted_json(status: &Status) -> Value {
         .collect::<Vec<_>>())
 }
 
+/// The backfills of `status` (running, or killed and awaiting an
+/// upgrade), for JSON.
+pub(crate) fn backfills_json(status: &Status) -> Value {
+    json!(status
+        .backfills
+        .iter()
+        .map(|b| json!({
+            "revision": b.revision,
+            "name": b.name,
+            "table": b.table,
+            "rows_done": b.rows_done,
+            "rows_total_estimate": b.rows_total_estimate,
+            "last_key": b.last_key,
+            "started_at": b.started_at,
+            "updated_at": b.updated_at,
+        }))
+        .collect::<Vec<_>>())
+}
+
 /// One warning per edited migration and interrupted step: what a service's
 /// upgrade at startup would refuse.
 pub(crate) fn warning_lines(status: &Status, program: &str) -> Vec<String> {
@@ -393,6 +412,11 @@ pub(crate) fn status(ctx: &Context<'_>, all: bool, check: bool) -> Result<Done, 
                         .collect();
                     problems.push_str(&format!("; INTERRUPTED: {}", steps.join(", ")));
                 }
+                for backfill in &status.backfills {
+                    problems.push_str(&format!(
+                        "; BACKFILL in progress (or killed: an upgrade resumes it): {backfill}"
+                    ));
+                }
                 done.line(format!(
                     "{name}: {} {}{url}{}{problems}",
                     output::heads(&status.heads),
@@ -416,6 +440,7 @@ pub(crate) fn status(ctx: &Context<'_>, all: bool, check: bool) -> Result<Done, 
                     "pending": status.pending,
                     "edited": edited_json(&status),
                     "interrupted": interrupted_json(&status),
+                    "backfills": backfills_json(&status),
                     "ready": status.is_ready(),
                 }));
                 if let Some(why) = not_ready(&status, code.graph(), ctx.program()) {

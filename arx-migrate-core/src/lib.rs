@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+mod backfill;
 mod checksum;
 mod direction;
 pub mod error;
@@ -33,6 +34,7 @@ pub mod target;
 mod transaction;
 
 pub use backend::{Backend, Connection, DataConnection, Param, PreparedRun, Row, RunSettings};
+pub use backfill::{Backfill, BackfillProgress, BackfillState, BACKFILL_TABLE};
 pub use checksum::canonical_sql;
 pub use error::{DbError, DbErrorKind, Direction, Error, Result, StatementFailure};
 pub use graph::{RevisionGraph, Step};

@@ -187,6 +187,45 @@ impl<'a> Store<'a> {
         self.qualified(&self.config.history_table)
     }
 
+    /// Where this migration set's backfill positions are kept: next to
+    /// the version table.
+    pub(crate) fn backfill_book(&self) -> crate::backfill::BackfillBook {
+        crate::backfill::BackfillBook {
+            table: self.qualified(crate::backfill::BACKFILL_TABLE),
+            version_table: self.config.version_table.clone(),
+            backend: self.backend,
+        }
+    }
+
+    /// The id of the `started` history row of an interrupted step, which
+    /// a resumed step carries on.
+    pub(crate) fn started_marker(
+        &self,
+        connection: &mut dyn Connection,
+        revision: &str,
+        operation: HistoryOperation,
+    ) -> Result<Option<i64>> {
+        let sql = format!(
+            "SELECT max(id) FROM {} WHERE version_table = $1 AND revision = $2 AND operation = $3 AND outcome = $4",
+            self.history_table(),
+        );
+        let rows = connection
+            .query_with(
+                &sql,
+                &[
+                    Param::Text(Some(&self.config.version_table)),
+                    Param::Text(Some(revision)),
+                    Param::Text(Some(operation.as_str())),
+                    Param::Text(Some(HistoryOutcome::Started.as_str())),
+                ],
+            )
+            .map_err(|e| self.store_error(&self.config.history_table, &sql, e))?;
+        Ok(rows
+            .first()
+            .and_then(|row| row.first().cloned().flatten())
+            .and_then(|id| id.parse().ok()))
+    }
+
     fn store_error(&self, table: &str, statement: &str, source: DbError) -> Error {
         Error::Store {
             table: table.to_string(),

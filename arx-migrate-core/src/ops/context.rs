@@ -54,6 +54,7 @@ pub(super) struct PendingTable {
 ///   [`Ops::add_foreign_key_not_valid`], [`Ops::add_check_not_valid`],
 ///   [`Ops::validate_constraint`], [`Ops::set_not_null`] (and
 ///   [`Ops::drop_not_null`]);
+/// - [`Ops::backfill`], a durable batched `UPDATE` of a large table;
 /// - [`Ops::connection`] for data migrations.
 ///
 /// On SQLite the alterations of a table that SQLite's ALTER TABLE cannot
@@ -106,7 +107,11 @@ pub struct Ops<'a> {
     /// retries the whole step).
     lock_retry: Option<LockRetry>,
     /// Where retries are reported.
-    progress: Option<&'a mut dyn FnMut(Progress<'_>)>,
+    pub(super) progress: Option<&'a mut dyn FnMut(Progress<'_>)>,
+    /// What a live run lends for backfills (none offline).
+    pub(super) runner: Option<super::backfill::RunnerContext>,
+    /// How many backfills ran.
+    pub(super) backfills_run: usize,
 }
 
 impl<'a> Ops<'a> {
@@ -131,6 +136,8 @@ impl<'a> Ops<'a> {
             created_tables: BTreeSet::new(),
             lock_retry: None,
             progress: None,
+            runner: None,
+            backfills_run: 0,
         }
     }
 
@@ -176,6 +183,8 @@ impl<'a> Ops<'a> {
             created_tables: BTreeSet::new(),
             lock_retry: None,
             progress: None,
+            runner: None,
+            backfills_run: 0,
         }
     }
 

@@ -12,11 +12,12 @@
 //! alterations), `safe` (the forms that keep a busy PostgreSQL table
 //! usable: `NOT VALID`, validation, `NOT NULL` through a check),
 //! `concurrent_index` (a concurrent index build that leaves no INVALID
-//! index behind), `sqlite_batch` (queueing them per table on SQLite),
+//! index behind), `backfill` ([`Ops::backfill`]), `sqlite_batch` (queueing them per table on SQLite),
 //! `sqlite_tokens`, `sqlite_ddl`, `sqlite_plan` and `sqlite_rebuild` (the
 //! SQLite table rebuild), and, in `crate::not_api::panic`, the net under the checks.
 
 mod alter;
+mod backfill;
 mod concurrent_index;
 mod context;
 mod safe;
@@ -28,6 +29,7 @@ mod sqlite_tokens;
 mod statement;
 
 pub use alter::AlterColumn;
+pub(crate) use backfill::RunnerContext;
 pub(crate) use context::LiveSettings;
 pub use context::Ops;
 pub use statement::Statement;

@@ -13,7 +13,7 @@ use crate::graph::Step;
 use crate::heads::Heads;
 use crate::lock::{lock_key, LockHolder};
 use crate::migration::Migration;
-use crate::ops::{LiveSettings, Ops};
+use crate::ops::{LiveSettings, Ops, RunnerContext};
 use crate::store::{HistoryOutcome, StepRecord, Store};
 use crate::transaction::Transaction;
 
@@ -262,7 +262,21 @@ impl Migrator {
         env: &mut RunEnv<'_>,
     ) -> Result<Report> {
         let state = store.read_state(connection)?;
-        if let Some((revision, direction)) = state.interrupted.first() {
+        // A step killed in a backfill resumes; any other interrupted step
+        // stops the run until it is cleaned up and acknowledged.
+        let resumable = resumable_steps(connection, store, &state)?;
+        let blocking = |queue: Option<&VecDeque<Step>>| {
+            state.interrupted.iter().find(|(revision, direction)| {
+                let resumes = resumable.contains(&(revision.clone(), *direction))
+                    && queue.is_none_or(|queue| {
+                        queue.front().is_some_and(|step| {
+                            step.revision() == revision && step.direction == *direction
+                        })
+                    });
+                !resumes
+            })
+        };
+        if let Some((revision, direction)) = blocking(None) {
             return Err(Error::Interrupted {
                 revision: revision.clone(),
                 direction: *direction,
@@ -281,6 +295,14 @@ impl Migrator {
             Some(planned) if planned.from == heads => planned.steps.into(),
             _ => self.plan_request(request, &heads)?.into(),
         };
+        // A resumed step must be the run's first: a run going elsewhere
+        // (a downgrade, another branch) would leave it half done.
+        if let Some((revision, direction)) = blocking(Some(&queue)) {
+            return Err(Error::Interrupted {
+                revision: revision.clone(),
+                direction: *direction,
+            });
+        }
         let mut run = Run {
             store,
             request,
@@ -297,7 +319,9 @@ impl Migrator {
                     continue;
                 }
                 run.ensure_tables(connection)?;
-                let step_report = self.apply_alone(connection, run.env, store, &first, &heads)?;
+                let resuming = resumable.contains(&(first.revision().to_string(), first.direction));
+                let step_report =
+                    self.apply_alone(connection, run.env, store, &first, &heads, resuming)?;
                 heads = Heads::from(first.heads_after.clone());
                 run.committed(vec![step_report], &mut report);
                 continue;
@@ -400,7 +424,7 @@ impl Migrator {
             lock_retry: None,
             progress: None,
         };
-        let (checksum, statements) = run_migration(connection, step, true, batch, live)?;
+        let (checksum, statements, _) = run_migration(connection, step, true, batch, live, None)?;
         let duration = started.elapsed();
         store.record_step(
             connection,
@@ -421,6 +445,8 @@ impl Migrator {
 
     /// Runs a non-transactional step: marked as started first (committed),
     /// its statements one at a time, and recorded as done only on success.
+    /// `resuming`: the step was killed in a backfill and carries on under
+    /// its old `started` marker; its backfills resume where they stopped.
     pub(super) fn apply_alone(
         &self,
         connection: &mut dyn Connection,
@@ -428,30 +454,45 @@ impl Migrator {
         store: &Store<'_>,
         step: &Step,
         heads_before: &[String],
+        resuming: bool,
     ) -> Result<StepReport> {
         let started_at = SystemTime::now();
         let started = Instant::now();
-        let marker = store.record(
-            connection,
-            &StepRecord {
-                revision: step.revision(),
-                operation: step.direction.into(),
-                checksum: None,
-                started_at,
-                duration: None,
-                outcome: HistoryOutcome::Started,
-                message: None,
-            },
-        )?;
+        let earlier = if resuming {
+            store.started_marker(connection, step.revision(), step.direction.into())?
+        } else {
+            None
+        };
+        let marker = match earlier {
+            Some(marker) => marker,
+            None => store.record(
+                connection,
+                &StepRecord {
+                    revision: step.revision(),
+                    operation: step.direction.into(),
+                    checksum: None,
+                    started_at,
+                    duration: None,
+                    outcome: HistoryOutcome::Started,
+                    message: None,
+                },
+            )?,
+        };
+        let book = store.backfill_book();
+        let runner = RunnerContext { book: book.clone() };
         let live = LiveSettings {
             lock_retry: env.lock_retry,
             progress: Some(&mut *env.progress),
         };
-        match run_migration(connection, step, false, false, live) {
-            Ok((checksum, statements)) => {
+        match run_migration(connection, step, false, false, live, Some(runner)) {
+            Ok((checksum, statements, backfills)) => {
                 let duration = started.elapsed();
                 env.in_transaction(connection, |connection| {
                     store.set_heads(connection, heads_before, &step.heads_after)?;
+                    if backfills > 0 || resuming {
+                        // Done: applying the revision again starts afresh.
+                        book.forget(connection, step.revision())?;
+                    }
                     store.finish_record(
                         connection,
                         marker,
@@ -519,14 +560,57 @@ fn run_migration<'a>(
     in_transaction: bool,
     batch: bool,
     live: LiveSettings<'a>,
-) -> Result<(String, usize)> {
+    runner: Option<RunnerContext>,
+) -> Result<(String, usize, usize)> {
     let migration: &Arc<dyn Migration> = &step.migration;
     let revision = migration.revision().to_string();
     let mut ops = Ops::live(connection, &revision, step.direction, in_transaction, batch)
         .with_live_settings(live);
+    if let Some(runner) = runner {
+        ops = ops.with_runner(runner);
+    }
     crate::render::invoke(migration.as_ref(), &mut ops)?;
     ops.flush()?;
-    Ok((ops.finish_checksum(), ops.statements_run()))
+    Ok((
+        ops.finish_checksum(),
+        ops.statements_run(),
+        ops.backfills_run(),
+    ))
+}
+
+/// The interrupted steps an upgrade resumes: those killed in a backfill
+/// (they have a backfill row). Read only when a step was interrupted.
+pub(super) fn resumable_steps(
+    connection: &mut dyn Connection,
+    store: &Store<'_>,
+    state: &crate::store::StoredState,
+) -> Result<Vec<(String, crate::error::Direction)>> {
+    let backfills = backfills_of_interrupted(connection, store, state)?;
+    Ok(state
+        .interrupted
+        .iter()
+        .filter(|(revision, _)| backfills.iter().any(|b| &b.revision == revision))
+        .cloned()
+        .collect())
+}
+
+/// The backfill rows of interrupted (or running) steps.
+pub(super) fn backfills_of_interrupted(
+    connection: &mut dyn Connection,
+    store: &Store<'_>,
+    state: &crate::store::StoredState,
+) -> Result<Vec<crate::backfill::BackfillState>> {
+    if state.interrupted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut backfills = store.backfill_book().all(connection)?;
+    backfills.retain(|b| {
+        state
+            .interrupted
+            .iter()
+            .any(|(revision, _)| *revision == b.revision)
+    });
+    Ok(backfills)
 }
 
 fn step_report(step: &Step, duration: Duration, statements: usize) -> StepReport {

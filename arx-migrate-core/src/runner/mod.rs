@@ -272,11 +272,15 @@ impl Migrator {
             .map(|s| s.revision().to_string())
             .collect();
         let edited = self.checksum_mismatches(connection.backend(), &state)?;
+        let backfills = apply::backfills_of_interrupted(connection, &store, &state)?;
+        let mut interrupted = interrupted_steps(&state);
+        interrupted.retain(|step| !backfills.iter().any(|b| b.revision == step.revision));
         Ok(Status {
             at_head: pending.is_empty(),
             pending,
             edited,
-            interrupted: interrupted_steps(&state),
+            interrupted,
+            backfills,
             heads: state.heads.into_vec(),
         })
     }

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::backfill::{BackfillProgress, BackfillState};
 use crate::error::{Direction, Error};
 use crate::lock::LockWait;
 
@@ -92,6 +93,9 @@ pub enum Progress<'a> {
     /// A statement timed out waiting for a table lock and is tried again
     /// after a pause (see [`Migrator::lock_retries`](crate::Migrator::lock_retries)).
     LockRetry(&'a super::LockRetryReport),
+    /// A backfill ([`Ops::backfill`](crate::Ops::backfill)) committed a
+    /// batch, finished, or pauses for the database's health.
+    Backfill(&'a BackfillProgress),
 }
 
 /// An applied revision whose SQL no longer matches the checksum recorded
@@ -157,8 +161,12 @@ pub struct Status {
     /// the default [`ChecksumPolicy::Error`]).
     pub edited: Vec<ChecksumChange>,
     /// Non-transactional steps that never finished (an upgrade refuses to
-    /// run until they are cleaned up and acknowledged).
+    /// run until they are cleaned up and acknowledged). A step killed in a
+    /// backfill is not here but in `backfills`: an upgrade resumes it.
     pub interrupted: Vec<InterruptedStep>,
+    /// Backfills of steps running now, or killed and waiting for an
+    /// upgrade to resume them.
+    pub backfills: Vec<BackfillState>,
 }
 
 impl Status {
