@@ -13,8 +13,8 @@ use crate::transaction::Transaction;
 use super::book::{BackfillBook, Position};
 use super::health::{reason_to_pause, HealthBounds};
 use super::key::{find_key, KeyColumn, KeyProblem};
+use super::model::{Backfill, BackfillProgress};
 use super::sizing::next_batch_size;
-use super::{Backfill, BackfillProgress};
 
 /// Below this many rows (by `pg_class`), a PostgreSQL table is counted
 /// exactly: cheap, and the estimate of a small or new table is poor.

@@ -8,9 +8,8 @@ use std::time::SystemTime;
 
 use crate::backend::{Backend, Connection, Param};
 use crate::error::{DbError, Error, Result};
-use crate::store::utc_timestamp;
 
-use super::BackfillState;
+use super::model::BackfillState;
 
 /// The name of the backfill bookkeeping table, next to the version table;
 /// shared by migration sets, told apart by the version table's name.
@@ -145,7 +144,8 @@ impl BackfillBook {
         table: &str,
         rows_total_estimate: Option<i64>,
     ) -> Result<()> {
-        let now = utc_timestamp(SystemTime::now());
+        let now =
+            crate::not_api::utc::UtcDateTime::from_system_time(SystemTime::now()).rfc3339_millis();
         let sql = format!(
             "INSERT INTO {} (version_table, revision, name, table_name, last_key, rows_done, rows_total_estimate, started_at, updated_at) \
              VALUES ($1, $2, $3, $4, NULL, 0, $5, {}, {})",
@@ -174,7 +174,8 @@ impl BackfillBook {
         connection: &mut dyn Connection,
         position: &Position<'_>,
     ) -> Result<()> {
-        let now = utc_timestamp(SystemTime::now());
+        let now =
+            crate::not_api::utc::UtcDateTime::from_system_time(SystemTime::now()).rfc3339_millis();
         let finished = if position.finished {
             self.timestamp("$3")
         } else {
@@ -209,7 +210,8 @@ impl BackfillBook {
         revision: &str,
         name: &str,
     ) -> Result<()> {
-        let now = utc_timestamp(SystemTime::now());
+        let now =
+            crate::not_api::utc::UtcDateTime::from_system_time(SystemTime::now()).rfc3339_millis();
         let sql = format!(
             "UPDATE {} SET updated_at = {ts}, finished_at = {ts} \
              WHERE version_table = $2 AND revision = $3 AND name = $4",

@@ -1,17 +1,11 @@
 //! [`Ops::backfill`]: a durable batched backfill, run by the runner's
 //! connection outside any transaction.
 
-use super::context::{Ops, Sink};
-use crate::backfill::{run_backfill, Backfill, BackfillBook, BatchesRun};
+use super::context::{Ops, RunnerContext, Sink};
+use crate::backfill::{run_backfill, Backfill, BatchesRun};
 use crate::error::{Error, Result};
 use crate::not_api::text::quote_ident;
 use crate::runner::Progress;
-
-/// What a live run lends its `Ops` for backfills: where positions are
-/// kept and whom to tell.
-pub(crate) struct RunnerContext {
-    pub(crate) book: BackfillBook,
-}
 
 impl<'a> Ops<'a> {
     /// Lends the runner's bookkeeping to backfills (the progress callback

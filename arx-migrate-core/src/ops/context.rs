@@ -31,6 +31,12 @@ pub(crate) struct LiveSettings<'a> {
     pub(crate) progress: Option<&'a mut dyn FnMut(Progress<'_>)>,
 }
 
+/// What a live run lends its `Ops` for backfills: where positions are
+/// kept (the progress callback comes with the live settings).
+pub(crate) struct RunnerContext {
+    pub(crate) book: crate::backfill::BackfillBook,
+}
+
 /// SQLite alterations of one table waiting to be made together, by native
 /// `ALTER TABLE` where each can be, else by one rebuild.
 pub(super) struct PendingTable {
@@ -109,7 +115,7 @@ pub struct Ops<'a> {
     /// Where retries are reported.
     pub(super) progress: Option<&'a mut dyn FnMut(Progress<'_>)>,
     /// What a live run lends for backfills (none offline).
-    pub(super) runner: Option<super::backfill::RunnerContext>,
+    pub(super) runner: Option<RunnerContext>,
     /// How many backfills ran.
     pub(super) backfills_run: usize,
 }

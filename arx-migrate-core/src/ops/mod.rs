@@ -29,9 +29,8 @@ mod sqlite_tokens;
 mod statement;
 
 pub use alter::AlterColumn;
-pub(crate) use backfill::RunnerContext;
-pub(crate) use context::LiveSettings;
 pub use context::Ops;
+pub(crate) use context::{LiveSettings, RunnerContext};
 pub use statement::Statement;
 
 /// Quotes an identifier for any backend (`"name"`, inner quotes doubled).
