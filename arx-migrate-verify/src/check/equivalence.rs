@@ -167,23 +167,9 @@ fn equivalence(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::snapshot::{
-        ColumnSnapshot, Identity, IndexSnapshot, ObjectSnapshot, TableSnapshot,
-    };
+    use crate::check::serial::tests::column;
+    use crate::check::snapshot::{Identity, IndexSnapshot, ObjectSnapshot, TableSnapshot};
     use crate::check::{report, CheckOptions, DriftReport};
-
-    fn column(
-        data_type: &str,
-        default: Option<&str>,
-        identity: Option<Identity>,
-    ) -> ColumnSnapshot {
-        ColumnSnapshot {
-            data_type: data_type.into(),
-            nullable: false,
-            default: default.map(str::to_string),
-            identity,
-        }
-    }
 
     fn partial(predicate: &str) -> IndexSnapshot {
         IndexSnapshot {

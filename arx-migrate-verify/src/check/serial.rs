@@ -110,11 +110,12 @@ fn nextval_sequence(default: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::check::snapshot::{ObjectSnapshot, TableSnapshot};
 
-    fn column(
+    /// A NOT NULL column (also for the equivalence tests).
+    pub(in crate::check) fn column(
         data_type: &str,
         default: Option<&str>,
         identity: Option<Identity>,
