@@ -380,3 +380,156 @@ fn a_step_sqlite_rebuilds_fails_on_sqlite_with_the_advice() {
     // Nothing of f007 stays: it ran in a transaction.
     assert_eq!(migrator.current(connection).unwrap(), ["e006"]);
 }
+
+/// Changes to tables an earlier revision created, on PostgreSQL: the
+/// generated revision takes the safe forms (a foreign key and a CHECK
+/// added `NOT VALID` and validated in statements of their own, an index
+/// built `CONCURRENTLY`, a unique constraint from a concurrent index), is
+/// `transactional = false` with a `lock_timeout`, and passes `lint` with
+/// nothing to allow — as the module, as the `.sql` files (`lint --file`),
+/// and in the chain. The `.sql` migration upgrades and downgrades a
+/// database whose tables hold rows.
+#[test]
+fn changes_to_existing_tables_take_the_safe_forms_and_lint_clean() {
+    let Some(db) = Db::postgres("changes_to_existing_tables_take_the_safe_forms") else {
+        return;
+    };
+    db.cli(&["upgrade", "heads"]).ok();
+    db.execute(
+        "ALTER TABLE notes ADD COLUMN item_id integer;
+         CREATE INDEX idx_notes_item ON notes (item_id);
+         ALTER TABLE notes ADD CONSTRAINT fk_notes_item FOREIGN KEY (item_id) REFERENCES items (id);
+         ALTER TABLE items ADD CONSTRAINT ck_items_name CHECK (length(name) > 0);
+         ALTER TABLE tags ADD CONSTRAINT uq_tags_item_tag UNIQUE (item_id, tag);",
+    );
+    let generate = |rev: &str, sql: bool| {
+        let mut args = vec!["--format", "json", "revision", "--autogenerate"];
+        if sql {
+            args.push("--sql");
+        }
+        args.extend([
+            "-m",
+            "Notes belong to items",
+            "--rev-id",
+            rev,
+            "--from",
+            db.url(),
+        ]);
+        db.cli(&args).ok().json()
+    };
+
+    let json = generate("f007", false);
+    let module = std::fs::read_to_string(db.dir().join(json["path"].as_str().unwrap())).unwrap();
+    for call in [
+        "transactional = false",
+        "op.postgres(\"SET lock_timeout = '5s'\")?;",
+        "op.add_foreign_key_not_valid(&key)?;",
+        "op.validate_constraint(\"notes\", \"fk_notes_item\")?;",
+        "op.add_check_not_valid(",
+        "op.validate_constraint(\"items\", \"ck_items_name\")?;",
+        "op.add_unique(\"tags\", \"uq_tags_item_tag\", &[\"item_id\", \"tag\"])?;",
+        "op.create_index(&index)?;",
+    ] {
+        assert!(module.contains(call), "{call} is missing:\n{module}");
+    }
+    assert!(!module.contains("allow = ["), "nothing to allow:\n{module}");
+    // The same change again, as a .sql migration (the module is not built).
+    std::fs::remove_dir_all(db.dir().join("src/migrations")).unwrap();
+
+    generate("f008", true);
+    let folder = db.dir().join("migrations/f008_notes_belong_to_items");
+    let up = std::fs::read_to_string(folder.join("up.postgres.sql")).unwrap();
+    assert!(
+        up.starts_with(
+            "-- arx-migrate: rev = \"f008\", down_rev = \"e006\", transactional = false\n"
+        ),
+        "{up}"
+    );
+    for statement in [
+        "SET lock_timeout = '5s';",
+        "CREATE INDEX CONCURRENTLY \"idx_notes_item\" ON \"notes\" (\"item_id\");",
+        "FOREIGN KEY (\"item_id\") REFERENCES \"items\" (\"id\") NOT VALID;",
+        "ALTER TABLE \"notes\" VALIDATE CONSTRAINT \"fk_notes_item\";",
+        "CHECK ((length((name)::text) > 0)) NOT VALID;",
+        "ALTER TABLE \"items\" VALIDATE CONSTRAINT \"ck_items_name\";",
+        "CREATE UNIQUE INDEX CONCURRENTLY \"uq_tags_item_tag\" ON \"tags\" (\"item_id\", \"tag\");",
+        "ADD CONSTRAINT \"uq_tags_item_tag\" UNIQUE USING INDEX \"uq_tags_item_tag\";",
+    ] {
+        assert!(up.contains(statement), "{statement} is missing:\n{up}");
+    }
+
+    // `lint --file` on the written file, on top of the chain at e006.
+    let file = folder.join("up.postgres.sql");
+    let lint = db
+        .cli(&[
+            "--backend",
+            "postgres",
+            "--format",
+            "json",
+            "lint",
+            "--file",
+            file.to_str().unwrap(),
+            "--after",
+            "e006",
+        ])
+        .ok()
+        .json();
+    assert_eq!(lint["passed"], true, "{lint}");
+    assert_eq!(
+        lint["reports"][0]["findings"],
+        serde_json::json!([]),
+        "{lint}"
+    );
+
+    // The chain with the .sql migration: lint reports nothing of f008, and
+    // it upgrades and downgrades a database with rows.
+    let migrator = demo_with_sql_folder(&db.dir().join("migrations"));
+    let report =
+        arx_migrate::lint::lint_migrations(migrator.graph(), arx_migrate::Backend::Postgres);
+    let mine: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.revision == "f008")
+        .collect();
+    assert!(mine.is_empty(), "{}", report.to_text());
+    assert!(!migrator.graph().get("f008").unwrap().transactional());
+
+    let server = arx_migrate::testing::postgres_test_url("safe forms").unwrap();
+    let source = arx_migrate::check::ScratchSource::Postgres { url: server };
+    let mut scratch = arx_migrate::check::ScratchDatabase::create(&source).unwrap();
+    let connection = scratch.connection().unwrap();
+    migrator.upgrade(connection, "e006").unwrap();
+    for rows in [
+        "INSERT INTO items (id, name) VALUES (2, 'second')",
+        "INSERT INTO notes (id, body) VALUES (1, 'a')",
+        "INSERT INTO tags (id, item_id, tag) VALUES (1, 1, 'x')",
+    ] {
+        connection.execute(rows).unwrap();
+    }
+    migrator.upgrade(connection, "heads").unwrap();
+    let constraints = "SELECT conname || ':' || convalidated FROM pg_constraint WHERE conname IN ('fk_notes_item', 'ck_items_name', 'uq_tags_item_tag') ORDER BY conname";
+    let rows: Vec<String> = connection
+        .query(constraints)
+        .unwrap()
+        .into_iter()
+        .map(|row| row[0].clone().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "ck_items_name:true",
+            "fk_notes_item:true",
+            "uq_tags_item_tag:true"
+        ]
+    );
+    let invalid = connection
+        .query("SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid")
+        .unwrap();
+    assert!(invalid.is_empty(), "{invalid:?}");
+    // The constraints hold from now on.
+    assert!(connection
+        .execute("INSERT INTO notes (id, body, item_id) VALUES (2, 'b', 99)")
+        .is_err());
+    migrator.downgrade(connection, "e006").unwrap();
+    assert!(connection.query(constraints).unwrap().is_empty());
+}

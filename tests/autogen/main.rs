@@ -243,11 +243,13 @@ fn sql_migration(
     let files = generated.to_sql().map_err(|e| e.to_string())?;
     let folder = dir.join(format!("{REVISION}_corpus"));
     std::fs::create_dir_all(&folder).unwrap();
-    let allow = if files.allow.is_empty() {
-        String::new()
-    } else {
-        format!(", {}", files.allow)
-    };
+    let mut allow = String::new();
+    if !files.transactional {
+        allow.push_str(", transactional = false");
+    }
+    if !files.allow.is_empty() {
+        allow.push_str(&format!(", {}", files.allow));
+    }
     let header = format!(
         "-- arx-migrate: rev = \"{REVISION}\", down_rev = \"{}\"{allow}\n-- {}\n\n",
         prepared.head_revision, generated.message
@@ -456,8 +458,14 @@ fn postgres_only_indexes_go_to_the_postgres_file_only() {
         assert!(!sqlite.contains(postgres_only), "{sqlite}");
     }
     assert!(sqlite.contains("-- Nothing on SQLite"), "{sqlite}");
-    // Dropping an index is the same call on both backends.
-    assert_eq!(names(&files.down, "down"), ["down.sql"]);
+    // Dropping an index is the same call on both backends, but PostgreSQL
+    // drops an index of a table in use CONCURRENTLY.
+    assert_eq!(
+        names(&files.down, "down"),
+        ["down.postgres.sql", "down.sqlite.sql"]
+    );
+    let down = files.down.on(Backend::Postgres);
+    assert!(down.contains("DROP INDEX CONCURRENTLY"), "{down}");
 
     let dir = tempfile::tempdir().unwrap();
     let set = sql_migration(&generated, &prepared, dir.path()).unwrap();
@@ -625,4 +633,112 @@ fn generated_modules_compile() {
     std::fs::write(root.join("src/migrations/mod.rs"), listing).unwrap();
     scratch_crate::assert_builds(root, "the generated modules");
     eprintln!("{} generated modules compile", modules.len());
+}
+
+/// On PostgreSQL, changes to a table an earlier revision created take the
+/// forms that let writes go on, and the revision passes lint with nothing
+/// to allow: `NOT NULL` through `set_not_null`, a foreign key and a CHECK
+/// added `NOT VALID` then validated, an index and a unique constraint
+/// built concurrently; the revision is `transactional = false` and waits
+/// at most 5 s for each lock. It round-trips (in the corpus test); here,
+/// also with a row that breaks nothing. On SQLite the same cases keep the
+/// plain calls in one transaction.
+#[test]
+fn changes_to_existing_postgres_tables_take_the_safe_forms() {
+    let Some(url) = postgres_test_url("changes_to_existing_postgres_tables_take_the_safe_forms")
+    else {
+        return;
+    };
+    let postgres = ScratchSource::Postgres { url };
+    let expected: [(&str, &[&str]); 5] = [
+        (
+            "06-set-not-null",
+            &["op.set_not_null(\"rooms\", \"name\")?;"],
+        ),
+        (
+            "17-add-foreign-key",
+            &[
+                "op.add_foreign_key_not_valid(&key)?;",
+                "op.validate_constraint(",
+            ],
+        ),
+        (
+            "21-add-check",
+            &["op.add_check_not_valid(", "op.validate_constraint("],
+        ),
+        ("11-add-index", &["op.create_index(&index)?;"]),
+        ("23-add-unique-constraint", &["op.add_unique("]),
+    ];
+    for (name, calls) in expected {
+        let case = case(name);
+        let prepared = prepare(&case, &postgres).unwrap();
+        let generated = generate(&case, &prepared, Backend::Postgres).unwrap();
+        let rust = generated.to_rust("arx-migrate");
+        assert!(!generated.transactional, "{name}:\n{rust}");
+        assert!(generated.allow.is_empty(), "{name}:\n{rust}");
+        assert!(rust.contains("transactional = false"), "{name}:\n{rust}");
+        for call in calls {
+            assert!(rust.contains(call), "{name}: {call} is missing:\n{rust}");
+        }
+        let migrator = Migrator::new(chain_with(
+            &prepared,
+            [Arc::new(generated.clone()) as Arc<dyn Migration>],
+        ))
+        .unwrap();
+        // Nothing blocks, and none of the rules the plain forms break (or
+        // a missing lock timeout) is reported; a foreign key without an
+        // index is the case's own warning.
+        let report = lint_migrations(migrator.graph(), Backend::Postgres);
+        let unsafe_forms = [
+            Rule::AddingForeignKeyConstraint,
+            Rule::ConstraintMissingNotValid,
+            Rule::AddingNotNullableField,
+            Rule::IndexNotConcurrent,
+            Rule::RequireConcurrentIndexDeletion,
+            Rule::DisallowedUniqueConstraint,
+            Rule::BanConcurrentIndexCreationInTransaction,
+            Rule::MissingLockTimeout,
+        ];
+        assert!(
+            report
+                .findings
+                .iter()
+                .filter(|f| f.revision == REVISION)
+                .all(|f| !f.is_blocking() && !unsafe_forms.contains(&f.rule)),
+            "{name}:\n{}",
+            report.to_text()
+        );
+
+        let sqlite = prepare(&case, &ScratchSource::SqliteMemory).unwrap();
+        let plain = generate(&case, &sqlite, Backend::Sqlite).unwrap();
+        assert!(plain.transactional && !plain.lock_timeout, "{name}");
+    }
+
+    // A row that keeps NOT NULL: the check goes, the column is NOT NULL.
+    let case = case("06-set-not-null");
+    let prepared = prepare(&case, &postgres).unwrap();
+    let generated = generate(&case, &prepared, Backend::Postgres).unwrap();
+    let migrator = Migrator::new(chain_with(
+        &prepared,
+        [Arc::new(generated) as Arc<dyn Migration>],
+    ))
+    .unwrap();
+    let mut database = ScratchDatabase::create(&postgres).unwrap();
+    let connection = database.connection().unwrap();
+    migrator.upgrade(connection, "before").unwrap();
+    connection
+        .execute("INSERT INTO rooms (id, name) VALUES (1, 'hall')")
+        .unwrap();
+    migrator.upgrade(connection, "heads").unwrap();
+    let left = connection
+        .query("SELECT conname FROM pg_constraint WHERE conname = 'rooms_name_not_null'")
+        .unwrap();
+    assert!(left.is_empty(), "{left:?}");
+    assert!(connection
+        .execute("INSERT INTO rooms (id) VALUES (2)")
+        .is_err());
+    migrator.downgrade(connection, "before").unwrap();
+    connection
+        .execute("INSERT INTO rooms (id) VALUES (2)")
+        .unwrap();
 }

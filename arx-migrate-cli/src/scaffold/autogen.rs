@@ -269,8 +269,15 @@ pub(crate) fn autogenerate(
         let files = generated
             .to_sql()
             .map_err(|e| not_plain_sql(ctx, e, &message, args))?;
+        let mut options = Vec::new();
+        if !files.transactional {
+            options.push("transactional = false".to_string());
+        }
+        if !files.allow.is_empty() {
+            options.push(files.allow);
+        }
         let body = SqlBody {
-            allow: files.allow,
+            options: options.join(", "),
             backend,
             up: files.up,
             down: files.down,

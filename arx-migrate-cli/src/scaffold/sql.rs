@@ -83,8 +83,9 @@ impl SqlFolder {
 
 /// What `revision --autogenerate --format sql` puts in the files.
 pub(super) struct SqlBody {
-    /// The header's `allow = [...]` option, or empty.
-    pub(super) allow: String,
+    /// The header's options after `down_rev` (`transactional = false`,
+    /// `allow = [...]`), or empty.
+    pub(super) options: String,
     /// The backend the schemas were compared on: where the backends'
     /// SQL differs, its up file carries the header's options, and in
     /// sqlx's layout (one file for every backend) its SQL is written.
@@ -109,8 +110,8 @@ pub(super) fn write(
     let program = ctx.program();
     let slug = slug(message);
     let (allow, written_by) = match body {
-        Some(body) if !body.allow.is_empty() => {
-            (format!(", {}", body.allow), "revision --autogenerate")
+        Some(body) if !body.options.is_empty() => {
+            (format!(", {}", body.options), "revision --autogenerate")
         }
         Some(_) => (String::new(), "revision --autogenerate"),
         None => (

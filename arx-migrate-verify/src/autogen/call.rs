@@ -4,7 +4,8 @@
 
 use arx_migrate_core::ops::AlterColumn;
 use arx_migrate_core::sea_query::{
-    ColumnDef, ColumnType, Expr, ForeignKey, ForeignKeyAction, Index, IntoIden, Keyword, Table,
+    ColumnDef, ColumnType, Expr, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index,
+    IntoIden, Keyword, Table,
 };
 use arx_migrate_core::{Backend, Ops, Result};
 
@@ -158,6 +159,9 @@ pub enum Call {
     DropIndex(String),
     /// [`Ops::add_foreign_key`].
     AddForeignKey(NewForeignKey),
+    /// [`Ops::add_foreign_key_not_valid`]: on an existing table, validated
+    /// by a later [`Call::ValidateConstraint`].
+    AddForeignKeyNotValid(NewForeignKey),
     /// [`Ops::drop_foreign_key`].
     DropForeignKey {
         /// The table.
@@ -173,6 +177,31 @@ pub enum Call {
         name: String,
         /// Its expression, as the backend prints it.
         expression: String,
+    },
+    /// [`Ops::add_check_not_valid`]: on an existing table, validated by a
+    /// later [`Call::ValidateConstraint`].
+    AddCheckNotValid {
+        /// The table.
+        table: String,
+        /// The constraint.
+        name: String,
+        /// Its expression, as the backend prints it.
+        expression: String,
+    },
+    /// [`Ops::validate_constraint`].
+    ValidateConstraint {
+        /// The table.
+        table: String,
+        /// The constraint.
+        name: String,
+    },
+    /// [`Ops::set_not_null`]: on an existing table, through a validated
+    /// check.
+    SetNotNull {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
     },
     /// [`Ops::drop_check`].
     DropCheck {
@@ -285,31 +314,21 @@ impl Call {
                 op.create_index(&index)
             }
             Call::DropIndex(name) => op.drop_index(name),
-            Call::AddForeignKey(key) => {
-                let mut fk = ForeignKey::create();
-                fk.name(key.name.clone());
-                fk.from_tbl(key.table.clone());
-                for column in &key.columns {
-                    fk.from_col(column.clone());
-                }
-                fk.to_tbl(key.ref_table.clone());
-                for column in &key.ref_columns {
-                    fk.to_col(column.clone());
-                }
-                if let Some(action) = key.on_delete {
-                    fk.on_delete(action.sea_query());
-                }
-                if let Some(action) = key.on_update {
-                    fk.on_update(action.sea_query());
-                }
-                op.add_foreign_key(&fk)
-            }
+            Call::AddForeignKey(key) => op.add_foreign_key(&key.sea_query()),
+            Call::AddForeignKeyNotValid(key) => op.add_foreign_key_not_valid(&key.sea_query()),
             Call::DropForeignKey { table, name } => op.drop_foreign_key(table, name),
             Call::AddCheck {
                 table,
                 name,
                 expression,
             } => op.add_check(table, name, raw(expression)),
+            Call::AddCheckNotValid {
+                table,
+                name,
+                expression,
+            } => op.add_check_not_valid(table, name, raw(expression)),
+            Call::ValidateConstraint { table, name } => op.validate_constraint(table, name),
+            Call::SetNotNull { table, column } => op.set_not_null(table, column),
             Call::DropCheck { table, name } => op.drop_check(table, name),
             Call::AddUnique {
                 table,
@@ -319,5 +338,28 @@ impl Call {
             Call::DropUnique { table, name } => op.drop_unique(table, name),
             Call::SetPrimaryKey { table, columns } => op.set_primary_key(table, &strs(columns)),
         }
+    }
+}
+
+impl NewForeignKey {
+    /// The key as the sea-query statement `Ops` takes.
+    fn sea_query(&self) -> ForeignKeyCreateStatement {
+        let mut fk = ForeignKey::create();
+        fk.name(self.name.clone());
+        fk.from_tbl(self.table.clone());
+        for column in &self.columns {
+            fk.from_col(column.clone());
+        }
+        fk.to_tbl(self.ref_table.clone());
+        for column in &self.ref_columns {
+            fk.to_col(column.clone());
+        }
+        if let Some(action) = self.on_delete {
+            fk.on_delete(action.sea_query());
+        }
+        if let Some(action) = self.on_update {
+            fk.on_update(action.sea_query());
+        }
+        fk
     }
 }

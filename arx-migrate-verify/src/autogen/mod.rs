@@ -8,7 +8,10 @@
 //!   reverse, renames only where asked ([`Rename`]);
 //! - [`Generated`]: those steps as a [`Migration`], linted so that every
 //!   finding it would block on is allowed, with a reason left to fill in
-//!   for the steps that destroy data;
+//!   for the steps that destroy data; changes to PostgreSQL tables an
+//!   earlier revision created take the forms that let writes go on
+//!   (`NOT VALID` then validated, `CONCURRENTLY`, `set_not_null`), in a
+//!   `transactional = false` revision;
 //! - [`Generated::to_rust`] and [`Generated::to_sql`]: the module or the
 //!   `.sql` files written for it.
 //!
@@ -48,7 +51,7 @@ mod sqlite_names;
 mod unwritten;
 
 pub use call::{raw, Action, Call, NewColumn, NewForeignKey};
-pub use generated::Generated;
+pub use generated::{Generated, GENERATED_LOCK_TIMEOUT};
 pub use plan::{plan, Step};
 pub use rename::Rename;
 pub use source::{head_schema, read_schema, schema_from_sql, Schema};
@@ -81,10 +84,14 @@ pub const DESTRUCTIVE_RULES: [&str; 3] = ["drop-table", "drop-column", "alter-co
 
 impl Generated {
     /// The migration for `steps` revising `chain`'s heads: `None` when
-    /// there are no steps. Lint runs on it in the chain; each rule it
-    /// would block on is allowed, with [`UNFILLED_REASON`] for the
-    /// [`DESTRUCTIVE_RULES`], [`RESTORED_REASON`] for `downgrade-mismatch`
-    /// and [`GENERATED_REASON`] for the others.
+    /// there are no steps. It is non-transactional when a step takes a
+    /// safe form on an existing table ([`Step::outside_transaction`]), and
+    /// bounds its lock waits ([`Generated::lock_timeout`]) when lint would
+    /// otherwise report `missing-lock-timeout`. Lint runs on it in the
+    /// chain; each rule it would block on is allowed, with
+    /// [`UNFILLED_REASON`] for the [`DESTRUCTIVE_RULES`],
+    /// [`RESTORED_REASON`] for `downgrade-mismatch` and
+    /// [`GENERATED_REASON`] for the others.
     pub fn new(
         chain: &RevisionGraph,
         revision: &str,
@@ -95,6 +102,7 @@ impl Generated {
         if steps.is_empty() {
             return Ok(None);
         }
+        let transactional = !steps.iter().any(|s| s.outside_transaction);
         let mut generated = Generated {
             revision: revision.to_string(),
             down_revisions: chain.heads().iter().map(|h| h.to_string()).collect(),
@@ -102,11 +110,20 @@ impl Generated {
             backend,
             steps,
             allow: Vec::new(),
+            transactional,
+            lock_timeout: false,
         };
-        let mut migrations: Vec<Arc<dyn Migration>> = chain.in_order().cloned().collect();
-        migrations.push(Arc::new(generated.clone()));
-        let graph = RevisionGraph::new(migrations)?;
-        let report = lint_migrations(&graph, backend);
+        let mut report = generated.lint_in(chain)?;
+        // A change to a table in use waits a bounded time for its lock.
+        if backend == Backend::Postgres
+            && report
+                .findings
+                .iter()
+                .any(|f| f.revision == revision && f.rule == Rule::MissingLockTimeout)
+        {
+            generated.lock_timeout = true;
+            report = generated.lint_in(chain)?;
+        }
         let mut allow: Vec<(&'static str, &'static str)> = Vec::new();
         for finding in report.findings.iter().filter(|f| f.revision == revision) {
             if !finding.is_blocking() || finding.rule == Rule::InvalidAllow {
@@ -135,6 +152,14 @@ impl Generated {
         Ok(Some(generated))
     }
 
+    /// Lint's report on `chain` with this migration on top.
+    fn lint_in(&self, chain: &RevisionGraph) -> Result<crate::lint::LintReport> {
+        let mut migrations: Vec<Arc<dyn Migration>> = chain.in_order().cloned().collect();
+        migrations.push(Arc::new(self.clone()));
+        let graph = RevisionGraph::new(migrations)?;
+        Ok(lint_migrations(&graph, self.backend))
+    }
+
     /// Whether an allow entry still waits for a person's reason.
     pub fn needs_review(&self) -> bool {
         self.allow
@@ -160,7 +185,14 @@ impl Migration for Generated {
         &self.allow
     }
 
+    fn transactional(&self) -> bool {
+        self.transactional
+    }
+
     fn upgrade(&self, op: &mut Ops<'_>) -> Result<()> {
+        if let Some(setting) = self.lock_timeout_setting() {
+            setting.apply(op)?;
+        }
         for call in self.steps.iter().flat_map(|s| &s.up) {
             call.apply(op)?;
         }
@@ -168,6 +200,9 @@ impl Migration for Generated {
     }
 
     fn downgrade(&self, op: &mut Ops<'_>) -> Result<()> {
+        if let Some(setting) = self.lock_timeout_setting() {
+            setting.apply(op)?;
+        }
         for call in self.steps.iter().rev().flat_map(|s| &s.down) {
             call.apply(op)?;
         }

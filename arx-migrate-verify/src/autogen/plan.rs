@@ -39,6 +39,12 @@ pub struct Step {
     /// [`Rule::DropColumn`], [`Rule::AlterColumnType`]): a person must
     /// allow it.
     pub destructive: Option<Rule>,
+    /// Whether it takes a safe form on an existing PostgreSQL table that
+    /// needs each statement to commit on its own (an index built or
+    /// dropped `CONCURRENTLY`, a unique index built concurrently, a
+    /// constraint validated after its `NOT VALID` add, `NOT NULL` through
+    /// a validated check): the migration is then `transactional = false`.
+    pub outside_transaction: bool,
 }
 
 /// The phases steps are gathered in, in the order they run: what depends
@@ -106,7 +112,30 @@ fn step(comment: String, up: Vec<Call>, down: Vec<Call>) -> Step {
         up,
         down,
         destructive: None,
+        outside_transaction: false,
     }
+}
+
+/// A step in its safe form on an existing table: outside a transaction.
+fn safe_step(comment: String, up: Vec<Call>, down: Vec<Call>) -> Step {
+    Step {
+        outside_transaction: true,
+        ..step(comment, up, down)
+    }
+}
+
+/// `CREATE [UNIQUE] INDEX name …` as PostgreSQL prints it, built
+/// `CONCURRENTLY` (a raw index the builder cannot make: an operator class,
+/// a method, a predicate). Other SQL is returned as it is.
+fn concurrently(sql: &str) -> String {
+    for prefix in ["CREATE UNIQUE INDEX ", "CREATE INDEX "] {
+        if let Some(rest) = sql.strip_prefix(prefix) {
+            if !rest.starts_with("CONCURRENTLY ") {
+                return format!("{prefix}CONCURRENTLY {rest}");
+            }
+        }
+    }
+    sql.to_string()
 }
 
 /// A name PostgreSQL prints without quotes.
@@ -316,7 +345,7 @@ impl Planner<'_> {
                 step(comment, create, vec![Call::DropTable(name.clone())]),
             );
             for (key, definition) in deferred {
-                let (up, down) = self.add_key(&name, &key, &definition)?;
+                let (up, down) = self.add_key(&name, &key, &definition, false)?;
                 self.push(
                     Phase::AddKeys,
                     step(format!("Foreign key {key} on {name}."), up, down),
@@ -516,11 +545,19 @@ impl Planner<'_> {
                         self.push(Phase::Columns, s);
                         continue;
                     }
+                    let up = self.change_column(name, column, was, c, true);
+                    let safe = up
+                        .iter()
+                        .any(|call| matches!(call, Call::SetNotNull { .. }));
                     let mut s = step(
                         format!("Alter column {name}.{column}."),
-                        self.change_column(name, column, was, c),
-                        self.change_column(name, column, c, was),
+                        up,
+                        self.change_column(name, column, c, was, false),
                     );
+                    if safe {
+                        s.outside_transaction = true;
+                        s.comment = format!("Alter column {name}.{column}: NOT NULL is set through a CHECK validated without blocking writes to the table.");
+                    }
                     if was.identity.is_none() && c.identity.is_some() {
                         s.comment = format!(
                             "Make {name}.{column} an identity column. Its sequence starts at 1: if the table has rows, RESTART it past their values or inserts may collide."
@@ -646,15 +683,15 @@ impl Planner<'_> {
         };
         let (up, down) = if to_identity {
             let mut up = vec![self.sql(convert_up)];
-            up.extend(self.change_column(table, column, &identity_side, other));
-            let mut down = self.change_column(table, column, other, &identity_side);
+            up.extend(self.change_column(table, column, &identity_side, other, false));
+            let mut down = self.change_column(table, column, other, &identity_side, false);
             down.push(self.sql(convert_down));
             (up, down)
         } else {
-            let mut up = self.change_column(table, column, other, &identity_side);
+            let mut up = self.change_column(table, column, other, &identity_side, false);
             up.push(self.sql(convert_up));
             let mut down = vec![self.sql(convert_down)];
-            down.extend(self.change_column(table, column, &identity_side, other));
+            down.extend(self.change_column(table, column, &identity_side, other, false));
             (up, down)
         };
         let mut s = step(comment, up, down);
@@ -667,12 +704,17 @@ impl Planner<'_> {
     /// The calls that take column `column` of `table` from `from` to `to`.
     /// An identity is dropped before the rest changes (a default may then
     /// be set) and added after it (it needs NOT NULL and no default).
+    ///
+    /// `safe` (PostgreSQL, a table in use): `NOT NULL` is set by
+    /// `set_not_null`, after the other changes, which proves it from a
+    /// validated check instead of reading every row under an exclusive lock.
     fn change_column(
         &self,
         table: &str,
         column: &str,
         from: &ColumnSnapshot,
         to: &ColumnSnapshot,
+        safe: bool,
     ) -> Vec<Call> {
         let identity = identity_clause(from.identity, to.identity).map(|clause| {
             self.sql(format!(
@@ -681,16 +723,22 @@ impl Planner<'_> {
                 q(column)
             ))
         });
+        let set_not_null =
+            (safe && self.backend == Backend::Postgres && from.nullable && !to.nullable).then(
+                || Call::SetNotNull {
+                    table: table.to_string(),
+                    column: column.to_string(),
+                },
+            );
+        let nullability = from.nullable != to.nullable && set_not_null.is_none();
         let alter = Call::AlterColumn {
             table: table.to_string(),
             column: column.to_string(),
             data_type: (from.data_type != to.data_type).then(|| to.data_type.clone()),
-            not_null: (from.nullable != to.nullable).then_some(!to.nullable),
+            not_null: nullability.then_some(!to.nullable),
             default: (from.default != to.default).then(|| to.default.clone()),
         };
-        let alters = from.data_type != to.data_type
-            || from.nullable != to.nullable
-            || from.default != to.default;
+        let alters = from.data_type != to.data_type || nullability || from.default != to.default;
         let (first, last) = match from.identity {
             None => (None, identity),
             Some(_) => (identity, None),
@@ -698,6 +746,7 @@ impl Planner<'_> {
         first
             .into_iter()
             .chain(alters.then_some(alter))
+            .chain(set_not_null)
             .chain(last)
             .collect()
     }
@@ -714,29 +763,52 @@ impl Planner<'_> {
                 continue;
             }
             let create = self.create_index(before, name, index, i, old);
-            self.push(
-                Phase::DropParts,
-                step(
-                    format!("Drop index {index}."),
-                    vec![Call::DropIndex(index.clone())],
-                    vec![create],
-                ),
+            let s = self.index_step(
+                format!("Drop index {index}"),
+                vec![Call::DropIndex(index.clone())],
+                vec![create],
             );
+            self.push(Phase::DropParts, s);
         }
         for (index, i) in &new.indexes {
             if self.constraint_index(new, index) || old.indexes.get(index) == Some(i) {
                 continue;
             }
             let create = self.create_index(self.after, name, index, i, new);
-            self.push(
-                Phase::AddParts,
-                step(
-                    format!("Index {index} on {name}."),
-                    vec![create],
-                    vec![Call::DropIndex(index.clone())],
-                ),
+            let s = self.index_step(
+                format!("Index {index} on {name}"),
+                vec![create],
+                vec![Call::DropIndex(index.clone())],
             );
+            self.push(Phase::AddParts, s);
         }
+    }
+
+    /// A step that builds or drops an index of an existing table: on
+    /// PostgreSQL `CONCURRENTLY` (`Ops` does so for its own calls outside
+    /// a transaction; raw SQL says it), so that writes go on meanwhile.
+    /// `what`: the comment, without its full stop.
+    fn index_step(&self, what: String, up: Vec<Call>, down: Vec<Call>) -> Step {
+        if self.backend != Backend::Postgres {
+            return step(format!("{what}."), up, down);
+        }
+        let concurrent = |calls: Vec<Call>| -> Vec<Call> {
+            calls
+                .into_iter()
+                .map(|call| match call {
+                    Call::Sql { backend, sql } => Call::Sql {
+                        backend,
+                        sql: concurrently(&sql),
+                    },
+                    other => other,
+                })
+                .collect()
+        };
+        safe_step(
+            format!("{what}, CONCURRENTLY so that writes to the table go on."),
+            concurrent(up),
+            concurrent(down),
+        )
     }
 
     /// A primary key on new columns (the downgrade puts the old ones back).
@@ -757,7 +829,74 @@ impl Planner<'_> {
 
     /// The calls that add constraint `key` (PostgreSQL: its name) to
     /// `table`, and those that drop it.
-    fn add_key(&self, table: &str, key: &str, definition: &str) -> Result<(Vec<Call>, Vec<Call>)> {
+    ///
+    /// `safe`: the table exists and has rows (PostgreSQL): a foreign key
+    /// or a CHECK is added `NOT VALID` and then validated, a UNIQUE
+    /// constraint is built by `add_unique` from a concurrent index (the
+    /// step then runs outside a transaction, see [`Step::outside_transaction`]).
+    fn add_key(
+        &self,
+        table: &str,
+        key: &str,
+        definition: &str,
+        safe: bool,
+    ) -> Result<(Vec<Call>, Vec<Call>)> {
+        let (add, drop) = self.add_key_plainly(table, key, definition)?;
+        if !safe || self.backend != Backend::Postgres {
+            return Ok((add, drop));
+        }
+        let validate = Call::ValidateConstraint {
+            table: table.to_string(),
+            name: key.to_string(),
+        };
+        let add = match add.as_slice() {
+            [Call::AddForeignKey(fk)] => vec![Call::AddForeignKeyNotValid(fk.clone()), validate],
+            [Call::AddCheck {
+                table,
+                name,
+                expression,
+            }] => vec![
+                Call::AddCheckNotValid {
+                    table: table.clone(),
+                    name: name.clone(),
+                    expression: expression.clone(),
+                },
+                validate,
+            ],
+            [Call::Sql { backend, sql }]
+                if definition.starts_with("FOREIGN KEY") || definition.starts_with("CHECK") =>
+            {
+                vec![
+                    Call::Sql {
+                        backend: *backend,
+                        sql: format!("{sql} NOT VALID"),
+                    },
+                    validate,
+                ]
+            }
+            _ => add,
+        };
+        Ok((add, drop))
+    }
+
+    /// Whether the safe form of adding a constraint `definition` runs
+    /// outside a transaction: a foreign key, a CHECK (validated once the
+    /// add has committed) or a UNIQUE constraint (its index built
+    /// concurrently).
+    fn safe_key_needs_no_transaction(&self, definition: &str) -> bool {
+        self.backend == Backend::Postgres
+            && ["FOREIGN KEY", "CHECK", "UNIQUE"]
+                .iter()
+                .any(|kind| definition.starts_with(kind))
+    }
+
+    /// The plain calls that add constraint `key` and drop it again.
+    fn add_key_plainly(
+        &self,
+        table: &str,
+        key: &str,
+        definition: &str,
+    ) -> Result<(Vec<Call>, Vec<Call>)> {
         let t = table.to_string();
         let raw_add = || {
             self.sql(format!(
@@ -845,11 +984,29 @@ impl Planner<'_> {
                 if handled.contains(key) || to.constraints.get(key) == Some(c) {
                     continue;
                 }
-                let (add, drop) = self.add_key(name, key, &c.definition)?;
                 let key_phase = c.kind == "foreign key";
-                let s = match going {
-                    true => step(format!("Drop constraint {key} on {name}."), drop, add),
-                    false => step(format!("Constraint {key} on {name}."), add, drop),
+                let s = if going {
+                    let (add, drop) = self.add_key(name, key, &c.definition, false)?;
+                    step(format!("Drop constraint {key} on {name}."), drop, add)
+                } else if self.safe_key_needs_no_transaction(&c.definition) {
+                    // The table is in use: rows are checked after the
+                    // add's instant lock, or the index is built meanwhile.
+                    let (add, drop) = self.add_key(name, key, &c.definition, true)?;
+                    let how = if c.definition.starts_with("UNIQUE") {
+                        "its unique index is built CONCURRENTLY, then attached"
+                    } else {
+                        "added NOT VALID, then validated in a statement of its own"
+                    };
+                    safe_step(
+                        format!(
+                            "Constraint {key} on {name}: {how}, so that writes to the table go on."
+                        ),
+                        add,
+                        drop,
+                    )
+                } else {
+                    let (add, drop) = self.add_key(name, key, &c.definition, false)?;
+                    step(format!("Constraint {key} on {name}."), add, drop)
                 };
                 let phase = match (going, key_phase) {
                     (true, true) => Phase::DropKeys,

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::call::{Call, NewColumn, NewForeignKey};
-use super::generated::Generated;
+use super::generated::{Generated, GENERATED_LOCK_TIMEOUT};
 use arx_migrate_core::Backend;
 
 const WIDTH: usize = 100;
@@ -123,7 +123,9 @@ fn column(out: &mut String, table: &str, column: &NewColumn) {
     );
 }
 
-fn foreign_key(out: &mut String, key: &NewForeignKey) {
+/// Writes `key`, added by `method` (`op.add_foreign_key`, or its `NOT
+/// VALID` form).
+fn foreign_key(out: &mut String, key: &NewForeignKey, method: &str) {
     out.push_str(&format!("{BODY}let mut key = ForeignKey::create();\n"));
     statement(out, "key.name", &[lit(&key.name)], false);
     statement(out, "key.from_tbl", &[lit(&key.table)], false);
@@ -140,7 +142,7 @@ fn foreign_key(out: &mut String, key: &NewForeignKey) {
     if let Some(action) = key.on_update {
         statement(out, "key.on_update", &[action.rust().to_string()], false);
     }
-    statement(out, "op.add_foreign_key", &["&key".to_string()], true);
+    statement(out, method, &["&key".to_string()], true);
 }
 
 /// Writes one call.
@@ -229,7 +231,27 @@ fn call(out: &mut String, call: &Call) {
             statement(out, "op.create_index", &["&index".to_string()], true);
         }
         Call::DropIndex(name) => statement(out, "op.drop_index", &[lit(name)], true),
-        Call::AddForeignKey(key) => foreign_key(out, key),
+        Call::AddForeignKey(key) => foreign_key(out, key, "op.add_foreign_key"),
+        Call::AddForeignKeyNotValid(key) => foreign_key(out, key, "op.add_foreign_key_not_valid"),
+        Call::AddCheckNotValid {
+            table,
+            name,
+            expression,
+        } => statement(
+            out,
+            "op.add_check_not_valid",
+            &[lit(table), lit(name), format!("raw({})", lit(expression))],
+            true,
+        ),
+        Call::ValidateConstraint { table, name } => statement(
+            out,
+            "op.validate_constraint",
+            &[lit(table), lit(name)],
+            true,
+        ),
+        Call::SetNotNull { table, column } => {
+            statement(out, "op.set_not_null", &[lit(table), lit(column)], true)
+        }
         Call::DropForeignKey { table, name } => {
             statement(out, "op.drop_foreign_key", &[lit(table), lit(name)], true)
         }
@@ -295,13 +317,13 @@ fn imports(calls: &[&Call]) -> Vec<&'static str> {
             Call::CreateIndex { .. } => {
                 names.insert("Index");
             }
-            Call::AddForeignKey(key) => {
+            Call::AddForeignKey(key) | Call::AddForeignKeyNotValid(key) => {
                 names.insert("ForeignKey");
                 if key.on_delete.is_some() || key.on_update.is_some() {
                     names.insert("ForeignKeyAction");
                 }
             }
-            Call::AddCheck { .. } => {
+            Call::AddCheck { .. } | Call::AddCheckNotValid { .. } => {
                 names.extend(["Expr", "IntoIden", "Keyword"]);
             }
             _ => {}
@@ -342,6 +364,9 @@ impl Generated {
                 ", down_rev = {}",
                 array(many).trim_start_matches('&')
             )),
+        }
+        if !self.transactional {
+            attribute.push_str(", transactional = false");
         }
         if !self.allow.is_empty() {
             let entries: Vec<String> = self
@@ -393,6 +418,12 @@ impl Generated {
         let needs_raw = names.contains(&"Keyword");
         out.push('\n');
         out.push_str("    pub fn upgrade(op: &mut Ops) -> Result<()> {\n");
+        if let Some(setting) = self.lock_timeout_setting() {
+            out.push_str(&format!(
+                "{BODY}// Each statement waits at most {GENERATED_LOCK_TIMEOUT} for its lock.\n"
+            ));
+            call(&mut out, &setting);
+        }
         for (i, step) in self.steps.iter().enumerate() {
             self.step_comment(&mut out, i, step, "");
             for c in &step.up {
@@ -401,6 +432,12 @@ impl Generated {
         }
         out.push_str(&format!("{BODY}Ok(())\n    }}\n\n"));
         out.push_str("    pub fn downgrade(op: &mut Ops) -> Result<()> {\n");
+        if let Some(setting) = self.lock_timeout_setting() {
+            out.push_str(&format!(
+                "{BODY}// Each statement waits at most {GENERATED_LOCK_TIMEOUT} for its lock.\n"
+            ));
+            call(&mut out, &setting);
+        }
         for (i, step) in self.steps.iter().enumerate().rev() {
             self.step_comment(&mut out, i, step, "Undo: ");
             for c in &step.down {
@@ -433,6 +470,9 @@ impl Generated {
                 "    down_rev = {},\n",
                 array(many).trim_start_matches('&')
             )),
+        }
+        if !self.transactional {
+            out.push_str("    transactional = false,\n");
         }
         if !self.allow.is_empty() {
             out.push_str("    allow = [\n");

@@ -15,7 +15,8 @@
 //! (see `unwritten.rs`), so that the revision never silently does less
 //! there than the module would.
 
-use super::generated::Generated;
+use super::call::Call;
+use super::generated::{Generated, GENERATED_LOCK_TIMEOUT};
 use super::plan::Step;
 use super::unwritten::{proper_name, unwritten_note, unwritten_statement};
 use arx_migrate_core::error::{Error, Result};
@@ -31,6 +32,9 @@ pub struct SqlFiles {
     /// (empty when nothing is allowed), for the up file's `-- arx-migrate:`
     /// header.
     pub allow: String,
+    /// Whether the migration runs in one transaction; `false` goes in the
+    /// header as `transactional = false` ([`Generated::transactional`]).
+    pub transactional: bool,
     /// The upgrade: `up.sql`, or `up.postgres.sql` and `up.sqlite.sql`.
     pub up: Script,
     /// The downgrade: `down.sql`, or `down.postgres.sql` and
@@ -137,6 +141,7 @@ impl Generated {
         let single = Generated {
             steps: vec![step.clone()],
             allow: Vec::new(),
+            lock_timeout: false,
             ..self.clone()
         };
         // Offline rendering fails only where the calls need the live
@@ -163,6 +168,17 @@ impl Generated {
         let stem = if upgrade { "up" } else { "down" };
         let mut sql = String::new();
         let mut unwritten = Vec::new();
+        if let Some(Call::Sql {
+            backend: Backend::Postgres,
+            sql: setting,
+        }) = self.lock_timeout_setting()
+        {
+            if backend == Backend::Postgres {
+                sql.push_str(&format!(
+                    "-- Each statement waits at most {GENERATED_LOCK_TIMEOUT} for its lock.\n{setting};\n\n"
+                ));
+            }
+        }
         for step in steps {
             let comment = match step.destructive {
                 _ if !upgrade => format!("Undo: {}", step.comment),
@@ -227,6 +243,7 @@ impl Generated {
         };
         Ok(SqlFiles {
             allow,
+            transactional: self.transactional,
             up: self.script(Direction::Upgrade)?,
             down: self.script(Direction::Downgrade)?,
         })
