@@ -433,3 +433,113 @@ fn status_shows_a_backfill_in_progress_as_one_an_upgrade_resumes() {
         );
     }
 }
+
+/// `--lock-retries`: a statement that times out waiting for a table lock
+/// (held by a service's open transaction) is tried again, each retry said
+/// on stderr, and the run succeeds once the lock is free. Without retries
+/// it fails at the first timeout; a retry setting without retries is an
+/// input error. The services file takes the same settings.
+#[test]
+fn lock_retries_try_a_statement_again_until_the_table_lock_is_free() {
+    let Some(db) = Db::postgres("lock_retries_try_a_statement_again") else {
+        return;
+    };
+    db.cli(&["upgrade", "b002"]).ok();
+    let mut holder = postgres::Client::connect(db.url(), postgres::NoTls).unwrap();
+    holder
+        .batch_execute("BEGIN; LOCK TABLE items IN ROW EXCLUSIVE MODE")
+        .unwrap();
+
+    // Off: the first timeout fails the run.
+    let json = db
+        .cli(&[
+            "--lock-timeout",
+            "100ms",
+            "--format",
+            "json",
+            "upgrade",
+            "c003",
+        ])
+        .fails(1)
+        .json();
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("lock timeout"),
+        "{json}"
+    );
+    let out = db
+        .cli(&["--lock-retry-timeout", "100ms", "upgrade", "c003"])
+        .fails(2);
+    assert!(out.stderr.contains("--lock-retries N"), "{}", out.stderr);
+
+    let run = std::thread::scope(|scope| {
+        let upgrade = scope.spawn(|| {
+            db.cli(&[
+                "--lock-retries",
+                "1000",
+                "--lock-retry-timeout",
+                "100ms",
+                "--lock-retry-max-wait",
+                "200ms",
+                "upgrade",
+                "c003",
+            ])
+        });
+        // Two attempts seen waiting (each a statement started anew) mean
+        // at least one retry; then the service's transaction ends.
+        let mut watcher = postgres::Client::connect(db.url(), postgres::NoTls).unwrap();
+        let mut starts = std::collections::BTreeSet::new();
+        until("the CLI's statement is retried", || {
+            for row in watcher
+                .query(
+                    "SELECT query_start::text FROM pg_stat_activity WHERE application_name = 'cli_demo upgrade' AND wait_event_type = 'Lock'",
+                    &[],
+                )
+                .unwrap()
+            {
+                starts.insert(row.get::<_, String>(0));
+            }
+            starts.len() >= 2
+        });
+        holder.batch_execute("ROLLBACK").unwrap();
+        upgrade.join().unwrap()
+    })
+    .ok();
+    assert!(
+        run.stderr
+            .contains("a statement of c003 timed out waiting for a table lock (attempt 1 of 1001)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(db.versions("arx_migrate_version"), ["c003"]);
+
+    // The same from the services file.
+    db.cli(&["downgrade", "b002"]).ok();
+    std::fs::write(
+        db.dir().join("arx-migrate.toml"),
+        format!(
+            "[services.app]\nurl = \"{}\"\nlock_retries = 2\nlock_retry_timeout = \"100ms\"\nlock_retry_max_wait = \"100ms\"\n",
+            db.url()
+        ),
+    )
+    .unwrap();
+    holder
+        .batch_execute("BEGIN; LOCK TABLE items IN ROW EXCLUSIVE MODE")
+        .unwrap();
+    let out = run_in(
+        demo(),
+        db.dir(),
+        &["-s", "app", "--format", "json", "upgrade", "c003"],
+        &[],
+    )
+    .fails(1);
+    assert!(
+        out.stderr.contains("(attempt 2 of 3)") && out.stdout.contains("gave up after 3 attempts"),
+        "{}\n{}",
+        out.stderr,
+        out.stdout
+    );
+    holder.batch_execute("ROLLBACK").unwrap();
+}

@@ -81,6 +81,18 @@ pub(crate) fn move_to(
                 notice(&format!("{}: {wait}", ctx.program()));
             }
         }
+        Progress::LockRetry(retry) => {
+            if let Some(notice) = ctx.notice {
+                notice(&format!(
+                    "{}: a statement of {} timed out waiting for a table lock (attempt {} of {}); trying again in {} ms",
+                    ctx.program(),
+                    retry.revision,
+                    retry.attempt,
+                    retry.attempts,
+                    retry.pause.as_millis()
+                ));
+            }
+        }
         _ => {}
     };
     let report: Report = if direction == Direction::Downgrade {

@@ -58,6 +58,20 @@ pub(crate) struct Global {
     /// statement_timeout, else the server's).
     #[arg(long, global = true, value_parser = parse_duration_arg, value_name = "DURATION")]
     pub(crate) statement_timeout: Option<Duration>,
+    /// PostgreSQL: try a statement (a transactional step: the whole step)
+    /// that timed out waiting for a table lock up to N more times, pausing
+    /// with backoff and jitter in between; 0 turns retries off (default:
+    /// the service's lock_retries, else 0).
+    #[arg(long, global = true, value_name = "N")]
+    pub(crate) lock_retries: Option<u32>,
+    /// PostgreSQL, with lock retries: how long each attempt waits for its
+    /// lock (default: the service's lock_retry_timeout, else 2s).
+    #[arg(long, global = true, value_parser = parse_duration_arg, value_name = "DURATION")]
+    pub(crate) lock_retry_timeout: Option<Duration>,
+    /// PostgreSQL, with lock retries: the longest pause between two
+    /// attempts (default: the service's lock_retry_max_wait, else 10s).
+    #[arg(long, global = true, value_parser = parse_duration_arg, value_name = "DURATION")]
+    pub(crate) lock_retry_max_wait: Option<Duration>,
 }
 
 fn parse_duration_arg(text: &str) -> Result<Duration, String> {

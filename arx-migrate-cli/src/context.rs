@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use arx_migrate_core::backend::{Backend, Connection};
 use arx_migrate_core::redact::redact_url;
-use arx_migrate_core::runner::{Migrator, DEFAULT_LOCK_WAIT};
+use arx_migrate_core::runner::{LockRetry, Migrator, DEFAULT_LOCK_WAIT};
 
 use super::args::{BackendArg, Global};
 use super::config::CliConfig;
@@ -46,6 +46,9 @@ pub(crate) struct Database {
     pub(crate) lock_wait: Option<Duration>,
     pub(crate) lock_timeout: Option<Duration>,
     pub(crate) statement_timeout: Option<Duration>,
+    /// Lock retries (PostgreSQL): more attempts after the first, and the
+    /// overrides of [`LockRetry`]'s timeout and longest pause.
+    pub(crate) lock_retries: LockRetrySettings,
     /// `application_name` of PostgreSQL sessions: `PROGRAM VERB`, so that
     /// a run waiting for the lock, or an operator, can tell who holds it.
     pub(crate) application_name: String,
@@ -54,6 +57,42 @@ pub(crate) struct Database {
     is_default: bool,
     /// Where a relative SQLite path starts ([`CliConfig::current_dir`]).
     current_dir: Option<PathBuf>,
+}
+
+/// Lock retries as the command line and the services file give them.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct LockRetrySettings {
+    /// Attempts after the first (`--lock-retries`, `lock_retries`).
+    pub(crate) retries: Option<u32>,
+    /// Each attempt's lock timeout (`--lock-retry-timeout`).
+    pub(crate) timeout: Option<Duration>,
+    /// The longest pause (`--lock-retry-max-wait`).
+    pub(crate) max_wait: Option<Duration>,
+}
+
+impl LockRetrySettings {
+    /// The [`LockRetry`] they ask for: none when retries are off (not
+    /// given, or 0). A timeout or pause without retries is an error, not
+    /// a setting silently ignored.
+    pub(crate) fn lock_retry(&self) -> Result<Option<LockRetry>, CliError> {
+        match self.retries {
+            Some(retries) if retries > 0 => {
+                let mut retry = LockRetry::new().attempts(retries.saturating_add(1));
+                if let Some(timeout) = self.timeout {
+                    retry = retry.timeout(timeout);
+                }
+                if let Some(max_wait) = self.max_wait {
+                    retry = retry.max_wait(max_wait);
+                }
+                Ok(Some(retry))
+            }
+            _ if self.timeout.is_some() || self.max_wait.is_some() => Err(CliError::usage(
+                "--lock-retry-timeout and --lock-retry-max-wait (lock_retry_timeout, lock_retry_max_wait) set lock retries, which are off",
+            )
+            .hint("turn them on with --lock-retries N (or lock_retries = N in the service's section), N the attempts after the first")),
+            _ => Ok(None),
+        }
+    }
 }
 
 /// The environment variable that turns the schema cache off.
@@ -144,6 +183,10 @@ impl Context<'_> {
         database.lock_wait = global.lock_wait.or(database.lock_wait);
         database.lock_timeout = global.lock_timeout.or(database.lock_timeout);
         database.statement_timeout = global.statement_timeout.or(database.statement_timeout);
+        let retries = &mut database.lock_retries;
+        retries.retries = global.lock_retries.or(retries.retries);
+        retries.timeout = global.lock_retry_timeout.or(retries.timeout);
+        retries.max_wait = global.lock_retry_max_wait.or(retries.max_wait);
         database
     }
 
@@ -222,6 +265,7 @@ impl Context<'_> {
             lock_wait: None,
             lock_timeout: None,
             statement_timeout: None,
+            lock_retries: LockRetrySettings::default(),
             application_name: format!("{} {}", self.program(), self.verb),
             program: self.program().to_string(),
             is_default: false,
@@ -246,6 +290,9 @@ impl Context<'_> {
         }
         if let Some(timeout) = database.statement_timeout {
             migrator = migrator.statement_timeout(timeout);
+        }
+        if let Some(retry) = database.lock_retries.lock_retry()? {
+            migrator = migrator.lock_retries(retry);
         }
         Ok(migrator)
     }
@@ -285,6 +332,11 @@ impl Database {
         self.lock_wait = service.lock_wait();
         self.lock_timeout = service.lock_timeout();
         self.statement_timeout = service.statement_timeout();
+        self.lock_retries = LockRetrySettings {
+            retries: service.lock_retries,
+            timeout: service.lock_retry_timeout(),
+            max_wait: service.lock_retry_max_wait(),
+        };
     }
 
     /// The URL as it may be shown.

@@ -9,6 +9,9 @@
 //! lock_wait = "30s"                  # optional: how long to wait for another run
 //! lock_timeout = "5s"                # optional, PostgreSQL: ms, s, min
 //! statement_timeout = "10min"        # optional, PostgreSQL
+//! lock_retries = 4                   # optional, PostgreSQL: attempts after the first (0: off)
+//! lock_retry_timeout = "2s"          # optional: each attempt's lock wait
+//! lock_retry_max_wait = "10s"        # optional: the longest pause between attempts
 //!
 //! [lint]                             # optional: which lint rules run
 //! enable = ["prefer-text-field"]     # rule ids, "prefer-*", "all"
@@ -64,6 +67,9 @@ pub(crate) struct Service {
     pub(crate) lock_wait: Option<TimeoutValue>,
     pub(crate) lock_timeout: Option<TimeoutValue>,
     pub(crate) statement_timeout: Option<TimeoutValue>,
+    pub(crate) lock_retries: Option<u32>,
+    pub(crate) lock_retry_timeout: Option<TimeoutValue>,
+    pub(crate) lock_retry_max_wait: Option<TimeoutValue>,
 }
 
 /// A timeout written as milliseconds (`5000`) or with a unit (`"5s"`).
@@ -94,7 +100,7 @@ impl ServicesFile {
     pub(crate) fn parse(text: &str, path: &Path) -> Result<Self, CliError> {
         let file: ServicesFile = toml::from_str(text).map_err(|error| {
             CliError::new("config", format!("{} is not valid: {}", path.display(), error.message().trim()))
-                .hint("each service is a [services.NAME] section with url or url_env, and optionally version_table, schema, lock_wait, lock_timeout, statement_timeout; [lint] takes enable = [...] and disable = [...]")
+                .hint("each service is a [services.NAME] section with url or url_env, and optionally version_table, schema, lock_wait, lock_timeout, statement_timeout, lock_retries, lock_retry_timeout, lock_retry_max_wait; [lint] takes enable = [...] and disable = [...]")
         })?;
         file.lint.config().map_err(|reason| {
             CliError::new("config", format!("{}, [lint]: {reason}", path.display()))
@@ -151,6 +157,8 @@ impl Service {
             ("lock_wait", &self.lock_wait),
             ("lock_timeout", &self.lock_timeout),
             ("statement_timeout", &self.statement_timeout),
+            ("lock_retry_timeout", &self.lock_retry_timeout),
+            ("lock_retry_max_wait", &self.lock_retry_max_wait),
         ] {
             if let Some(value) = value {
                 value
@@ -190,6 +198,18 @@ impl Service {
 
     pub(crate) fn lock_timeout(&self) -> Option<Duration> {
         self.lock_timeout.as_ref().and_then(|v| v.duration().ok())
+    }
+
+    pub(crate) fn lock_retry_timeout(&self) -> Option<Duration> {
+        self.lock_retry_timeout
+            .as_ref()
+            .and_then(|v| v.duration().ok())
+    }
+
+    pub(crate) fn lock_retry_max_wait(&self) -> Option<Duration> {
+        self.lock_retry_max_wait
+            .as_ref()
+            .and_then(|v| v.duration().ok())
     }
 
     pub(crate) fn statement_timeout(&self) -> Option<Duration> {
