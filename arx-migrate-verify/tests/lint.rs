@@ -1137,3 +1137,112 @@ fn the_safe_ops_forms_lint_clean_on_postgres() {
     }
     assert_clean(&report);
 }
+
+/// The rest of the safe forms, on PostgreSQL: a constraint added `NOT
+/// VALID` and validated later in the same non-transactional migration (each
+/// statement commits on its own), `SET NOT NULL` after a validated `CHECK
+/// (col IS NOT NULL)`, a unique constraint attached `USING INDEX` to an
+/// index built concurrently, and a batched backfill (`Ops::backfill`, which
+/// renders no statement offline: its batches are its own) are clean. The
+/// same validation inside the transaction of the add is reported, with
+/// the fix naming the calls.
+#[test]
+fn validation_after_the_add_in_a_non_transactional_migration_and_backfills_lint_clean() {
+    use arx_migrate_core::sea_query::{Expr, ForeignKey};
+    use arx_migrate_core::Backfill;
+    let base = || {
+        m(
+            "001",
+            None,
+            "CREATE TABLE kinds (id INTEGER PRIMARY KEY); CREATE TABLE t (id INTEGER PRIMARY KEY, b INTEGER, kind_id INTEGER, code TEXT); CREATE INDEX idx_t_kind ON t (kind_id)",
+            "DROP TABLE t; DROP TABLE kinds",
+        )
+    };
+    let add_and_validate = |transactional: bool| {
+        let migration = FnMigration::new(
+            "002",
+            &["001"],
+            |op| {
+                op.postgres("SET lock_timeout = '5s'")?;
+                op.add_check_not_valid("t", "ck_t_b", Expr::cust("b >= 0"))?;
+                op.add_foreign_key_not_valid(
+                    ForeignKey::create()
+                        .name("fk_t_kind")
+                        .from("t", "kind_id")
+                        .to("kinds", "id"),
+                )?;
+                op.validate_constraint("t", "ck_t_b")?;
+                op.validate_constraint("t", "fk_t_kind")
+            },
+            |op| {
+                op.postgres("SET lock_timeout = '5s'")?;
+                op.drop_foreign_key("t", "fk_t_kind")?;
+                op.drop_check("t", "ck_t_b")
+            },
+        );
+        if transactional {
+            migration
+        } else {
+            migration.non_transactional()
+        }
+    };
+    let by_hand = FnMigration::new(
+        "003",
+        &["002"],
+        |op| {
+            for statement in [
+                "SET lock_timeout = '5s'",
+                "ALTER TABLE t ADD CONSTRAINT ck_t_code CHECK (code IS NOT NULL) NOT VALID",
+                "ALTER TABLE t VALIDATE CONSTRAINT ck_t_code",
+                "ALTER TABLE t ALTER COLUMN code SET NOT NULL",
+                "ALTER TABLE t DROP CONSTRAINT ck_t_code",
+                "CREATE UNIQUE INDEX CONCURRENTLY uq_t_code ON t (code)",
+                "ALTER TABLE t ADD CONSTRAINT uq_t_code UNIQUE USING INDEX uq_t_code",
+            ] {
+                op.postgres(statement)?;
+            }
+            Ok(())
+        },
+        |op| {
+            op.postgres("SET lock_timeout = '5s'")?;
+            op.postgres("ALTER TABLE t DROP CONSTRAINT uq_t_code")?;
+            op.postgres("ALTER TABLE t ALTER COLUMN code DROP NOT NULL")
+        },
+    )
+    .non_transactional();
+    let backfill = FnMigration::new(
+        "004",
+        &["003"],
+        |op| op.backfill(Backfill::new("t").set("b", "0").where_("b IS NULL")),
+        |_| Ok(()),
+    )
+    .non_transactional();
+    let report = run(
+        Backend::Postgres,
+        vec![base(), add_and_validate(false), by_hand, backfill],
+    );
+    assert_clean(&report);
+
+    let report = assert_fires(
+        Backend::Postgres,
+        Rule::ConstraintMissingNotValid,
+        vec![base(), add_and_validate(true)],
+    );
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.rule == Rule::ConstraintMissingNotValid)
+        .unwrap();
+    assert!(
+        finding.message.contains("same transaction"),
+        "{}",
+        report.to_text()
+    );
+    assert!(
+        Rule::ConstraintMissingNotValid
+            .fix()
+            .contains("op.validate_constraint(table, name)"),
+        "{}",
+        Rule::ConstraintMissingNotValid.fix()
+    );
+}
