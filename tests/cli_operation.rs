@@ -543,3 +543,107 @@ fn lock_retries_try_a_statement_again_until_the_table_lock_is_free() {
     );
     holder.batch_execute("ROLLBACK").unwrap();
 }
+
+/// The deploy gate told to wait for backfills: `status --check
+/// --wait-for-backfills=TIMEOUT` waits while one is in progress, saying
+/// where it is (rows, rate, time left), and fails naming it when it is
+/// still in progress at the timeout; once it is done and its revision
+/// applied, the gate passes. `--wait-for-backfills` needs `--check`.
+#[test]
+fn the_deploy_gate_waits_for_a_backfill_in_progress() {
+    for db in Db::each("the_deploy_gate_waits_for_a_backfill_in_progress") {
+        let name = db.name();
+        db.cli(&["upgrade", "d005"]).ok();
+        let timestamp = match &db {
+            Db::Postgres { .. } => "TIMESTAMPTZ",
+            Db::Sqlite { .. } => "TEXT",
+        };
+        db.execute(&format!(
+            "CREATE TABLE arx_migrate_backfill (version_table VARCHAR(128) NOT NULL, revision VARCHAR(32) NOT NULL, \
+             name VARCHAR(255) NOT NULL, table_name VARCHAR(255) NOT NULL, last_key TEXT, rows_done BIGINT NOT NULL, \
+             rows_total_estimate BIGINT, started_at {timestamp} NOT NULL, updated_at {timestamp} NOT NULL, \
+             finished_at {timestamp}, PRIMARY KEY (version_table, revision, name))"
+        ));
+        db.execute(
+            "INSERT INTO arx_migrate_backfill VALUES ('arx_migrate_version', 'e006', 'items', 'items', '400', 400, 1000, \
+             '2026-01-01T00:00:00Z', '2026-01-01T00:01:00Z', NULL)",
+        );
+        db.execute(
+            "INSERT INTO arx_migrate_history (version_table, revision, operation, started_at, outcome) \
+             VALUES ('arx_migrate_version', 'e006', 'upgrade', '2026-01-01T00:00:00Z', 'started')",
+        );
+
+        // status shows the rate and the time left (400 rows in 60 s).
+        let run = db.cli(&["status"]).ok();
+        assert!(
+            run.stdout
+                .contains("400 of ~1000 rows (40%), 7 rows/s, about 90s left"),
+            "{name}: {}",
+            run.stdout
+        );
+
+        let out = db
+            .cli(&[
+                "--format",
+                "json",
+                "status",
+                "--check",
+                "--wait-for-backfills=1s",
+            ])
+            .fails(1);
+        let json = out.json();
+        assert_eq!(
+            json["error"]["kind"], "backfill_in_progress",
+            "{name}: {json}"
+        );
+        let message = json["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("backfill items of items in revision e006: 400 of ~1000 rows")
+                && message.contains("still in progress after waiting 1 s"),
+            "{name}: {message}"
+        );
+        assert!(
+            json["error"]["hint"]
+                .as_str()
+                .unwrap()
+                .contains("--wait-for-backfills=60s"),
+            "{name}: {json}"
+        );
+        assert!(
+            out.stderr
+                .contains("waiting for backfill items of items in revision e006"),
+            "{name}: {}",
+            out.stderr
+        );
+        let row = &json["databases"][0]["backfills"][0];
+        assert_eq!(row["eta_seconds"], 90, "{name}: {json}");
+
+        // Without --check the option is refused.
+        db.cli(&["status", "--wait-for-backfills=1s"]).fails(2);
+
+        // The backfill's run finishes while the gate waits: it passes.
+        let gate = std::thread::scope(|scope| {
+            let gate = scope.spawn(|| {
+                db.cli(&[
+                    "--format",
+                    "json",
+                    "status",
+                    "--check",
+                    "--wait-for-backfills=60s",
+                ])
+            });
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            db.execute("DELETE FROM arx_migrate_backfill");
+            db.execute("DELETE FROM arx_migrate_history WHERE revision = 'e006'");
+            db.execute("UPDATE arx_migrate_version SET version_num = 'e006'");
+            gate.join().unwrap()
+        })
+        .ok()
+        .json();
+        assert_eq!(json_ready(&gate), Some(true), "{name}: {gate}");
+    }
+}
+
+fn json_ready(json: &serde_json::Value) -> Option<bool> {
+    json["databases"][0]["ready"].as_bool()
+}

@@ -273,6 +273,19 @@ pub(crate) enum Command {
         /// edited migration and no interrupted step (a deploy gate).
         #[arg(long)]
         check: bool,
+        /// With --check: first wait while a backfill is in progress, at
+        /// most TIMEOUT (default 1h), saying where it is every few
+        /// seconds; still in progress then, the gate fails.
+        #[arg(
+            long,
+            requires = "check",
+            value_name = "TIMEOUT",
+            num_args = 0..=1,
+            require_equals = true,
+            default_missing_value = "1h",
+            value_parser = parse_duration_arg
+        )]
+        wait_for_backfills: Option<Duration>,
     },
 }
 

@@ -2,6 +2,7 @@
 //! (`history` has a module of its own).
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -10,6 +11,7 @@ use arx_migrate_core::runner::Status;
 use arx_migrate_core::store::{HistoryOperation, HistoryOutcome};
 use arx_migrate_core::Direction;
 
+use super::backfill_gate;
 use super::context::{Context, Database};
 use super::describe::{head_line, log_entry, revision_json, short_line};
 use super::error::CliError;
@@ -141,6 +143,8 @@ pub(crate) fn backfills_json(status: &Status) -> Value {
             "last_key": b.last_key,
             "started_at": b.started_at,
             "updated_at": b.updated_at,
+            "rows_per_second": b.rows_per_second(),
+            "eta_seconds": b.eta().map(|eta| eta.as_secs()),
         }))
         .collect::<Vec<_>>())
 }
@@ -355,8 +359,13 @@ pub(crate) fn show(ctx: &Context<'_>, rev: &str) -> Result<Done, CliError> {
     Ok(done)
 }
 
-/// `status [--all] [--check]`.
-pub(crate) fn status(ctx: &Context<'_>, all: bool, check: bool) -> Result<Done, CliError> {
+/// `status [--all] [--check [--wait-for-backfills[=TIMEOUT]]]`.
+pub(crate) fn status(
+    ctx: &Context<'_>,
+    all: bool,
+    check: bool,
+    wait_for_backfills: Option<Duration>,
+) -> Result<Done, CliError> {
     let databases: Vec<(Option<String>, Result<Database, CliError>)> = if all {
         let path = ctx.services_path();
         let file = ctx.services()?.ok_or_else(|| {
@@ -386,9 +395,18 @@ pub(crate) fn status(ctx: &Context<'_>, all: bool, check: bool) -> Result<Done, 
         let row = database.and_then(|database| {
             let migrator = ctx.migrator(&database)?;
             let (mut connection, _) = read_current(ctx, &database, &migrator)?;
-            let status = migrator
-                .status(&mut *connection)
-                .map_err(|e| core(ctx, &database, e))?;
+            let status = match wait_for_backfills {
+                Some(timeout) => {
+                    let name = database.service.clone().unwrap_or_else(|| database.shown());
+                    let connection = &mut *connection;
+                    backfill_gate::wait_for_backfills(
+                        ctx, &name, &database, &migrator, connection, timeout,
+                    )?
+                }
+                None => migrator
+                    .status(&mut *connection)
+                    .map_err(|e| core(ctx, &database, e))?,
+            };
             Ok((database, status))
         });
         match row {
@@ -443,7 +461,14 @@ pub(crate) fn status(ctx: &Context<'_>, all: bool, check: bool) -> Result<Done, 
                     "backfills": backfills_json(&status),
                     "ready": status.is_ready(),
                 }));
-                if let Some(why) = not_ready(&status, code.graph(), ctx.program()) {
+                let still_filling = wait_for_backfills
+                    .filter(|_| !status.backfills.is_empty())
+                    .map(|timeout| {
+                        backfill_gate::still_in_progress(&status, timeout, ctx.program())
+                    });
+                if let Some(why) =
+                    still_filling.or_else(|| not_ready(&status, code.graph(), ctx.program()))
+                {
                     unready.push((name, why));
                 }
             }

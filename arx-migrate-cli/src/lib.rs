@@ -47,6 +47,7 @@
 
 mod apply;
 mod args;
+mod backfill_gate;
 mod check;
 mod config;
 mod context;
@@ -361,7 +362,11 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             sql,
         } => scaffold::merge(ctx, message, rev_id.as_deref(), revisions, *sql),
         Command::Adopt => apply::adopt(ctx),
-        Command::Status { all, check } => inspect::status(ctx, *all, *check),
+        Command::Status {
+            all,
+            check,
+            wait_for_backfills,
+        } => inspect::status(ctx, *all, *check, *wait_for_backfills),
         Command::Lint(args) => lint::lint(ctx, args),
         Command::Check {
             scratch_url,

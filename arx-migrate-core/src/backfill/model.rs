@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::not_api::utc::parse_millis;
+
 /// A backfill: `UPDATE table SET column = expression, … [WHERE filter]`,
 /// run by [`Ops::backfill`](crate::Ops::backfill) in batches along a key.
 ///
@@ -150,6 +152,32 @@ pub struct BackfillState {
     pub finished_at: Option<String>,
 }
 
+impl BackfillState {
+    /// Rows walked per second, on average from its start to its last
+    /// batch (a run killed and resumed counts the time between); `None`
+    /// before its first batch.
+    pub fn rows_per_second(&self) -> Option<f64> {
+        let started = parse_millis(&self.started_at)?;
+        let updated = parse_millis(&self.updated_at)?;
+        let seconds = (updated - started) as f64 / 1000.0;
+        (seconds > 0.0 && self.rows_done > 0).then(|| self.rows_done as f64 / seconds)
+    }
+
+    /// The time left at [`BackfillState::rows_per_second`], when the
+    /// total is known and it has not finished.
+    pub fn eta(&self) -> Option<Duration> {
+        if self.finished_at.is_some() {
+            return None;
+        }
+        let left = self
+            .rows_total_estimate?
+            .saturating_sub(self.rows_done)
+            .max(0);
+        let rate = self.rows_per_second()?;
+        Some(Duration::from_secs_f64(left as f64 / rate))
+    }
+}
+
 impl fmt::Display for BackfillState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -160,6 +188,12 @@ impl fmt::Display for BackfillState {
             self.revision,
             rows_of(self.rows_done, self.rows_total_estimate)
         )?;
+        if let Some(rate) = self.rows_per_second() {
+            write!(f, ", {rate:.0} rows/s")?;
+        }
+        if let Some(eta) = self.eta() {
+            write!(f, ", about {}s left", eta.as_secs())?;
+        }
         match &self.finished_at {
             Some(at) => write!(f, ", finished at {at}"),
             None => write!(f, ", last batch at {}", self.updated_at),

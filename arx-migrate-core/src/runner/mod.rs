@@ -64,6 +64,9 @@ pub fn migrate_to_head(connection: &mut dyn Connection) -> Result<Report> {
     Migrator::shared_registry(crate::store::DEFAULT_VERSION_TABLE)?.upgrade(connection, "head")
 }
 
+/// How often [`Migrator::wait_for_backfills`] reads the status again.
+const BACKFILL_POLL: Duration = Duration::from_secs(1);
+
 impl Migrator {
     /// A migrator over the registry with this version table, built once per
     /// process and shared: what a `migrate_to_head` of a crate with its own
@@ -283,6 +286,53 @@ impl Migrator {
             backfills,
             heads: state.heads.into_vec(),
         })
+    }
+
+    /// Waits while a backfill is in progress ([`Status::backfills`]: one
+    /// running now, or one killed with its run, which an upgrade resumes),
+    /// reading the status every second and giving each reading that still
+    /// has one to `waiting`, with the time waited so far. Returns the first
+    /// status without a backfill in progress, or at `timeout` the last
+    /// one, whose `backfills` are not empty: a deploy gate that must not
+    /// pass a half-filled column waits with this, then checks
+    /// [`Status::is_ready`].
+    ///
+    /// ```
+    /// # extern crate arx_migrate_core as arx_migrate;
+    /// use std::time::Duration;
+    /// use arx_migrate::{FnMigration, MigrationSet, Migrator};
+    ///
+    /// let migrator = Migrator::new(MigrationSet::new().with(FnMigration::new(
+    ///     "001", &[],
+    ///     |op| op.sql("CREATE TABLE rooms (id INTEGER PRIMARY KEY)"),
+    ///     |op| op.sql("DROP TABLE rooms"),
+    /// )))?;
+    /// let mut conn = arx_migrate::rusqlite::Connection::open_in_memory().unwrap();
+    /// migrator.upgrade(&mut conn, "head")?;
+    /// let status = migrator.wait_for_backfills(&mut conn, Duration::from_secs(600), &mut |status, waited| {
+    ///     for backfill in &status.backfills {
+    ///         eprintln!("after {}s still waiting for {backfill}", waited.as_secs());
+    ///     }
+    /// })?;
+    /// assert!(status.backfills.is_empty() && status.is_ready());
+    /// # Ok::<(), arx_migrate::Error>(())
+    /// ```
+    pub fn wait_for_backfills(
+        &self,
+        connection: &mut dyn Connection,
+        timeout: Duration,
+        waiting: &mut dyn FnMut(&Status, Duration),
+    ) -> Result<Status> {
+        let started = std::time::Instant::now();
+        loop {
+            let status = self.status(connection)?;
+            let waited = started.elapsed();
+            if status.backfills.is_empty() || waited >= timeout {
+                return Ok(status);
+            }
+            waiting(&status, waited);
+            std::thread::sleep(BACKFILL_POLL.min(timeout - waited));
+        }
     }
 
     /// The steps `upgrade(target)` would run now.
