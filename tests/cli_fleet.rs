@@ -498,3 +498,54 @@ fn a_fleet_needs_exactly_one_kind_of_target() {
         .fails(1);
     assert!(run.stderr.starts_with("error:"), "{}", run.stderr);
 }
+
+/// A target with a backfill in progress (running, or killed with its run)
+/// shows it in `fleet status`: its rows done of the total in the table
+/// and in each target's JSON record; the others have none.
+#[test]
+fn fleet_status_reports_a_backfill_in_progress_per_target() {
+    let Some(db) = tenants("fleet_status_reports_a_backfill_in_progress", 2) else {
+        return;
+    };
+    fleet(&db, &["upgrade", "d005"]).ok();
+    // tenant_02's e006 was killed in its backfill: its started marker and
+    // the position its last batch reached, in the schema's bookkeeping.
+    db.execute(
+        "CREATE TABLE tenant_02.arx_migrate_backfill (version_table VARCHAR(128) NOT NULL, revision VARCHAR(32) NOT NULL, \
+         name VARCHAR(255) NOT NULL, table_name VARCHAR(255) NOT NULL, last_key TEXT, rows_done BIGINT NOT NULL, \
+         rows_total_estimate BIGINT, started_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL, \
+         finished_at TIMESTAMPTZ, PRIMARY KEY (version_table, revision, name));
+         INSERT INTO tenant_02.arx_migrate_backfill VALUES ('arx_migrate_version', 'e006', 'items', 'items', '400', 400, 1000, \
+         '2026-01-01T00:00:00Z', '2026-01-01T00:01:00Z', NULL);
+         INSERT INTO tenant_02.arx_migrate_history (version_table, revision, operation, started_at, outcome) \
+         VALUES ('arx_migrate_version', 'e006', 'upgrade', '2026-01-01T00:00:00Z', 'started');",
+    );
+    let json = fleet(&db, &["status", "--format", "json"]).ok().json();
+    assert_eq!(
+        row(&json, "tenant_01")["backfills"],
+        serde_json::json!([]),
+        "{json}"
+    );
+    let backfill = &row(&json, "tenant_02")["backfills"][0];
+    assert_eq!(backfill["revision"], "e006", "{json}");
+    assert_eq!(backfill["rows_done"], 400, "{json}");
+    assert_eq!(backfill["rows_total_estimate"], 1000, "{json}");
+    assert_eq!(backfill["eta_seconds"], 90, "{json}");
+
+    let text = fleet(&db, &["status"]).ok();
+    let line = text
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("tenant_02"))
+        .unwrap_or_default();
+    assert_contains(
+        line,
+        "BACKFILL in progress: backfill items of items in revision e006: 400 of ~1000 rows (40%)",
+    );
+    let other = text
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("tenant_01"))
+        .unwrap_or_default();
+    assert!(!other.contains("BACKFILL"), "{other}");
+}

@@ -143,7 +143,9 @@ pub(crate) fn fleet(ctx: &Context<'_>, args: &FleetArgs) -> Result<Done, CliErro
                     // gets a new one, and it says where this one stands.
                     worker.open = None;
                     let error = error.scrub(secret.as_deref());
-                    let to = worker
+                    // Where it stands, with a backfill the failed step
+                    // left to resume.
+                    let status = worker
                         .connection(database, false)
                         .and_then(|connection| {
                             if let Some(schema) = &one.schema {
@@ -151,19 +153,24 @@ pub(crate) fn fleet(ctx: &Context<'_>, args: &FleetArgs) -> Result<Done, CliErro
                                     .map_err(|e| CliError::new("database", e.message))?;
                             }
                             migrator
-                                .current(connection)
+                                .status(connection)
                                 .map_err(|e| CliError::from_core(e, &program))
                         })
                         .ok();
-                    if to.is_none() {
+                    if status.is_none() {
                         worker.open = None;
                     }
+                    let (to, backfills) = match status {
+                        Some(status) => (Some(status.heads), status.backfills),
+                        None => (None, Vec::new()),
+                    };
                     Ok(TargetResult {
                         from: None,
                         to,
                         steps: 0,
                         outcome: Outcome::Failed,
                         problem: Some(error),
+                        backfills,
                     })
                 }
             }
@@ -218,6 +225,7 @@ fn apply(
                 from: Some(status.heads.clone()),
                 to: Some(status.heads),
                 problem,
+                backfills: status.backfills,
             })
         }
     }

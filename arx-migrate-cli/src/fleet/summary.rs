@@ -29,6 +29,16 @@ pub(crate) fn record_json(record: &Record) -> Value {
         "duration_ms": u64::try_from(record.duration.as_millis()).unwrap_or(u64::MAX),
         "outcome": record.outcome.as_str(),
         "error": record.error.as_ref().map(|e| e.to_json()["error"].clone()),
+        "backfills": record.backfills.iter().map(|b| json!({
+            "revision": b.revision,
+            "name": b.name,
+            "table": b.table,
+            "rows_done": b.rows_done,
+            "rows_total_estimate": b.rows_total_estimate,
+            "rows_per_second": b.rows_per_second(),
+            "eta_seconds": b.eta().map(|eta| eta.as_secs()),
+            "updated_at": b.updated_at,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -60,16 +70,25 @@ pub(crate) fn counts_text(records: &[Record]) -> String {
         .join(", ")
 }
 
-/// The error of a record in one line; a failure's hint after a `;`.
+/// The error of a record in one line; a failure's hint after a `;`; and
+/// the backfills in progress, each with its rows done of the total.
 fn error_text(record: &Record) -> String {
-    record
+    let error = record
         .error
         .as_ref()
         .map(|e| match (&e.hint, record.outcome) {
             (Some(hint), Outcome::Failed) => one_line(&format!("{}; hint: {hint}", e.message)),
             _ => one_line(&e.message),
-        })
-        .unwrap_or_default()
+        });
+    let backfills = record
+        .backfills
+        .iter()
+        .map(|backfill| format!("BACKFILL in progress: {backfill}"));
+    error
+        .into_iter()
+        .chain(backfills)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The revisions before and after, `-` where not known.
@@ -88,7 +107,7 @@ pub(crate) fn outcome_line(record: &Record) -> String {
         record.outcome.as_str(),
         output::duration(record.duration)
     );
-    if record.outcome == Outcome::Failed {
+    if record.outcome == Outcome::Failed || !record.backfills.is_empty() {
         line.push_str(": ");
         line.push_str(&error_text(record));
     }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::backfill::BackfillState;
 use crate::error::Error;
 use crate::runner::Report;
 
@@ -60,6 +61,10 @@ pub struct TargetResult<E = Error> {
     pub outcome: Outcome,
     /// Why a target is [`Outcome::NotReady`] or [`Outcome::Failed`].
     pub problem: Option<E>,
+    /// The backfills in progress on the target, as its status last read
+    /// them ([`Status::backfills`](crate::runner::Status::backfills)):
+    /// running, or killed with their run. Empty when not read.
+    pub backfills: Vec<BackfillState>,
 }
 
 /// An upgrade or downgrade: [`Outcome::Migrated`] when a step ran,
@@ -76,6 +81,7 @@ impl<E> From<Report> for TargetResult<E> {
             from: Some(report.heads_before),
             to: Some(report.heads_after),
             problem: None,
+            backfills: Vec::new(),
         }
     }
 }
@@ -98,6 +104,9 @@ pub struct TargetOutcome<E = Error> {
     pub outcome: Outcome,
     /// The error of a failed target, or what a not-ready one lacks.
     pub error: Option<E>,
+    /// The backfills in progress on it, with their rows done and total
+    /// ([`TargetResult::backfills`]).
+    pub backfills: Vec<BackfillState>,
 }
 
 impl<E> TargetOutcome<E> {
@@ -110,6 +119,7 @@ impl<E> TargetOutcome<E> {
             duration: Duration::ZERO,
             outcome: Outcome::Skipped,
             error: None,
+            backfills: Vec::new(),
         }
     }
 
@@ -127,6 +137,7 @@ impl<E> TargetOutcome<E> {
                 duration,
                 outcome: done.outcome,
                 error: done.problem,
+                backfills: done.backfills,
             },
             Err(error) => TargetOutcome {
                 target,
@@ -136,6 +147,7 @@ impl<E> TargetOutcome<E> {
                 duration,
                 outcome: Outcome::Failed,
                 error: Some(error),
+                backfills: Vec::new(),
             },
         }
     }
