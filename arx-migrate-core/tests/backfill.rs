@@ -333,3 +333,112 @@ fn a_backfill_refuses_a_transactional_migration_and_a_table_without_its_key() {
         }
     }
 }
+
+/// Throttling on the database's health (PostgreSQL): while another session
+/// of the database has waited on a lock for longer than `max_lock_wait`,
+/// the backfill runs no batch, and says why in its progress; once the lock
+/// is free it goes on and updates every row once. `max_replica_lag` on a
+/// server without standbys reads no lag and never pauses.
+#[test]
+fn a_backfill_pauses_while_a_session_waits_on_a_lock_longer_than_its_bound() {
+    let Some(server) = postgres_test_url(
+        "a_backfill_pauses_while_a_session_waits_on_a_lock_longer_than_its_bound",
+    ) else {
+        return;
+    };
+    let db = PgTestDatabase::create(&server).unwrap();
+    let mut conn = connect_url(db.url());
+    let set = chain(3_000).with(
+        FnMigration::new(
+            "003",
+            &["002"],
+            |op| {
+                op.backfill(
+                    Backfill::new("big")
+                        .named("throttled")
+                        .set("hits", "hits + 10")
+                        .batch_size(1_000, 1_000, 1_000)
+                        .max_lock_wait(Duration::from_millis(200))
+                        .max_replica_lag(Duration::from_secs(1)),
+                )
+            },
+            |_| Ok(()),
+        )
+        .non_transactional(),
+    );
+    let migrator = Migrator::new(set).unwrap();
+    migrator.upgrade(&mut *conn, "002").unwrap();
+
+    // A session holds a lock on another table, and another waits for it
+    // (as a service's queries queue behind a migration's DDL).
+    let mut holder =
+        arx_migrate_core::postgres::Client::connect(db.url(), arx_migrate_core::postgres::NoTls)
+            .unwrap();
+    holder
+        .batch_execute("CREATE TABLE other (id INTEGER)")
+        .unwrap();
+    holder
+        .batch_execute("BEGIN; LOCK TABLE other IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let url = db.url().to_string();
+    let waiter = std::thread::spawn(move || {
+        let mut client =
+            arx_migrate_core::postgres::Client::connect(&url, arx_migrate_core::postgres::NoTls)
+                .unwrap();
+        client.batch_execute("SELECT count(*) FROM other").unwrap();
+    });
+    // Until the waiter has waited past the bound.
+    let started = Instant::now();
+    while count(
+        &mut *conn,
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database() AND clock_timestamp() - query_start > interval '300 milliseconds'",
+    ) == 0
+    {
+        assert!(started.elapsed() < Duration::from_secs(60), "no session waits on the lock");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let mut events: Vec<BackfillProgress> = Vec::new();
+    let mut released = false;
+    migrator
+        .upgrade_with_progress(&mut *conn, "head", &mut |event| {
+            if let Progress::Backfill(progress) = event {
+                events.push(progress.clone());
+                if progress.paused.is_some() && !released {
+                    holder.batch_execute("ROLLBACK").unwrap();
+                    released = true;
+                }
+            }
+        })
+        .unwrap();
+    waiter.join().unwrap();
+
+    let first = &events[0];
+    let reason = first.paused.as_deref().unwrap_or_default();
+    assert!(
+        first.rows_done == 0
+            && reason.starts_with("a lock wait of")
+            && reason.ends_with("over the bound of 200 ms"),
+        "{events:?}"
+    );
+    assert!(
+        first.to_string().contains("; paused: a lock wait of"),
+        "{first}"
+    );
+    // After the pause, batches of 1,000 rows to the end, none paused for
+    // replica lag.
+    let batches: Vec<i64> = events
+        .iter()
+        .filter(|e| e.paused.is_none())
+        .map(|e| e.rows_done)
+        .collect();
+    assert_eq!(batches, [1_000, 2_000, 3_000, 3_000], "{events:?}");
+    assert!(events
+        .iter()
+        .filter_map(|e| e.paused.as_deref())
+        .all(|reason| reason.starts_with("a lock wait")));
+    assert_eq!(
+        count(&mut *conn, "SELECT count(*) FROM big WHERE hits = 11"),
+        3_000
+    );
+}

@@ -10,10 +10,12 @@ use crate::error::DbError;
 /// The longest replication lag of any standby (write, flush or replay).
 const REPLICA_LAG: &str = "SELECT CAST(COALESCE(EXTRACT(EPOCH FROM max(GREATEST(write_lag, flush_lag, replay_lag))) * 1000, 0) AS BIGINT) FROM pg_stat_replication";
 
-/// How long the longest-waiting other session has been in the statement
-/// that waits on a lock (`query_start`: PostgreSQL does not record when
-/// the wait itself began, so this is an upper bound of the wait).
-const LOCK_WAIT: &str = "SELECT CAST(COALESCE(EXTRACT(EPOCH FROM max(clock_timestamp() - query_start)) * 1000, 0) AS BIGINT) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()";
+/// How long the longest-waiting other session of this database has been
+/// in the statement that waits on a lock (`query_start`: PostgreSQL does
+/// not record when the wait itself began, so this is an upper bound of the
+/// wait). Sessions of other databases on the server cannot wait on this
+/// database's tables, so they do not count.
+const LOCK_WAIT: &str = "SELECT CAST(COALESCE(EXTRACT(EPOCH FROM max(clock_timestamp() - query_start)) * 1000, 0) AS BIGINT) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() AND datname = current_database()";
 
 /// The bounds a backfill pauses beyond.
 #[derive(Debug, Clone, Copy, Default)]

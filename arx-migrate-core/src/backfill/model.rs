@@ -115,8 +115,10 @@ impl Backfill {
         self
     }
 
-    /// PostgreSQL: waits before each batch while another session has
-    /// waited on a lock for longer than `bound` (`pg_stat_activity`).
+    /// PostgreSQL: waits before each batch while another session of the
+    /// same database has waited on a lock for longer than `bound`
+    /// (`pg_stat_activity`; the time since its waiting statement started),
+    /// so that the backfill does not add to a queue behind a lock.
     pub fn max_lock_wait(mut self, bound: Duration) -> Self {
         self.max_lock_wait = Some(bound);
         self
