@@ -71,11 +71,21 @@ pub enum Variant {
     HandSafe,
     /// `Ops` calls run by a `Migrator` with `lock_retries`.
     Calls,
+    /// The same calls, the backfill's batches held to the hand-written
+    /// ones' 10,000 rows (`Backfill::batch_size`): what the defaults'
+    /// larger batches cost the writers. Only for the changes with a
+    /// backfill.
+    CallsHandBatches,
 }
 
 impl Variant {
     /// All, in the order of the report.
-    pub const ALL: [Variant; 3] = [Variant::Naive, Variant::HandSafe, Variant::Calls];
+    pub const ALL: [Variant; 4] = [
+        Variant::Naive,
+        Variant::HandSafe,
+        Variant::Calls,
+        Variant::CallsHandBatches,
+    ];
 
     /// The name in the report.
     pub fn name(self) -> &'static str {
@@ -83,6 +93,7 @@ impl Variant {
             Variant::Naive => "naive",
             Variant::HandSafe => "hand-written safe",
             Variant::Calls => "arx-migrate calls",
+            Variant::CallsHandBatches => "calls, 10k-row batches",
         }
     }
 }
@@ -94,12 +105,19 @@ pub struct Made {
     pub lock_retries: u32,
 }
 
-/// Whether a variant can run yet.
+/// Whether the variant is one of the change's (the 10k-row batches only
+/// where there is a backfill).
+pub fn applies(change: Change, variant: Variant) -> bool {
+    variant != Variant::CallsHandBatches
+        || matches!(change, Change::NotNullBackfill | Change::Rename)
+}
+
+/// Why a variant of the change cannot run yet, if it cannot.
 pub fn pending(change: Change, variant: Variant) -> Option<&'static str> {
     match (change, variant) {
         // Plug the expand/contract calls of branch i22-expand in here (and
         // in `through_calls`) once they are on this branch's base.
-        (Change::Rename, Variant::Calls) => Some(
+        (Change::Rename, Variant::Calls | Variant::CallsHandBatches) => Some(
             "pending: the expand/contract calls (branch i22-expand) are not on this branch's base",
         ),
         _ => None,
@@ -116,8 +134,40 @@ pub fn make(
     match variant {
         Variant::Naive => naive(change, client).map(|()| Made::default()),
         Variant::HandSafe => hand_safe(change, client),
-        Variant::Calls => through_calls(change, client),
+        Variant::Calls => through_calls(change, false, client),
+        Variant::CallsHandBatches => through_calls(change, true, client),
     }
+}
+
+/// Whether a change is made again and again in one load until its
+/// windows add up to a few seconds (those that take well under a second
+/// at 1M rows, whose single window holds too few transactions for a
+/// 99th percentile).
+pub fn repeatable(change: Change) -> bool {
+    matches!(change, Change::ForeignKey | Change::Unique | Change::Index)
+}
+
+/// Takes a repeatable change away again (outside the measured windows).
+pub fn undo(
+    change: Change,
+    variant: Variant,
+    client: &mut postgres::Client,
+) -> Result<(), BoxError> {
+    if matches!(variant, Variant::Calls | Variant::CallsHandBatches) {
+        calls_migrator(change, false)?.downgrade(client, "base")?;
+        return Ok(());
+    }
+    let mut made = Made::default();
+    let sql = match change {
+        Change::ForeignKey => "ALTER TABLE items DROP CONSTRAINT items_parent_fk",
+        Change::Unique => "ALTER TABLE items DROP CONSTRAINT items_code_key",
+        Change::Index => "DROP INDEX CONCURRENTLY items_qty_idx",
+        Change::NotNullBackfill | Change::Rename => {
+            return Err(format!("{} is not made twice", change.name()).into())
+        }
+    };
+    client.batch_execute(&format!("SET lock_timeout = {}", LOCK_TIMEOUT.as_millis()))?;
+    with_lock_retries(client, sql, None, &mut made)
 }
 
 fn naive(change: Change, client: &mut postgres::Client) -> Result<(), BoxError> {
@@ -270,45 +320,80 @@ fn hand_safe(change: Change, client: &mut postgres::Client) -> Result<Made, BoxE
     Ok(made)
 }
 
-fn through_calls(change: Change, client: &mut postgres::Client) -> Result<Made, BoxError> {
-    let upgrade: fn(&mut Ops<'_>) -> arx_migrate::Result<()> = match change {
-        Change::ForeignKey => |op| {
-            op.add_foreign_key_not_valid(
-                ForeignKey::create()
-                    .name("items_parent_fk")
-                    .from("items", "parent_id")
-                    .to("parents", "id"),
-            )?;
-            op.validate_constraint("items", "items_parent_fk")
-        },
-        Change::NotNullBackfill => |op| {
-            op.add_column("items", ColumnDef::new("score").integer().default(0))?;
-            op.backfill(Backfill::new("items").set("score", "parent_id * 2"))?;
-            op.set_not_null("items", "score")
-        },
-        Change::Unique => |op| op.add_unique("items", "items_code_key", &["code"]),
-        Change::Index => |op| {
-            op.create_index(
-                Index::create()
-                    .name("items_qty_idx")
-                    .table("items")
-                    .col("qty"),
-            )
-        },
-        Change::Rename => {
+/// The migration of `change` as `Ops` calls, with its downgrade, run with
+/// lock retries under [`LOCK_TIMEOUT`].
+fn calls_migrator(change: Change, hand_batches: bool) -> Result<Migrator, BoxError> {
+    type Step = fn(&mut Ops<'_>) -> arx_migrate::Result<()>;
+    let (upgrade, downgrade): (Step, Step) = match (change, hand_batches) {
+        (Change::ForeignKey, _) => (
+            |op| {
+                op.add_foreign_key_not_valid(
+                    ForeignKey::create()
+                        .name("items_parent_fk")
+                        .from("items", "parent_id")
+                        .to("parents", "id"),
+                )?;
+                op.validate_constraint("items", "items_parent_fk")
+            },
+            |op| op.drop_foreign_key("items", "items_parent_fk"),
+        ),
+        (Change::NotNullBackfill, false) => (
+            |op| {
+                op.add_column("items", ColumnDef::new("score").integer().default(0))?;
+                op.backfill(Backfill::new("items").set("score", "parent_id * 2"))?;
+                op.set_not_null("items", "score")
+            },
+            |op| op.drop_column("items", "score"),
+        ),
+        (Change::NotNullBackfill, true) => (
+            |op| {
+                op.add_column("items", ColumnDef::new("score").integer().default(0))?;
+                op.backfill(
+                    Backfill::new("items")
+                        .set("score", "parent_id * 2")
+                        .batch_size(HAND_BATCH as u64, HAND_BATCH as u64, HAND_BATCH as u64),
+                )?;
+                op.set_not_null("items", "score")
+            },
+            |op| op.drop_column("items", "score"),
+        ),
+        (Change::Unique, _) => (
+            |op| op.add_unique("items", "items_code_key", &["code"]),
+            |op| op.drop_unique("items", "items_code_key"),
+        ),
+        (Change::Index, _) => (
+            |op| {
+                op.create_index(
+                    Index::create()
+                        .name("items_qty_idx")
+                        .table("items")
+                        .col("qty"),
+                )
+            },
+            |op| op.drop_index("items_qty_idx"),
+        ),
+        (Change::Rename, _) => {
             return Err(pending(change, Variant::Calls)
                 .unwrap_or("no calls for this change")
                 .into())
         }
     };
     let migrations = MigrationSet::new()
-        .with(FnMigration::new("001", &[], upgrade, |_| Ok(())).non_transactional());
-    let migrator = Migrator::new(migrations)?.lock_retries(
+        .with(FnMigration::new("001", &[], upgrade, downgrade).non_transactional());
+    Ok(Migrator::new(migrations)?.lock_retries(
         LockRetry::new()
             .timeout(LOCK_TIMEOUT)
             .attempts(10)
             .max_wait(Duration::from_secs(2)),
-    );
+    ))
+}
+
+fn through_calls(
+    change: Change,
+    hand_batches: bool,
+    client: &mut postgres::Client,
+) -> Result<Made, BoxError> {
+    let migrator = calls_migrator(change, hand_batches)?;
     let mut made = Made::default();
     migrator.upgrade_with_progress(client, "head", &mut |event| {
         if let Progress::LockRetry(_) = event {

@@ -71,7 +71,10 @@ struct Measured {
 }
 
 struct Outcome {
+    /// The median duration of the change.
     duration: Duration,
+    /// How many times it was made (each making is one window).
+    repetitions: usize,
     figures: WindowFigures,
     longest_lock_wait: Duration,
     lock_retries: u32,
@@ -112,17 +115,20 @@ impl Bench {
         let mut client = postgres::Client::connect(url, postgres::NoTls)?;
         workload::load_tables(&mut client, &self.shape)?;
         let sampler = LockSampler::start(url)?;
-        let load = Load::start(url, &self.shape, directory)?;
+        let mut load = Load::start(url, &self.shape, directory)?;
         std::thread::sleep(self.warmup);
-        let start = now_epoch();
+        let mut windows = Vec::new();
         let made = match what {
             None => {
+                let start = now_epoch();
                 std::thread::sleep(self.baseline);
+                windows.push((start, now_epoch()));
                 Ok((changes::Made::default(), self.baseline))
             }
-            Some((change, variant)) => changes::timed(change, variant, &mut client),
+            Some((change, variant)) => {
+                self.repeated(change, variant, &mut client, &mut load, &mut windows)
+            }
         };
-        let end = now_epoch();
         std::thread::sleep(COOL_DOWN);
         let longest_lock_wait = sampler.stop()?;
         let logged = load.stop()?;
@@ -143,13 +149,57 @@ impl Bench {
         };
         Ok(Outcome {
             duration,
-            figures: stats::window(&logged, start, end, self.shape.rate),
+            figures: stats::window(&logged, &windows, self.shape.rate),
+            repetitions: windows.len(),
             longest_lock_wait,
             lock_retries: made.lock_retries,
             check,
         })
     }
 }
+
+impl Bench {
+    /// Makes the change, and for a repeatable one, undoes it (outside the
+    /// windows) and makes it again until the windows add up to
+    /// `MIN_WINDOWS` (at most `MAX_REPETITIONS` times, and not once the
+    /// load is gone). The median duration and the lock retries in all.
+    fn repeated(
+        &self,
+        change: Change,
+        variant: Variant,
+        client: &mut postgres::Client,
+        load: &mut Load,
+        windows: &mut Vec<(f64, f64)>,
+    ) -> Result<(changes::Made, Duration), BoxError> {
+        let mut durations = Vec::new();
+        let mut made = changes::Made::default();
+        loop {
+            let start = now_epoch();
+            let (once, duration) = changes::timed(change, variant, client)?;
+            windows.push((start, now_epoch()));
+            durations.push(duration);
+            made.lock_retries += once.lock_retries;
+            let covered: f64 = windows.iter().map(|(s, e)| e - s).sum();
+            if !changes::repeatable(change)
+                || covered >= MIN_WINDOWS.as_secs_f64()
+                || durations.len() >= MAX_REPETITIONS
+                || !load.running()
+            {
+                break;
+            }
+            changes::undo(change, variant, client)?;
+            // What the undo disturbed settles before the next window.
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        durations.sort();
+        Ok((made, durations[durations.len() / 2]))
+    }
+}
+
+/// The windows of a repeatable change add up to at least this.
+const MIN_WINDOWS: Duration = Duration::from_secs(5);
+/// A repeatable change is made at most this many times.
+const MAX_REPETITIONS: usize = 12;
 
 mod checks {
     //! That a variant made its change: the end state read back.
@@ -250,6 +300,9 @@ fn run(server: String) -> Result<(), BoxError> {
     rows.push(baseline(&mut bench));
     for change in selected {
         for variant in Variant::ALL {
+            if !changes::applies(change, variant) {
+                continue;
+            }
             eprintln!(
                 "{} / {} (load {})",
                 change.name(),
@@ -283,7 +336,7 @@ fn loadavg() -> String {
 
 fn print_table(rows: &[Measured]) {
     println!();
-    println!("| change | variant | migration | writers p50 | p99 | max | p99 ÷ hand-safe | done / scheduled | aborted clients | failed tx | longest writer lock wait | lock retries |");
+    println!("| change | variant | migration (median × times) | writers p50 | p99 | max | p99 ÷ hand-safe | done / scheduled | aborted clients | failed tx | longest writer lock wait | lock retries |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for row in rows {
         let change = row.change.map_or("no migration", Change::name);
@@ -321,8 +374,9 @@ fn print_table(rows: &[Measured]) {
             }
         };
         println!(
-            "| {change} | {variant} | {} ms{checked} | {} | {} | {} | {ratio} | {} / {:.0} | {}{all} | {} | {} ms | {} |",
+            "| {change} | {variant} | {} ms × {}{checked} | {} | {} | {} | {ratio} | {} / {:.0} | {}{all} | {} | {} ms | {} |",
             outcome.duration.as_millis(),
+            outcome.repetitions,
             latency(f.p50),
             latency(f.p99),
             latency(f.max),

@@ -28,13 +28,17 @@ pub struct WindowFigures {
     pub all_aborted: bool,
 }
 
-/// The figures of the transactions scheduled from `start` to `end`
-/// (seconds since the epoch), at `rate` per second.
-pub fn window(logged: &Logged, start: f64, end: f64, rate: u32) -> WindowFigures {
+/// The figures of the transactions scheduled in `windows` (each a start
+/// and an end, in seconds since the epoch), at `rate` per second.
+pub fn window(logged: &Logged, windows: &[(f64, f64)], rate: u32) -> WindowFigures {
     let inside: Vec<_> = logged
         .transactions
         .iter()
-        .filter(|t| t.scheduled >= start && t.scheduled < end)
+        .filter(|t| {
+            windows
+                .iter()
+                .any(|&(start, end)| t.scheduled >= start && t.scheduled < end)
+        })
         .collect();
     let mut latencies: Vec<Duration> = inside
         .iter()
@@ -48,7 +52,7 @@ pub fn window(logged: &Logged, start: f64, end: f64, rate: u32) -> WindowFigures
         .count();
     WindowFigures {
         done: latencies.len(),
-        scheduled: f64::from(rate) * (end - start),
+        scheduled: f64::from(rate) * windows.iter().map(|(start, end)| end - start).sum::<f64>(),
         p50: percentile(&latencies, 0.50),
         p99: percentile(&latencies, 0.99),
         max: latencies.last().copied().unwrap_or_default(),

@@ -119,6 +119,12 @@ impl Load {
         })
     }
 
+    /// Whether pgbench still runs (it ends by itself once every client
+    /// aborted).
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Stops pgbench (it has no graceful stop: the last buffered second of
     /// its log is lost, which is why the harness waits a cool-down after
     /// the window before stopping it) and reads what it logged.
