@@ -307,10 +307,7 @@ fn hand_safe(change: Change, client: &mut postgres::Client) -> Result<Made, BoxE
             )?;
             run(client, "CREATE TRIGGER items_note_remark_sync BEFORE INSERT OR UPDATE ON items FOR EACH ROW EXECUTE FUNCTION items_note_remark_sync()")?;
             batched_update(client, "remark = note")?;
-            // Deploy: the new code uses `remark`; the old code's requests
-            // in flight drain.
-            client.batch_execute("UPDATE bench_code SET col = 'remark'")?;
-            std::thread::sleep(DEPLOY_DRAIN);
+            deploy_new_code(client)?;
             // Contract.
             run(client, "DROP TRIGGER items_note_remark_sync ON items")?;
             run(client, "DROP FUNCTION items_note_remark_sync()")?;
@@ -380,7 +377,12 @@ fn calls_migrator(change: Change, hand_batches: bool) -> Result<Migrator, BoxErr
     };
     let migrations = MigrationSet::new()
         .with(FnMigration::new("001", &[], upgrade, downgrade).non_transactional());
-    Ok(Migrator::new(migrations)?.lock_retries(
+    retrying(Migrator::new(migrations)?)
+}
+
+/// `migrator` with lock retries under [`LOCK_TIMEOUT`], ten attempts.
+fn retrying(migrator: Migrator) -> Result<Migrator, BoxError> {
+    Ok(migrator.lock_retries(
         LockRetry::new()
             .timeout(LOCK_TIMEOUT)
             .attempts(10)
@@ -395,12 +397,30 @@ fn through_calls(
 ) -> Result<Made, BoxError> {
     let migrator = calls_migrator(change, hand_batches)?;
     let mut made = Made::default();
-    migrator.upgrade_with_progress(client, "head", &mut |event| {
+    let mut count_retries = |event: Progress<'_>| {
         if let Progress::LockRetry(_) = event {
             made.lock_retries += 1;
         }
-    })?;
+    };
+    if change == Change::Rename {
+        // The expand revision, the deploy, then the contract revision.
+        migrator.upgrade_with_progress(client, EXPAND_REVISION, &mut count_retries)?;
+        deploy_new_code(client)?;
+    }
+    migrator.upgrade_with_progress(client, "head", &mut count_retries)?;
     Ok(made)
+}
+
+/// The rename's expand revision, in the calls variant (its contract is
+/// the head).
+const EXPAND_REVISION: &str = "001";
+
+/// The code that uses `items.remark` reaches the servers; the old code's
+/// requests in flight drain.
+fn deploy_new_code(client: &mut postgres::Client) -> Result<(), BoxError> {
+    client.batch_execute("UPDATE bench_code SET col = 'remark'")?;
+    std::thread::sleep(DEPLOY_DRAIN);
+    Ok(())
 }
 
 /// Times `make`.
