@@ -354,10 +354,16 @@ fn print_table(rows: &[Measured]) {
             .and_then(|r| r.outcome.as_ref().ok())
             .map(|r| r.figures.p99);
         let ratio = match (row.change, hand_safe_p99) {
-            (Some(_), Some(safe)) if !safe.is_zero() && outcome.figures.done > 0 => format!(
-                "{:.2}",
-                outcome.figures.p99.as_secs_f64() / safe.as_secs_f64()
-            ),
+            // Where every writer aborted, the few that committed first say
+            // nothing of the change.
+            (Some(_), Some(safe))
+                if !safe.is_zero() && outcome.figures.done > 0 && !outcome.figures.all_aborted =>
+            {
+                format!(
+                    "{:.2}",
+                    outcome.figures.p99.as_secs_f64() / safe.as_secs_f64()
+                )
+            }
             _ => String::new(),
         };
         let f = &outcome.figures;
