@@ -170,6 +170,13 @@ fn round_trip(
         let schema_base = schema(&mut *conn);
 
         migrator.upgrade(&mut *conn, "002").unwrap();
+        if db.backend() == Backend::Postgres {
+            // The step bounded its lock waits, and gave the setting back.
+            assert_eq!(
+                value(&mut *conn, "SELECT current_setting('lock_timeout')").as_deref(),
+                Some("0")
+            );
+        }
         let status = migrator.status(&mut *conn).unwrap();
         assert_eq!(status.expansions.len(), 1, "{status:?}");
         assert_eq!(status.expansions[0].phase, ExpansionPhase::Expanded);

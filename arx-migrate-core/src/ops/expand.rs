@@ -26,6 +26,10 @@ use crate::not_api::text::quote_ident;
 /// the code no longer uses this" (the contract is refused otherwise).
 pub(crate) const CONTRACT_MARK: &str = "/* arx-migrate: contract */";
 
+/// The `lock_timeout` of a step's statements on PostgreSQL, when the
+/// session has none.
+const LOCK_TIMEOUT: &str = "5s";
+
 /// The type a rename's new column is shown with offline, where the old
 /// column's type cannot be read.
 const OFFLINE_TYPE: &str = "text";
@@ -143,16 +147,55 @@ impl Ops<'_> {
         // The statements depend on the table as the database has it; the
         // checksum records the change itself.
         let saved = self.checksum.clone();
-        let result = match step {
-            Step::Expand => self.run_expand(change),
-            Step::UndoExpand => self.run_undo_expand(change),
-            Step::Contract => self.run_contract(change),
-            Step::UndoContract => self.run_undo_contract(change),
-        }
-        .and_then(|()| self.flush());
+        let result = self.bound_lock_wait().and_then(|previous| {
+            let result = match step {
+                Step::Expand => self.run_expand(change),
+                Step::UndoExpand => self.run_undo_expand(change),
+                Step::Contract => self.run_contract(change),
+                Step::UndoContract => self.run_undo_contract(change),
+            }
+            .and_then(|()| self.flush());
+            self.restore_lock_wait(previous);
+            result
+        });
         self.checksum = saved;
         self.checksum.add_statement(&description);
         result
+    }
+
+    /// PostgreSQL: gives the step's statements a `lock_timeout` of
+    /// [`LOCK_TIMEOUT`] when the session has none, so that its `ALTER
+    /// TABLE`s never queue behind a long transaction with every query on
+    /// the table queued behind them. Returns the setting to restore.
+    fn bound_lock_wait(&mut self) -> Result<Option<String>> {
+        if self.backend != Backend::Postgres {
+            return Ok(None);
+        }
+        let set = format!("SET lock_timeout = '{LOCK_TIMEOUT}'");
+        if let Sink::Record(statements) = &mut self.sink {
+            statements.push(set);
+            return Ok(None);
+        }
+        let current = self
+            .live_query("SELECT current_setting('lock_timeout')")?
+            .and_then(|rows| rows.into_iter().next())
+            .and_then(|row| row.into_iter().next().flatten());
+        match current.as_deref() {
+            Some("0") => {
+                self.execute_one(set)?;
+                Ok(current)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn restore_lock_wait(&mut self, previous: Option<String>) {
+        if let Some(previous) = previous {
+            let _ = self.execute_one(format!(
+                "SELECT set_config('lock_timeout', '{}', false)",
+                previous.replace('\'', "''")
+            ));
+        }
     }
 
     fn refusal(&self, change: &Expand, step: Step, message: String) -> Error {
@@ -581,7 +624,7 @@ impl Ops<'_> {
                 ""
             };
             self.change_ddl(format!(
-                "ALTER TABLE {table} ADD COLUMN {if_not_exists}{} {}",
+                "{CONTRACT_MARK} ALTER TABLE {table} ADD COLUMN {if_not_exists}{} {}",
                 quote_ident(&was.name),
                 was.sql_type
             ))?;
