@@ -10,7 +10,9 @@
 //!   finding it would block on is allowed, with a reason left to fill in
 //!   for the steps that destroy data;
 //! - [`Generated::to_rust`] and [`Generated::to_sql`]: the module or the
-//!   `.sql` files written for it.
+//!   `.sql` files written for it;
+//! - [`ExpandPair`]: with `--expand`, column renames and type changes
+//!   written as an expand/contract pair of revisions instead.
 //!
 //! ```
 //! use arx_migrate_core::{FnMigration, MigrationSet, Migrator};
@@ -36,6 +38,7 @@
 //! ```
 
 mod call;
+mod expand_pair;
 mod generated;
 mod plan;
 mod rename;
@@ -48,6 +51,7 @@ mod sqlite_names;
 mod unwritten;
 
 pub use call::{raw, Action, Call, NewColumn, NewForeignKey};
+pub use expand_pair::{ExpandChange, ExpandPair};
 pub use generated::Generated;
 pub use plan::{plan, Step};
 pub use rename::Rename;
