@@ -410,7 +410,8 @@ fn a_rename_with_expand_becomes_an_expand_contract_pair() {
         let pair = &json["expand"];
         assert_eq!(pair["expand_revision"], "f007", "{name}: {json}");
         assert_eq!(pair["changes"][0]["old"], "body", "{name}: {json}");
-        let expand = std::fs::read_to_string(db.dir().join(json["path"].as_str().unwrap())).unwrap();
+        let expand =
+            std::fs::read_to_string(db.dir().join(json["path"].as_str().unwrap())).unwrap();
         assert!(
             expand.contains(r#"#[arx_migrate::migration(rev = "f007", down_rev = "e006", transactional = false)]"#)
                 && expand.contains(r#"Expand::rename_column("notes", "body", "content"),"#)

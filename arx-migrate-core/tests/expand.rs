@@ -653,3 +653,100 @@ fn an_expand_killed_in_its_backfill_resumes_and_the_contract_follows() {
         );
     }
 }
+
+/// Old code and new code writing while the expand runs (its backfill
+/// racing both): when it ends, every row has the same value on both
+/// sides, whichever side wrote it last.
+#[test]
+fn old_and_new_writers_during_the_expand_end_consistent() {
+    let test = "old_and_new_writers_during_the_expand_end_consistent";
+    let Some(server) = postgres_test_url(test) else {
+        return;
+    };
+    let db = PgTestDatabase::create(&server).unwrap();
+    let rows: i64 = 50_000;
+    let mut conn = connect_url(db.url());
+    let migrator = Migrator::new(chain(rows, rename)).unwrap();
+    migrator.upgrade(&mut *conn, "001").unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = |new_code: bool| {
+        let url = db.url().to_string();
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut conn = connect_url(&url);
+            let mut n: i64 = 0;
+            let mut inserted = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                let id = (n * 7_919 + if new_code { 13 } else { 0 }) % rows + 1;
+                // Until the expand has added it, the new code's column
+                // does not exist; the new code starts writing once it does.
+                let has_new = count(
+                    &mut *conn,
+                    "SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'full_name'",
+                ) == 1;
+                if new_code && !has_new {
+                    continue;
+                }
+                let sql = if new_code {
+                    format!("UPDATE users SET full_name = 'new {n}' WHERE id = {id}")
+                } else {
+                    format!("UPDATE users SET name = 'old {n}' WHERE id = {id}")
+                };
+                conn.execute(&sql).unwrap();
+                if n % 10 == 0 {
+                    let key = 1_000_000 + n * 2 + i64::from(new_code);
+                    let sql = if new_code {
+                        format!(
+                            "INSERT INTO users (id, full_name) VALUES ({key}, 'new insert {n}')"
+                        )
+                    } else {
+                        format!("INSERT INTO users (id, name) VALUES ({key}, 'old insert {n}')")
+                    };
+                    conn.execute(&sql).unwrap();
+                    inserted += 1;
+                }
+            }
+            (n, inserted)
+        })
+    };
+    let old_writer = writer(false);
+    let new_writer = writer(true);
+    migrator.upgrade(&mut *conn, "002").unwrap();
+    // Both keep writing a little after the expand, as they would.
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (old_writes, _) = old_writer.join().unwrap();
+    let (new_writes, _) = new_writer.join().unwrap();
+    assert!(
+        old_writes > 10 && new_writes > 10,
+        "{old_writes} {new_writes}"
+    );
+    assert_eq!(
+        count(
+            &mut *conn,
+            "SELECT count(*) FROM users WHERE full_name IS DISTINCT FROM name"
+        ),
+        0
+    );
+    assert!(
+        count(
+            &mut *conn,
+            "SELECT count(*) FROM users WHERE name LIKE 'new %'"
+        ) > 0
+    );
+    assert!(
+        count(
+            &mut *conn,
+            "SELECT count(*) FROM users WHERE full_name LIKE 'old %'"
+        ) > 0
+    );
+    migrator.upgrade(&mut *conn, "003").unwrap();
+    assert_eq!(
+        count(
+            &mut *conn,
+            "SELECT count(*) FROM users WHERE full_name IS NULL"
+        ),
+        0
+    );
+}
