@@ -265,6 +265,20 @@ impl Ops<'_> {
         }
     }
 
+    /// Runs (or records) statements that must take effect together: on
+    /// PostgreSQL sent as one query, which the server runs as one
+    /// transaction, so that no row is written between the new column's
+    /// appearance and its trigger's (SQLite: one after the other).
+    fn change_ddl_together(&mut self, statements: Vec<String>) -> Result<()> {
+        if self.backend != Backend::Postgres || self.is_offline() || statements.len() < 2 {
+            for sql in statements {
+                self.change_ddl(sql)?;
+            }
+            return Ok(());
+        }
+        self.change_ddl(statements.join(";\n"))
+    }
+
     fn read_expansion(
         &mut self,
         book: &Option<ExpandBook>,
@@ -427,6 +441,7 @@ impl Ops<'_> {
         }
         let spec = self.sync_spec(change, &old);
         let table = quote_ident(&change.table);
+        let mut statements = Vec::new();
         for (name, sql_type, _) in &spec.new {
             let exists = live
                 .as_ref()
@@ -439,14 +454,13 @@ impl Ops<'_> {
             } else {
                 ""
             };
-            self.change_ddl(format!(
+            statements.push(format!(
                 "ALTER TABLE {table} ADD COLUMN {if_not_exists}{} {sql_type}",
                 quote_ident(name)
-            ))?;
+            ));
         }
-        for sql in spec.install(self.backend) {
-            self.change_ddl(sql)?;
-        }
+        statements.extend(spec.install(self.backend));
+        self.change_ddl_together(statements)?;
         let backfill = match &spec.fill {
             Some((column, sql_type, fill)) => Backfill {
                 sets: vec![(column.clone(), self.typed(fill, sql_type))],
@@ -611,6 +625,7 @@ impl Ops<'_> {
             }
             return self.set_phase(&book, change, ExpansionPhase::Expanded, None);
         }
+        let mut restore = Vec::new();
         for was in &old {
             let exists = live
                 .as_ref()
@@ -623,11 +638,11 @@ impl Ops<'_> {
             } else {
                 ""
             };
-            self.change_ddl(format!(
+            restore.push(format!(
                 "{CONTRACT_MARK} ALTER TABLE {table} ADD COLUMN {if_not_exists}{} {}",
                 quote_ident(&was.name),
                 was.sql_type
-            ))?;
+            ));
         }
         if change.kind == ExpandKind::RenameColumn {
             if let (Some(new), Some(was)) = (change.new.first(), old.first()) {
@@ -639,9 +654,8 @@ impl Ops<'_> {
                 }
             }
         }
-        for sql in spec.install(self.backend) {
-            self.change_ddl(sql)?;
-        }
+        restore.extend(spec.install(self.backend));
+        self.change_ddl_together(restore)?;
         let backfill = Backfill {
             sets: spec
                 .old
