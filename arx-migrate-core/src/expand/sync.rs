@@ -166,21 +166,28 @@ impl SyncSpec {
                         .collect::<Vec<_>>()
                         .join(" AND ")
                 };
+                // Each side's expressions are evaluated only where needed:
+                // the backfill's own UPDATE (the new side written, and
+                // agreeing) costs one evaluation per row.
                 let body = format!(
-                    "  {select_fwd}\n\
-                     \x20 {select_back}\n\
-                     \x20 IF TG_OP = 'INSERT' THEN\n\
+                    "  IF TG_OP = 'INSERT' THEN\n\
+                     \x20   {select_fwd}\n\
                      \x20   IF {all_null} THEN\n\
                      \x20     {to_new}\n\
                      \x20   ELSIF NOT ({new_agrees}) THEN\n\
+                     \x20     {select_back}\n\
                      \x20     {to_old}\n\
                      \x20   END IF;\n\
                      \x20 ELSIF ({old_changed}) AND NOT ({new_changed}) THEN\n\
+                     \x20   {select_back}\n\
                      \x20   IF NOT ({old_agrees}) THEN\n\
+                     \x20     {select_fwd}\n\
                      \x20     {to_new}\n\
                      \x20   END IF;\n\
                      \x20 ELSIF ({new_changed}) AND NOT ({old_changed}) THEN\n\
+                     \x20   {select_fwd}\n\
                      \x20   IF NOT ({new_agrees}) THEN\n\
+                     \x20     {select_back}\n\
                      \x20     {to_old}\n\
                      \x20   END IF;\n\
                      \x20 END IF;\n",
