@@ -100,12 +100,12 @@
 pub use arx_migrate_core::{
     canonical_sql, migrate_to_head, render, render_script, Adopted, AlterColumn, Backend, Backfill,
     BackfillProgress, BackfillState, ChecksumChange, ChecksumPolicy, Connection, DataConnection,
-    DbError, DbErrorKind, Direction, Error, FnMigration, Heads, HistoryEntry, HistoryOperation,
-    HistoryOutcome, InterruptedStep, LinkedMigrations, LockHolder, LockRetry, LockRetryReport,
-    LockWait, Migration, MigrationSet, MigrationSource, Migrator, Ops, Param, PreparedRun,
-    Progress, Registry, Rendered, RepairReport, Report, Result, RevisionGraph, Row, RunSettings,
-    SqlMigration, SqlScript, Statement, StatementFailure, Status, Step, StepReport, StoreConfig,
-    Target, TransactionMode, Warning,
+    DbError, DbErrorKind, Direction, Error, Expand, ExpandKind, ExpansionPhase, ExpansionState,
+    FnMigration, Heads, HistoryEntry, HistoryOperation, HistoryOutcome, InterruptedStep,
+    LinkedMigrations, LockHolder, LockRetry, LockRetryReport, LockWait, Migration, MigrationSet,
+    MigrationSource, Migrator, Ops, Param, PreparedRun, Progress, Registry, Rendered, RepairReport,
+    Report, Result, RevisionGraph, Row, RunSettings, SqlMigration, SqlScript, Statement,
+    StatementFailure, Status, Step, StepReport, StoreConfig, Target, TransactionMode, Warning,
 };
 pub use arx_migrate_macros::migration;
 
@@ -274,7 +274,8 @@ macro_rules! export_migrations {
 /// What a migration module needs: `use arx_migrate::prelude::*;`.
 pub mod prelude {
     pub use arx_migrate_core::{
-        AlterColumn, Backend, Backfill, DataConnection, Error, Migration, Ops, Result, Statement,
+        AlterColumn, Backend, Backfill, DataConnection, Error, Expand, Migration, Ops, Result,
+        Statement,
     };
     pub use arx_migrate_macros::migration;
 }

@@ -533,3 +533,74 @@ fn changes_to_existing_tables_take_the_safe_forms_and_lint_clean() {
     migrator.downgrade(connection, "e006").unwrap();
     assert!(connection.query(constraints).unwrap().is_empty());
 }
+
+#[test]
+fn a_rename_with_expand_becomes_an_expand_contract_pair() {
+    for db in Db::each("a_rename_with_expand_becomes_an_expand_contract_pair") {
+        let name = db.name();
+        db.cli(&["upgrade", "heads"]).ok();
+        db.execute("ALTER TABLE notes RENAME COLUMN body TO content");
+        let json = db
+            .cli(&[
+                "--migrations-dir",
+                "src/migrations",
+                "--format",
+                "json",
+                "revision",
+                "--autogenerate",
+                "--expand",
+                "-m",
+                "Notes have content",
+                "--rev-id",
+                "f007",
+                "--from",
+                db.url(),
+                "--rename",
+                "notes.body=content",
+            ])
+            .ok()
+            .json();
+        let pair = &json["expand"];
+        assert_eq!(pair["expand_revision"], "f007", "{name}: {json}");
+        assert_eq!(pair["changes"][0]["old"], "body", "{name}: {json}");
+        let expand =
+            std::fs::read_to_string(db.dir().join(json["path"].as_str().unwrap())).unwrap();
+        assert!(
+            expand.contains(r#"#[arx_migrate::migration(rev = "f007", down_rev = "e006", transactional = false)]"#)
+                && expand.contains(r#"Expand::rename_column("notes", "body", "content"),"#)
+                && expand.contains("op.expand(&change)?;"),
+            "{name}: {expand}"
+        );
+        let contract_path = pair["contract_path"].as_str().unwrap();
+        let contract = std::fs::read_to_string(db.dir().join(contract_path)).unwrap();
+        assert!(
+            contract.contains(r#"down_rev = "f007", transactional = false)]"#)
+                && contract.contains("op.contract(&change)?;")
+                && contract.contains("op.undo_contract(change)?;"),
+            "{name}: {contract}"
+        );
+
+        // Without the rename, the planner sees a drop and an add: no pair.
+        db.execute("CREATE TABLE other (id INTEGER PRIMARY KEY)");
+        let out = db
+            .cli(&[
+                "--migrations-dir",
+                "src/other",
+                "revision",
+                "--autogenerate",
+                "--expand",
+                "-m",
+                "Not a pair",
+                "--head",
+                "e006",
+                "--from",
+                db.url(),
+            ])
+            .fails(1);
+        assert!(
+            out.stderr.contains("--expand writes column renames"),
+            "{name}: {}",
+            out.stderr
+        );
+    }
+}

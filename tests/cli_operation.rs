@@ -647,3 +647,41 @@ fn the_deploy_gate_waits_for_a_backfill_in_progress() {
 fn json_ready(json: &serde_json::Value) -> Option<bool> {
     json["databases"][0]["ready"].as_bool()
 }
+
+#[test]
+fn status_shows_an_expansion_awaiting_its_contract() {
+    for db in Db::each("status_shows_an_expansion_awaiting_its_contract") {
+        let name = db.name();
+        db.cli(&["upgrade", "d005"]).ok();
+        // d005 expanded items.name into items.title (as `Ops::expand`
+        // records it), and nothing has contracted it yet.
+        let timestamp = match &db {
+            Db::Postgres { .. } => "TIMESTAMPTZ",
+            Db::Sqlite { .. } => "TEXT",
+        };
+        db.execute(&format!(
+            "CREATE TABLE arx_migrate_expand (version_table VARCHAR(128) NOT NULL, table_name VARCHAR(255) NOT NULL, \
+             change VARCHAR(255) NOT NULL, kind VARCHAR(32) NOT NULL, expand_revision VARCHAR(32) NOT NULL, \
+             contract_revision VARCHAR(32), phase VARCHAR(16) NOT NULL, old_columns TEXT NOT NULL, \
+             updated_at {timestamp} NOT NULL, PRIMARY KEY (version_table, table_name, change))"
+        ));
+        db.execute(
+            "INSERT INTO arx_migrate_expand VALUES ('arx_migrate_version', 'items', 'name->title', 'rename column', \
+             'd005', NULL, 'expanded', 'name\ttext\t0\t', '2026-01-01T00:00:00Z')",
+        );
+        let run = db.cli(&["status"]).ok();
+        assert!(
+            run.stdout.contains(
+                "EXPAND/CONTRACT items: name->title (rename column), expanded in revision d005, awaiting contract"
+            ),
+            "{name}: {}",
+            run.stdout
+        );
+        let json = db.cli(&["status", "--format", "json"]).ok().json();
+        let expansion = &json["databases"][0]["expansions"][0];
+        assert_eq!(expansion["phase"], "expanded", "{name}: {json}");
+        assert_eq!(expansion["expand_revision"], "d005", "{name}: {json}");
+        assert_eq!(expansion["table"], "items", "{name}: {json}");
+        assert!(expansion["backfill"].is_null(), "{name}: {json}");
+    }
+}

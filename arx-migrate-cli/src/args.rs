@@ -197,6 +197,12 @@ pub(crate) enum Command {
         /// add, TABLE.OLD=NEW (a column) or OLD=NEW (a table); repeatable.
         #[arg(long, value_name = "RENAME", requires = "autogenerate")]
         rename: Vec<String>,
+        /// With --autogenerate: write each column rename (--rename) and
+        /// type change of a renamed column as an expand/contract pair of
+        /// revisions (Ops::expand, then Ops::contract) instead of one
+        /// in-place alteration.
+        #[arg(long, requires = "autogenerate", conflicts_with = "sql")]
+        expand: bool,
         /// With --autogenerate on PostgreSQL: the server to build scratch
         /// databases on (default: the --from server, else the database's).
         #[arg(long, value_name = "URL", requires = "autogenerate")]

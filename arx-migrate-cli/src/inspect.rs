@@ -149,6 +149,30 @@ pub(crate) fn backfills_json(status: &Status) -> Value {
         .collect::<Vec<_>>())
 }
 
+/// The expand/contract changes of `status` not yet contracted, for JSON.
+pub(crate) fn expansions_json(status: &Status) -> Value {
+    json!(status
+        .expansions
+        .iter()
+        .map(|e| json!({
+            "table": e.table,
+            "change": e.change,
+            "kind": e.kind,
+            "phase": e.phase.as_str(),
+            "expand_revision": e.expand_revision,
+            "contract_revision": e.contract_revision,
+            "backfill": e.backfill.as_ref().map(|b| json!({
+                "revision": b.revision,
+                "name": b.name,
+                "rows_done": b.rows_done,
+                "rows_total_estimate": b.rows_total_estimate,
+                "updated_at": b.updated_at,
+            })),
+            "updated_at": e.updated_at,
+        }))
+        .collect::<Vec<_>>())
+}
+
 /// One warning per edited migration and interrupted step: what a service's
 /// upgrade at startup would refuse.
 pub(crate) fn warning_lines(status: &Status, program: &str) -> Vec<String> {
@@ -435,6 +459,9 @@ pub(crate) fn status(
                         "; BACKFILL in progress (or killed: an upgrade resumes it): {backfill}"
                     ));
                 }
+                for expansion in &status.expansions {
+                    problems.push_str(&format!("; EXPAND/CONTRACT {expansion}"));
+                }
                 done.line(format!(
                     "{name}: {} {}{url}{}{problems}",
                     output::heads(&status.heads),
@@ -459,6 +486,7 @@ pub(crate) fn status(
                     "edited": edited_json(&status),
                     "interrupted": interrupted_json(&status),
                     "backfills": backfills_json(&status),
+                    "expansions": expansions_json(&status),
                     "ready": status.is_ready(),
                 }));
                 let still_filling = wait_for_backfills

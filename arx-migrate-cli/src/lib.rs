@@ -333,6 +333,7 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             autogenerate: true,
             from,
             rename,
+            expand,
             scratch_url,
             no_scratch_cache,
         } => scaffold::autogenerate(
@@ -344,6 +345,7 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
                 from: from.as_deref().unwrap_or_default(),
                 sql: *sql || ctx.global.format == Format::Sql,
                 renames: rename,
+                expand: *expand,
                 scratch_url: scratch_url.as_deref(),
                 scratch_cache: ctx.scratch_cache(*no_scratch_cache),
             },

@@ -16,6 +16,7 @@
 //! With `--sql` they write a `.sql` migration instead (see [`sql`]).
 
 mod autogen;
+mod expand;
 mod known;
 mod module;
 mod naming;

@@ -16,6 +16,7 @@ mod backfill;
 mod checksum;
 mod direction;
 pub mod error;
+mod expand;
 #[cfg(feature = "fleet")]
 pub mod fleet;
 pub mod graph;
@@ -37,6 +38,7 @@ pub use backend::{Backend, Connection, DataConnection, Param, PreparedRun, Row, 
 pub use backfill::{Backfill, BackfillProgress, BackfillState, BACKFILL_TABLE};
 pub use checksum::canonical_sql;
 pub use error::{DbError, DbErrorKind, Direction, Error, Result, StatementFailure};
+pub use expand::{Expand, ExpandKind, ExpansionPhase, ExpansionState, EXPAND_TABLE};
 pub use graph::{RevisionGraph, Step};
 pub use heads::Heads;
 pub use lock::{LockHolder, LockWait};

@@ -197,6 +197,16 @@ impl<'a> Store<'a> {
         }
     }
 
+    /// Where this migration set's expand/contract changes are recorded:
+    /// next to the version table.
+    pub(crate) fn expand_book(&self) -> crate::expand::ExpandBook {
+        crate::expand::ExpandBook {
+            table: self.qualified(crate::expand::EXPAND_TABLE),
+            version_table: self.config.version_table.clone(),
+            backend: self.backend,
+        }
+    }
+
     /// The id of the `started` history row of an interrupted step, which
     /// a resumed step carries on.
     pub(crate) fn started_marker(

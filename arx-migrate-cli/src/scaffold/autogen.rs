@@ -29,6 +29,8 @@ pub(crate) struct AutogenerateArgs<'a> {
     pub(crate) sql: bool,
     /// `--rename`, as typed.
     pub(crate) renames: &'a [String],
+    /// `--expand`: an expand/contract pair instead of one revision.
+    pub(crate) expand: bool,
     /// `--scratch-url`.
     pub(crate) scratch_url: Option<&'a str>,
     /// Whether the schema at head may come from the schema cache (unless
@@ -246,6 +248,9 @@ pub(crate) fn autogenerate(
         }));
         done.line("No changes in schema detected.");
         return Ok(done);
+    }
+    if args.expand {
+        return super::expand::write_pair(ctx, &message, rev_id, &parents, &known, &steps);
     }
     let numbered = if args.sql {
         folders

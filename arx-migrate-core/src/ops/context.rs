@@ -35,6 +35,8 @@ pub(crate) struct LiveSettings<'a> {
 /// kept (the progress callback comes with the live settings).
 pub(crate) struct RunnerContext {
     pub(crate) book: crate::backfill::BackfillBook,
+    /// Where expand/contract changes are recorded.
+    pub(crate) expansions: crate::expand::ExpandBook,
 }
 
 /// SQLite alterations of one table waiting to be made together, by native
@@ -61,6 +63,8 @@ pub(super) struct PendingTable {
 ///   [`Ops::validate_constraint`], [`Ops::set_not_null`] (and
 ///   [`Ops::drop_not_null`]);
 /// - [`Ops::backfill`], a durable batched `UPDATE` of a large table;
+/// - [`Ops::expand`], [`Ops::contract`] (and [`Ops::undo_expand`],
+///   [`Ops::undo_contract`]): a column change across two deploys;
 /// - [`Ops::connection`] for data migrations.
 ///
 /// On SQLite the alterations of a table that SQLite's ALTER TABLE cannot

@@ -479,7 +479,10 @@ impl Migrator {
             )?,
         };
         let book = store.backfill_book();
-        let runner = RunnerContext { book: book.clone() };
+        let runner = RunnerContext {
+            book: book.clone(),
+            expansions: store.expand_book(),
+        };
         let live = LiveSettings {
             lock_retry: env.lock_retry,
             progress: Some(&mut *env.progress),
@@ -586,11 +589,33 @@ pub(super) fn resumable_steps(
     state: &crate::store::StoredState,
 ) -> Result<Vec<(String, crate::error::Direction)>> {
     let backfills = backfills_of_interrupted(connection, store, state)?;
+    let expansions = expansion_revisions(connection, store, state)?;
     Ok(state
         .interrupted
         .iter()
-        .filter(|(revision, _)| backfills.iter().any(|b| &b.revision == revision))
+        .filter(|(revision, _)| {
+            backfills.iter().any(|b| &b.revision == revision) || expansions.contains(revision)
+        })
         .cloned()
+        .collect())
+}
+
+/// The revisions that an expand/contract record names (an expand or a
+/// contract, started): killed, they resume, every step of theirs being
+/// safe to run again. Read only when a step was interrupted.
+pub(super) fn expansion_revisions(
+    connection: &mut dyn Connection,
+    store: &Store<'_>,
+    state: &crate::store::StoredState,
+) -> Result<Vec<String>> {
+    if state.interrupted.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(store
+        .expand_book()
+        .all(connection)?
+        .into_iter()
+        .flat_map(|row| std::iter::once(row.expand_revision).chain(row.contract_revision))
         .collect())
 }
 

@@ -276,14 +276,20 @@ impl Migrator {
             .collect();
         let edited = self.checksum_mismatches(connection.backend(), &state)?;
         let backfills = apply::backfills_of_interrupted(connection, &store, &state)?;
+        let resumed = apply::expansion_revisions(connection, &store, &state)?;
         let mut interrupted = interrupted_steps(&state);
-        interrupted.retain(|step| !backfills.iter().any(|b| b.revision == step.revision));
+        interrupted.retain(|step| {
+            !backfills.iter().any(|b| b.revision == step.revision)
+                && !resumed.contains(&step.revision)
+        });
+        let expansions = expansions(connection, &store)?;
         Ok(Status {
             at_head: pending.is_empty(),
             pending,
             edited,
             interrupted,
             backfills,
+            expansions,
             heads: state.heads.into_vec(),
         })
     }
@@ -545,6 +551,44 @@ impl Migrator {
             this.run_locked(connection, store, &request, Some(planned), env)
         })
     }
+}
+
+/// The expand/contract changes not yet contracted, each with its backfill
+/// while that runs (or was killed).
+fn expansions(
+    connection: &mut dyn Connection,
+    store: &Store<'_>,
+) -> Result<Vec<crate::expand::ExpansionState>> {
+    let rows = store.expand_book().all(connection)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backfills = store.backfill_book().all(connection)?;
+    Ok(rows
+        .into_iter()
+        .filter(|row| row.phase != crate::expand::ExpansionPhase::Contracted)
+        .map(|row| {
+            let backfill = backfills
+                .iter()
+                .find(|b| {
+                    (b.revision == row.expand_revision
+                        || Some(&b.revision) == row.contract_revision.as_ref())
+                        && b.name.ends_with(&row.change)
+                        && b.finished_at.is_none()
+                })
+                .cloned();
+            crate::expand::ExpansionState {
+                table: row.table,
+                change: row.change,
+                kind: row.kind,
+                expand_revision: row.expand_revision,
+                contract_revision: row.contract_revision,
+                phase: row.phase,
+                backfill,
+                updated_at: row.updated_at,
+            }
+        })
+        .collect())
 }
 
 /// The interrupted steps of a stored state.

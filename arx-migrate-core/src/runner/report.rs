@@ -167,6 +167,10 @@ pub struct Status {
     /// Backfills of steps running now, or killed and waiting for an
     /// upgrade to resume them.
     pub backfills: Vec<BackfillState>,
+    /// Expand/contract changes not yet contracted: expanded and awaiting
+    /// their contract, or still expanding (the backfill running, or
+    /// killed).
+    pub expansions: Vec<crate::expand::ExpansionState>,
 }
 
 impl Status {

@@ -13,7 +13,9 @@
 //!   (`NOT VALID` then validated, `CONCURRENTLY`, `set_not_null`), in a
 //!   `transactional = false` revision;
 //! - [`Generated::to_rust`] and [`Generated::to_sql`]: the module or the
-//!   `.sql` files written for it.
+//!   `.sql` files written for it;
+//! - [`ExpandPair`]: with `--expand`, column renames and type changes
+//!   written as an expand/contract pair of revisions instead.
 //!
 //! ```
 //! use arx_migrate_core::{FnMigration, MigrationSet, Migrator};
@@ -39,6 +41,7 @@
 //! ```
 
 mod call;
+mod expand_pair;
 mod generated;
 mod plan;
 mod rename;
@@ -51,6 +54,7 @@ mod sqlite_names;
 mod unwritten;
 
 pub use call::{raw, Action, Call, NewColumn, NewForeignKey};
+pub use expand_pair::{ExpandChange, ExpandPair};
 pub use generated::{Generated, GENERATED_LOCK_TIMEOUT};
 pub use plan::{plan, Step};
 pub use rename::Rename;

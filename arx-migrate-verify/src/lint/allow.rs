@@ -38,6 +38,12 @@ pub(crate) enum DirectiveKind {
     /// rebuilding the table when SQLite's ALTER TABLE cannot (it records
     /// the statement it stands for, marked so).
     SqliteRebuild,
+    /// `contract`: `Ops` drops (or, reverting, adds back) a column replaced
+    /// by an expand/contract change. The contract runs only once its
+    /// expand's backfill is done and the code uses the new column, so the
+    /// drop loses nothing; the column added back takes the definition it
+    /// had.
+    Contract,
 }
 
 /// The line `Ops` writes before an SQLite alteration it makes by
@@ -73,6 +79,8 @@ pub(crate) fn directives_in_comment(comment: &str, line: usize) -> Vec<Directive
                 }
             } else if rest == "sqlite-rebuild" {
                 DirectiveKind::SqliteRebuild
+            } else if rest == "contract" {
+                DirectiveKind::Contract
             } else if let Some(value) = rest.strip_prefix("transactional") {
                 match value.trim().trim_start_matches('=').trim() {
                     "false" => DirectiveKind::Transactional(false),
@@ -148,7 +156,9 @@ pub(crate) fn allows_in(directives: &[Directive]) -> Vec<(usize, CheckedAllow)> 
                     },
                 ))
             }
-            DirectiveKind::Transactional(_) | DirectiveKind::SqliteRebuild => None,
+            DirectiveKind::Transactional(_)
+            | DirectiveKind::SqliteRebuild
+            | DirectiveKind::Contract => None,
         })
         .collect()
 }

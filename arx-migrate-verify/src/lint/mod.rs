@@ -365,6 +365,7 @@ fn lint_migration(
     let mut reverted = after.clone();
     let mut down_lint = MigrationLint::new(&settings, revision, Direction::Downgrade, &after);
     down_lint.run(&mut reverted, &down);
+    restore_contracted_columns(&down_lint.restored, before, &mut reverted);
     unsure |= down_lint.unparsed > 0;
     if let Some(error) = down_error {
         unsure = true;
@@ -386,6 +387,29 @@ fn lint_migration(
 
     apply_allows(migration, &mut findings, config);
     (findings, after)
+}
+
+/// A contract's downgrade adds back the columns its upgrade dropped, with
+/// the definitions recorded when they were expanded (which the offline
+/// render cannot read): the model takes them from the schema before.
+fn restore_contracted_columns(restored: &[(String, String)], before: &Model, reverted: &mut Model) {
+    for (table, column) in restored {
+        let Some(was) = before
+            .tables
+            .get(table)
+            .and_then(|t| t.column(column))
+            .cloned()
+        else {
+            continue;
+        };
+        if let Some(now) = reverted
+            .tables
+            .get_mut(table)
+            .and_then(|t| t.column_mut(column))
+        {
+            *now = was;
+        }
+    }
 }
 
 fn render_finding(lint: &mut MigrationLint<'_>, error: Error) {

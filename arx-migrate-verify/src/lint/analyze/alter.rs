@@ -185,6 +185,9 @@ impl MigrationLint<'_> {
         if_not_exists: bool,
     ) {
         let column = ident(&column_def.name);
+        if self.here.as_ref().is_some_and(|h| h.contract) && !self.upgrade() {
+            self.restored.push((table_name.to_string(), column.clone()));
+        }
         if !if_not_exists {
             self.robust("ADD COLUMN without IF NOT EXISTS");
         }
@@ -337,7 +340,8 @@ impl MigrationLint<'_> {
         if self.sqlite_native() {
             self.sqlite_drop_column(model, table_name, column);
         }
-        if self.column_holds_data(table_name, column) && self.upgrade() {
+        let contract = self.here.as_ref().is_some_and(|h| h.contract);
+        if self.column_holds_data(table_name, column) && self.upgrade() && !contract {
             self.find(
                 Rule::DropColumn,
                 format!(

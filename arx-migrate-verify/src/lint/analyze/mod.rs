@@ -57,6 +57,7 @@ impl<'a> MigrationLint<'a> {
             findings: Vec::new(),
             unparsed: 0,
             assumed: BTreeSet::new(),
+            restored: Vec::new(),
         }
     }
 
@@ -208,12 +209,17 @@ impl<'a> MigrationLint<'a> {
                     .iter()
                     .chain(directives())
                     .any(|d| d.kind == DirectiveKind::SqliteRebuild);
+                let contract = header
+                    .iter()
+                    .chain(directives())
+                    .any(|d| d.kind == DirectiveKind::Contract);
                 self.here = Some(Here {
                     sql: statement.sql.clone(),
                     line: statement.line,
                     allowed: Allowed::new(),
                     shares_string: text.statements.len() > 1,
                     rebuild,
+                    contract,
                 });
                 let cache = match file_header {
                     Some(_) => &mut file_allowed,

@@ -40,6 +40,8 @@ pub(super) struct Here {
     pub(super) shares_string: bool,
     /// SQLite: `Ops` makes it by rebuilding the table if need be.
     pub(super) rebuild: bool,
+    /// `Ops` drops or adds back a column of an expand/contract change.
+    pub(super) contract: bool,
 }
 
 /// A foreign key added by the migration, checked for an index at its end.
@@ -79,4 +81,7 @@ pub(crate) struct MigrationLint<'a> {
     pub unparsed: usize,
     /// Tables (and indexes) taken to exist without the model knowing them.
     pub assumed: BTreeSet<String>,
+    /// Columns (table, column) a contract's downgrade adds back: they take
+    /// the definition they had before the contract.
+    pub restored: Vec<(String, String)>,
 }
