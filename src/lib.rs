@@ -128,6 +128,12 @@ pub use arx_migrate_core::rusqlite;
 #[cfg(feature = "postgres")]
 pub use arx_migrate_core::postgres;
 
+/// The MariaDB and MySQL driver, re-exported so that a program's
+/// `mysql::Conn` (or `mysql::PooledConn`) is the one this library
+/// implements [`Connection`] for.
+#[cfg(feature = "mysql")]
+pub use arx_migrate_core::mysql;
+
 #[doc(hidden)]
 pub use arx_migrate_core::__private;
 
