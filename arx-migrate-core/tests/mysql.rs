@@ -260,3 +260,58 @@ fn a_run_sets_its_session_and_puts_it_back() {
         .unwrap();
     assert_eq!(after, Some(("ANSI_QUOTES".to_string(), 600)));
 }
+
+#[test]
+fn sea_query_statements_render_for_mysql_and_portable_alterations_refuse() {
+    let Some(db) =
+        database("sea_query_statements_render_for_mysql_and_portable_alterations_refuse")
+    else {
+        return;
+    };
+    use arx_migrate_core::sea_query::{ColumnDef, Index, Table};
+    let set = MigrationSet::new()
+        .with(FnMigration::new(
+            "001",
+            &[],
+            |op: &mut Ops| {
+                op.exec(
+                    Table::create()
+                        .table("notes")
+                        .col(ColumnDef::new("id").integer().not_null().primary_key())
+                        .col(ColumnDef::new("title").string_len(200).not_null()),
+                )?;
+                op.create_index(
+                    Index::create()
+                        .name("idx_notes_title")
+                        .table("notes")
+                        .col("title"),
+                )
+            },
+            |op: &mut Ops| op.exec(Table::drop().table("notes")),
+        ))
+        .with(FnMigration::new(
+            "002",
+            &["001"],
+            |op: &mut Ops| op.add_column("notes", ColumnDef::new("body").text()),
+            ok,
+        ));
+    let migrator = Migrator::new(set).unwrap();
+    let mut conn = db.connect().unwrap();
+    migrator.upgrade(&mut conn, "001").unwrap();
+    let indexes = count(
+        &mut conn,
+        "SELECT count(*) FROM information_schema.statistics \
+         WHERE table_schema = DATABASE() AND index_name = 'idx_notes_title'",
+    );
+    assert_eq!(indexes, 1);
+    let error = migrator.upgrade(&mut conn, "head").unwrap_err();
+    assert!(matches!(error, Error::Unsupported { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.contains("add_column") && message.contains("op.mysql"),
+        "{message}"
+    );
+    assert_eq!(migrator.current(&mut conn).unwrap(), ["001"]);
+    migrator.downgrade(&mut conn, "base").unwrap();
+    assert!(tables(&mut conn).is_empty());
+}
