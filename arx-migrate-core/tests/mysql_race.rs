@@ -15,9 +15,11 @@ mod support;
 use std::collections::hash_map::RandomState;
 use std::collections::BTreeSet;
 use std::hash::{BuildHasher, Hasher};
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use arx_migrate_core::lock::lock_key;
 use arx_migrate_core::{Connection, FnMigration, MigrationSet, Migrator, Ops};
 use arx_migrate_testing::{mysql_test_url, MysqlTestDatabase};
 use support::*;
@@ -73,6 +75,17 @@ fn mysql_race_worker() {
     let (Ok(what), Ok(urls)) = (std::env::var(WORKER), std::env::var(WORKER_URLS)) else {
         return; // Not a worker: nothing to do.
     };
+    if what == "hold" {
+        // Takes the run lock of the database and holds it until killed.
+        let mut conn = connect_url(&urls);
+        let database = conn.current_schema().unwrap();
+        assert!(conn
+            .try_run_lock(lock_key(&database, "arx_migrate_version"))
+            .unwrap());
+        println!("holding the run lock");
+        std::thread::sleep(Duration::from_secs(600));
+        return;
+    }
     let migrator = Migrator::new(chain(what == "race")).unwrap();
     for url in urls.split(' ') {
         let mut conn = connect_url(url);
@@ -237,4 +250,45 @@ fn runs_killed_at_random_points_leave_a_database_a_rerun_brings_to_head() {
     }
     // The kills did land during runs, not only before or after them.
     assert!(stopped_midway > 0, "no trial stopped a run midway");
+}
+
+#[test]
+fn a_killed_holder_of_the_run_lock_loses_it_with_its_connection() {
+    let Some(server) =
+        mysql_test_url("a_killed_holder_of_the_run_lock_loses_it_with_its_connection")
+    else {
+        return;
+    };
+    let db = MysqlTestDatabase::create(&server).unwrap();
+    let mut holder = spawn("hold", db.url());
+    // The test harness speaks first; then the worker.
+    let holding = BufReader::new(holder.stdout.take().unwrap())
+        .lines()
+        .map_while(|line| line.ok())
+        .any(|line| line.contains("holding the run lock"));
+    assert!(holding, "the worker never took the lock");
+
+    // While it lives, a run waits and names it.
+    let migrator = Migrator::new(chain(false)).unwrap();
+    let mut conn = connect_url(db.url());
+    let waiting = Migrator::new(chain(false))
+        .unwrap()
+        .lock_wait(Duration::from_millis(1200))
+        .upgrade(&mut *conn, "head")
+        .unwrap_err();
+    assert!(
+        waiting.to_string().contains("end its session with KILL"),
+        "{waiting}"
+    );
+
+    // SIGKILL: no RELEASE_LOCK is ever sent. The server ends the session
+    // when it sees the socket close, and the lock with it.
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    Migrator::new(chain(false))
+        .unwrap()
+        .lock_wait(Duration::from_secs(30))
+        .upgrade(&mut *conn, "head")
+        .unwrap();
+    assert_eq!(migrator.current(&mut *conn).unwrap(), [id(REVISIONS)]);
 }
