@@ -128,6 +128,12 @@ pub use arx_migrate_core::rusqlite;
 #[cfg(feature = "postgres")]
 pub use arx_migrate_core::postgres;
 
+/// The MariaDB and MySQL driver, re-exported so that a program's
+/// `mysql::Conn` (or `mysql::PooledConn`) is the one this library
+/// implements [`Connection`] for.
+#[cfg(feature = "mysql")]
+pub use arx_migrate_core::mysql;
+
 #[doc(hidden)]
 pub use arx_migrate_core::__private;
 
@@ -303,6 +309,11 @@ pub struct CliGuide;
 #[cfg(all(doctest, feature = "sqlite", feature = "postgres", feature = "testing"))]
 #[doc = include_str!("../docs/testing.md")]
 pub struct TestingGuide;
+
+/// The MariaDB and MySQL chapter, `docs/mysql.md`.
+#[cfg(all(doctest, feature = "mysql"))]
+#[doc = include_str!("../docs/mysql.md")]
+pub struct MysqlGuide;
 
 /// `README.md`.
 #[cfg(all(doctest, feature = "sqlite", feature = "postgres", feature = "testing"))]

@@ -10,7 +10,7 @@ use arx_migrate_core::redact::redact_url;
 
 use super::config::resolve;
 use super::error::CliError;
-use super::pg_url;
+use super::{mysql_url, pg_url};
 
 /// How to connect.
 pub(crate) struct ConnectOptions<'a> {
@@ -41,6 +41,8 @@ pub(crate) enum DbUrl {
     SqliteMemory,
     /// `postgres://…`, `postgresql://…`.
     Postgres(String),
+    /// `mysql://…`, `mariadb://…`.
+    Mysql(String),
 }
 
 impl DbUrl {
@@ -70,24 +72,46 @@ impl DbUrl {
             })?;
             return Ok(DbUrl::Postgres(trimmed.to_string()));
         }
+        if trimmed.starts_with("mysql://") || trimmed.starts_with("mariadb://") {
+            if !cfg!(feature = "mysql") {
+                return Err(CliError::new(
+                    "config",
+                    format!(
+                        "{} is a MariaDB/MySQL URL, and this program was built without MariaDB/MySQL support",
+                        abbreviate(&redact_url(trimmed), SHOWN_URL)
+                    ),
+                )
+                .hint("build the program with arx-migrate's cargo feature `mysql`"));
+            }
+            mysql_url::check(trimmed).map_err(|p| {
+                CliError::new(
+                    "config",
+                    format!("the MySQL URL is not valid: {}", p.problem),
+                )
+                .hint(p.fix)
+                .scrub(Self::secret(trimmed).as_deref())
+            })?;
+            return Ok(DbUrl::Mysql(trimmed.to_string()));
+        }
         if trimmed.is_empty() {
             return Err(CliError::new("config", "the database URL is empty")
-                .hint("use sqlite://path, sqlite::memory: or postgres://user@host/database"));
+                .hint("use sqlite://path, sqlite::memory:, postgres://user@host/database or mysql://user@host/database"));
         }
         Err(CliError::new(
             "config",
             format!(
-                "cannot tell which database {:?} is: it does not start with sqlite: or postgres://",
+                "cannot tell which database {:?} is: it does not start with sqlite:, postgres:// or mysql://",
                 abbreviate(&redact_url(trimmed), SHOWN_URL)
             ),
         )
-        .hint("use sqlite://path, sqlite::memory: or postgres://user@host/database (postgresql:// also works)"))
+        .hint("use sqlite://path, sqlite::memory:, postgres://user@host/database (postgresql:// also works) or mysql://user@host/database (mariadb:// also works)"))
     }
 
     pub(crate) fn backend(&self) -> Backend {
         match self {
             DbUrl::SqliteFile(_) | DbUrl::SqliteMemory => Backend::Sqlite,
             DbUrl::Postgres(_) => Backend::Postgres,
+            DbUrl::Mysql(_) => Backend::Mysql,
         }
     }
 
@@ -168,6 +192,12 @@ impl DbUrl {
                     )
                 })
             }
+            DbUrl::Mysql(url) => connect_mysql(url).map_err(|e| {
+                no_database(
+                    e,
+                    "check that the server is running and reachable, that the database exists, and the user name and password; name the database with --url, DATABASE_URL or -s SERVICE",
+                )
+            }),
             DbUrl::Postgres(url) => {
                 refuse_inside_async_runtime()
                     .map_err(|e| CliError::from_core(e, options.program))?;
@@ -275,6 +305,17 @@ fn connect_postgres(_: &str, _: &str) -> Result<Box<dyn Connection>, String> {
     Err("this program was built without the postgres feature".into())
 }
 
+#[cfg(feature = "mysql")]
+fn connect_mysql(url: &str) -> Result<Box<dyn Connection>, String> {
+    let conn = arx_migrate_core::backend::mysql::connect(url).map_err(|e| e.to_string())?;
+    Ok(Box::new(conn))
+}
+
+#[cfg(not(feature = "mysql"))]
+fn connect_mysql(_: &str) -> Result<Box<dyn Connection>, String> {
+    Err("this program was built without the mysql feature".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,7 +338,7 @@ mod tests {
             DbUrl::parse("postgresql://u@h/d").unwrap().backend(),
             Backend::Postgres
         );
-        let error = DbUrl::parse("mysql://u:hunter2@h/d").unwrap_err();
+        let error = DbUrl::parse("oracle://u:hunter2@h/d").unwrap_err();
         assert!(!error.message.contains("hunter2"), "{error}");
         assert!(DbUrl::parse("sqlite://").is_err());
         assert!(DbUrl::parse("").unwrap_err().message.contains("empty"));
@@ -305,6 +346,34 @@ mod tests {
         assert!(error.to_string().len() < 500, "{error}");
         let error = DbUrl::parse("postgresql://u:hunter2@h:port/d").unwrap_err();
         assert!(error.message.contains("port \"port\""), "{error}");
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+    }
+
+    #[cfg(feature = "mysql")]
+    #[test]
+    fn mysql_urls_name_their_backend() {
+        assert_eq!(
+            DbUrl::parse("mysql://u:pw@h:3306/d").unwrap().backend(),
+            Backend::Mysql
+        );
+        assert_eq!(
+            DbUrl::parse("mariadb://u@h/d").unwrap().backend(),
+            Backend::Mysql
+        );
+        let error = DbUrl::parse("mysql://u:hunter2@h:port/d").unwrap_err();
+        assert!(error.message.contains("port \"port\""), "{error}");
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+    }
+
+    /// Without the feature a MySQL URL is recognised and refused as such.
+    #[cfg(not(feature = "mysql"))]
+    #[test]
+    fn mysql_urls_need_the_feature() {
+        let error = DbUrl::parse("mysql://u:hunter2@h/d").unwrap_err();
+        assert!(
+            error.message.contains("without MariaDB/MySQL support"),
+            "{error}"
+        );
         assert!(!error.to_string().contains("hunter2"), "{error}");
     }
 

@@ -59,6 +59,7 @@ mod fleet;
 mod history;
 mod inspect;
 mod lint;
+mod mysql_url;
 mod offline;
 mod output;
 mod pg_url;

@@ -73,6 +73,11 @@ pub use rusqlite;
 #[cfg(feature = "postgres")]
 pub use postgres;
 
+/// The MariaDB and MySQL driver, re-exported so that a program's
+/// `mysql::Conn` is the one this library implements [`Connection`] for.
+#[cfg(feature = "mysql")]
+pub use mysql;
+
 #[doc(hidden)]
 pub mod not_api;
 

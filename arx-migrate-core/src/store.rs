@@ -171,11 +171,12 @@ impl<'a> Store<'a> {
     }
 
     fn qualified(&self, table: &str) -> String {
+        let quote = |name: &str| quote_name(self.backend, name);
         match (&self.config.schema, self.backend) {
-            (Some(schema), Backend::Postgres) => {
-                format!("{}.{}", quote_ident(schema), quote_ident(table))
+            (Some(schema), Backend::Postgres | Backend::Mysql) => {
+                format!("{}.{}", quote(schema), quote(table))
             }
-            _ => quote_ident(table),
+            _ => quote(table),
         }
     }
 
@@ -236,6 +237,15 @@ impl<'a> Store<'a> {
             .and_then(|id| id.parse().ok()))
     }
 
+    /// `text` as a string literal of this backend's SQL: MySQL also reads
+    /// backslashes in literals as escapes.
+    fn literal(&self, text: &str) -> String {
+        match self.backend {
+            Backend::Mysql => quote_literal(&text.replace('\\', "\\\\")),
+            Backend::Sqlite | Backend::Postgres => quote_literal(text),
+        }
+    }
+
     fn store_error(&self, table: &str, statement: &str, source: DbError) -> Error {
         Error::Store {
             table: table.to_string(),
@@ -252,7 +262,7 @@ impl<'a> Store<'a> {
     pub(crate) fn state_query(&self) -> String {
         let version = self.version_table();
         let history = self.history_table();
-        let set = quote_literal(&self.config.version_table);
+        let set = self.literal(&self.config.version_table);
         let ok = quote_literal(HistoryOutcome::Ok.as_str());
         let started = quote_literal(HistoryOutcome::Started.as_str());
         let upgrade = quote_literal(HistoryOperation::Upgrade.as_str());
@@ -317,21 +327,36 @@ impl<'a> Store<'a> {
     /// The statements of [`Store::ensure_tables`], one by one.
     pub(crate) fn ensure_tables_statements(&self) -> Vec<String> {
         let mut statements = Vec::new();
-        if let (Some(schema), Backend::Postgres) = (&self.config.schema, self.backend) {
+        if let (Some(schema), Backend::Postgres | Backend::Mysql) =
+            (&self.config.schema, self.backend)
+        {
+            // On MySQL a schema is a database; CREATE SCHEMA says the same.
             statements.push(format!(
                 "CREATE SCHEMA IF NOT EXISTS {}",
-                quote_ident(schema)
+                quote_name(self.backend, schema)
             ));
         }
+        // MySQL: InnoDB, for transactions; exact (binary) comparison of
+        // revision ids, as on the other backends.
+        let table_options = match self.backend {
+            Backend::Mysql => " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+            Backend::Sqlite | Backend::Postgres => "",
+        };
         // Alembic's exact layout, constraint name included.
         statements.push(format!(
-            "CREATE TABLE IF NOT EXISTS {} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {} PRIMARY KEY (version_num))",
+            "CREATE TABLE IF NOT EXISTS {} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {} PRIMARY KEY (version_num)){table_options}",
             self.version_table(),
-            quote_ident(&format!("{}_pkc", self.config.version_table)),
+            quote_name(self.backend, &format!("{}_pkc", self.config.version_table)),
         ));
-        let (id, started_at) = match self.backend {
-            Backend::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT"),
-            Backend::Postgres => ("BIGSERIAL PRIMARY KEY", "TIMESTAMPTZ"),
+        let (id, started_at, message) = match self.backend {
+            Backend::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT", "TEXT"),
+            Backend::Postgres => ("BIGSERIAL PRIMARY KEY", "TIMESTAMPTZ", "TEXT"),
+            // UTC, to the millisecond; TEXT stops at 64 KB.
+            Backend::Mysql => (
+                "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
+                "DATETIME(3)",
+                "LONGTEXT",
+            ),
         };
         statements.push(format!(
             "CREATE TABLE IF NOT EXISTS {} (\
@@ -345,7 +370,7 @@ impl<'a> Store<'a> {
              executed_by VARCHAR(255), \
              program VARCHAR(255), \
              outcome VARCHAR(16) NOT NULL, \
-             message TEXT)",
+             message {message}){table_options}",
             self.history_table()
         ));
         statements
@@ -406,10 +431,24 @@ impl<'a> Store<'a> {
     ) -> Result<i64> {
         let provenance = Provenance::of(record);
         let mut insert = self.record_statement(record, &provenance);
-        insert.sql.push_str(" RETURNING id");
-        let rows = connection
-            .query_with(&insert.sql, &insert.params)
-            .map_err(|e| self.store_error(&self.config.history_table, &insert.sql, e))?;
+        let rows = match self.backend {
+            // MySQL 8 has no RETURNING: the id is the session's last one.
+            Backend::Mysql => insert
+                .run(connection, |sql, e| {
+                    self.store_error(&self.config.history_table, sql, e)
+                })
+                .and_then(|()| {
+                    connection
+                        .query("SELECT LAST_INSERT_ID()")
+                        .map_err(|e| self.store_error(&self.config.history_table, &insert.sql, e))
+                })?,
+            Backend::Sqlite | Backend::Postgres => {
+                insert.sql.push_str(" RETURNING id");
+                connection
+                    .query_with(&insert.sql, &insert.params)
+                    .map_err(|e| self.store_error(&self.config.history_table, &insert.sql, e))?
+            }
+        };
         let id = rows.first().and_then(|row| row.first().cloned().flatten());
         id.as_deref()
             .and_then(|id| id.parse().ok())
@@ -456,6 +495,7 @@ impl<'a> Store<'a> {
         let started_at = match self.backend {
             Backend::Sqlite => "$5",
             Backend::Postgres => "CAST($5 AS TIMESTAMPTZ)",
+            Backend::Mysql => "STR_TO_DATE($5, '%Y-%m-%dT%H:%i:%s.%fZ')",
         };
         Bound {
             sql: format!(
@@ -531,12 +571,15 @@ impl<'a> Store<'a> {
             Backend::Postgres => {
                 "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
             }
+            Backend::Mysql => {
+                "CONCAT(LEFT(DATE_FORMAT(started_at, '%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z')"
+            }
         };
         let sql = format!(
             "SELECT id, revision, operation, checksum, {started_at}, duration_ms, executed_by, program, outcome, message \
              FROM {} WHERE version_table = {} ORDER BY id",
             self.history_table(),
-            quote_literal(&self.config.version_table),
+            self.literal(&self.config.version_table),
         );
         let rows = match connection.query(&sql) {
             Ok(rows) => rows,
@@ -685,6 +728,16 @@ impl Provenance {
             executed_by: executed_by(),
             program: program_name(),
         }
+    }
+}
+
+/// An identifier quoted for `backend`: backticks on MySQL (whose
+/// double quotes are strings unless `ANSI_QUOTES` is on), double quotes
+/// elsewhere.
+pub(crate) fn quote_name(backend: Backend, name: &str) -> String {
+    match backend {
+        Backend::Mysql => format!("`{}`", name.replace('`', "``")),
+        Backend::Sqlite | Backend::Postgres => quote_ident(name),
     }
 }
 

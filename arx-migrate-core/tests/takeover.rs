@@ -45,6 +45,7 @@ fn migrated_by_sqlx(db: &TestDb, versions: &[&str], failed: &[&str]) -> Box<dyn 
             "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), success BOOLEAN NOT NULL, checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL)",
             "'\\x'::bytea",
         ),
+        Backend::Mysql => unreachable!("backends() gives no MySQL database"),
     };
     conn.execute(ddl).unwrap();
     let files: Vec<PathBuf> = std::fs::read_dir(fixture("sqlx"))

@@ -111,18 +111,19 @@ fn registration(
 
 /// `SqlScript::embedded(...)` with each file's text included.
 fn script(sql: &BackendSql, span: Span) -> syn::Result<TokenStream> {
-    let [any, postgres, sqlite] = [&sql.any, &sql.postgres, &sql.sqlite].map(|file| {
-        file.as_ref()
-            .map(|file| include(file, span))
-            .transpose()
-            .map(|included| match included {
-                Some(included) => quote!(::std::option::Option::Some(#included)),
-                None => quote!(::std::option::Option::None),
-            })
-    });
-    let (any, postgres, sqlite) = (any?, postgres?, sqlite?);
+    let [any, postgres, sqlite, mysql] =
+        [&sql.any, &sql.postgres, &sql.sqlite, &sql.mysql].map(|file| {
+            file.as_ref()
+                .map(|file| include(file, span))
+                .transpose()
+                .map(|included| match included {
+                    Some(included) => quote!(::std::option::Option::Some(#included)),
+                    None => quote!(::std::option::Option::None),
+                })
+        });
+    let (any, postgres, sqlite, mysql) = (any?, postgres?, sqlite?, mysql?);
     Ok(quote! {
-        ::arx_migrate::__private::SqlScript::embedded(#any, #postgres, #sqlite)
+        ::arx_migrate::__private::SqlScript::embedded(#any, #postgres, #sqlite, #mysql)
     })
 }
 

@@ -78,12 +78,16 @@ pub struct BackendSql {
     pub postgres: Option<SqlText>,
     /// `up.sqlite.sql`.
     pub sqlite: Option<SqlText>,
+    /// `up.mysql.sql` (MariaDB and MySQL). Optional: a folder without it
+    /// runs its `up.sql` there, and without either it has no SQL for
+    /// MySQL, which a run there reports.
+    pub mysql: Option<SqlText>,
 }
 
 impl BackendSql {
-    /// The files, in the order any, postgres, sqlite.
+    /// The files, in the order any, postgres, sqlite, mysql.
     pub fn files(&self) -> impl Iterator<Item = &SqlText> {
-        [&self.any, &self.postgres, &self.sqlite]
+        [&self.any, &self.postgres, &self.sqlite, &self.mysql]
             .into_iter()
             .flatten()
     }
@@ -153,13 +157,15 @@ fn error(path: &Path, message: impl Into<String>) -> LayoutError {
 }
 
 /// The files a native revision folder may hold.
-const NATIVE_FILES: [&str; 6] = [
+const NATIVE_FILES: [&str; 8] = [
     "up.sql",
     "down.sql",
     "up.postgres.sql",
     "up.sqlite.sql",
+    "up.mysql.sql",
     "down.postgres.sql",
     "down.sqlite.sql",
+    "down.mysql.sql",
 ];
 
 /// sqlx's marker of a non-transactional file (its first line).
@@ -328,9 +334,11 @@ fn read_native(name: &str, dir: &Path) -> Result<(Unlinked, SortName), LayoutErr
             "up.sql" => &mut up.any,
             "up.postgres.sql" => &mut up.postgres,
             "up.sqlite.sql" => &mut up.sqlite,
+            "up.mysql.sql" => &mut up.mysql,
             "down.sql" => &mut down.any,
             "down.postgres.sql" => &mut down.postgres,
             "down.sqlite.sql" => &mut down.sqlite,
+            "down.mysql.sql" => &mut down.mysql,
             _ => {
                 return Err(error(
                     &path,

@@ -60,8 +60,10 @@
 #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 mod attribute;
 
-#[cfg(feature = "postgres")]
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 mod env;
+#[cfg(feature = "mysql")]
+mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
@@ -71,8 +73,12 @@ mod sqlite;
 pub use arx_migrate_core::not_api::scratch::{
     connect, with_database, PgScratchDatabase as PgTestDatabase,
 };
+#[cfg(feature = "mysql")]
+pub use env::{mysql_test_url, TEST_MYSQL_ENV};
 #[cfg(feature = "postgres")]
 pub use env::{postgres_test_url, TEST_PG_ENV};
+#[cfg(feature = "mysql")]
+pub use mysql::MysqlTestDatabase;
 #[cfg(feature = "postgres")]
 pub use postgres::{
     drop_templates, fresh_postgres, fresh_postgres_at, reclaim_stale, rollback_postgres,

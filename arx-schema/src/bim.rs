@@ -233,6 +233,7 @@ impl BimTable {
                 }
                 Ok(())
             }
+            Backend::Mysql => super::columns::not_on_mysql_yet(op),
         }
     }
 
@@ -246,6 +247,7 @@ impl BimTable {
                 }
                 Ok(())
             }
+            Backend::Mysql => super::columns::not_on_mysql_yet(op),
         }
     }
 }

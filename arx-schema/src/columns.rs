@@ -79,6 +79,7 @@ pub(crate) fn bool_false(backend: Backend, name: &str) -> ColumnDef {
     match backend {
         Backend::Postgres => column.default(false),
         Backend::Sqlite => column.default(Expr::val(0)),
+        Backend::Mysql => column.default(false),
     };
     column
 }
@@ -90,6 +91,9 @@ pub(crate) fn jsonb(backend: Backend, name: &str) -> ColumnDef {
     match backend {
         Backend::Postgres => {
             column.json_binary();
+        }
+        Backend::Mysql => {
+            column.json();
         }
         Backend::Sqlite => {
             column
@@ -116,6 +120,11 @@ pub(crate) fn geom(backend: Backend, geometry_type: &str) -> ColumnDef {
         Backend::Postgres => {
             column.custom(format!("geometry({geometry_type}, 4326)"));
         }
+        Backend::Mysql => {
+            column
+                .custom(format!("{geometry_type} REF_SYSTEM_ID=4326"))
+                .check(Expr::cust("ST_SRID(geom) = 4326"));
+        }
         Backend::Sqlite => {
             column.custom("text").check(Expr::cust(format!(
                 "geom IS NULL OR (json_valid(geom) AND json_extract(geom, '$.type') IS '{geometry_type}')"
@@ -123,6 +132,20 @@ pub(crate) fn geom(backend: Backend, geometry_type: &str) -> ColumnDef {
         }
     }
     column
+}
+
+/// Refuses to run a revision of this schema on MariaDB or MySQL until its
+/// MariaDB rendering (utf8mb4 tables, prefix indexes, the spatial side
+/// table) is built, rather than half-building it there.
+pub(crate) fn not_on_mysql_yet(op: &Ops) -> Result<()> {
+    if op.backend() != Backend::Mysql {
+        return Ok(());
+    }
+    Err(Error::Unsupported {
+        operation: format!("revision {} of the Arxos schema", op.revision()),
+        backend: Backend::Mysql.name(),
+        reason: "the Arxos schema is not rendered for MariaDB and MySQL yet".to_string(),
+    })
 }
 
 /// The ON DELETE behaviour of a foreign key.
@@ -186,7 +209,7 @@ pub(crate) fn covering_index(
             }
             statement
         }
-        Backend::Sqlite => {
+        Backend::Sqlite | Backend::Mysql => {
             let columns: Vec<&str> = key.iter().chain(include).copied().collect();
             index(name, table, &columns)
         }

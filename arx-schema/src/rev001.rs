@@ -22,6 +22,7 @@ pub mod m001_users_projects {
     /// is there (the later revisions need it), so that nothing is changed
     /// when it is missing.
     pub fn upgrade(op: &mut Ops) -> Result<()> {
+        crate::columns::not_on_mysql_yet(op)?;
         op.require_extension("postgis")?;
         op.exec(
             Table::create()
@@ -50,6 +51,7 @@ pub mod m001_users_projects {
     /// Drops what `upgrade` created; the PostGIS extension stays (other
     /// schemas of the database may use it).
     pub fn downgrade(op: &mut Ops) -> Result<()> {
+        crate::columns::not_on_mysql_yet(op)?;
         drop_indexes(op, PROJECT_INDEXES)?;
         op.exec(Table::drop().table("projects"))?;
         op.exec(Table::drop().table("users"))

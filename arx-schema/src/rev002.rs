@@ -27,6 +27,7 @@ pub mod m002_buildings_floors {
 
     /// Creates `buildings` and `floors` with their indexes.
     pub fn upgrade(op: &mut Ops) -> Result<()> {
+        crate::columns::not_on_mysql_yet(op)?;
         op.exec(
             Table::create()
                 .table("buildings")
@@ -75,6 +76,7 @@ pub mod m002_buildings_floors {
 
     /// Drops what `upgrade` created, in the reverse order.
     pub fn downgrade(op: &mut Ops) -> Result<()> {
+        crate::columns::not_on_mysql_yet(op)?;
         drop_indexes(op, FLOOR_INDEXES)?;
         op.exec(drop_index(BUILDINGS_COVERING))?;
         drop_indexes(op, BUILDING_INDEXES)?;

@@ -223,6 +223,7 @@ pub mod m006_collaboration {
 
     /// Creates the nine tables and their 44 indexes.
     pub fn upgrade(op: &mut Ops) -> Result<()> {
+        crate::columns::not_on_mysql_yet(op)?;
         for (name, indexes) in TABLES {
             op.exec(table(op.backend(), name)?)?;
             create_indexes(op, name, indexes)?;
@@ -232,6 +233,7 @@ pub mod m006_collaboration {
 
     /// Drops what `upgrade` created, in the reverse order.
     pub fn downgrade(op: &mut Ops) -> Result<()> {
+        crate::columns::not_on_mysql_yet(op)?;
         for (name, indexes) in TABLES.iter().rev() {
             drop_indexes(op, indexes)?;
             op.exec(Table::drop().table(name.to_string()))?;

@@ -41,6 +41,7 @@ fn on_delete_behaviour(conn: &mut dyn Connection) {
     let fk_error_fragment = match conn.backend() {
         Backend::Sqlite => "FOREIGN KEY constraint failed",
         Backend::Postgres => "violates foreign key constraint",
+        Backend::Mysql => "a foreign key constraint fails",
     };
     exec(
         conn,

@@ -65,6 +65,11 @@ fn scratch(ctx: &Context<'_>, args: &AutogenerateArgs<'_>) -> Result<ScratchSour
         })?,
     };
     let server = match backend {
+        Backend::Mysql => {
+            return Err(CliError::usage(
+                "revision --autogenerate is not built for MariaDB and MySQL yet: write the revision by hand (revision without --autogenerate)",
+            ))
+        }
         Backend::Sqlite => String::new(),
         Backend::Postgres => match (args.scratch_url, &from_url) {
             (Some(url), _) => url.to_string(),

@@ -11,6 +11,8 @@ use crate::lock::LockHolder;
 
 #[cfg(feature = "sqlite")]
 mod file_locks;
+#[cfg(feature = "mysql")]
+pub mod mysql;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "sqlite")]
@@ -27,14 +29,18 @@ pub enum Backend {
     Sqlite,
     /// PostgreSQL, through the `postgres` crate.
     Postgres,
+    /// MariaDB (10.11 tested) and MySQL (8, where the two agree), through
+    /// the `mysql` crate.
+    Mysql,
 }
 
 impl Backend {
-    /// A short lowercase name (`sqlite`, `postgres`).
+    /// A short lowercase name (`sqlite`, `postgres`, `mysql`).
     pub fn name(self) -> &'static str {
         match self {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
+            Backend::Mysql => "mysql",
         }
     }
 }
@@ -51,8 +57,9 @@ impl std::str::FromStr for Backend {
         match s.to_ascii_lowercase().as_str() {
             "sqlite" | "sqlite3" => Ok(Backend::Sqlite),
             "postgres" | "postgresql" | "pg" => Ok(Backend::Postgres),
+            "mysql" | "mariadb" => Ok(Backend::Mysql),
             other => Err(crate::Error::Config(format!(
-                "unknown backend {other:?}; use sqlite or postgres"
+                "unknown backend {other:?}; use sqlite, postgres or mysql"
             ))),
         }
     }
@@ -128,6 +135,10 @@ pub enum DataConnection<'a> {
     /// A postgres client. Do not start or end transactions on it.
     #[cfg(feature = "postgres")]
     Postgres(&'a mut ::postgres::Client),
+    /// A MariaDB or MySQL connection. Do not start or end transactions on
+    /// it; note that DDL commits implicitly there.
+    #[cfg(feature = "mysql")]
+    Mysql(&'a mut ::mysql::Conn),
     #[doc(hidden)]
     _Lifetime(std::marker::PhantomData<&'a ()>),
 }
@@ -230,3 +241,33 @@ pub trait Connection {
 }
 
 pub(crate) use crate::not_api::text::quote_literal;
+
+/// Opens a transaction again where a statement's implicit commit ended the
+/// one the runner opened (MySQL commits every DDL statement), so that what
+/// follows (a step's version and history rows) is written as one. On the
+/// other backends, and on MySQL while the transaction is still open (a
+/// step of data changes only), nothing happens.
+pub(crate) fn reopen_after_implicit_commit(connection: &mut dyn Connection) -> Result<(), DbError> {
+    match connection.backend() {
+        Backend::Sqlite | Backend::Postgres => Ok(()),
+        Backend::Mysql => {
+            // MariaDB says whether a transaction is open; MySQL 8 does not
+            // (ER_UNKNOWN_SYSTEM_VARIABLE, 1193): there a new transaction
+            // is opened, which commits the step's data changes first.
+            let open = match connection.query("SELECT @@in_transaction") {
+                Ok(rows) => rows
+                    .first()
+                    .and_then(|row| row.first().cloned().flatten())
+                    .is_some_and(|value| value == "1"),
+                Err(error) if error.code.as_deref() == Some("1193") => false,
+                Err(error) => return Err(error),
+            };
+            if open {
+                Ok(())
+            } else {
+                let begin = connection.begin_statement();
+                connection.execute(begin)
+            }
+        }
+    }
+}

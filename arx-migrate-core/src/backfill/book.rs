@@ -47,6 +47,7 @@ impl BackfillBook {
         match self.backend {
             Backend::Sqlite => "TEXT",
             Backend::Postgres => "TIMESTAMPTZ",
+            Backend::Mysql => "DATETIME(3)",
         }
     }
 
@@ -56,6 +57,7 @@ impl BackfillBook {
         match self.backend {
             Backend::Sqlite => placeholder.to_string(),
             Backend::Postgres => format!("CAST({placeholder} AS TIMESTAMPTZ)"),
+            Backend::Mysql => format!("STR_TO_DATE({placeholder}, '%Y-%m-%dT%H:%i:%s.%fZ')"),
         }
     }
 
@@ -124,6 +126,9 @@ impl BackfillBook {
             Backend::Sqlite => column.to_string(),
             Backend::Postgres => {
                 format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')")
+            }
+            Backend::Mysql => {
+                format!("CONCAT(LEFT(DATE_FORMAT({column}, '%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z')")
             }
         };
         format!(

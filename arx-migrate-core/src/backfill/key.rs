@@ -43,6 +43,11 @@ pub(crate) fn find_key(
 ) -> Result<KeyColumn, KeyProblem> {
     // (name, type, not null, part of the primary key), per column.
     let columns: Vec<(String, String, bool, bool)> = match connection.backend() {
+        Backend::Mysql => {
+            return Err(KeyProblem::Refused(
+                "backfills are not built for MariaDB and MySQL yet; update the rows with op.mysql(\"UPDATE …\") in batches of your own".to_string(),
+            ))
+        }
         Backend::Postgres => connection
             .query_with(
                 "SELECT a.attname, format_type(a.atttypid, a.atttypmod), \

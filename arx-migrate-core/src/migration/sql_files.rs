@@ -24,12 +24,13 @@ type Text = Cow<'static, str>;
 
 /// The SQL of one direction of a [`SqlMigration`]: for every backend, and
 /// per backend where a variant replaces it (`up.sql`, `up.postgres.sql`,
-/// `up.sqlite.sql`).
+/// `up.sqlite.sql`, `up.mysql.sql`).
 #[derive(Debug, Clone, Default)]
 pub struct SqlScript {
     any: Option<Text>,
     postgres: Option<Text>,
     sqlite: Option<Text>,
+    mysql: Option<Text>,
 }
 
 impl SqlScript {
@@ -46,6 +47,7 @@ impl SqlScript {
         match backend {
             Backend::Postgres => self.postgres = Some(sql.into()),
             Backend::Sqlite => self.sqlite = Some(sql.into()),
+            Backend::Mysql => self.mysql = Some(sql.into()),
         }
         self
     }
@@ -56,11 +58,13 @@ impl SqlScript {
         any: Option<&'static str>,
         postgres: Option<&'static str>,
         sqlite: Option<&'static str>,
+        mysql: Option<&'static str>,
     ) -> Self {
         SqlScript {
             any: borrowed(any),
             postgres: borrowed(postgres),
             sqlite: borrowed(sqlite),
+            mysql: borrowed(mysql),
         }
     }
 
@@ -69,6 +73,7 @@ impl SqlScript {
             any: sql.any.map(|f| Cow::Owned(f.text)),
             postgres: sql.postgres.map(|f| Cow::Owned(f.text)),
             sqlite: sql.sqlite.map(|f| Cow::Owned(f.text)),
+            mysql: sql.mysql.map(|f| Cow::Owned(f.text)),
         }
     }
 
@@ -77,6 +82,7 @@ impl SqlScript {
         let variant = match backend {
             Backend::Postgres => &self.postgres,
             Backend::Sqlite => &self.sqlite,
+            Backend::Mysql => &self.mysql,
         };
         variant.as_ref().or(self.any.as_ref()).map(|sql| &**sql)
     }

@@ -15,8 +15,8 @@
 
 use sea_query::{
     ColumnDef, ColumnType, Expr, ForeignKeyAction, ForeignKeyCreateStatement, IndexCreateStatement,
-    PostgresQueryBuilder, QueryBuilder, SqliteQueryBuilder, Table, TableBuilder, TableName,
-    TableRef,
+    MysqlQueryBuilder, PostgresQueryBuilder, QueryBuilder, SqliteQueryBuilder, Table, TableBuilder,
+    TableName, TableRef,
 };
 
 use super::context::Ops;
@@ -165,6 +165,9 @@ fn type_sql(backend: Backend, data_type: &ColumnType) -> std::result::Result<Str
             Backend::Postgres => {
                 TableBuilder::prepare_column_type(&PostgresQueryBuilder, data_type, &mut sql)
             }
+            Backend::Mysql => {
+                TableBuilder::prepare_column_type(&MysqlQueryBuilder, data_type, &mut sql)
+            }
         }
         sql
     })
@@ -176,6 +179,7 @@ fn expr_sql(backend: Backend, expr: &Expr) -> std::result::Result<String, String
         match backend {
             Backend::Sqlite => QueryBuilder::prepare_expr(&SqliteQueryBuilder, expr, &mut sql),
             Backend::Postgres => QueryBuilder::prepare_expr(&PostgresQueryBuilder, expr, &mut sql),
+            Backend::Mysql => QueryBuilder::prepare_expr(&MysqlQueryBuilder, expr, &mut sql),
         }
         sql
     })
@@ -204,6 +208,7 @@ fn column_sql(backend: Backend, column: &ColumnDef) -> std::result::Result<Strin
         match backend {
             Backend::Sqlite => SqliteQueryBuilder.prepare_column_def(column, &mut sql),
             Backend::Postgres => PostgresQueryBuilder.prepare_column_def(column, &mut sql),
+            Backend::Mysql => MysqlQueryBuilder.prepare_column_def(column, &mut sql),
         }
         sql
     })
@@ -286,8 +291,10 @@ impl Ops<'_> {
     /// # Ok::<(), arx_migrate_core::Error>(())
     /// ```
     pub fn add_column(&mut self, table: &str, column: &ColumnDef) -> Result<()> {
+        self.not_on_mysql_yet("add_column")?;
         let operation = format!("ADD COLUMN {table}.{}", column.get_column_name());
         match self.backend {
+            Backend::Mysql => self.not_on_mysql_yet("add_column"),
             Backend::Postgres => self.exec(
                 Table::alter()
                     .table(table.to_string())
@@ -321,12 +328,14 @@ impl Ops<'_> {
     /// On SQLite this is SQLite's `DROP COLUMN` where it allows it, else a
     /// rebuild.
     pub fn drop_column(&mut self, table: &str, column: &str) -> Result<()> {
+        self.not_on_mysql_yet("drop_column")?;
         let sql = format!(
             "ALTER TABLE {} DROP COLUMN {}",
             quote_ident(table),
             quote_ident(column)
         );
         match self.backend {
+            Backend::Mysql => self.not_on_mysql_yet("drop_column"),
             Backend::Postgres => self.run(sql),
             Backend::Sqlite => {
                 let change = TableChange::DropColumn {
@@ -341,6 +350,7 @@ impl Ops<'_> {
     /// Renames a column; indexes, constraints, views and triggers follow
     /// (SQLite ≥ 3.25 rewrites them, PostgreSQL refers by id).
     pub fn rename_column(&mut self, table: &str, from: &str, to: &str) -> Result<()> {
+        self.not_on_mysql_yet("rename_column")?;
         self.run(format!(
             "ALTER TABLE {} RENAME COLUMN {} TO {}",
             quote_ident(table),
@@ -352,6 +362,7 @@ impl Ops<'_> {
     /// Changes a column's type, nullability or default: see
     /// [`AlterColumn`]. On SQLite the table is rebuilt.
     pub fn alter_column(&mut self, table: &str, column: &str, change: AlterColumn) -> Result<()> {
+        self.not_on_mysql_yet("alter_column")?;
         let operation = format!("ALTER COLUMN {table}.{column}");
         if change.is_empty() {
             return Err(self.unsupported(
@@ -373,6 +384,7 @@ impl Ops<'_> {
         if let Some(new_type) = &change.data_type {
             let sql = type_sql(backend, new_type).map_err(|r| self.unsupported(&operation, r))?;
             match backend {
+                Backend::Mysql => self.not_on_mysql_yet("alter_column")?,
                 Backend::Postgres => {
                     let using = change
                         .postgres_using
@@ -405,6 +417,7 @@ impl Ops<'_> {
         }
         let sql = format!("ALTER TABLE {} {}", quote_ident(table), actions.join(", "));
         match backend {
+            Backend::Mysql => self.not_on_mysql_yet("alter_column"),
             Backend::Postgres => self.run(sql),
             Backend::Sqlite => {
                 let change = TableChange::AlterColumn {
@@ -445,6 +458,7 @@ impl Ops<'_> {
     /// Drops an index by name (`CONCURRENTLY` on PostgreSQL in a migration
     /// declared `transactional = false`).
     pub fn drop_index(&mut self, name: &str) -> Result<()> {
+        self.not_on_mysql_yet("drop_index")?;
         let concurrently = if self.backend == Backend::Postgres && !self.in_transaction {
             "CONCURRENTLY "
         } else {
@@ -458,6 +472,7 @@ impl Ops<'_> {
     /// the referenced ones (`.to(table, columns)`). On SQLite the table is
     /// rebuilt, and rows that reference missing rows are an error.
     pub fn add_foreign_key(&mut self, foreign_key: &ForeignKeyCreateStatement) -> Result<()> {
+        self.not_on_mysql_yet("add_foreign_key")?;
         self.add_foreign_key_with(foreign_key, false)
     }
 
@@ -515,6 +530,7 @@ impl Ops<'_> {
     /// unnamed key is found by the name PostgreSQL would have given it
     /// (`<table>_<columns>_fkey`).
     pub fn drop_foreign_key(&mut self, table: &str, name: &str) -> Result<()> {
+        self.not_on_mysql_yet("drop_foreign_key")?;
         self.drop_constraint(table, name, ConstraintKind::ForeignKey)
     }
 
@@ -537,6 +553,7 @@ impl Ops<'_> {
     /// # Ok::<(), arx_migrate_core::Error>(())
     /// ```
     pub fn add_check(&mut self, table: &str, name: &str, check: Expr) -> Result<()> {
+        self.not_on_mysql_yet("add_check")?;
         self.add_check_with(table, name, check, false)
     }
 
@@ -556,6 +573,7 @@ impl Ops<'_> {
     /// Drops a CHECK constraint by name (on SQLite by rebuilding; an
     /// unnamed column CHECK is found as `<table>_<column>_check`).
     pub fn drop_check(&mut self, table: &str, name: &str) -> Result<()> {
+        self.not_on_mysql_yet("drop_check")?;
         self.drop_constraint(table, name, ConstraintKind::Check)
     }
 
@@ -591,6 +609,7 @@ impl Ops<'_> {
     /// # Ok::<(), arx_migrate_core::Error>(())
     /// ```
     pub fn add_unique(&mut self, table: &str, name: &str, columns: &[&str]) -> Result<()> {
+        self.not_on_mysql_yet("add_unique")?;
         let operation = format!("ADD UNIQUE {name} ON {table}");
         if self.backend == Backend::Postgres && !self.in_transaction && !self.created_here(table) {
             let (t, n) = (quote_ident(table), quote_ident(name));
@@ -616,6 +635,7 @@ impl Ops<'_> {
     /// Drops a UNIQUE constraint by name (on SQLite by rebuilding; an
     /// unnamed one is found as `<table>_<columns>_key`, PostgreSQL's name).
     pub fn drop_unique(&mut self, table: &str, name: &str) -> Result<()> {
+        self.not_on_mysql_yet("drop_unique")?;
         self.drop_constraint(table, name, ConstraintKind::Unique)
     }
 
@@ -624,6 +644,7 @@ impl Ops<'_> {
     /// PostgreSQL gives a primary key by default). On SQLite the table is
     /// rebuilt; the values of a former `INTEGER PRIMARY KEY` are kept.
     pub fn set_primary_key(&mut self, table: &str, columns: &[&str]) -> Result<()> {
+        self.not_on_mysql_yet("set_primary_key")?;
         let key = quote_ident(&format!("{table}_pkey"));
         let sql = format!(
             "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {key}, ADD CONSTRAINT {key} PRIMARY KEY ({})",
@@ -631,6 +652,7 @@ impl Ops<'_> {
             column_list(columns)
         );
         match self.backend {
+            Backend::Mysql => self.not_on_mysql_yet("set_primary_key"),
             Backend::Postgres => self.run(sql),
             Backend::Sqlite => {
                 let change = TableChange::SetPrimaryKey {
@@ -651,6 +673,7 @@ impl Ops<'_> {
     /// derived from the old table name (`<from>_<column>_key`, a serial's
     /// `<from>_<column>_seq`) are kept, as PostgreSQL keeps them.
     pub fn rename_table(&mut self, from: &str, to: &str) -> Result<()> {
+        self.not_on_mysql_yet("rename_table")?;
         self.run(format!(
             "ALTER TABLE {} RENAME TO {}",
             quote_ident(from),
@@ -686,6 +709,7 @@ impl Ops<'_> {
     ) -> Result<()> {
         let sql = format!("ALTER TABLE {} ADD {definition}", quote_ident(table));
         match self.backend {
+            Backend::Mysql => self.not_on_mysql_yet("add_constraint"),
             Backend::Postgres if not_valid => self.run(format!("{sql} NOT VALID")),
             Backend::Postgres => self.run(sql),
             Backend::Sqlite => {
@@ -702,6 +726,7 @@ impl Ops<'_> {
             quote_ident(name)
         );
         match self.backend {
+            Backend::Mysql => self.not_on_mysql_yet("drop_constraint"),
             Backend::Postgres => self.run(sql),
             Backend::Sqlite => {
                 let change = TableChange::DropConstraint {

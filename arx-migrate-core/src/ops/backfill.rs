@@ -35,6 +35,7 @@ impl<'a> Ops<'a> {
     /// # let _ = areas;
     /// ```
     pub fn backfill(&mut self, backfill: Backfill) -> Result<()> {
+        self.not_on_mysql_yet("backfill")?;
         self.checksum.add_statement(&describe(&backfill));
         if self.in_transaction {
             return Err(Error::Migration {

@@ -251,6 +251,18 @@ impl<'a> Ops<'a> {
         }
     }
 
+    /// Refuses a portable call that is not rendered for MariaDB and MySQL
+    /// yet, rather than sending them another backend's SQL.
+    pub(super) fn not_on_mysql_yet(&self, operation: &str) -> Result<()> {
+        if self.backend != Backend::Mysql {
+            return Ok(());
+        }
+        Err(self.unsupported(
+            format!("Ops::{operation}"),
+            "this portable alteration is not rendered for MariaDB and MySQL yet; write the change as SQL with op.mysql(\"ALTER TABLE …\") (and the other backends' with op.postgres / op.sqlite)".to_string(),
+        ))
+    }
+
     /// Runs raw SQL on every backend.
     pub fn sql(&mut self, sql: impl Into<String>) -> Result<()> {
         self.run(sql.into())
@@ -259,6 +271,15 @@ impl<'a> Ops<'a> {
     /// Runs raw SQL on PostgreSQL only; does nothing on other backends.
     pub fn postgres(&mut self, sql: impl Into<String>) -> Result<()> {
         if self.backend == Backend::Postgres {
+            self.run(sql.into())?;
+        }
+        Ok(())
+    }
+
+    /// Runs raw SQL on MariaDB and MySQL only; does nothing on other
+    /// backends. Each DDL statement commits by itself there.
+    pub fn mysql(&mut self, sql: impl Into<String>) -> Result<()> {
+        if self.backend == Backend::Mysql {
             self.run(sql.into())?;
         }
         Ok(())

@@ -52,6 +52,7 @@ impl Ops<'_> {
         &mut self,
         foreign_key: &ForeignKeyCreateStatement,
     ) -> Result<()> {
+        self.not_on_mysql_yet("add_foreign_key_not_valid")?;
         self.add_foreign_key_with(foreign_key, true)
     }
 
@@ -78,6 +79,7 @@ impl Ops<'_> {
     /// # Ok::<(), arx_migrate_core::Error>(())
     /// ```
     pub fn add_check_not_valid(&mut self, table: &str, name: &str, check: Expr) -> Result<()> {
+        self.not_on_mysql_yet("add_check_not_valid")?;
         self.add_check_with(table, name, check, true)
     }
 
@@ -104,6 +106,7 @@ impl Ops<'_> {
     /// # Ok::<(), arx_migrate_core::Error>(())
     /// ```
     pub fn validate_constraint(&mut self, table: &str, name: &str) -> Result<()> {
+        self.not_on_mysql_yet("validate_constraint")?;
         self.postgres(format!(
             "ALTER TABLE {} VALIDATE CONSTRAINT {}",
             quote_ident(table),
@@ -151,6 +154,7 @@ impl Ops<'_> {
     /// # Ok::<(), arx_migrate_core::Error>(())
     /// ```
     pub fn set_not_null(&mut self, table: &str, column: &str) -> Result<()> {
+        self.not_on_mysql_yet("set_not_null")?;
         let through_a_check =
             self.backend == Backend::Postgres && !self.in_transaction && !self.created_here(table);
         if !through_a_check {
@@ -179,6 +183,7 @@ impl Ops<'_> {
     /// Lets a column hold `NULL` (the reverse of [`Ops::set_not_null`]);
     /// instant on PostgreSQL, a rebuild on SQLite.
     pub fn drop_not_null(&mut self, table: &str, column: &str) -> Result<()> {
+        self.not_on_mysql_yet("drop_not_null")?;
         self.alter_column(table, column, AlterColumn::new().drop_not_null())
     }
 }

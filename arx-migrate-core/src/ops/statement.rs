@@ -16,7 +16,9 @@
 //!
 //! [`Ops::exec`]: super::Ops::exec
 
-use sea_query::{ColumnType, PostgresQueryBuilder, SqliteQueryBuilder, TableName, TableRef};
+use sea_query::{
+    ColumnType, MysqlQueryBuilder, PostgresQueryBuilder, SqliteQueryBuilder, TableName, TableRef,
+};
 
 use crate::backend::Backend;
 
@@ -44,6 +46,7 @@ macro_rules! schema_statements {
                 match backend {
                     Backend::Sqlite => self.build(SqliteQueryBuilder),
                     Backend::Postgres => self.build(PostgresQueryBuilder),
+                    Backend::Mysql => self.build(MysqlQueryBuilder),
                 }
             }
             fn describe(&self) -> String {
@@ -75,6 +78,7 @@ macro_rules! query_statements {
                 match backend {
                     Backend::Sqlite => self.to_string(SqliteQueryBuilder),
                     Backend::Postgres => self.to_string(PostgresQueryBuilder),
+                    Backend::Mysql => self.to_string(MysqlQueryBuilder),
                 }
             }
             fn describe(&self) -> String {
@@ -135,11 +139,18 @@ pub(crate) fn column_type_unsupported(
         (Backend::Sqlite, ColumnType::Bit(_)) => Some("bit"),
         (Backend::Sqlite, ColumnType::VarBit(_)) => Some("varbit"),
         (Backend::Sqlite, ColumnType::LTree) => Some("ltree"),
+        (Backend::Mysql, ColumnType::Interval(..)) => Some("interval"),
+        (Backend::Mysql, ColumnType::Array(_)) => Some("array"),
+        (Backend::Mysql, ColumnType::Vector(_)) => Some("vector"),
+        (Backend::Mysql, ColumnType::Cidr) => Some("cidr"),
+        (Backend::Mysql, ColumnType::Inet) => Some("inet"),
+        (Backend::Mysql, ColumnType::MacAddr) => Some("macaddr"),
+        (Backend::Mysql, ColumnType::LTree) => Some("ltree"),
         _ => None,
     };
     if let Some(name) = missing {
         return Some(format!(
-            "{backend} has no {name} type; give the column a type of this backend (ColumnDef::custom) or write per-backend SQL (op.postgres / op.sqlite)"
+            "{backend} has no {name} type; give the column a type of this backend (ColumnDef::custom) or write per-backend SQL (op.postgres / op.sqlite / op.mysql)"
         ));
     }
     let integer = matches!(
@@ -254,6 +265,9 @@ fn check_create_index(index: &sea_query::IndexCreateStatement, backend: Backend)
         return Some(ALIASED_TABLE.to_string());
     }
     match backend {
+        // An index names its table with at most a database (MySQL's
+        // schema), which sea-query writes.
+        Backend::Mysql => {}
         Backend::Sqlite => {
             if text.contains("Expr(IndexColumnExpr") {
                 return Some(
@@ -372,6 +386,9 @@ impl DebugText {
                 "LTree",
             ],
             Backend::Postgres => &["Year"],
+            Backend::Mysql => &[
+                "Interval", "Array", "Vector", "Cidr", "Inet", "MacAddr", "LTree",
+            ],
         };
         for (at, _) in self.0.match_indices("types: Some(") {
             let rest = &self.0[at + "types: Some(".len()..];
@@ -381,7 +398,7 @@ impl DebugText {
                 .collect();
             if unsupported.contains(&name.as_str()) {
                 return Some(format!(
-                    "{backend} has no {} type; give the column a type of this backend (ColumnDef::custom) or write per-backend SQL (op.postgres / op.sqlite)",
+                    "{backend} has no {} type; give the column a type of this backend (ColumnDef::custom) or write per-backend SQL (op.postgres / op.sqlite / op.mysql)",
                     name.to_lowercase()
                 ));
             }

@@ -364,7 +364,7 @@ impl Migrator {
                             }
                             error = gave_up(error, &retry);
                         }
-                        let error = rolled_back(error, &step);
+                        let error = rolled_back(error, &step, connection.backend());
                         self.record_failure(connection, store, &step, &error);
                         return Err(error);
                     }
@@ -426,6 +426,9 @@ impl Migrator {
         };
         let (checksum, statements, _) = run_migration(connection, step, true, batch, live, None)?;
         let duration = started.elapsed();
+        // The version row and the history row move together, also where
+        // the step's DDL has committed the transaction (MySQL).
+        crate::backend::reopen_after_implicit_commit(connection).map_err(Error::Database)?;
         store.record_step(
             connection,
             heads_before,
@@ -661,8 +664,17 @@ fn log_step(report: &StepReport) {
     );
 }
 
-fn rolled_back(error: Error, step: &Step) -> Error {
+fn rolled_back(error: Error, step: &Step, backend: crate::backend::Backend) -> Error {
     match error {
+        // MySQL commits each DDL statement implicitly: the rollback undoes
+        // only the data changes since the last one.
+        Error::Statement(mut failure) if backend == crate::backend::Backend::Mysql => {
+            failure.rolled_back = false;
+            failure.hint.get_or_insert_with(|| {
+                "MariaDB and MySQL commit each DDL statement (CREATE, ALTER, DROP, RENAME, TRUNCATE) as it runs, so the statements of this revision before the failing one may stay applied although the version table was not moved. Check which of them took effect, undo them (or make the revision's statements idempotent), then run again".to_string()
+            });
+            Error::Statement(failure)
+        }
         Error::Statement(mut failure) => {
             failure.rolled_back = true;
             Error::Statement(failure)
@@ -674,7 +686,11 @@ fn rolled_back(error: Error, step: &Step) -> Error {
         } => Error::Migration {
             revision,
             direction,
-            message: format!("{message}; its transaction was rolled back"),
+            message: if backend == crate::backend::Backend::Mysql {
+                format!("{message}; its data changes since its last DDL statement were rolled back (MariaDB and MySQL commit DDL as it runs)")
+            } else {
+                format!("{message}; its transaction was rolled back")
+            },
         },
         other => {
             tracing::debug!(revision = step.revision(), "step failed");

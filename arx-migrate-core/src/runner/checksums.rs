@@ -41,6 +41,7 @@ impl Migrator {
         let slot = match backend {
             Backend::Sqlite => &self.checksums[0],
             Backend::Postgres => &self.checksums[1],
+            Backend::Mysql => &self.checksums[2],
         };
         slot.get_or_init(|| {
             self.graph

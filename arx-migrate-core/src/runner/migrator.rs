@@ -46,7 +46,7 @@ pub struct Migrator {
     pub(super) statement_timeout: Option<Duration>,
     /// Rendered once per backend, on first need: the code's checksums
     /// (shared like the graph).
-    pub(super) checksums: Arc<[OnceLock<HashMap<String, String>>; 2]>,
+    pub(super) checksums: Arc<[OnceLock<HashMap<String, String>>; 3]>,
 }
 
 impl std::fmt::Debug for Migrator {

@@ -104,7 +104,7 @@ impl Migrator {
             lock_timeout: None,
             lock_retry: None,
             statement_timeout: None,
-            checksums: Arc::new([OnceLock::new(), OnceLock::new()]),
+            checksums: Arc::new([OnceLock::new(), OnceLock::new(), OnceLock::new()]),
         })
     }
 
@@ -186,8 +186,9 @@ impl Migrator {
     }
 
     /// How long to wait for another process's run to finish (default ten
-    /// minutes): on PostgreSQL for the run's advisory lock, on SQLite for
-    /// the database's write lock (its busy timeout). While it waits, the
+    /// minutes): on PostgreSQL for the run's advisory lock, on MariaDB and
+    /// MySQL for its named lock (`GET_LOCK`), on SQLite for the database's
+    /// write lock (its busy timeout). While it waits, the
     /// run reports who holds the lock after a second and then every few
     /// seconds (`tracing`, and [`Progress::Waiting`]); past it, the run
     /// fails with [`Error::LockTimeout`](crate::Error::LockTimeout) naming
@@ -199,7 +200,9 @@ impl Migrator {
 
     /// PostgreSQL `lock_timeout` for the run's statements: a statement that
     /// waits longer for a table lock fails, naming its revision and the
-    /// statement. Each statement waits once: while a timeout applies (this
+    /// statement. On MariaDB and MySQL it sets `lock_wait_timeout` (the
+    /// metadata locks DDL waits for) and `innodb_lock_wait_timeout` (row
+    /// locks), both in whole seconds, rounded up. Each statement waits once: while a timeout applies (this
     /// one, [`Migrator::statement_timeout`], or the server's defaults), a
     /// migration's statements go to the server one at a time rather than
     /// in one batch, so that the one that failed is known without running
@@ -236,7 +239,10 @@ impl Migrator {
         self
     }
 
-    /// PostgreSQL `statement_timeout` for the run's statements.
+    /// PostgreSQL `statement_timeout` for the run's statements. On MariaDB
+    /// it sets `max_statement_time`, which bounds every statement; on
+    /// MySQL `max_execution_time`, which bounds read-only SELECTs only
+    /// (MySQL has no limit for DDL or writes).
     pub fn statement_timeout(mut self, timeout: Duration) -> Self {
         self.statement_timeout = Some(timeout);
         self

@@ -54,6 +54,8 @@ impl TestDb {
 pub fn connect_url(url: &str) -> Box<dyn Connection> {
     if url.starts_with("postgres") {
         Box::new(arx_migrate_testing::connect(url).unwrap())
+    } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+        Box::new(arx_migrate_core::backend::mysql::connect(url).unwrap())
     } else {
         Box::new(rusqlite::Connection::open(url).unwrap())
     }
@@ -65,6 +67,9 @@ pub fn tables(conn: &mut dyn Connection) -> BTreeSet<String> {
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         }
         Backend::Postgres => "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()",
+        Backend::Mysql => {
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()"
+        }
     };
     conn.query(sql)
         .unwrap()

@@ -257,6 +257,10 @@ impl Call {
                 backend: Backend::Sqlite,
                 sql,
             } => op.sqlite(sql.as_str()),
+            Call::Sql {
+                backend: Backend::Mysql,
+                sql,
+            } => op.mysql(sql.as_str()),
             Call::RequireExtension(name) => op.require_extension(name),
             Call::DropTable(table) => op.exec(Table::drop().table(table.clone())),
             Call::RenameTable { from, to } => op.rename_table(from, to),

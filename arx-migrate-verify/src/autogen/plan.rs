@@ -70,9 +70,28 @@ impl Phase {
     const COUNT: usize = Phase::DropLast as usize + 1;
 }
 
+/// What a MySQL path of the planner says, should one be reached: `plan`
+/// refuses MySQL at its start.
+fn not_for_mysql() -> Error {
+    Error::Unsupported {
+        operation: "revision --autogenerate".to_string(),
+        backend: Backend::Mysql.name(),
+        reason: "autogenerate is not built for MariaDB and MySQL yet".to_string(),
+    }
+}
+
 /// The steps that turn `before` (the schema at head) into `after` (the
 /// schema wanted), with `renames` made as renames. No steps: no change.
 pub fn plan(before: &Schema, after: &Schema, renames: &[Rename]) -> Result<Vec<Step>> {
+    if before.backend == Backend::Mysql {
+        return Err(Error::Unsupported {
+            operation: "revision --autogenerate".to_string(),
+            backend: Backend::Mysql.name(),
+            reason:
+                "autogenerate is not built for MariaDB and MySQL yet; write the revision by hand"
+                    .to_string(),
+        });
+    }
     if before.backend != after.backend {
         return Err(Error::Config(format!(
             "the desired schema is {} but the migrations were replayed on {}",
@@ -393,6 +412,7 @@ impl Planner<'_> {
         let mut calls = Vec::new();
         let mut deferred = Vec::new();
         match self.backend {
+            Backend::Mysql => return Err(not_for_mysql()),
             Backend::Sqlite => {
                 let Some(sql) = schema.create_sql.get(name) else {
                     return Err(Error::Config(format!(
@@ -444,7 +464,8 @@ impl Planner<'_> {
     /// with the constraint).
     fn constraint_index(&self, table: &TableSnapshot, index: &str) -> bool {
         match self.backend {
-            Backend::Postgres => table.constraints.contains_key(index),
+            // `plan` refuses MySQL before a planner exists.
+            Backend::Postgres | Backend::Mysql => table.constraints.contains_key(index),
             Backend::Sqlite => index.starts_with("sqlite_autoindex_"),
         }
     }
@@ -485,6 +506,9 @@ impl Planner<'_> {
             {
                 builder_index(table_name, name, index)
             }
+            // `plan` refuses MySQL before a planner exists; this would be
+            // the plain call.
+            Backend::Mysql => builder_index(table_name, name, index),
             // As PostgreSQL prints it: operator classes, ordering, all.
             Backend::Postgres if schema.create_sql.contains_key(name) => {
                 self.sql(schema.create_sql[name].clone())
@@ -609,7 +633,8 @@ impl Planner<'_> {
         }
         self.alter_indexes(name, old, new, &before);
         match self.backend {
-            Backend::Postgres => self.alter_pg_constraints(name, old, new),
+            // `plan` refuses MySQL before a planner exists.
+            Backend::Postgres | Backend::Mysql => self.alter_pg_constraints(name, old, new),
             Backend::Sqlite => self.alter_sqlite_constraints(name, old, new, &before),
         }
     }

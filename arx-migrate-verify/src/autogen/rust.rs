@@ -152,6 +152,7 @@ fn call(out: &mut String, call: &Call) {
             let method = match backend {
                 Backend::Postgres => "op.postgres",
                 Backend::Sqlite => "op.sqlite",
+                Backend::Mysql => "op.mysql",
             };
             statement(out, method, &[lit(sql)], true);
         }

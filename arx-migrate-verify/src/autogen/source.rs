@@ -58,6 +58,16 @@ impl Schema {
     }
 }
 
+/// Reading a schema for autogenerate is not built for MariaDB and MySQL
+/// yet.
+fn not_built_for_mysql() -> Error {
+    Error::Unsupported {
+        operation: "reading the schema for autogenerate".to_string(),
+        backend: Backend::Mysql.name(),
+        reason: "it is not built for MariaDB and MySQL yet".to_string(),
+    }
+}
+
 fn query(connection: &mut dyn Connection, sql: &str) -> Result<Vec<Row>> {
     connection.query(sql).map_err(Error::Database)
 }
@@ -81,6 +91,7 @@ pub fn read_schema(connection: &mut dyn Connection, exclude: &[String]) -> Resul
     };
     schema.column_order = column_order(connection, &schema.snapshot)?;
     match backend {
+        Backend::Mysql => return Err(not_built_for_mysql()),
         Backend::Sqlite => {
             for row in query(
                 connection,
@@ -139,6 +150,7 @@ fn column_order(
 ) -> Result<BTreeMap<String, Vec<String>>> {
     let mut order: BTreeMap<String, Vec<String>> = BTreeMap::new();
     match connection.backend() {
+        Backend::Mysql => return Err(not_built_for_mysql()),
         Backend::Sqlite => {
             for table in snapshot.tables.keys() {
                 let sql = format!(

@@ -132,7 +132,7 @@ impl Script {
 fn other(backend: Backend) -> Backend {
     match backend {
         Backend::Postgres => Backend::Sqlite,
-        Backend::Sqlite => Backend::Postgres,
+        Backend::Sqlite | Backend::Mysql => Backend::Postgres,
     }
 }
 

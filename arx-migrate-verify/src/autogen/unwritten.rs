@@ -15,7 +15,7 @@ pub(super) fn unwritten_note(backend: Backend) -> String {
         Backend::Sqlite => {
             "SQLite makes it by rebuilding\n-- the table from its live definition, which a .sql file cannot read"
         }
-        Backend::Postgres => "it needs the live database",
+        Backend::Postgres | Backend::Mysql => "it needs the live database",
     };
     format!(
         "-- No {name} SQL was written for this step: {why}.\n-- The revision fails here on {name} until the next statement is replaced\n-- by SQL that makes the change; `revision --autogenerate --format rust`\n-- writes a module whose Ops calls make it.\n"
@@ -35,6 +35,8 @@ pub(super) fn unwritten_statement(backend: Backend, comment: &str, file: &str) -
         // SQLite's RAISE() works only in a trigger; its error for a
         // missing table quotes the name, which here is the message.
         Backend::Sqlite => format!("SELECT * FROM {}", quote_ident(&message)),
+        // The same on MySQL, in its quotes: the error names the table.
+        Backend::Mysql => format!("SELECT * FROM `{}`", message.replace('`', "``")),
         Backend::Postgres => {
             let mut tag = String::from("$arx_migrate$");
             while message.contains(&tag) {
@@ -53,6 +55,7 @@ pub fn proper_name(backend: Backend) -> &'static str {
     match backend {
         Backend::Postgres => "PostgreSQL",
         Backend::Sqlite => "SQLite",
+        Backend::Mysql => "MariaDB/MySQL",
     }
 }
 

@@ -19,6 +19,15 @@ use arx_migrate_core::not_api::text::quote_literal;
 /// PostGIS's reference table.
 pub const ALWAYS_EXCLUDED: &[&str] = &["spatial_ref_sys"];
 
+/// The error of a check that is not built for MariaDB and MySQL yet.
+pub(crate) fn not_built_for_mysql(what: &str) -> arx_migrate_core::Error {
+    arx_migrate_core::Error::Unsupported {
+        operation: what.to_string(),
+        backend: Backend::Mysql.name(),
+        reason: "it is not built for MariaDB and MySQL yet".to_string(),
+    }
+}
+
 /// Reads the schema the connection sees (on PostgreSQL its current schema):
 /// tables, views, triggers, functions, sequences and virtual tables,
 /// leaving out the tables named in `exclude` (and the triggers and
@@ -28,6 +37,11 @@ pub fn introspect(connection: &mut dyn Connection, exclude: &[String]) -> Result
     let mut snapshot = match connection.backend() {
         Backend::Postgres => introspect_postgres(connection)?,
         Backend::Sqlite => introspect_sqlite(connection)?,
+        Backend::Mysql => {
+            return Err(not_built_for_mysql(
+                "schema introspection (check, validate)",
+            ))
+        }
     };
     read_objects(connection, &mut snapshot)?;
     let excluded =

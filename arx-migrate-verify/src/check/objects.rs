@@ -32,6 +32,11 @@ pub(super) fn read_objects(
     match connection.backend() {
         Backend::Postgres => read_postgres(connection, snapshot),
         Backend::Sqlite => read_sqlite(connection, snapshot),
+        Backend::Mysql => Err(arx_migrate_core::Error::Unsupported {
+            operation: "reading views, triggers and functions".to_string(),
+            backend: Backend::Mysql.name(),
+            reason: "it is not built for MariaDB and MySQL yet".to_string(),
+        }),
     }
 }
 

@@ -37,6 +37,7 @@ fn normalized(predicate: &str, backend: Backend) -> Option<Expr> {
     let dialect: Box<dyn Dialect> = match backend {
         Backend::Sqlite => Box::new(SQLiteDialect {}),
         Backend::Postgres => Box::new(PostgreSqlDialect {}),
+        Backend::Mysql => Box::new(sqlparser::dialect::MySqlDialect {}),
     };
     let mut parser = Parser::new(&*dialect).try_with_sql(predicate).ok()?;
     let mut expr = parser.parse_expr().ok()?;

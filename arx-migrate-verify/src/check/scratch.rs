@@ -45,6 +45,11 @@ impl ScratchSource {
             Backend::Postgres => Ok(ScratchSource::Postgres {
                 url: url.to_string(),
             }),
+            Backend::Mysql => Err(Error::Unsupported {
+                operation: "a scratch database (check, validate, autogenerate)".to_string(),
+                backend: Backend::Mysql.name(),
+                reason: "scratch databases are not built for MariaDB and MySQL yet".to_string(),
+            }),
             #[allow(unreachable_patterns)]
             other => Err(Error::Config(format!("this build has no {other} support"))),
         }

@@ -84,6 +84,7 @@ fn dialect(backend: Backend) -> Box<dyn Dialect> {
     match backend {
         Backend::Sqlite => Box::new(SQLiteDialect {}),
         Backend::Postgres => Box::new(PostgreSqlDialect {}),
+        Backend::Mysql => Box::new(sqlparser::dialect::MySqlDialect {}),
     }
 }
 

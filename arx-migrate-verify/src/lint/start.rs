@@ -29,6 +29,7 @@ impl Model {
                 let definition = match backend {
                     Backend::Postgres => format!("CONSTRAINT \"{key}\" {}", constraint.definition),
                     Backend::Sqlite => constraint.definition.clone(),
+                    Backend::Mysql => format!("CONSTRAINT `{key}` {}", constraint.definition),
                 };
                 add_constraint(&mut table, &definition, backend);
             }

@@ -70,6 +70,7 @@ pub(crate) fn words(sql: &str, backend: Backend) -> BTreeSet<String> {
     let dialect: Box<dyn sqlparser::dialect::Dialect> = match backend {
         Backend::Sqlite => Box::new(sqlparser::dialect::SQLiteDialect {}),
         Backend::Postgres => Box::new(sqlparser::dialect::PostgreSqlDialect {}),
+        Backend::Mysql => Box::new(sqlparser::dialect::MySqlDialect {}),
     };
     sqlparser::tokenizer::Tokenizer::new(&*dialect, sql)
         .tokenize()
