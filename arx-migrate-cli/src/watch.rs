@@ -102,3 +102,49 @@ pub(crate) fn fleet_finished(done: &Done) -> bool {
         .as_array()
         .is_some_and(|targets| targets.iter().all(|t| t["outcome"] == "ready"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn status_is_done_at_head_with_no_backfill() {
+        let done = |databases: Value| Done::new(json!({ "databases": databases }));
+        assert!(status_finished(&done(
+            json!([{ "at_head": true, "backfills": [] }])
+        )));
+        // A backfill still running (or killed, waiting to resume).
+        assert!(!status_finished(&done(
+            json!([{ "at_head": true, "backfills": [{ "rows_done": 10 }] }])
+        )));
+        assert!(!status_finished(&done(json!([
+            { "at_head": true, "backfills": [] },
+            { "at_head": false, "backfills": [] }
+        ]))));
+        // A database that could not be read is not done.
+        assert!(!status_finished(&done(
+            json!([{ "service": "a", "error": {} }])
+        )));
+    }
+
+    #[test]
+    fn fleet_status_is_done_when_every_target_is_ready() {
+        let done = |targets: Value| Done::new(json!({ "targets": targets }));
+        assert!(fleet_finished(&done(
+            json!([{ "outcome": "ready" }, { "outcome": "ready" }])
+        )));
+        assert!(!fleet_finished(&done(
+            json!([{ "outcome": "ready" }, { "outcome": "not_ready" }])
+        )));
+        assert!(!fleet_finished(&done(json!([{ "outcome": "failed" }]))));
+    }
+
+    #[test]
+    fn the_clock_is_utc_hours_minutes_seconds() {
+        assert_eq!(
+            clock(UNIX_EPOCH + Duration::from_secs(86_400 * 3 + 3_723)),
+            "01:02:03"
+        );
+    }
+}
