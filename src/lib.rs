@@ -105,7 +105,8 @@ pub use arx_migrate_core::{
     LinkedMigrations, LockHolder, LockRetry, LockRetryReport, LockWait, Migration, MigrationSet,
     MigrationSource, Migrator, Ops, Param, PreparedRun, Progress, Registry, Rendered, RepairReport,
     Report, Result, RevisionGraph, Row, RunSettings, SqlMigration, SqlScript, Statement,
-    StatementFailure, Status, Step, StepReport, StoreConfig, Target, TransactionMode, Warning,
+    StatementFailure, Status, Step, StepReport, StepStart, StoreConfig, Target, TransactionMode,
+    Warning,
 };
 pub use arx_migrate_macros::migration;
 
@@ -136,6 +137,12 @@ pub use arx_migrate_core::mysql;
 
 #[doc(hidden)]
 pub use arx_migrate_core::__private;
+
+/// Watching runs in production: [`observe::Hooks`] around each run and
+/// step (set with [`Migrator::hooks`]), and with the feature `metrics`
+/// the counters, histograms and gauges named in [`observe::metrics`],
+/// through the `metrics` facade crate. Guide: `docs/observability.md`.
+pub use arx_migrate_core::observe;
 
 /// Fleets (feature `fleet`): one migration over many databases or tenant
 /// schemas, in parallel, with a record per target, for a service to run at
@@ -314,6 +321,11 @@ pub struct TestingGuide;
 #[cfg(all(doctest, feature = "mysql"))]
 #[doc = include_str!("../docs/mysql.md")]
 pub struct MysqlGuide;
+
+/// Hooks, metrics and live status, `docs/observability.md`.
+#[cfg(all(doctest, feature = "sqlite", feature = "postgres", feature = "cli"))]
+#[doc = include_str!("../docs/observability.md")]
+pub struct ObservabilityGuide;
 
 /// `README.md`.
 #[cfg(all(doctest, feature = "sqlite", feature = "postgres", feature = "testing"))]

@@ -9,6 +9,7 @@ use arx_migrate_core::runner::{Progress, Report, StepReport};
 
 use super::context::Context;
 use super::error::CliError;
+use super::hooks::{self, HookLog};
 use super::offline;
 use super::output::{self, Done};
 use super::session::core;
@@ -52,7 +53,13 @@ pub(crate) fn move_to(
         )));
     }
     let database = ctx.database()?;
-    let migrator = ctx.migrator(&database)?;
+    let log = HookLog::default();
+    let mut migrator = ctx.migrator(&database)?;
+    let mut hook_timeout = None;
+    if let Some(hooks) = ctx.command_hooks(Some(&database), &log)? {
+        hook_timeout = Some(hooks.timeout);
+        migrator = migrator.hooks(hooks);
+    }
     let mut connection = database.connect(direction == Direction::Upgrade)?;
     let started = Instant::now();
     // Each step is printed as it commits, so that a long run shows where
@@ -95,12 +102,21 @@ pub(crate) fn move_to(
         }
         _ => {}
     };
-    let report: Report = if direction == Direction::Downgrade {
+    let ran = if direction == Direction::Downgrade {
         migrator.downgrade_with_progress(&mut *connection, target, &mut progress)
     } else {
         migrator.upgrade_with_progress(&mut *connection, target, &mut progress)
-    }
-    .map_err(|e| core(ctx, &database, e))?;
+    };
+    // Failed hooks are said at once, and listed in the JSON; they never
+    // change the run's own outcome.
+    let hooks_json = hook_timeout.map(|timeout| {
+        let (json, problems) = hooks::report(&log.runs(), timeout);
+        for problem in problems {
+            (ctx.warn)(&format!("{}: {problem}", ctx.program()));
+        }
+        json
+    });
+    let report: Report = ran.map_err(|e| with_hooks(core(ctx, &database, e), &hooks_json))?;
     let elapsed = started.elapsed();
     let mut done = Done::new(json!({
         "command": direction.as_str(),
@@ -112,6 +128,9 @@ pub(crate) fn move_to(
         "warnings": report.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "duration_ms": output::millis(elapsed),
     }));
+    if let Some(hooks) = hooks_json {
+        done.json["hooks"] = hooks;
+    }
     for warning in &report.warnings {
         done.line(format!("warning: {warning}"));
     }
@@ -146,6 +165,19 @@ pub(crate) fn move_to(
         ));
     }
     Ok(done)
+}
+
+/// `error` with the hook runs in its JSON details.
+pub(crate) fn with_hooks(mut error: CliError, hooks: &Option<Value>) -> CliError {
+    if let Some(hooks) = hooks {
+        if error.details.is_null() {
+            error.details = json!({});
+        }
+        if let Some(details) = error.details.as_object_mut() {
+            details.insert("hooks".into(), hooks.clone());
+        }
+    }
+    error
 }
 
 /// `stamp TARGET... [--purge]`.

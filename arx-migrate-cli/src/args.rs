@@ -72,6 +72,39 @@ pub(crate) struct Global {
     /// attempts (default: the service's lock_retry_max_wait, else 10s).
     #[arg(long, global = true, value_parser = parse_duration_arg, value_name = "DURATION")]
     pub(crate) lock_retry_max_wait: Option<Duration>,
+    /// Write the metrics of the command's runs to PATH as a Prometheus
+    /// text file (replaced atomically, on success and on failure), for
+    /// node_exporter's textfile collector.
+    #[cfg(feature = "metrics")]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub(crate) metrics_file: Option<PathBuf>,
+}
+
+impl Global {
+    /// `--metrics-file`, where the command line has it.
+    pub(crate) fn metrics_file(&self) -> Option<PathBuf> {
+        #[cfg(feature = "metrics")]
+        {
+            self.metrics_file.clone()
+        }
+        #[cfg(not(feature = "metrics"))]
+        {
+            None
+        }
+    }
+}
+
+/// `--watch` and `--interval`.
+#[derive(Debug, Clone, Copy, Args)]
+pub(crate) struct WatchArgs {
+    /// Show it again every --interval until every database is at head
+    /// with no backfill running (or Ctrl-C): redrawn in place on a
+    /// terminal, appended as timestamped snapshots otherwise.
+    #[arg(long)]
+    pub(crate) watch: bool,
+    /// With --watch: how long between two looks (500ms, 1s, 1min).
+    #[arg(long, requires = "watch", value_parser = parse_duration_arg, value_name = "DURATION", default_value = "1s")]
+    pub(crate) interval: Duration,
 }
 
 fn parse_duration_arg(text: &str) -> Result<Duration, String> {
@@ -292,6 +325,8 @@ pub(crate) enum Command {
             value_parser = parse_duration_arg
         )]
         wait_for_backfills: Option<Duration>,
+        #[command(flatten)]
+        watch: WatchArgs,
     },
 }
 
@@ -414,7 +449,7 @@ pub(crate) struct FleetArgs {
 pub(crate) enum FleetAction {
     /// Where each target stands (one query each); exit 1 only if one
     /// cannot be read.
-    Status,
+    Status(WatchArgs),
     /// Apply migrations up to TARGET on each target.
     Upgrade {
         /// `head`, `heads`, an id, `+N`, … (as for `upgrade`).

@@ -12,12 +12,15 @@ use super::args::{BackendArg, Global};
 use super::config::CliConfig;
 use super::database::DbUrl;
 use super::error::CliError;
+use super::hooks::{CommandHooks, HookLog};
+use super::metrics_file::Metrics;
 use super::services::{Service, ServicesFile};
 
 /// The environment variable read when no `--url` or `-s` is given.
 pub const DATABASE_URL_ENV: &str = "DATABASE_URL";
 
 /// Everything the command needs from the program and the options.
+#[derive(Clone, Copy)]
 pub(crate) struct Context<'a> {
     pub(crate) config: &'a CliConfig,
     pub(crate) global: &'a Global,
@@ -30,6 +33,16 @@ pub(crate) struct Context<'a> {
     pub(crate) stderr_is_terminal: bool,
     /// The verb, for the PostgreSQL session's `application_name`.
     pub(crate) verb: &'static str,
+    /// Writes text to stdout at once, as it is (`--watch`).
+    pub(crate) out: &'a dyn Fn(&str),
+    /// Whether stdout is the process's own and a terminal (`--watch`
+    /// redraws in place).
+    pub(crate) stdout_is_terminal: bool,
+    /// Prints a line to stderr at once, even with `--quiet`: a hook that
+    /// failed.
+    pub(crate) warn: &'a dyn Fn(&str),
+    /// Where the metrics of runs go (`--metrics-file`).
+    pub(crate) metrics: &'a Metrics,
 }
 
 /// A database to work on, and its bookkeeping settings.
@@ -295,6 +308,39 @@ impl Context<'_> {
             migrator = migrator.lock_retries(retry);
         }
         Ok(migrator)
+    }
+
+    /// The services file's `[hooks]` as the engine's hooks, for `database`
+    /// (`None`: a fleet's, which name each target), logging their runs to
+    /// `log`; `None` when no hook is set.
+    pub(crate) fn command_hooks(
+        &self,
+        database: Option<&Database>,
+        log: &HookLog,
+    ) -> Result<Option<CommandHooks>, CliError> {
+        let Some(file) = self.services()? else {
+            return Ok(None);
+        };
+        if file.hooks.is_empty() {
+            return Ok(None);
+        }
+        let timeout = file
+            .hooks
+            .timeout()
+            .map_err(|reason| CliError::new("config", format!("[hooks] timeout: {reason}")))?;
+        // The variables that hold database URLs (and so passwords).
+        let mut hidden = vec![DATABASE_URL_ENV.to_string()];
+        hidden.extend(file.services.values().filter_map(|s| s.url_env.clone()));
+        Ok(Some(CommandHooks {
+            section: file.hooks.clone(),
+            timeout,
+            database: database.map(Database::shown),
+            service: database.and_then(|d| d.service.clone()),
+            env: self.config.env.clone(),
+            current_dir: self.config.current_dir.clone(),
+            hidden,
+            log: log.clone(),
+        }))
     }
 
     /// A migrator with the program's defaults, for verbs that only read the

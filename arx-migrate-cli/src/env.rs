@@ -49,6 +49,21 @@ impl Env {
     }
 }
 
+impl Env {
+    /// Gives a child process this environment.
+    pub(crate) fn apply_to(&self, command: &mut std::process::Command) {
+        if !self.inherit {
+            command.env_clear();
+        }
+        for (name, value) in &self.overrides {
+            match value {
+                Some(value) => command.env(name, value),
+                None => command.env_remove(name),
+            };
+        }
+    }
+}
+
 /// The names only: values may be URLs with passwords.
 impl fmt::Debug for Env {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

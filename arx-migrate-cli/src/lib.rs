@@ -14,8 +14,8 @@
 //! [-r FROM:TO]`, `downgrade TARGET [--sql] [-r FROM:TO]`,
 //! `stamp TARGET... [--purge]`,
 //! `repair`, `adopt`, `revision -m MSG [--rev-id ID] [--head REV] [--sql]`,
-//! `merge -m MSG REV... [--sql]`, `status [--all] [--check]`,
-//! `fleet status|upgrade TARGET|downgrade TARGET|check` over many databases
+//! `merge -m MSG REV... [--sql]`, `status [--all] [--check] [--watch]`,
+//! `fleet status [--watch]|upgrade TARGET|downgrade TARGET|check` over many databases
 //! or schemas (the engine is `arx_migrate_core::fleet`), and the safety checks
 //! `lint [--backend sqlite|postgres|all] [--file A.sql [B.sql …] [--schema URL | --after REV]] [--rules]`,
 //! `check`, `validate`; `--version`. Targets and ranges are Alembic's,
@@ -38,6 +38,10 @@
 //! waits of the verbs that write; while a run waits for another, it says
 //! on stderr who holds the lock.
 //!
+//! The services file's `[hooks]` runs shell commands around upgrades and
+//! downgrades, and `--metrics-file PATH` (feature `metrics`) writes the
+//! runs' metrics as a Prometheus text file (`docs/observability.md`).
+//!
 //! [`execute`] runs a command line in process, writing to any
 //! `io::Write`; with [`CliConfig::current_dir`] and [`CliConfig::env_clear`]
 //! (and [`CliConfig::env`]) a run reads neither the process's working
@@ -57,8 +61,11 @@ mod env;
 mod error;
 mod fleet;
 mod history;
+mod hook_command;
+mod hooks;
 mod inspect;
 mod lint;
+mod metrics_file;
 mod mysql_url;
 mod offline;
 mod output;
@@ -67,6 +74,7 @@ mod scaffold;
 mod services;
 mod session;
 mod validate;
+mod watch;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -108,9 +116,12 @@ where
     T: Into<OsString> + Clone,
 {
     use std::io::IsTerminal;
-    // Only here is stderr the process's own: `fleet` may draw a progress
-    // bar on it.
-    let terminal = std::io::stderr().is_terminal();
+    // Only here are stdout and stderr the process's own: `fleet` may draw
+    // a progress bar on stderr, `--watch` redraw stdout.
+    let terminal = Terminals {
+        stderr: std::io::stderr().is_terminal(),
+        stdout: std::io::stdout().is_terminal(),
+    };
     let mut stdout = std::io::stdout().lock();
     let mut stderr = std::io::stderr().lock();
     ExitCode::from(execute_with(
@@ -139,16 +150,23 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    execute_with(args, config, stdout, stderr, false)
+    execute_with(args, config, stdout, stderr, Terminals::default())
 }
 
-/// [`execute`], told whether `stderr` is a terminal.
+/// Which of the process's outputs are terminals.
+#[derive(Debug, Clone, Copy, Default)]
+struct Terminals {
+    stdout: bool,
+    stderr: bool,
+}
+
+/// [`execute`], told which outputs are terminals.
 fn execute_with<I, T>(
     args: I,
     config: &CliConfig,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
-    stderr_is_terminal: bool,
+    terminals: Terminals,
 ) -> u8
 where
     I: IntoIterator<Item = T>,
@@ -230,19 +248,39 @@ where
         let _ = err.flush();
     };
     let notice: Option<&dyn Fn(&str)> = (!quiet).then_some(&print_notice);
+    let print_out = |text: &str| {
+        let mut out = stdout.borrow_mut();
+        let _ = write!(out, "{text}");
+        let _ = out.flush();
+    };
+    let metrics = metrics_file::Metrics::new(
+        cli.global
+            .metrics_file()
+            .map(|path| (config.resolve(&path), path)),
+    );
     let ctx = Context {
         config,
         global: &cli.global,
         live,
         notice,
-        stderr_is_terminal,
+        stderr_is_terminal: terminals.stderr,
         verb: cli.command.verb(),
+        out: &print_out,
+        stdout_is_terminal: terminals.stdout,
+        warn: &print_notice,
+        metrics: &metrics,
     };
-    let result = catch_unwind(AssertUnwindSafe(|| dispatch(&ctx, &cli.command))).unwrap_or_else(|panic| {
+    let result = catch_unwind(AssertUnwindSafe(|| metrics.within(|| dispatch(&ctx, &cli.command)))).unwrap_or_else(|panic| {
         let what = arx_migrate_core::not_api::panic::panic_message(&*panic);
         Err(CliError::new("internal", format!("the command panicked: {what}"))
             .hint("this is a bug in arx-migrate or in a migration; please report it with the command line"))
     });
+    let succeeded = matches!(&result, Ok(done) if done.failure.is_none());
+    if let Err(problem) = metrics.write(cli.command.verb(), succeeded) {
+        // The monitoring's problem, not the migration's: said, and the
+        // exit code stays the command's.
+        print_notice(&format!("warning: {problem}"));
+    }
     let stdout = stdout.into_inner();
     let stderr = stderr.into_inner();
     // Whatever an error echoes of the input, it stays readable.
@@ -369,6 +407,19 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             all,
             check,
             wait_for_backfills,
+            watch,
+        } if watch.watch => watch::watch(
+            ctx,
+            watch,
+            "status",
+            |ctx| inspect::status(ctx, *all, *check, *wait_for_backfills),
+            watch::status_finished,
+        ),
+        Command::Status {
+            all,
+            check,
+            wait_for_backfills,
+            ..
         } => inspect::status(ctx, *all, *check, *wait_for_backfills),
         Command::Lint(args) => lint::lint(ctx, args),
         Command::Check {
@@ -384,6 +435,15 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
         Command::Validate { no_scratch_cache } => {
             validate::validate(ctx, ctx.scratch_cache(*no_scratch_cache))
         }
-        Command::Fleet(args) => fleet::command::fleet(ctx, args),
+        Command::Fleet(args) => match &args.action {
+            args::FleetAction::Status(watch) if watch.watch => watch::watch(
+                ctx,
+                watch,
+                "fleet status",
+                |ctx| fleet::command::fleet(ctx, args),
+                watch::fleet_finished,
+            ),
+            _ => fleet::command::fleet(ctx, args),
+        },
     }
 }

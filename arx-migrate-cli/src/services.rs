@@ -16,6 +16,10 @@
 //! [lint]                             # optional: which lint rules run
 //! enable = ["prefer-text-field"]     # rule ids, "prefer-*", "all"
 //! disable = ["fk-without-index"]
+//!
+//! [hooks]                            # optional: commands around upgrades
+//! on_error = "./page-oncall.sh"      # and downgrades (see hooks.rs)
+//! timeout = "30s"
 //! ```
 
 use std::collections::BTreeMap;
@@ -37,6 +41,9 @@ pub(crate) struct ServicesFile {
     /// The `[lint]` section.
     #[serde(default)]
     pub(crate) lint: LintSection,
+    /// The `[hooks]` section.
+    #[serde(default)]
+    pub(crate) hooks: HooksSection,
 }
 
 /// The `[lint]` section: rules switched on and off.
@@ -72,6 +79,57 @@ pub(crate) struct Service {
     pub(crate) lock_retry_max_wait: Option<TimeoutValue>,
 }
 
+/// How long a hook's command may run unless `timeout` says otherwise.
+pub(crate) const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The `[hooks]` section: shell commands run around upgrades and
+/// downgrades (hooks.rs runs them).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HooksSection {
+    pub(crate) before_run: Option<String>,
+    pub(crate) after_run: Option<String>,
+    pub(crate) before_step: Option<String>,
+    pub(crate) after_step: Option<String>,
+    pub(crate) on_error: Option<String>,
+    /// How long each command may run (default 30 s).
+    pub(crate) timeout: Option<TimeoutValue>,
+}
+
+impl HooksSection {
+    /// Whether any command is set.
+    pub(crate) fn is_empty(&self) -> bool {
+        [
+            &self.before_run,
+            &self.after_run,
+            &self.before_step,
+            &self.after_step,
+            &self.on_error,
+        ]
+        .iter()
+        .all(|c| c.as_deref().is_none_or(|c| c.trim().is_empty()))
+    }
+
+    /// The timeout, or why it is not one.
+    pub(crate) fn timeout(&self) -> Result<Duration, String> {
+        match &self.timeout {
+            None => Ok(DEFAULT_HOOK_TIMEOUT),
+            Some(value) => value.duration(),
+        }
+    }
+
+    pub(crate) fn command(&self, event: &str) -> Option<&str> {
+        match event {
+            "before_run" => self.before_run.as_deref(),
+            "after_run" => self.after_run.as_deref(),
+            "before_step" => self.before_step.as_deref(),
+            "after_step" => self.after_step.as_deref(),
+            _ => self.on_error.as_deref(),
+        }
+        .filter(|c| !c.trim().is_empty())
+    }
+}
+
 /// A timeout written as milliseconds (`5000`) or with a unit (`"5s"`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
@@ -100,7 +158,7 @@ impl ServicesFile {
     pub(crate) fn parse(text: &str, path: &Path) -> Result<Self, CliError> {
         let file: ServicesFile = toml::from_str(text).map_err(|error| {
             CliError::new("config", format!("{} is not valid: {}", path.display(), error.message().trim()))
-                .hint("each service is a [services.NAME] section with url or url_env, and optionally version_table, schema, lock_wait, lock_timeout, statement_timeout, lock_retries, lock_retry_timeout, lock_retry_max_wait; [lint] takes enable = [...] and disable = [...]")
+                .hint("each service is a [services.NAME] section with url or url_env, and optionally version_table, schema, lock_wait, lock_timeout, statement_timeout, lock_retries, lock_retry_timeout, lock_retry_max_wait; [lint] takes enable = [...] and disable = [...]; [hooks] takes before_run, after_run, before_step, after_step, on_error (shell commands) and timeout")
         })?;
         file.lint.config().map_err(|reason| {
             CliError::new("config", format!("{}, [lint]: {reason}", path.display()))
@@ -109,6 +167,12 @@ impl ServicesFile {
         for (name, service) in &file.services {
             service.check(name, path)?;
         }
+        file.hooks.timeout().map_err(|reason| {
+            CliError::new(
+                "config",
+                format!("{}, [hooks] timeout: {reason}", path.display()),
+            )
+        })?;
         Ok(file)
     }
 

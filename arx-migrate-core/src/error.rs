@@ -392,6 +392,19 @@ pub enum Error {
         /// The panic's message.
         message: String,
     },
+    /// A `before_run` or `before_step` hook
+    /// ([`Hooks`](crate::observe::Hooks)) refused: the run stopped before
+    /// the step (steps committed before it stay applied), as a failing
+    /// Flyway `beforeMigrate`/`beforeEachMigrate` callback stops Flyway.
+    #[error("the {hook} hook{} failed, so the run stopped there: {message}; fix the hook (or what it checks) and run again", revision.as_deref().map(|r| format!(" of revision {r}")).unwrap_or_default())]
+    Hook {
+        /// Which hook: `before_run` or `before_step`.
+        hook: String,
+        /// The step it was called for (`before_step`).
+        revision: Option<String>,
+        /// What the hook said.
+        message: String,
+    },
 }
 
 /// A failed statement: which, where, what the database said, what to do.
@@ -512,6 +525,7 @@ impl Error {
             Error::LockTimeout { .. } => "lock_timeout",
             Error::Config(_) => "config",
             Error::Internal { .. } | Error::Panicked { .. } => "internal",
+            Error::Hook { .. } => "hook_failed",
             Error::NoMigrations => "no_migrations",
             Error::TakeOver(_) => "take_over",
             Error::SqlFiles { .. } => "sql_files",
@@ -546,6 +560,7 @@ impl Error {
                 Some(revision.as_str()).filter(|r| !r.is_empty())
             }
             Error::Statement(failure) => Some(failure.revision.as_str()),
+            Error::Hook { revision, .. } => revision.as_deref(),
             _ => None,
         }
     }

@@ -23,6 +23,7 @@ pub mod graph;
 mod heads;
 pub mod lock;
 pub mod migration;
+pub mod observe;
 pub mod ops;
 pub mod plan;
 mod provenance;
@@ -50,7 +51,8 @@ pub use ops::{AlterColumn, Ops, Statement};
 pub use render::{render, render_script, Rendered};
 pub use runner::{
     migrate_to_head, ChecksumChange, ChecksumPolicy, InterruptedStep, LockRetry, LockRetryReport,
-    Migrator, Progress, RepairReport, Report, Status, StepReport, TransactionMode, Warning,
+    Migrator, Progress, RepairReport, Report, Status, StepReport, StepStart, TransactionMode,
+    Warning,
 };
 pub use store::{HistoryEntry, HistoryOperation, HistoryOutcome, StoreConfig};
 pub use takeover::Adopted;

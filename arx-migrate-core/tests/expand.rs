@@ -76,6 +76,7 @@ fn retype(backend: Backend) -> Expand {
         Backend::Sqlite => Expand::change_type("users", "area", "area_num", "TEXT")
             .forward("printf('%.2f', area)")
             .backward("CAST(area_num AS REAL)"),
+        Backend::Mysql => unreachable!("expand/contract is refused on MySQL"),
     }
 }
 
@@ -86,6 +87,7 @@ fn split(backend: Backend) -> Expand {
             "substr(name, 1, instr(name, ' ') - 1)",
             "substr(name, instr(name, ' ') + 1)",
         ),
+        Backend::Mysql => unreachable!("expand/contract is refused on MySQL"),
     };
     Expand::split("users", "name")
         .into_column("given", "TEXT", first)
@@ -103,6 +105,7 @@ fn merge(backend: Backend) -> Expand {
             "substr(both_names, 1, instr(both_names, '|') - 1)",
             "substr(both_names, instr(both_names, '|') + 1)",
         ),
+        Backend::Mysql => unreachable!("expand/contract is refused on MySQL"),
     };
     Expand::merge(
         "users",
@@ -137,6 +140,7 @@ fn schema(conn: &mut dyn Connection) -> Vec<String> {
             "SELECT name || ' ' || type || ' ' || \"notnull\" || ' ' || coalesce(dflt_value, '-') FROM pragma_table_info('users')",
             "SELECT 'trigger ' || name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'users'",
         ),
+        Backend::Mysql => unreachable!("expand/contract is refused on MySQL"),
     };
     let mut lines: Vec<String> = [columns, triggers]
         .iter()

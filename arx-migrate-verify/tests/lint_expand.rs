@@ -12,6 +12,7 @@ fn changes(backend: Backend) -> Vec<Expand> {
             "substr(name, 1, instr(name, ' ') - 1)",
             "substr(name, instr(name, ' ') + 1)",
         ),
+        Backend::Mysql => unreachable!("expand/contract is refused on MySQL"),
     };
     vec![
         Expand::rename_column("users", "name", "full_name"),

@@ -17,6 +17,7 @@ use super::Record;
 use crate::args::{FleetAction, FleetArgs, Format};
 use crate::context::{Context, Database};
 use crate::error::CliError;
+use crate::hooks::{self, HookLog};
 use crate::inspect::not_ready;
 use crate::output::{self, Done};
 
@@ -59,7 +60,7 @@ struct Fleet {
 pub(crate) fn fleet(ctx: &Context<'_>, args: &FleetArgs) -> Result<Done, CliError> {
     let program = ctx.program().to_string();
     let (action, target) = match &args.action {
-        FleetAction::Status => ("status", None),
+        FleetAction::Status(_) => ("status", None),
         FleetAction::Check => ("check", None),
         FleetAction::Upgrade { target } => ("upgrade", Some(target.as_str())),
         FleetAction::Downgrade { target } => ("downgrade", Some(target.as_str())),
@@ -109,71 +110,95 @@ pub(crate) fn fleet(ctx: &Context<'_>, args: &FleetArgs) -> Result<Done, CliErro
         Style::Lines
     };
     let mut display = Display::new(style, fleet.targets.len(), ctx.notice);
+    // Hooks run around each target's upgrade or downgrade, naming it.
+    let log = HookLog::default();
+    let mut hook_timeout = None;
+    if target.is_some() {
+        if let Some(hooks) = ctx.command_hooks(None, &log)? {
+            hook_timeout = Some(hooks.timeout);
+            fleet.migrators = std::mem::take(&mut fleet.migrators)
+                .into_iter()
+                .map(|migrator| migrator.hooks(hooks.clone()))
+                .collect();
+        }
+    }
     let migrators = &fleet.migrators;
+    let metrics = ctx.metrics;
     let started = Instant::now();
     let records = run(
         &fleet.targets,
         &options,
         || Ok(Worker::default()),
         |worker, one| -> Result<TargetResult<CliError>, CliError> {
-            let database = one.database.as_ref().map_err(Clone::clone)?;
-            let scoped;
-            let migrator = match &one.schema {
-                Some(schema) => {
-                    scoped = migrators[one.migrator].in_schema(schema);
-                    &scoped
-                }
-                None => &migrators[one.migrator],
-            };
-            let result = worker
-                .connection(database, action != "status" && action != "check")
-                .and_then(|connection| {
-                    if let Some(schema) = &one.schema {
-                        enter_schema(connection, schema, extension_schema).map_err(|e| {
-                            CliError::from_core(arx_migrate_core::Error::Database(e), &program)
-                        })?;
-                    }
-                    apply(action, target, migrator, connection, &program)
-                });
-            let secret = database.secret();
-            match result {
-                Ok(done) => Ok(done),
-                Err(error) => {
-                    // The session may be in any state: the next target
-                    // gets a new one, and it says where this one stands.
-                    worker.open = None;
-                    let error = error.scrub(secret.as_deref());
-                    // Where it stands, with a backfill the failed step
-                    // left to resume.
-                    let status = worker
-                        .connection(database, false)
+            // On the worker's thread: its runs' metrics go to the
+            // command's recorder, its hooks name the target.
+            metrics.within(|| {
+                hooks::for_target(&one.name, || {
+                    let database = one.database.as_ref().map_err(Clone::clone)?;
+                    let scoped;
+                    let migrator = match &one.schema {
+                        Some(schema) => {
+                            scoped = migrators[one.migrator].in_schema(schema);
+                            &scoped
+                        }
+                        None => &migrators[one.migrator],
+                    };
+                    let result = worker
+                        .connection(database, action != "status" && action != "check")
                         .and_then(|connection| {
                             if let Some(schema) = &one.schema {
-                                enter_schema(connection, schema, extension_schema)
-                                    .map_err(|e| CliError::new("database", e.message))?;
+                                enter_schema(connection, schema, extension_schema).map_err(
+                                    |e| {
+                                        CliError::from_core(
+                                            arx_migrate_core::Error::Database(e),
+                                            &program,
+                                        )
+                                    },
+                                )?;
                             }
-                            migrator
-                                .status(connection)
-                                .map_err(|e| CliError::from_core(e, &program))
-                        })
-                        .ok();
-                    if status.is_none() {
-                        worker.open = None;
+                            apply(action, target, migrator, connection, &program)
+                        });
+                    let secret = database.secret();
+                    match result {
+                        Ok(done) => Ok(done),
+                        Err(error) => {
+                            // The session may be in any state: the next target
+                            // gets a new one, and it says where this one stands.
+                            worker.open = None;
+                            let error = error.scrub(secret.as_deref());
+                            // Where it stands, with a backfill the failed step
+                            // left to resume.
+                            let status = worker
+                                .connection(database, false)
+                                .and_then(|connection| {
+                                    if let Some(schema) = &one.schema {
+                                        enter_schema(connection, schema, extension_schema)
+                                            .map_err(|e| CliError::new("database", e.message))?;
+                                    }
+                                    migrator
+                                        .status(connection)
+                                        .map_err(|e| CliError::from_core(e, &program))
+                                })
+                                .ok();
+                            if status.is_none() {
+                                worker.open = None;
+                            }
+                            let (to, backfills) = match status {
+                                Some(status) => (Some(status.heads), status.backfills),
+                                None => (None, Vec::new()),
+                            };
+                            Ok(TargetResult {
+                                from: None,
+                                to,
+                                steps: 0,
+                                outcome: Outcome::Failed,
+                                problem: Some(error),
+                                backfills,
+                            })
+                        }
                     }
-                    let (to, backfills) = match status {
-                        Some(status) => (Some(status.heads), status.backfills),
-                        None => (None, Vec::new()),
-                    };
-                    Ok(TargetResult {
-                        from: None,
-                        to,
-                        steps: 0,
-                        outcome: Outcome::Failed,
-                        problem: Some(error),
-                        backfills,
-                    })
-                }
-            }
+                })
+            })
         },
         &mut |event| display.event(event),
     );
@@ -189,6 +214,13 @@ pub(crate) fn fleet(ctx: &Context<'_>, args: &FleetArgs) -> Result<Done, CliErro
         output::duration(elapsed),
         records.len(),
     ));
+    if let Some(timeout) = hook_timeout {
+        let (json, problems) = hooks::report(&log.runs(), timeout);
+        for problem in problems {
+            (ctx.warn)(&format!("{program}: {problem}"));
+        }
+        done.json["hooks"] = json;
+    }
     done.failure = failure(action, target, args.canary, &records, &program);
     Ok(done)
 }

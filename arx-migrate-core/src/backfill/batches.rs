@@ -275,6 +275,7 @@ impl Reporter<'_> {
             name: self.name.to_string(),
             table: self.table.to_string(),
             rows_done,
+            rows_this_run: self.rows_this_run,
             rows_total: self.rows_total,
             batch_size,
             rows_per_second: rate,

@@ -217,6 +217,8 @@ pub struct BackfillProgress {
     pub table: String,
     /// Rows walked so far (those of earlier, killed runs included).
     pub rows_done: i64,
+    /// Rows walked by this run alone.
+    pub rows_this_run: i64,
     /// The table's rows, estimated when it started.
     pub rows_total: Option<i64>,
     /// The size of the next batch.

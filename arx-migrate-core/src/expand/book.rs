@@ -54,7 +54,7 @@ impl ExpandBook {
     fn timestamp(&self, placeholder: &str) -> String {
         match self.backend {
             Backend::Sqlite => placeholder.to_string(),
-            Backend::Postgres => format!("CAST({placeholder} AS TIMESTAMPTZ)"),
+            Backend::Postgres | Backend::Mysql => format!("CAST({placeholder} AS TIMESTAMPTZ)"),
         }
     }
 
@@ -62,7 +62,7 @@ impl ExpandBook {
     pub(crate) fn ensure_table(&self, connection: &mut dyn Connection) -> Result<()> {
         let ts = match self.backend {
             Backend::Sqlite => "TEXT",
-            Backend::Postgres => "TIMESTAMPTZ",
+            Backend::Postgres | Backend::Mysql => "TIMESTAMPTZ",
         };
         let sql = format!(
             "CREATE TABLE IF NOT EXISTS {} (\
@@ -84,7 +84,7 @@ impl ExpandBook {
     fn select(&self) -> String {
         let updated = match self.backend {
             Backend::Sqlite => "updated_at".to_string(),
-            Backend::Postgres => {
+            Backend::Postgres | Backend::Mysql => {
                 "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
                     .to_string()
             }

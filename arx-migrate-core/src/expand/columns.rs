@@ -23,7 +23,7 @@ pub(crate) fn read_columns(
     table: &str,
 ) -> Result<Vec<ColumnDefinition>, DbError> {
     let rows = match connection.backend() {
-        Backend::Postgres => connection.query_with(
+        Backend::Postgres | Backend::Mysql => connection.query_with(
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod), \
              CASE WHEN a.attnotnull THEN '1' ELSE '0' END, pg_get_expr(d.adbin, d.adrelid) \
              FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \

@@ -57,7 +57,7 @@ impl SyncSpec {
     /// The statements that install the trigger(s); safe to run again.
     pub(crate) fn install(&self, backend: Backend) -> Vec<String> {
         match backend {
-            Backend::Postgres => self.install_postgres(),
+            Backend::Postgres | Backend::Mysql => self.install_postgres(),
             Backend::Sqlite => self.install_sqlite(),
         }
     }
@@ -66,7 +66,7 @@ impl SyncSpec {
     pub(crate) fn remove(&self, backend: Backend) -> Vec<String> {
         let table = quote_ident(&self.table);
         match backend {
-            Backend::Postgres => vec![
+            Backend::Postgres | Backend::Mysql => vec![
                 format!(
                     "DROP TRIGGER IF EXISTS {} ON {table}",
                     quote_ident(&self.name)
@@ -307,7 +307,7 @@ fn agree(backend: Backend, columns: &[(String, String, String)]) -> String {
     columns
         .iter()
         .map(|(name, sql_type, expression)| match backend {
-            Backend::Postgres => format!(
+            Backend::Postgres | Backend::Mysql => format!(
                 "{} IS NOT DISTINCT FROM CAST(({expression}) AS {sql_type})",
                 quote_ident(name)
             ),

@@ -26,6 +26,9 @@ use super::record::{Event, Outcome, Panicked, TargetOutcome, TargetResult};
 /// target gets a new one. A `new_worker` that fails fails the target it
 /// was made for. A panic becomes the error type through
 /// [`Panicked`]. `observe` is called on this thread, as things happen.
+/// With the feature `metrics`, the gauge `arx_migrate_fleet_targets`
+/// (`state` = `total`, `done`, `failed`) is set on this thread as targets
+/// finish.
 ///
 /// Targets are named in the records by their `Display`.
 ///
@@ -88,6 +91,9 @@ where
         new_worker: &new_worker,
         work: &work,
     };
+    crate::observe::metrics::fleet_targets("total", targets.len());
+    crate::observe::metrics::fleet_targets("done", 0);
+    crate::observe::metrics::fleet_targets("failed", 0);
     let mut failed = false;
     if canary > 0 {
         // The canary stops at its first failure, as with `fail_fast`.
@@ -187,6 +193,10 @@ where
                         failed |= record.outcome == Outcome::Failed;
                         observe(Event::Finished(index, &record));
                         records[index] = Some(*record);
+                        let done = records.iter().flatten();
+                        let failures = done.clone().filter(|r| r.outcome == Outcome::Failed);
+                        crate::observe::metrics::fleet_targets("done", done.count());
+                        crate::observe::metrics::fleet_targets("failed", failures.count());
                     }
                 }
             }

@@ -126,6 +126,10 @@ impl Ops<'_> {
     }
 
     fn expand_step(&mut self, change: &Expand, step: Step) -> Result<()> {
+        // The sync triggers, the bookkeeping and the backfill are written
+        // for PostgreSQL and SQLite; the MySQL arms of the matches below
+        // are never reached.
+        self.not_on_mysql_yet(step.as_str())?;
         let description = describe(change, step);
         if let Some(problem) = change.problem() {
             return Err(self.refusal(change, step, problem));
@@ -682,7 +686,7 @@ impl Ops<'_> {
     /// the value as it is, its column affinity converting it).
     fn typed(&self, expression: &str, sql_type: &str) -> String {
         match self.backend {
-            Backend::Postgres => format!("CAST(({expression}) AS {sql_type})"),
+            Backend::Postgres | Backend::Mysql => format!("CAST(({expression}) AS {sql_type})"),
             Backend::Sqlite => format!("({expression})"),
         }
     }
@@ -695,7 +699,7 @@ impl Ops<'_> {
         live: Option<&[ColumnDefinition]>,
     ) -> Result<()> {
         match self.backend {
-            Backend::Postgres => self.change_ddl(format!(
+            Backend::Postgres | Backend::Mysql => self.change_ddl(format!(
                 "{CONTRACT_MARK} ALTER TABLE {table} DROP COLUMN IF EXISTS {}",
                 quote_ident(column)
             )),
@@ -720,7 +724,7 @@ impl Ops<'_> {
         default: Option<&str>,
     ) -> Result<()> {
         match self.backend {
-            Backend::Postgres => self.change_ddl(format!(
+            Backend::Postgres | Backend::Mysql => self.change_ddl(format!(
                 "ALTER TABLE {} ALTER COLUMN {} {}",
                 quote_ident(table),
                 quote_ident(column),

@@ -18,8 +18,9 @@ use crate::store::{HistoryOutcome, StepRecord, Store};
 use crate::transaction::Transaction;
 
 use super::migrator::{Migrator, Request};
-use super::report::{Progress, Report, StepReport, TransactionMode};
+use super::report::{Progress, Report, StepReport, StepStart, TransactionMode};
 use super::{gave_up, is_lock_timeout, LockRetry, LockRetryReport};
+use crate::observe::{metrics, Hooks, RunInfo};
 
 /// What a run under the lock carries: its session settings, what the
 /// session is like, and the caller's progress callback.
@@ -29,13 +30,40 @@ pub(super) struct RunEnv<'p> {
     progress: &'p mut dyn FnMut(Progress<'_>),
     /// Retries of statements that time out waiting for a lock.
     lock_retry: Option<LockRetry>,
+    /// The run's hooks, and what the run is (upgrades and downgrades).
+    pub(super) hooks: Option<(Arc<dyn Hooks>, RunInfo)>,
 }
 
 impl RunEnv<'_> {
+    /// A step is about to run: tell the progress callback, and ask the
+    /// `before_step` hook, whose refusal stops the run here.
+    fn step_starting(&mut self, step: &Step) -> Result<()> {
+        let start = StepStart {
+            revision: step.revision().to_string(),
+            direction: step.direction,
+            message: step.migration.message().to_string(),
+            transactional: step.migration.transactional(),
+        };
+        (self.progress)(Progress::Starting(&start));
+        if let Some((hooks, info)) = &self.hooks {
+            hooks.before_step(info, &start).map_err(|refusal| {
+                tracing::warn!(hook = "before_step", revision = %start.revision, %refusal, "a hook stopped the run");
+                Error::Hook {
+                    hook: "before_step".into(),
+                    revision: Some(start.revision.clone()),
+                    message: refusal.to_string(),
+                }
+            })?;
+        }
+        Ok(())
+    }
+
     /// Opens a transaction that writes, waiting for another connection's
     /// write lock (SQLite) up to `lock_wait` and saying who holds it.
     fn transaction<'c>(&mut self, connection: &'c mut dyn Connection) -> Result<Transaction<'c>> {
-        Transaction::begin_with(connection, |connection| {
+        let waiting = Instant::now();
+        let backend = connection.backend();
+        let transaction = Transaction::begin_with(connection, |connection| {
             let mut attempt = WriteLock {
                 settings: &self.settings,
             };
@@ -46,7 +74,9 @@ impl RunEnv<'_> {
                 &mut attempt,
                 &mut *self.progress,
             )
-        })
+        })?;
+        metrics::lock_waited(backend, "write", waiting.elapsed());
+        Ok(transaction)
     }
 
     /// Runs `work` in a writing transaction, committing on success and
@@ -191,6 +221,7 @@ impl Migrator {
             prepared,
             progress,
             lock_retry,
+            hooks: None,
         };
         let key = match self.take_run_lock(connection, &mut env) {
             Ok(key) => key,
@@ -245,6 +276,7 @@ impl Migrator {
             waited_ms = waiting.elapsed().as_millis() as u64,
             "migration lock taken"
         );
+        metrics::lock_waited(connection.backend(), "run", waiting.elapsed());
         Ok(key)
     }
 
@@ -319,6 +351,7 @@ impl Migrator {
                     continue;
                 }
                 run.ensure_tables(connection)?;
+                run.env.step_starting(&first)?;
                 let resuming = resumable.contains(&(first.revision().to_string(), first.direction));
                 let step_report =
                     self.apply_alone(connection, run.env, store, &first, &heads, resuming)?;
@@ -342,13 +375,15 @@ impl Migrator {
             let mut step = first;
             loop {
                 attempted.push(step.clone());
-                let outcome = self.apply_in_transaction(
-                    transaction.connection(),
-                    store,
-                    &step,
-                    &heads_in_transaction,
-                    batch,
-                );
+                let outcome = run.env.step_starting(&step).and_then(|()| {
+                    self.apply_in_transaction(
+                        transaction.connection(),
+                        store,
+                        &step,
+                        &heads_in_transaction,
+                        batch,
+                    )
+                });
                 match outcome {
                     Ok(step_report) => applied.push(step_report),
                     Err(mut error) => {
@@ -363,6 +398,10 @@ impl Migrator {
                                 continue 'transaction;
                             }
                             error = gave_up(error, &retry);
+                        }
+                        if matches!(error, Error::Hook { .. }) {
+                            // Refused before it ran: nothing to record.
+                            return Err(error);
                         }
                         let error = rolled_back(error, &step, connection.backend());
                         self.record_failure(connection, store, &step, &error);

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::report::{ChecksumPolicy, TransactionMode};
 use crate::graph::RevisionGraph;
+use crate::observe::Hooks;
 use crate::store::StoreConfig;
 use crate::target::Target;
 
@@ -14,6 +15,21 @@ use crate::target::Target;
 pub(super) enum Request {
     Upgrade(Target),
     Downgrade(Target),
+}
+
+impl Request {
+    pub(super) fn direction(&self) -> crate::error::Direction {
+        match self {
+            Request::Upgrade(_) => crate::error::Direction::Upgrade,
+            Request::Downgrade(_) => crate::error::Direction::Downgrade,
+        }
+    }
+
+    pub(super) fn target(&self) -> &Target {
+        match self {
+            Request::Upgrade(target) | Request::Downgrade(target) => target,
+        }
+    }
 }
 
 /// Plans and applies migrations. Build it once, use it on any number of
@@ -47,6 +63,8 @@ pub struct Migrator {
     /// Rendered once per backend, on first need: the code's checksums
     /// (shared like the graph).
     pub(super) checksums: Arc<[OnceLock<HashMap<String, String>>; 3]>,
+    /// Called around each run and step ([`Migrator::hooks`]).
+    pub(super) hooks: Option<Arc<dyn Hooks>>,
 }
 
 impl std::fmt::Debug for Migrator {
@@ -55,6 +73,7 @@ impl std::fmt::Debug for Migrator {
             .field("graph", &self.graph)
             .field("store", &self.store)
             .field("mode", &self.mode)
+            .field("hooks", &self.hooks.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -24,6 +24,8 @@ use crate::error::Result;
 use crate::graph::{RevisionGraph, Step};
 use crate::heads::Heads;
 use crate::migration::{MigrationSource, Registry};
+use crate::observe::observer::RunObserver;
+use crate::observe::{metrics, Hooks, RunInfo};
 use crate::store::{
     HistoryEntry, HistoryOperation, HistoryOutcome, StepRecord, Store, StoreConfig,
 };
@@ -37,7 +39,7 @@ pub use migrator::Migrator;
 use migrator::Request;
 pub use report::{
     ChecksumChange, ChecksumPolicy, InterruptedStep, Progress, RepairReport, Report, Status,
-    StepReport, TransactionMode, Warning,
+    StepReport, StepStart, TransactionMode, Warning,
 };
 
 /// How long a run waits for another run's lock unless told otherwise
@@ -105,6 +107,7 @@ impl Migrator {
             lock_retry: None,
             statement_timeout: None,
             checksums: Arc::new([OnceLock::new(), OnceLock::new(), OnceLock::new()]),
+            hooks: None,
         })
     }
 
@@ -138,6 +141,7 @@ impl Migrator {
             lock_retry: self.lock_retry,
             statement_timeout: self.statement_timeout,
             checksums: Arc::clone(&self.checksums),
+            hooks: self.hooks.clone(),
         }
     }
 
@@ -239,6 +243,15 @@ impl Migrator {
         self
     }
 
+    /// Calls `hooks` around every upgrade and downgrade of this migrator
+    /// (and of those [`Migrator::in_schema`] makes from it): before and
+    /// after the run and each step, and on error. See [`Hooks`] for the
+    /// order, and for `before_*` hooks that refuse.
+    pub fn hooks(mut self, hooks: impl Hooks + 'static) -> Self {
+        self.hooks = Some(Arc::new(hooks));
+        self
+    }
+
     /// PostgreSQL `statement_timeout` for the run's statements. On MariaDB
     /// it sets `max_statement_time`, which bounds every statement; on
     /// MySQL `max_execution_time`, which bounds read-only SELECTs only
@@ -280,6 +293,7 @@ impl Migrator {
             .iter()
             .map(|s| s.revision().to_string())
             .collect();
+        metrics::revisions_pending(connection.backend(), pending.len());
         let edited = self.checksum_mismatches(connection.backend(), &state)?;
         let backfills = apply::backfills_of_interrupted(connection, &store, &state)?;
         let resumed = apply::expansion_revisions(connection, &store, &state)?;
@@ -528,10 +542,40 @@ impl Migrator {
         }
     }
 
+    /// A run, observed: hooks around it and its steps, metrics of it.
     fn run(
         &self,
         connection: &mut dyn Connection,
         request: Request,
+        progress: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<Report> {
+        let info = RunInfo {
+            backend: connection.backend(),
+            direction: request.direction(),
+            target: request.target().to_string(),
+            version_table: self.store.version_table.clone(),
+            schema: self.store.schema.clone(),
+        };
+        let (mut observer, allowed) = RunObserver::start(info, self.hooks.as_deref());
+        let result = allowed.and_then(|()| {
+            let hooks = self
+                .hooks
+                .clone()
+                .map(|hooks| (hooks, observer.info().clone()));
+            let mut observed = |event: Progress<'_>| {
+                observer.see(&event);
+                progress(event);
+            };
+            self.run_unobserved(connection, request, hooks, &mut observed)
+        });
+        observer.finish(&self.graph, result)
+    }
+
+    fn run_unobserved(
+        &self,
+        connection: &mut dyn Connection,
+        request: Request,
+        hooks: Option<(Arc<dyn Hooks>, RunInfo)>,
         progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<Report> {
         let backend = connection.backend();
@@ -553,7 +597,8 @@ impl Migrator {
             from: state.heads,
             steps,
         };
-        self.with_run_lock(connection, progress, |this, connection, store, env| {
+        self.with_run_lock(connection, progress, move |this, connection, store, env| {
+            env.hooks = hooks;
             this.run_locked(connection, store, &request, Some(planned), env)
         })
     }

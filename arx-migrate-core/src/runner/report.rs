@@ -44,6 +44,22 @@ pub struct StepReport {
     pub statements: usize,
 }
 
+/// A step about to run: what [`Progress::Starting`] and a `before_step`
+/// hook ([`Hooks::before_step`](crate::observe::Hooks::before_step)) get.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StepStart {
+    /// The revision.
+    pub revision: String,
+    /// Upgrade or downgrade.
+    pub direction: Direction,
+    /// The revision's message.
+    pub message: String,
+    /// Whether it runs in a transaction (a `before_step` hook of a
+    /// transactional step runs while that transaction is open).
+    pub transactional: bool,
+}
+
 /// What a run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -88,6 +104,10 @@ pub enum Progress<'a> {
     /// connection's write lock); reported after a second and then every
     /// few seconds, with who holds it.
     Waiting(&'a LockWait),
+    /// A step is about to run (under the run lock; a transactional step's
+    /// transaction is open). A step tried again after a lock timeout
+    /// starts again.
+    Starting(&'a StepStart),
     /// A step was committed.
     Step(&'a StepReport),
     /// A statement timed out waiting for a table lock and is tried again
