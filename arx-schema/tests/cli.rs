@@ -236,7 +236,24 @@ fn failures_exit_1_without_the_password() {
     assert!(!run.stdout.contains("hunter2secret"), "{}", run.stdout);
     assert_eq!(run.json()["error"]["kind"], "no_database");
 
-    let run = arx_migrate(dir.path(), &["--url", "mysql://x/y", "current"], &[]).fails(1);
+    // The binary speaks MariaDB too, with the same redaction.
+    let run = arx_migrate(
+        dir.path(),
+        &[
+            "--url",
+            "mysql://arx:hunter2secret@127.0.0.1:1/arx",
+            "current",
+        ],
+        &[],
+    )
+    .fails(1);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(!all.contains("hunter2secret"), "{all}");
+    assert!(
+        all.contains("error: no database at mysql://arx:***@127.0.0.1:1/arx"),
+        "{all}"
+    );
+    let run = arx_migrate(dir.path(), &["--url", "oracle://x/y", "current"], &[]).fails(1);
     assert!(
         run.stderr.contains("cannot tell which database"),
         "{}",
