@@ -197,3 +197,48 @@ fn mysql_upgrade_head_in_one_run_matches_the_spec() {
         .unwrap();
     assert_mysql_base(&mut conn);
 }
+
+/// `upgrade --sql` on MariaDB: the script, run by the `mariadb` client (as
+/// an operator would), gives the exact schema at head, and the library then
+/// finds the database at head with nothing to do.
+#[test]
+fn mysql_offline_script_run_by_the_client_matches_the_spec() {
+    let Some(url) = mysql_test_url("mysql_offline_script_run_by_the_client_matches_the_spec")
+    else {
+        return;
+    };
+    let db = MysqlTestDatabase::create(&url).unwrap();
+    let m = arx_schema::migrator().unwrap();
+    let script = m
+        .offline_script(Backend::Mysql, &[], "head", arx_migrate::Direction::Upgrade)
+        .unwrap();
+    // DDL commits implicitly on MariaDB: no transaction is pretended.
+    assert!(!script.contains("BEGIN;\n"), "{script}");
+    assert!(script.contains("DELIMITER //\nCREATE TRIGGER idx_rooms_geom_insert"));
+
+    let opts = arx_migrate::mysql::Opts::from_url(db.url()).unwrap();
+    let mut client = std::process::Command::new("mariadb");
+    client
+        .arg("--protocol=TCP")
+        .arg(format!("--host={}", opts.get_ip_or_hostname()))
+        .arg(format!("--port={}", opts.get_tcp_port()))
+        .arg(format!("--user={}", opts.get_user().unwrap_or("root")))
+        .arg(db.name())
+        .env("MYSQL_PWD", opts.get_pass().unwrap_or(""))
+        .stdin(std::process::Stdio::piped());
+    let mut child = client
+        .spawn()
+        .expect("the mariadb client (the tests run the offline script with it)");
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), script.as_bytes()).unwrap();
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success(), "the client ran the script");
+
+    let mut conn = db.connect().unwrap();
+    assert_eq!(current(&m, &mut conn), ["006"]);
+    let schema = mysql_schema(&mut conn);
+    assert_schema_eq(&schema, &expected(6, Backend::Mysql), "after the script");
+    assert!(arx_schema::migrate_to_head(&mut conn)
+        .unwrap()
+        .steps
+        .is_empty());
+}
