@@ -20,12 +20,6 @@ use super::output::{self, Done};
 use super::session::core;
 
 /// `check [--scratch-url URL] [--strict] [--no-scratch-cache]`.
-// Built with MySQL alone there is no scratch source to build with: the
-// code after `scratch_source` (which then always fails) is unreachable.
-#[cfg_attr(
-    not(any(feature = "sqlite", feature = "postgres")),
-    allow(unreachable_code, unused_variables)
-)]
 pub(crate) fn check(
     ctx: &Context<'_>,
     scratch_url: Option<&str>,

@@ -327,3 +327,57 @@ fn allowed_lints_and_messages_come_from_the_header() {
         "the header is not SQL: {script}"
     );
 }
+
+/// `up.mysql.sql` and `down.mysql.sql` are what MariaDB runs, beside an
+/// `up.sql` the other backends run; a trigger's `BEGIN … END` body in them
+/// stays one statement.
+#[test]
+fn mysql_variants_are_picked_on_mariadb() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            (
+                "001_notes/up.sql",
+                "-- Create notes\nCREATE TABLE notes (id integer PRIMARY KEY, body text NOT NULL);",
+            ),
+            (
+                "001_notes/up.mysql.sql",
+                "CREATE TABLE notes (id INT NOT NULL PRIMARY KEY, body LONGTEXT NOT NULL) ENGINE=InnoDB;\n\
+                 CREATE TABLE note_log (id INT NOT NULL) ENGINE=InnoDB;\n\
+                 CREATE TRIGGER notes_log AFTER INSERT ON notes FOR EACH ROW BEGIN IF NEW.id > 0 THEN INSERT INTO note_log VALUES (NEW.id); END IF; END;\n",
+            ),
+            ("001_notes/down.sql", "DROP TABLE notes;"),
+            (
+                "001_notes/down.mysql.sql",
+                "DROP TABLE notes;\nDROP TABLE note_log;",
+            ),
+        ],
+    );
+    let migrator = Migrator::new(MigrationSet::from_sql_dir(dir.path()).unwrap()).unwrap();
+    let notes = migrator.graph().get("001").unwrap().clone();
+    let up = |backend| {
+        render(&*notes, backend, Direction::Upgrade)
+            .into_result()
+            .unwrap()
+    };
+    assert_eq!(up(Backend::Sqlite).len(), 1);
+    let mysql = up(Backend::Mysql);
+    assert_eq!(mysql.len(), 3, "{mysql:?}");
+    assert!(mysql[2].ends_with("END IF; END"), "{mysql:?}");
+
+    let Some(url) = arx_migrate_testing::mysql_test_url("mysql_variants_are_picked_on_mariadb")
+    else {
+        return;
+    };
+    let db = arx_migrate_testing::MysqlTestDatabase::create(&url).unwrap();
+    let mut conn = db.connect().unwrap();
+    migrator.upgrade(&mut conn, "head").unwrap();
+    arx_migrate_core::Connection::execute(&mut conn, "INSERT INTO notes VALUES (7, 'x')").unwrap();
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) FROM note_log WHERE id = 7"),
+        1
+    );
+    migrator.downgrade(&mut conn, "base").unwrap();
+    assert_eq!(tables(&mut conn), set(&[]));
+}

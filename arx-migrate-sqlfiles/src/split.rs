@@ -271,6 +271,15 @@ impl<'a> Splitter<'a> {
             "ATOMIC" if statement.previous_word == "BEGIN" && !statement.is_trigger() => {
                 statement.blocks += 1
             }
+            // MySQL's `END IF`, `END LOOP`, `END WHILE` and `END REPEAT`
+            // close no BEGIN: undo the END's close.
+            "IF" | "LOOP" | "WHILE" | "REPEAT"
+                if statement.previous_word == "END" && statement.is_trigger() =>
+            {
+                statement.blocks += 1
+            }
+            // MySQL's `END CASE`: the END closed the CASE already.
+            "CASE" if statement.previous_word == "END" => {}
             "CASE" if statement.blocks > 0 => statement.cases += 1,
             "END" if statement.cases > 0 => statement.cases -= 1,
             "END" => statement.blocks = statement.blocks.saturating_sub(1),
@@ -357,6 +366,18 @@ mod tests {
         assert_eq!(
             split("CREATE TABLE a (\n  id int -- the key; really\n) -- end\n;"),
             ["CREATE TABLE a (\n  id int -- the key; really\n)"]
+        );
+    }
+
+    #[test]
+    fn mysql_compound_statements_stay_in_their_trigger() {
+        let trigger = "CREATE TRIGGER t AFTER INSERT ON a FOR EACH ROW BEGIN \
+                       IF NEW.id > 0 THEN INSERT INTO b VALUES (1); END IF; \
+                       CASE NEW.id WHEN 1 THEN SET @x = 1; ELSE SET @x = 2; END CASE; \
+                       WHILE @x > 0 DO SET @x = @x - 1; END WHILE; END";
+        assert_eq!(
+            split(&format!("{trigger};\nSELECT 1;")),
+            [trigger.to_string(), "SELECT 1".to_string()]
         );
     }
 

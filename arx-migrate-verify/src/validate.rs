@@ -511,11 +511,6 @@ pub fn validate_with(
     // Both scratch databases dropped at once: on PostgreSQL each DROP
     // DATABASE waits for a checkpoint, and requests made together share
     // one.
-    // Built with MySQL alone, a scratch database holds nothing to drop.
-    #[cfg_attr(
-        not(any(feature = "sqlite", feature = "postgres")),
-        allow(clippy::drop_non_drop)
-    )]
     std::thread::scope(|scope| {
         scope.spawn(move || drop(stairway_database));
         drop(database);

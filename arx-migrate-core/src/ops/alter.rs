@@ -8,6 +8,9 @@
 //! (adding a plain column, dropping an unused one), else by one rebuild of
 //! the table ([`super::sqlite_rebuild`]).
 //!
+//! On MariaDB and MySQL each is one `ALTER TABLE` with the `ALGORITHM` and
+//! `LOCK` clauses the change allows ([`super::mysql_alter`]).
+//!
 //! Checksums, `lint` and `show` see each SQLite alteration as the ALTER
 //! statement it stands for, so they do not depend on the database. An
 //! offline script (`upgrade --sql`) cannot contain a rebuild, which needs
@@ -20,6 +23,7 @@ use sea_query::{
 };
 
 use super::context::Ops;
+use super::mysql_alter::{backtick, backtick_list, ModifyColumn, Online};
 use super::sqlite_batch::Native;
 use super::sqlite_ddl::{Column, ColumnConstraintKind, ConstraintKind};
 use super::sqlite_rebuild::TableChange;
@@ -269,7 +273,9 @@ impl Ops<'_> {
     /// On SQLite this is `ALTER TABLE … ADD COLUMN` where SQLite allows it
     /// (no PRIMARY KEY or UNIQUE, a constant default, NOT NULL only with a
     /// default); otherwise (say `DEFAULT CURRENT_TIMESTAMP`) the table is
-    /// rebuilt.
+    /// rebuilt. On MariaDB/MySQL it is `ALGORITHM=INSTANT`; with UNIQUE or
+    /// PRIMARY KEY `INPLACE, LOCK=NONE`; an AUTO_INCREMENT column needs a
+    /// copy of the table (`COPY`, with a warning).
     ///
     /// ```
     /// # extern crate arx_migrate_core as arx_migrate;
@@ -291,10 +297,22 @@ impl Ops<'_> {
     /// # Ok::<(), arx_migrate_core::Error>(())
     /// ```
     pub fn add_column(&mut self, table: &str, column: &ColumnDef) -> Result<()> {
-        self.not_on_mysql_yet("add_column")?;
         let operation = format!("ADD COLUMN {table}.{}", column.get_column_name());
         match self.backend {
-            Backend::Mysql => self.not_on_mysql_yet("add_column"),
+            Backend::Mysql => {
+                let definition = column_sql(Backend::Mysql, column)
+                    .map_err(|reason| self.unsupported(&operation, reason))?;
+                let spec = column.get_column_spec();
+                let online = if spec.auto_increment {
+                    Online::Copy("adding an AUTO_INCREMENT column")
+                } else if spec.primary_key || spec.unique {
+                    // The key's index is built while writes go on.
+                    Online::Inplace
+                } else {
+                    Online::Instant
+                };
+                self.mysql_alter(table, &format!("ADD COLUMN {definition}"), online)
+            }
             Backend::Postgres => self.exec(
                 Table::alter()
                     .table(table.to_string())
@@ -326,16 +344,22 @@ impl Ops<'_> {
     /// (drop those first).
     ///
     /// On SQLite this is SQLite's `DROP COLUMN` where it allows it, else a
-    /// rebuild.
+    /// rebuild. On MariaDB/MySQL `ALGORITHM=INPLACE, LOCK=NONE` (instant on
+    /// MariaDB when no index uses the column).
     pub fn drop_column(&mut self, table: &str, column: &str) -> Result<()> {
-        self.not_on_mysql_yet("drop_column")?;
         let sql = format!(
             "ALTER TABLE {} DROP COLUMN {}",
             quote_ident(table),
             quote_ident(column)
         );
         match self.backend {
-            Backend::Mysql => self.not_on_mysql_yet("drop_column"),
+            // INSTANT where no index uses the column (MariaDB takes it
+            // under INPLACE), else an online rebuild.
+            Backend::Mysql => self.mysql_alter(
+                table,
+                &format!("DROP COLUMN {}", backtick(column)),
+                Online::Inplace,
+            ),
             Backend::Postgres => self.run(sql),
             Backend::Sqlite => {
                 let change = TableChange::DropColumn {
@@ -348,9 +372,16 @@ impl Ops<'_> {
     }
 
     /// Renames a column; indexes, constraints, views and triggers follow
-    /// (SQLite ≥ 3.25 rewrites them, PostgreSQL refers by id).
+    /// (SQLite ≥ 3.25 rewrites them, PostgreSQL refers by id; MariaDB 10.5+
+    /// and MySQL 8 rename with `ALGORITHM=INSTANT`).
     pub fn rename_column(&mut self, table: &str, from: &str, to: &str) -> Result<()> {
-        self.not_on_mysql_yet("rename_column")?;
+        if self.backend == Backend::Mysql {
+            return self.mysql_alter(
+                table,
+                &format!("RENAME COLUMN {} TO {}", backtick(from), backtick(to)),
+                Online::Instant,
+            );
+        }
         self.run(format!(
             "ALTER TABLE {} RENAME COLUMN {} TO {}",
             quote_ident(table),
@@ -361,8 +392,15 @@ impl Ops<'_> {
 
     /// Changes a column's type, nullability or default: see
     /// [`AlterColumn`]. On SQLite the table is rebuilt.
+    ///
+    /// On MariaDB/MySQL a default alone changes with `ALGORITHM=INSTANT`;
+    /// NULL or NOT NULL with `MODIFY COLUMN … ALGORITHM=INPLACE, LOCK=NONE`
+    /// (an online rebuild); a new type needs a copy of the table
+    /// (`ALGORITHM=COPY, LOCK=SHARED`, with a `tracing` warning). `MODIFY
+    /// COLUMN` restates the column: what the change leaves alone is read
+    /// from `information_schema` on a live run; an offline script needs the
+    /// type, the nullability and the default all given.
     pub fn alter_column(&mut self, table: &str, column: &str, change: AlterColumn) -> Result<()> {
-        self.not_on_mysql_yet("alter_column")?;
         let operation = format!("ALTER COLUMN {table}.{column}");
         if change.is_empty() {
             return Err(self.unsupported(
@@ -378,13 +416,16 @@ impl Ops<'_> {
             ));
         }
         let backend = self.backend;
+        if backend == Backend::Mysql {
+            return self.mysql_alter_column(table, column, &operation, change);
+        }
         let c = quote_ident(column);
         let mut actions = Vec::new();
         let mut data_type = None;
         if let Some(new_type) = &change.data_type {
             let sql = type_sql(backend, new_type).map_err(|r| self.unsupported(&operation, r))?;
             match backend {
-                Backend::Mysql => self.not_on_mysql_yet("alter_column")?,
+                Backend::Mysql => {}
                 Backend::Postgres => {
                     let using = change
                         .postgres_using
@@ -417,7 +458,7 @@ impl Ops<'_> {
         }
         let sql = format!("ALTER TABLE {} {}", quote_ident(table), actions.join(", "));
         match backend {
-            Backend::Mysql => self.not_on_mysql_yet("alter_column"),
+            Backend::Mysql => Ok(()),
             Backend::Postgres => self.run(sql),
             Backend::Sqlite => {
                 let change = TableChange::AlterColumn {
@@ -440,8 +481,14 @@ impl Ops<'_> {
     /// all, and drops a leftover `INVALID` index of the same name (from an
     /// earlier failed run) before building. A build that fails every time
     /// leaves no index behind.
+    ///
+    /// On MariaDB/MySQL the build is `ALGORITHM=INPLACE LOCK=NONE`: writes
+    /// go on meanwhile (a SPATIAL or FULLTEXT index only with `LOCK=SHARED`).
     pub fn create_index(&mut self, index: &IndexCreateStatement) -> Result<()> {
         let mut index = index.clone();
+        if self.backend == Backend::Mysql {
+            return self.mysql_create_index(&index);
+        }
         if self.backend == Backend::Postgres && !self.in_transaction {
             index.concurrently();
             let name = index.get_index_spec().get_name().map(str::to_string);
@@ -456,9 +503,14 @@ impl Ops<'_> {
     }
 
     /// Drops an index by name (`CONCURRENTLY` on PostgreSQL in a migration
-    /// declared `transactional = false`).
+    /// declared `transactional = false`). On MariaDB/MySQL, where index
+    /// names are per table, a live run finds the one table with an index of
+    /// that name and drops it with `ALGORITHM=INPLACE, LOCK=NONE`; an
+    /// offline script cannot, and says so.
     pub fn drop_index(&mut self, name: &str) -> Result<()> {
-        self.not_on_mysql_yet("drop_index")?;
+        if self.backend == Backend::Mysql {
+            return self.mysql_drop_index(name);
+        }
         let concurrently = if self.backend == Backend::Postgres && !self.in_transaction {
             "CONCURRENTLY "
         } else {
@@ -470,9 +522,11 @@ impl Ops<'_> {
     /// Adds a foreign key, described with sea-query: it needs a name
     /// (`.name(…)`), its table and columns (`.from(table, columns)`) and
     /// the referenced ones (`.to(table, columns)`). On SQLite the table is
-    /// rebuilt, and rows that reference missing rows are an error.
+    /// rebuilt, and rows that reference missing rows are an error. On
+    /// MariaDB/MySQL checking the rows there needs a copy of the table
+    /// (`ALGORITHM=COPY`, with a warning); [`Ops::add_foreign_key_not_valid`]
+    /// adds it online instead.
     pub fn add_foreign_key(&mut self, foreign_key: &ForeignKeyCreateStatement) -> Result<()> {
-        self.not_on_mysql_yet("add_foreign_key")?;
         self.add_foreign_key_with(foreign_key, false)
     }
 
@@ -504,13 +558,23 @@ impl Ops<'_> {
         if self.backend == Backend::Postgres && !not_valid {
             return self.exec(foreign_key);
         }
-        let mut definition = format!(
-            "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
-            quote_ident(name),
-            column_list(&columns),
-            quote_ident(&ref_table),
-            column_list(&ref_columns)
-        );
+        let mut definition = if self.backend == Backend::Mysql {
+            format!(
+                "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
+                backtick(name),
+                backtick_list(&columns),
+                backtick(&ref_table),
+                backtick_list(&ref_columns)
+            )
+        } else {
+            format!(
+                "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
+                quote_ident(name),
+                column_list(&columns),
+                quote_ident(&ref_table),
+                column_list(&ref_columns)
+            )
+        };
         for (event, action) in [
             ("DELETE", key.get_on_delete()),
             ("UPDATE", key.get_on_update()),
@@ -530,12 +594,21 @@ impl Ops<'_> {
     /// unnamed key is found by the name PostgreSQL would have given it
     /// (`<table>_<columns>_fkey`).
     pub fn drop_foreign_key(&mut self, table: &str, name: &str) -> Result<()> {
-        self.not_on_mysql_yet("drop_foreign_key")?;
+        if self.backend == Backend::Mysql {
+            // The index InnoDB made for the key stays, as on PostgreSQL.
+            return self.mysql_alter(
+                table,
+                &format!("DROP FOREIGN KEY {}", backtick(name)),
+                Online::Inplace,
+            );
+        }
         self.drop_constraint(table, name, ConstraintKind::ForeignKey)
     }
 
     /// Adds a named CHECK constraint; existing rows must pass it. On SQLite
-    /// the table is rebuilt.
+    /// the table is rebuilt; on MariaDB/MySQL it is copied
+    /// (`ALGORITHM=COPY, LOCK=SHARED`, with a warning: neither checks the
+    /// rows in place).
     ///
     /// ```
     /// # extern crate arx_migrate_core as arx_migrate;
@@ -553,7 +626,6 @@ impl Ops<'_> {
     /// # Ok::<(), arx_migrate_core::Error>(())
     /// ```
     pub fn add_check(&mut self, table: &str, name: &str, check: Expr) -> Result<()> {
-        self.not_on_mysql_yet("add_check")?;
         self.add_check_with(table, name, check, false)
     }
 
@@ -566,14 +638,18 @@ impl Ops<'_> {
     ) -> Result<()> {
         let operation = format!("ADD CHECK {name} ON {table}");
         let expr = expr_sql(self.backend, &check).map_err(|r| self.unsupported(&operation, r))?;
-        let definition = format!("CONSTRAINT {} CHECK ({expr})", quote_ident(name));
+        let quoted = if self.backend == Backend::Mysql {
+            backtick(name)
+        } else {
+            quote_ident(name)
+        };
+        let definition = format!("CONSTRAINT {quoted} CHECK ({expr})");
         self.add_constraint_with(table, &operation, definition, not_valid)
     }
 
     /// Drops a CHECK constraint by name (on SQLite by rebuilding; an
     /// unnamed column CHECK is found as `<table>_<column>_check`).
     pub fn drop_check(&mut self, table: &str, name: &str) -> Result<()> {
-        self.not_on_mysql_yet("drop_check")?;
         self.drop_constraint(table, name, ConstraintKind::Check)
     }
 
@@ -585,7 +661,8 @@ impl Ops<'_> {
     /// is built first with `CREATE UNIQUE INDEX CONCURRENTLY` (writes go
     /// on meanwhile; see [`Ops::create_index`] for a failed build), then
     /// attached with `ADD CONSTRAINT … UNIQUE USING INDEX`, which takes its
-    /// lock only for an instant.
+    /// lock only for an instant. On MariaDB/MySQL the index is built with
+    /// `ALGORITHM=INPLACE, LOCK=NONE`.
     ///
     /// ```
     /// # extern crate arx_migrate_core as arx_migrate;
@@ -609,8 +686,15 @@ impl Ops<'_> {
     /// # Ok::<(), arx_migrate_core::Error>(())
     /// ```
     pub fn add_unique(&mut self, table: &str, name: &str, columns: &[&str]) -> Result<()> {
-        self.not_on_mysql_yet("add_unique")?;
         let operation = format!("ADD UNIQUE {name} ON {table}");
+        if self.backend == Backend::Mysql {
+            let definition = format!(
+                "CONSTRAINT {} UNIQUE ({})",
+                backtick(name),
+                backtick_list(columns)
+            );
+            return self.add_constraint(table, &operation, definition);
+        }
         if self.backend == Backend::Postgres && !self.in_transaction && !self.created_here(table) {
             let (t, n) = (quote_ident(table), quote_ident(name));
             self.build_index_concurrently(
@@ -635,16 +719,16 @@ impl Ops<'_> {
     /// Drops a UNIQUE constraint by name (on SQLite by rebuilding; an
     /// unnamed one is found as `<table>_<columns>_key`, PostgreSQL's name).
     pub fn drop_unique(&mut self, table: &str, name: &str) -> Result<()> {
-        self.not_on_mysql_yet("drop_unique")?;
         self.drop_constraint(table, name, ConstraintKind::Unique)
     }
 
     /// Makes `columns` the table's primary key, in place of the one it has.
     /// On PostgreSQL the key is the constraint `<table>_pkey` (the name
     /// PostgreSQL gives a primary key by default). On SQLite the table is
-    /// rebuilt; the values of a former `INTEGER PRIMARY KEY` are kept.
+    /// rebuilt; the values of a former `INTEGER PRIMARY KEY` are kept. On
+    /// MariaDB/MySQL (`ALGORITHM=INPLACE, LOCK=NONE`) the table must have a
+    /// primary key already, as InnoDB tables do.
     pub fn set_primary_key(&mut self, table: &str, columns: &[&str]) -> Result<()> {
-        self.not_on_mysql_yet("set_primary_key")?;
         let key = quote_ident(&format!("{table}_pkey"));
         let sql = format!(
             "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {key}, ADD CONSTRAINT {key} PRIMARY KEY ({})",
@@ -652,7 +736,14 @@ impl Ops<'_> {
             column_list(columns)
         );
         match self.backend {
-            Backend::Mysql => self.not_on_mysql_yet("set_primary_key"),
+            Backend::Mysql => self.mysql_alter(
+                table,
+                &format!(
+                    "DROP PRIMARY KEY, ADD PRIMARY KEY ({})",
+                    backtick_list(columns)
+                ),
+                Online::Inplace,
+            ),
             Backend::Postgres => self.run(sql),
             Backend::Sqlite => {
                 let change = TableChange::SetPrimaryKey {
@@ -673,7 +764,13 @@ impl Ops<'_> {
     /// derived from the old table name (`<from>_<column>_key`, a serial's
     /// `<from>_<column>_seq`) are kept, as PostgreSQL keeps them.
     pub fn rename_table(&mut self, from: &str, to: &str) -> Result<()> {
-        self.not_on_mysql_yet("rename_table")?;
+        if self.backend == Backend::Mysql {
+            return self.mysql_alter(
+                from,
+                &format!("RENAME TO {}", backtick(to)),
+                Online::Instant,
+            );
+        }
         self.run(format!(
             "ALTER TABLE {} RENAME TO {}",
             quote_ident(from),
@@ -709,7 +806,25 @@ impl Ops<'_> {
     ) -> Result<()> {
         let sql = format!("ALTER TABLE {} ADD {definition}", quote_ident(table));
         match self.backend {
-            Backend::Mysql => self.not_on_mysql_yet("add_constraint"),
+            // Without checking the rows there: online (foreign keys only;
+            // MySQL has no NOT VALID, and a CHECK is always checked).
+            Backend::Mysql if not_valid && definition.contains(" FOREIGN KEY ") => {
+                self.run("SET foreign_key_checks = 0".to_string())?;
+                let added = self.mysql_alter(table, &format!("ADD {definition}"), Online::Inplace);
+                let restored = self.run("SET foreign_key_checks = 1".to_string());
+                added.and(restored)
+            }
+            Backend::Mysql if definition.contains(" UNIQUE (") => {
+                self.mysql_alter(table, &format!("ADD {definition}"), Online::Inplace)
+            }
+            Backend::Mysql => {
+                let why = if definition.contains(" FOREIGN KEY ") {
+                    "adding a foreign key checked against the rows there (add_foreign_key_not_valid adds it online)"
+                } else {
+                    "adding a CHECK constraint"
+                };
+                self.mysql_alter(table, &format!("ADD {definition}"), Online::Copy(why))
+            }
             Backend::Postgres if not_valid => self.run(format!("{sql} NOT VALID")),
             Backend::Postgres => self.run(sql),
             Backend::Sqlite => {
@@ -726,7 +841,14 @@ impl Ops<'_> {
             quote_ident(name)
         );
         match self.backend {
-            Backend::Mysql => self.not_on_mysql_yet("drop_constraint"),
+            Backend::Mysql => {
+                let (action, online) = match kind {
+                    ConstraintKind::ForeignKey => ("DROP FOREIGN KEY", Online::Inplace),
+                    ConstraintKind::Unique => ("DROP INDEX", Online::Inplace),
+                    _ => ("DROP CONSTRAINT", Online::Instant),
+                };
+                self.mysql_alter(table, &format!("{action} {}", backtick(name)), online)
+            }
             Backend::Postgres => self.run(sql),
             Backend::Sqlite => {
                 let change = TableChange::DropConstraint {
@@ -737,5 +859,71 @@ impl Ops<'_> {
                 self.alter_sqlite(table, &operation, sql, change, Native::Never)
             }
         }
+    }
+}
+
+impl Ops<'_> {
+    /// [`Ops::alter_column`] on MariaDB/MySQL: defaults by `ALTER COLUMN`
+    /// (instant), the rest by `MODIFY COLUMN` ([`Ops::mysql_modify_column`]).
+    fn mysql_alter_column(
+        &mut self,
+        table: &str,
+        column: &str,
+        operation: &str,
+        change: AlterColumn,
+    ) -> Result<()> {
+        let data_type = match &change.data_type {
+            Some(new_type) => Some(
+                type_sql(Backend::Mysql, new_type).map_err(|r| self.unsupported(operation, r))?,
+            ),
+            None => None,
+        };
+        let default = match &change.default {
+            Some(Some(value)) => Some(Some(
+                default_sql(Backend::Mysql, value).map_err(|r| self.unsupported(operation, r))?,
+            )),
+            Some(None) => Some(None),
+            None => None,
+        };
+        if data_type.is_none() && change.not_null.is_none() {
+            let action = match &default {
+                Some(Some(sql)) => format!("ALTER COLUMN {} SET DEFAULT {sql}", backtick(column)),
+                _ => format!("ALTER COLUMN {} DROP DEFAULT", backtick(column)),
+            };
+            return self.mysql_alter(table, &action, Online::Instant);
+        }
+        self.mysql_modify_column(
+            table,
+            column,
+            ModifyColumn {
+                data_type,
+                not_null: change.not_null,
+                default,
+            },
+        )
+    }
+
+    /// [`Ops::create_index`] on MariaDB/MySQL: sea-query's statement with
+    /// the online clauses.
+    fn mysql_create_index(&mut self, index: &IndexCreateStatement) -> Result<()> {
+        if let Some(reason) = super::statement::Statement::unsupported(index, Backend::Mysql) {
+            return Err(self.unsupported("CREATE INDEX", reason));
+        }
+        let sql = catch_quietly(|| index.to_string(MysqlQueryBuilder)).map_err(|_| {
+            self.unsupported(
+                "CREATE INDEX",
+                "sea-query cannot write this index for MySQL (a table named with its schema?); write it with op.mysql(\"CREATE INDEX …\")".to_string(),
+            )
+        })?;
+        // sea-query keeps the index type private; its Debug text shows it.
+        let debug = format!("{index:?}");
+        let lock = if debug.contains("index_type: Some(FullText")
+            || debug.contains("index_type: Some(Custom")
+        {
+            "LOCK=SHARED"
+        } else {
+            "LOCK=NONE"
+        };
+        self.run(format!("{sql} ALGORITHM=INPLACE {lock}"))
     }
 }

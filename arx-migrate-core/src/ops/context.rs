@@ -51,8 +51,10 @@ pub(super) struct PendingTable {
 /// The context a migration writes its changes to.
 ///
 /// - [`Ops::exec`] runs a sea-query statement, [`Ops::sql`] (and
-///   [`Ops::postgres`], [`Ops::sqlite`]) raw SQL;
-/// - the alterations of existing tables, one call for both backends:
+///   [`Ops::postgres`], [`Ops::sqlite`], [`Ops::mysql`]) raw SQL;
+/// - the alterations of existing tables, one call for every backend (on
+///   MariaDB/MySQL with `ALGORITHM=INSTANT`, or `INPLACE` and `LOCK=NONE`,
+///   where the server can; see `docs/mysql.md`):
 ///   [`Ops::add_column`], [`Ops::drop_column`], [`Ops::rename_column`],
 ///   [`Ops::alter_column`], [`Ops::create_index`], [`Ops::drop_index`],
 ///   [`Ops::add_foreign_key`], [`Ops::drop_foreign_key`], [`Ops::add_check`],
@@ -251,15 +253,15 @@ impl<'a> Ops<'a> {
         }
     }
 
-    /// Refuses a portable call that is not rendered for MariaDB and MySQL
-    /// yet, rather than sending them another backend's SQL.
+    /// Refuses a call that is not built for MariaDB and MySQL yet, rather
+    /// than sending them another backend's SQL.
     pub(super) fn not_on_mysql_yet(&self, operation: &str) -> Result<()> {
         if self.backend != Backend::Mysql {
             return Ok(());
         }
         Err(self.unsupported(
             format!("Ops::{operation}"),
-            "this portable alteration is not rendered for MariaDB and MySQL yet; write the change as SQL with op.mysql(\"ALTER TABLE …\") (and the other backends' with op.postgres / op.sqlite)".to_string(),
+            "this call is not built for MariaDB and MySQL yet; write the change as SQL with op.mysql(\"…\") (and the other backends' with op.postgres / op.sqlite)".to_string(),
         ))
     }
 
@@ -353,6 +355,41 @@ impl<'a> Ops<'a> {
                 }
             }
         }
+    }
+
+    /// Runs `actual` live (and writes it to a script), while the checksum
+    /// and a recording (lint, `show`) see `canonical`, the statement it
+    /// stands for, which does not depend on the database. `actual` is
+    /// `None` where it cannot be known (recording offline).
+    pub(super) fn run_standing_for(
+        &mut self,
+        canonical: String,
+        actual: Option<String>,
+    ) -> Result<()> {
+        self.checksum.add_statement(&canonical);
+        match &mut self.sink {
+            Sink::Record(statements) => {
+                statements.push(canonical);
+                Ok(())
+            }
+            Sink::Script(statements) => {
+                statements.push(actual.unwrap_or(canonical));
+                Ok(())
+            }
+            Sink::Live(_) => {
+                let actual = actual.unwrap_or(canonical);
+                tracing::debug!(revision = %self.revision, statement = %actual, "executing");
+                self.statements_run += 1;
+                self.send_pending()?;
+                self.execute_one(actual)
+            }
+        }
+    }
+
+    /// Whether the statements go to a script to run elsewhere
+    /// (`upgrade --sql`).
+    pub(super) fn is_script(&self) -> bool {
+        matches!(self.sink, Sink::Script(_))
     }
 
     /// Makes everything queued happen: the statements, then the SQLite

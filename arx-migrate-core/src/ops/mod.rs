@@ -12,7 +12,10 @@
 //! alterations), `safe` (the forms that keep a busy PostgreSQL table
 //! usable: `NOT VALID`, validation, `NOT NULL` through a check),
 //! `concurrent_index` (a concurrent index build that leaves no INVALID
-//! index behind), `backfill` ([`Ops::backfill`]), `expand` ([`Ops::expand`], [`Ops::contract`]), `sqlite_batch` (queueing them per table on SQLite),
+//! index behind), `backfill` ([`Ops::backfill`]), `expand` ([`Ops::expand`],
+//! [`Ops::contract`]), `mysql_alter` (the alterations on MariaDB and
+//! MySQL, with their ALGORITHM and LOCK clauses), `sqlite_batch` (queueing
+//! them per table on SQLite),
 //! `sqlite_tokens`, `sqlite_ddl`, `sqlite_plan` and `sqlite_rebuild` (the
 //! SQLite table rebuild), and, in `crate::not_api::panic`, the net under the checks.
 
@@ -21,6 +24,7 @@ mod backfill;
 mod concurrent_index;
 mod context;
 mod expand;
+mod mysql_alter;
 mod safe;
 mod sqlite_batch;
 mod sqlite_ddl;

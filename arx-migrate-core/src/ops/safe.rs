@@ -4,6 +4,12 @@
 //! (PostgreSQL 12+ then skips its scan). SQLite has none of these: there
 //! the same calls make the plain change (by rebuilding the table), which
 //! checks the rows at once.
+//!
+//! MariaDB and MySQL have no `NOT VALID`. There a foreign key is added
+//! online with `foreign_key_checks` off for the one statement (the rows
+//! there are not checked, new ones are), and validating it counts the rows
+//! without a parent; a CHECK is always checked when added (a table copy);
+//! `NOT NULL` is an online rebuild (`ALGORITHM=INPLACE, LOCK=NONE`).
 
 use sea_query::{Expr, ForeignKeyCreateStatement};
 
@@ -21,7 +27,10 @@ impl Ops<'_> {
     /// migration marked `transactional = false` (validating in the
     /// transaction that added it keeps the add's lock during the scan).
     /// On SQLite, which has no `NOT VALID`, this is [`Ops::add_foreign_key`]:
-    /// the rebuild checks every row.
+    /// the rebuild checks every row. On MariaDB/MySQL, which have no `NOT
+    /// VALID` either, the key is added with `foreign_key_checks` off for
+    /// that one statement, `ALGORITHM=INPLACE, LOCK=NONE`: new rows are
+    /// checked, the rows there are not until [`Ops::validate_constraint`].
     ///
     /// ```
     /// # extern crate arx_migrate_core as arx_migrate;
@@ -52,13 +61,13 @@ impl Ops<'_> {
         &mut self,
         foreign_key: &ForeignKeyCreateStatement,
     ) -> Result<()> {
-        self.not_on_mysql_yet("add_foreign_key_not_valid")?;
         self.add_foreign_key_with(foreign_key, true)
     }
 
     /// [`Ops::add_check`], added `NOT VALID` on PostgreSQL: see
     /// [`Ops::add_foreign_key_not_valid`]. On SQLite this is
-    /// [`Ops::add_check`].
+    /// [`Ops::add_check`], and on MariaDB/MySQL too (they have no `NOT
+    /// VALID`; adding a CHECK copies the table and checks every row).
     ///
     /// ```
     /// # extern crate arx_migrate_core as arx_migrate;
@@ -79,7 +88,6 @@ impl Ops<'_> {
     /// # Ok::<(), arx_migrate_core::Error>(())
     /// ```
     pub fn add_check_not_valid(&mut self, table: &str, name: &str, check: Expr) -> Result<()> {
-        self.not_on_mysql_yet("add_check_not_valid")?;
         self.add_check_with(table, name, check, true)
     }
 
@@ -88,7 +96,9 @@ impl Ops<'_> {
     /// writes go on. Call it in a later revision than the add, or in a
     /// migration marked `transactional = false`. A row that breaks the
     /// constraint is an error naming it. Does nothing on SQLite, where the
-    /// constraint was checked when it was added.
+    /// constraint was checked when it was added. On MariaDB/MySQL a live
+    /// run counts the rows of a foreign key that have no parent (an error
+    /// if there are any); a CHECK was checked when it was added.
     ///
     /// ```
     /// # extern crate arx_migrate_core as arx_migrate;
@@ -106,7 +116,9 @@ impl Ops<'_> {
     /// # Ok::<(), arx_migrate_core::Error>(())
     /// ```
     pub fn validate_constraint(&mut self, table: &str, name: &str) -> Result<()> {
-        self.not_on_mysql_yet("validate_constraint")?;
+        if self.backend == Backend::Mysql {
+            return self.mysql_validate_constraint(table, name);
+        }
         self.postgres(format!(
             "ALTER TABLE {} VALIDATE CONSTRAINT {}",
             quote_ident(table),
@@ -126,7 +138,9 @@ impl Ops<'_> {
     /// own transaction. Inside a transaction that way would scan under the
     /// add's lock, so there, and on a table created by this migration,
     /// it is the plain `ALTER COLUMN … SET NOT NULL`. On SQLite the table
-    /// is rebuilt ([`Ops::alter_column`]). When a row holds `NULL` the
+    /// is rebuilt ([`Ops::alter_column`]); on MariaDB/MySQL it is `MODIFY
+    /// COLUMN … NOT NULL, ALGORITHM=INPLACE, LOCK=NONE` (an online rebuild
+    /// that fails on a NULL row). When a row holds `NULL` the
     /// check is dropped again before the error is returned, so the
     /// migration runs again as it is once the rows are fixed.
     ///
@@ -154,7 +168,6 @@ impl Ops<'_> {
     /// # Ok::<(), arx_migrate_core::Error>(())
     /// ```
     pub fn set_not_null(&mut self, table: &str, column: &str) -> Result<()> {
-        self.not_on_mysql_yet("set_not_null")?;
         let through_a_check =
             self.backend == Backend::Postgres && !self.in_transaction && !self.created_here(table);
         if !through_a_check {
@@ -183,7 +196,6 @@ impl Ops<'_> {
     /// Lets a column hold `NULL` (the reverse of [`Ops::set_not_null`]);
     /// instant on PostgreSQL, a rebuild on SQLite.
     pub fn drop_not_null(&mut self, table: &str, column: &str) -> Result<()> {
-        self.not_on_mysql_yet("drop_not_null")?;
         self.alter_column(table, column, AlterColumn::new().drop_not_null())
     }
 }

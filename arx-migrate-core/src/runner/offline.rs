@@ -18,6 +18,12 @@ impl Migrator {
     /// The SQL script that moves a database at `from` to `target`, without
     /// connecting (Alembic's `--sql`): bookkeeping tables, then each step in
     /// its own transaction with its version-table change.
+    ///
+    /// On MariaDB/MySQL, where DDL commits implicitly, there is no `BEGIN`
+    /// or `COMMIT` (as in Alembic's MySQL scripts), and a statement with a
+    /// body of several statements (a trigger's `BEGIN … END`) is written
+    /// between `DELIMITER //` lines, so that the `mariadb`/`mysql` client
+    /// runs the script as it is.
     pub fn offline_script(
         &self,
         backend: Backend,
@@ -34,8 +40,15 @@ impl Migrator {
                     script.push('\n');
                 }
                 Piece::Statement(sql) => {
-                    script.push_str(sql.trim_end().trim_end_matches(';'));
-                    script.push_str(";\n");
+                    let sql = sql.trim_end().trim_end_matches(';');
+                    if backend == Backend::Mysql && sql.contains(';') {
+                        script.push_str("DELIMITER //\n");
+                        script.push_str(sql);
+                        script.push_str("\n//\nDELIMITER ;\n");
+                    } else {
+                        script.push_str(sql);
+                        script.push_str(";\n");
+                    }
                 }
             }
         }
@@ -97,7 +110,9 @@ impl Migrator {
                 migration.revision(),
                 migration.message()
             )));
-            let transactional = migration.transactional();
+            // MariaDB and MySQL commit each DDL statement as it runs: a
+            // transaction around them would promise what it cannot keep.
+            let transactional = migration.transactional() && backend != Backend::Mysql;
             if transactional {
                 pieces.push(Piece::Statement("BEGIN".into()));
             }

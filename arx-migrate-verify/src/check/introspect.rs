@@ -1,5 +1,5 @@
 //! Reading a live schema: PostgreSQL catalogs, SQLite's `sqlite_master` and
-//! pragmas. Everything goes through [`Connection::query`], so the same code
+//! pragmas, MariaDB/MySQL's `information_schema`. Everything goes through [`Connection::query`], so the same code
 //! serves every connection type.
 
 use std::collections::BTreeMap;
@@ -19,15 +19,6 @@ use arx_migrate_core::not_api::text::quote_literal;
 /// PostGIS's reference table.
 pub const ALWAYS_EXCLUDED: &[&str] = &["spatial_ref_sys"];
 
-/// The error of a check that is not built for MariaDB and MySQL yet.
-pub(crate) fn not_built_for_mysql(what: &str) -> arx_migrate_core::Error {
-    arx_migrate_core::Error::Unsupported {
-        operation: what.to_string(),
-        backend: Backend::Mysql.name(),
-        reason: "it is not built for MariaDB and MySQL yet".to_string(),
-    }
-}
-
 /// Reads the schema the connection sees (on PostgreSQL its current schema):
 /// tables, views, triggers, functions, sequences and virtual tables,
 /// leaving out the tables named in `exclude` (and the triggers and
@@ -37,11 +28,7 @@ pub fn introspect(connection: &mut dyn Connection, exclude: &[String]) -> Result
     let mut snapshot = match connection.backend() {
         Backend::Postgres => introspect_postgres(connection)?,
         Backend::Sqlite => introspect_sqlite(connection)?,
-        Backend::Mysql => {
-            return Err(not_built_for_mysql(
-                "schema introspection (check, validate)",
-            ))
-        }
+        Backend::Mysql => introspect_mysql(connection)?,
     };
     read_objects(connection, &mut snapshot)?;
     let excluded =
@@ -313,6 +300,172 @@ fn introspect_sqlite(connection: &mut dyn Connection) -> Result<SchemaSnapshot> 
             }
         }
         snapshot.tables.insert(name, table);
+    }
+    Ok(snapshot)
+}
+
+/// A foreign key read from `KEY_COLUMN_USAGE`: local columns, referenced
+/// table, referenced columns.
+type MysqlForeignKey = (Vec<String>, String, Vec<String>);
+
+/// The connection's database on MariaDB/MySQL, from `information_schema`:
+/// columns with `COLUMN_TYPE` (and collation where it differs from the
+/// table's), defaults, nullability and AUTO_INCREMENT; indexes with their
+/// prefix lengths (`SUB_PART`) and type; primary keys, UNIQUE, foreign keys
+/// (with ON UPDATE / ON DELETE) and CHECKs; the table's engine and
+/// collation as a pseudo-constraint `table options`, so that a table
+/// rebuilt with other options is drift.
+fn introspect_mysql(connection: &mut dyn Connection) -> Result<SchemaSnapshot> {
+    let here = "TABLE_SCHEMA = DATABASE()";
+    let mut snapshot = SchemaSnapshot::default();
+    let mut collations: BTreeMap<String, String> = BTreeMap::new();
+    for row in query(
+        connection,
+        &format!(
+            "SELECT TABLE_NAME, ENGINE, TABLE_COLLATION FROM information_schema.TABLES \
+             WHERE {here} AND TABLE_TYPE = 'BASE TABLE'"
+        ),
+    )? {
+        let mut table = TableSnapshot::default();
+        table.constraints.insert(
+            "table options".to_string(),
+            ConstraintSnapshot {
+                kind: "table options".to_string(),
+                definition: format!("ENGINE={} COLLATE={}", text(&row, 1), text(&row, 2)),
+            },
+        );
+        collations.insert(text(&row, 0), text(&row, 2));
+        snapshot.tables.insert(text(&row, 0), table);
+    }
+    for row in query(
+        connection,
+        &format!(
+            "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, COLLATION_NAME \
+             FROM information_schema.COLUMNS WHERE {here}"
+        ),
+    )? {
+        let Some(table) = snapshot.tables.get_mut(&text(&row, 0)) else {
+            continue;
+        };
+        let mut data_type = text(&row, 2);
+        if let Some(collation) = opt(&row, 6) {
+            if collations.get(&text(&row, 0)) != Some(&collation) {
+                data_type.push_str(&format!(" COLLATE {collation}"));
+            }
+        }
+        let extra = text(&row, 5).to_ascii_lowercase();
+        if extra.contains("auto_increment") {
+            data_type.push_str(" AUTO_INCREMENT");
+        }
+        table.columns.insert(
+            text(&row, 1),
+            ColumnSnapshot {
+                data_type,
+                nullable: text(&row, 3) == "YES",
+                // MariaDB writes a NULL default as the word NULL.
+                default: opt(&row, 4).filter(|d| d != "NULL"),
+                identity: None,
+            },
+        );
+    }
+    // (table, index) → (unique, type, columns in order)
+    let mut indexes: BTreeMap<(String, String), (bool, String, Vec<String>)> = BTreeMap::new();
+    for row in query(
+        connection,
+        &format!(
+            "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, INDEX_TYPE, COLUMN_NAME, SUB_PART, SEQ_IN_INDEX \
+             FROM information_schema.STATISTICS WHERE {here} ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"
+        ),
+    )? {
+        let column = match opt(&row, 5) {
+            Some(prefix) => format!("{}({prefix})", text(&row, 4)),
+            None => text(&row, 4),
+        };
+        indexes
+            .entry((text(&row, 0), text(&row, 1)))
+            .or_insert_with(|| (text(&row, 2) == "0", text(&row, 3).to_lowercase(), Vec::new()))
+            .2
+            .push(column);
+    }
+    for ((table_name, index_name), (unique, method, columns)) in indexes {
+        let Some(table) = snapshot.tables.get_mut(&table_name) else {
+            continue;
+        };
+        if index_name == "PRIMARY" {
+            let definition = format!("PRIMARY KEY ({})", columns.join(", "));
+            table.constraints.insert(
+                "PRIMARY".to_string(),
+                ConstraintSnapshot {
+                    kind: "primary key".into(),
+                    definition,
+                },
+            );
+        }
+        table.indexes.insert(
+            index_name,
+            IndexSnapshot {
+                columns,
+                include: Vec::new(),
+                unique,
+                method: Some(method),
+                predicate: None,
+            },
+        );
+    }
+    // Foreign keys by (table, name), then their rules.
+    let mut keys: BTreeMap<(String, String), MysqlForeignKey> = BTreeMap::new();
+    for row in query(
+        connection,
+        &format!(
+            "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME \
+             FROM information_schema.KEY_COLUMN_USAGE WHERE {here} AND REFERENCED_TABLE_NAME IS NOT NULL \
+             ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION"
+        ),
+    )? {
+        let entry = keys
+            .entry((text(&row, 0), text(&row, 1)))
+            .or_insert_with(|| (Vec::new(), text(&row, 3), Vec::new()));
+        entry.0.push(text(&row, 2));
+        entry.2.push(text(&row, 4));
+    }
+    for row in query(
+        connection,
+        "SELECT TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE \
+         FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()",
+    )? {
+        let Some((from, ref_table, to)) = keys.remove(&(text(&row, 0), text(&row, 1))) else {
+            continue;
+        };
+        if let Some(table) = snapshot.tables.get_mut(&text(&row, 0)) {
+            table.constraints.insert(
+                text(&row, 1),
+                ConstraintSnapshot {
+                    kind: "foreign key".into(),
+                    definition: format!(
+                        "FOREIGN KEY ({}) REFERENCES {ref_table}({}) ON UPDATE {} ON DELETE {}",
+                        from.join(", "),
+                        to.join(", "),
+                        text(&row, 2),
+                        text(&row, 3)
+                    ),
+                },
+            );
+        }
+    }
+    for row in query(
+        connection,
+        "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS \
+         WHERE CONSTRAINT_SCHEMA = DATABASE()",
+    )? {
+        if let Some(table) = snapshot.tables.get_mut(&text(&row, 0)) {
+            table.constraints.insert(
+                format!("check {}", text(&row, 1)),
+                ConstraintSnapshot {
+                    kind: "check".into(),
+                    definition: format!("CHECK ({})", text(&row, 2)),
+                },
+            );
+        }
     }
     Ok(snapshot)
 }

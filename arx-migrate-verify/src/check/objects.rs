@@ -1,5 +1,5 @@
-//! Reading the objects besides tables: views and triggers on both
-//! backends, the schema's functions and sequences on PostgreSQL (those of
+//! Reading the objects besides tables: views and triggers on every
+//! backend (and stored routines on MariaDB/MySQL), the schema's functions and sequences on PostgreSQL (those of
 //! extensions, such as PostGIS's, left out; an identity column's sequence
 //! too, as it belongs to its column), virtual tables (R*Tree) on SQLite. Definitions are kept as the database prints them, on one line.
 
@@ -32,12 +32,49 @@ pub(super) fn read_objects(
     match connection.backend() {
         Backend::Postgres => read_postgres(connection, snapshot),
         Backend::Sqlite => read_sqlite(connection, snapshot),
-        Backend::Mysql => Err(arx_migrate_core::Error::Unsupported {
-            operation: "reading views, triggers and functions".to_string(),
-            backend: Backend::Mysql.name(),
-            reason: "it is not built for MariaDB and MySQL yet".to_string(),
-        }),
+        Backend::Mysql => read_mysql(connection, snapshot),
     }
+}
+
+/// MariaDB/MySQL: the database's views, triggers (named per database) and
+/// stored functions and procedures, from `information_schema`.
+fn read_mysql(connection: &mut dyn Connection, snapshot: &mut SchemaSnapshot) -> Result<()> {
+    for row in query(
+        connection,
+        "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS \
+         WHERE TABLE_SCHEMA = DATABASE()",
+    )? {
+        snapshot
+            .views
+            .insert(text(&row, 0), object(None, &text(&row, 1)));
+    }
+    for row in query(
+        connection,
+        "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_STATEMENT \
+         FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()",
+    )? {
+        let definition = format!(
+            "{} {} ON {} FOR EACH ROW {}",
+            text(&row, 2),
+            text(&row, 3),
+            text(&row, 1),
+            text(&row, 4)
+        );
+        snapshot
+            .triggers
+            .insert(text(&row, 0), object(Some(text(&row, 1)), &definition));
+    }
+    for row in query(
+        connection,
+        "SELECT ROUTINE_NAME, ROUTINE_TYPE, ROUTINE_DEFINITION FROM information_schema.ROUTINES \
+         WHERE ROUTINE_SCHEMA = DATABASE()",
+    )? {
+        snapshot.functions.insert(
+            text(&row, 0),
+            object(None, &format!("{} {}", text(&row, 1), text(&row, 2))),
+        );
+    }
+    Ok(())
 }
 
 /// `NOT EXISTS` an extension owning the object `oid` of catalog `catalog`.

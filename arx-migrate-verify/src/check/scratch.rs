@@ -1,5 +1,6 @@
-//! Scratch databases: an in-memory SQLite database, or a PostgreSQL
-//! database created with `CREATE DATABASE` on a server and dropped after.
+//! Scratch databases: an in-memory SQLite database, or a PostgreSQL or
+//! MariaDB/MySQL database created with `CREATE DATABASE` on a server (on
+//! MySQL, the server of the database checked) and dropped after.
 
 use arx_migrate_core::backend::{Backend, Connection};
 #[cfg(feature = "sqlite")]
@@ -31,6 +32,13 @@ pub enum ScratchSource {
         /// The server's URL.
         url: String,
     },
+    /// A new, uniquely named database on the MariaDB/MySQL server at this
+    /// URL (the user must be allowed to create and drop databases).
+    #[cfg(feature = "mysql")]
+    Mysql {
+        /// The server's URL (its database is not used).
+        url: String,
+    },
 }
 
 impl ScratchSource {
@@ -45,10 +53,9 @@ impl ScratchSource {
             Backend::Postgres => Ok(ScratchSource::Postgres {
                 url: url.to_string(),
             }),
-            Backend::Mysql => Err(Error::Unsupported {
-                operation: "a scratch database (check, validate, autogenerate)".to_string(),
-                backend: Backend::Mysql.name(),
-                reason: "scratch databases are not built for MariaDB and MySQL yet".to_string(),
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => Ok(ScratchSource::Mysql {
+                url: url.to_string(),
             }),
             #[allow(unreachable_patterns)]
             other => Err(Error::Config(format!("this build has no {other} support"))),
@@ -85,6 +92,8 @@ impl ScratchSource {
             ScratchSource::Postgres { .. } | ScratchSource::PostgresCached { .. } => {
                 Backend::Postgres
             }
+            #[cfg(feature = "mysql")]
+            ScratchSource::Mysql { .. } => Backend::Mysql,
         }
     }
 }
@@ -104,6 +113,76 @@ enum Inner {
         client: Box<postgres::Client>,
         database: arx_migrate_core::not_api::scratch::PgScratchDatabase,
     },
+    /// Fields drop in order: the connection closes before the database is
+    /// dropped.
+    #[cfg(feature = "mysql")]
+    Mysql {
+        conn: Box<arx_migrate_core::mysql::Conn>,
+        database: MysqlScratchDatabase,
+    },
+}
+
+/// A uniquely named database on a MariaDB/MySQL server, dropped when this
+/// value is dropped.
+#[cfg(feature = "mysql")]
+struct MysqlScratchDatabase {
+    server_url: String,
+    name: String,
+}
+
+#[cfg(feature = "mysql")]
+impl MysqlScratchDatabase {
+    fn create(server_url: &str) -> Result<Self> {
+        use arx_migrate_core::backend::mysql::{connect, db_error};
+        use arx_migrate_core::mysql::prelude::Queryable;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        // At most 64 characters, MySQL's limit.
+        let name = format!(
+            "arx_scratch_{}_{}_{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut admin = connect(server_url).map_err(Error::Database)?;
+        admin
+            .query_drop(format!(
+                "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+            ))
+            .map_err(|e| {
+                Error::Database(db_error(e).prefixed(
+                    "creating a scratch database (the user needs CREATE and DROP on the server)"
+                        .to_string(),
+                ))
+            })?;
+        Ok(MysqlScratchDatabase {
+            server_url: server_url.to_string(),
+            name,
+        })
+    }
+
+    fn connect(&self) -> Result<arx_migrate_core::mysql::Conn> {
+        use arx_migrate_core::backend::mysql::{db_error, opts_from_url};
+        use arx_migrate_core::mysql::{Conn, OptsBuilder};
+        let opts = opts_from_url(&self.server_url).map_err(Error::Database)?;
+        Conn::new(OptsBuilder::from_opts(opts).db_name(Some(self.name.clone())))
+            .map_err(|e| Error::Database(db_error(e)))
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl Drop for MysqlScratchDatabase {
+    fn drop(&mut self) {
+        use arx_migrate_core::mysql::prelude::Queryable;
+        let dropped = arx_migrate_core::backend::mysql::connect(&self.server_url)
+            .map(|mut admin| admin.query_drop(format!("DROP DATABASE IF EXISTS `{}`", self.name)));
+        if !matches!(dropped, Ok(Ok(()))) {
+            tracing::warn!(database = %self.name, "could not drop the scratch database; drop it by hand");
+        }
+    }
 }
 
 impl std::fmt::Debug for ScratchDatabase {
@@ -141,6 +220,17 @@ impl ScratchDatabase {
                     },
                 })
             }
+            #[cfg(feature = "mysql")]
+            ScratchSource::Mysql { ref url } => {
+                let database = MysqlScratchDatabase::create(url)?;
+                let conn = database.connect()?;
+                Ok(ScratchDatabase {
+                    inner: Inner::Mysql {
+                        conn: Box::new(conn),
+                        database,
+                    },
+                })
+            }
         }
     }
 
@@ -151,6 +241,8 @@ impl ScratchDatabase {
             Inner::Sqlite(_) => ":memory:",
             #[cfg(feature = "postgres")]
             Inner::Postgres { ref database, .. } => database.name(),
+            #[cfg(feature = "mysql")]
+            Inner::Mysql { ref database, .. } => &database.name,
         }
     }
 
@@ -161,6 +253,8 @@ impl ScratchDatabase {
             Inner::Sqlite(ref mut connection) => Ok(connection.as_mut()),
             #[cfg(feature = "postgres")]
             Inner::Postgres { ref mut client, .. } => Ok(client.as_mut()),
+            #[cfg(feature = "mysql")]
+            Inner::Mysql { ref mut conn, .. } => Ok(conn.as_mut()),
         }
     }
 }

@@ -169,12 +169,14 @@ fn split(tokens: &[TokenWithSpan]) -> Vec<Piece<'_>> {
     let mut start = 0usize;
     let mut words: Vec<String> = Vec::new();
     let mut depth = 0usize;
+    let mut previous_word: Option<String> = None;
     for (i, token) in tokens.iter().enumerate() {
         match &token.token {
             Token::SemiColon if depth == 0 => {
                 pieces.push(piece(&tokens[start..i]));
                 start = i + 1;
                 words.clear();
+                previous_word = None;
             }
             Token::Word(word) if word.quote_style.is_none() => {
                 let upper = word.value.to_ascii_uppercase();
@@ -189,18 +191,47 @@ fn split(tokens: &[TokenWithSpan]) -> Vec<Piece<'_>> {
                     .any(|w| matches!(w.as_str(), "TRIGGER" | "FUNCTION" | "PROCEDURE"))
                     && words.first().is_some_and(|w| w == "CREATE");
                 if block {
+                    // MySQL's compound statements close with `END IF`, `END
+                    // LOOP`, `END WHILE`, `END REPEAT` (their openers are not
+                    // counted, so neither are these) and `END CASE` (one
+                    // close of the CASE that opened).
+                    let after_end = previous_word.as_deref() == Some("END");
                     match upper.as_str() {
+                        "CASE" if after_end => {}
                         "BEGIN" | "CASE" => depth += 1,
-                        "END" => depth = depth.saturating_sub(1),
+                        "END" => {
+                            let closes = next_word(&tokens[i + 1..]);
+                            if !matches!(
+                                closes.as_deref(),
+                                Some("IF" | "LOOP" | "WHILE" | "REPEAT")
+                            ) {
+                                depth = depth.saturating_sub(1);
+                            }
+                        }
                         _ => {}
                     }
                 }
+                previous_word = Some(upper);
             }
-            _ => {}
+            Token::Whitespace(_) => {}
+            _ => previous_word = None,
         }
     }
     pieces.push(piece(&tokens[start..]));
     pieces
+}
+
+/// The next significant token's unquoted word, uppercase (none if it is
+/// not a word).
+fn next_word(tokens: &[TokenWithSpan]) -> Option<String> {
+    match &tokens
+        .iter()
+        .find(|t| !matches!(t.token, Token::Whitespace(_)))?
+        .token
+    {
+        Token::Word(word) if word.quote_style.is_none() => Some(word.value.to_ascii_uppercase()),
+        _ => None,
+    }
 }
 
 fn piece(tokens: &[TokenWithSpan]) -> Piece<'_> {
@@ -270,6 +301,8 @@ fn parse_tokens(dialect: &dyn Dialect, mut tokens: Vec<TokenWithSpan>) -> (Parse
         Err(error) => {
             let retry = if words.starts_with(&["CREATE".into(), "VIRTUAL".into()]) {
                 without_auxiliary_markers(&tokens)
+            } else if let Some(rewritten) = without_ref_system_id(&tokens) {
+                Some(rewritten)
             } else if is_trigger_if_not_exists(&words) {
                 let mut rewritten = tokens.clone();
                 let at = words.iter().position(|w| w == "IF").unwrap_or(2);
@@ -360,6 +393,33 @@ fn without_auxiliary_markers(tokens: &[TokenWithSpan]) -> Option<Vec<TokenWithSp
         }
         out.push(token.clone());
         previous = Some(&token.token);
+    }
+    changed.then_some(out)
+}
+
+/// The tokens without MariaDB's `REF_SYSTEM_ID = n` column attribute (a
+/// geometry column's SRID, which the parser does not know and the schema
+/// model does not need); `None` when there is none.
+fn without_ref_system_id(tokens: &[TokenWithSpan]) -> Option<Vec<TokenWithSpan>> {
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut skip = 0usize;
+    let mut changed = false;
+    for token in tokens {
+        if skip > 0 {
+            if !matches!(token.token, Token::Whitespace(_)) {
+                skip -= 1;
+            }
+            continue;
+        }
+        if let Token::Word(word) = &token.token {
+            if word.quote_style.is_none() && word.value.eq_ignore_ascii_case("REF_SYSTEM_ID") {
+                // The word, `=` and the number.
+                skip = 2;
+                changed = true;
+                continue;
+            }
+        }
+        out.push(token.clone());
     }
     changed.then_some(out)
 }
@@ -481,6 +541,22 @@ mod tests {
         );
         assert!(statement.flags.if_not_exists);
         assert!(matches!(statement.ast(), Some(Ast::CreateTrigger(_))));
+    }
+
+    #[test]
+    fn mysql_trigger_bodies_stay_whole_and_srids_are_read() {
+        let sql = "CREATE TRIGGER t_ins AFTER INSERT ON t FOR EACH ROW BEGIN \
+                   IF NEW.g IS NOT NULL THEN INSERT INTO s (id) VALUES (NEW.id); END IF; \
+                   CASE WHEN NEW.id > 1 THEN SET @a = 1; ELSE SET @a = 2; END CASE; END; \
+                   CREATE TABLE s (id INT, g POINT REF_SYSTEM_ID=4326 NOT NULL)";
+        let text = parse_text(sql, Backend::Mysql);
+        assert_eq!(text.statements.len(), 2, "{:?}", text.statements);
+        assert!(text.statements[0].sql.ends_with("END CASE; END"));
+        assert!(
+            matches!(text.statements[1].parsed, Parsed::Ast(_)),
+            "{:?}",
+            text.statements[1].parsed
+        );
     }
 
     #[test]
