@@ -309,6 +309,11 @@ pub struct CliGuide;
 #[doc = include_str!("../docs/testing.md")]
 pub struct TestingGuide;
 
+/// The MariaDB and MySQL chapter, `docs/mysql.md`.
+#[cfg(all(doctest, feature = "mysql"))]
+#[doc = include_str!("../docs/mysql.md")]
+pub struct MysqlGuide;
+
 /// `README.md`.
 #[cfg(all(doctest, feature = "sqlite", feature = "postgres", feature = "testing"))]
 #[doc = include_str!("../README.md")]
