@@ -7,8 +7,8 @@ use arx_migrate::prelude::*;
 use arx_migrate::sea_query::{ConditionalStatement, Expr, ExprTrait, IndexType, Table};
 
 use crate::columns::{
-    covering_index, drop_index, fk, geom, index, integer, text_pk, varchar, varchar_not_null,
-    OnDelete,
+    covering_index, create_table, drop_index, fk, geom, index, integer, text_pk, varchar,
+    varchar_not_null, OnDelete, MYSQL_COLLATION,
 };
 
 /// What one BIM object table has of its own.
@@ -114,8 +114,8 @@ impl BimTable {
     pub fn create(&self, op: &mut Ops) -> Result<()> {
         let backend = op.backend();
         let name = self.name;
-        let mut table = Table::create();
-        table.table(name).col(text_pk(64));
+        let mut table = create_table(backend, name);
+        table.col(text_pk(64));
         for (column, len) in self.own_columns {
             table.col(varchar(column, *len));
         }
@@ -148,11 +148,15 @@ impl BimTable {
         Ok(())
     }
 
-    /// Drops what [`BimTable::create`] made, in the reverse order.
+    /// Drops what [`BimTable::create`] made, in the reverse order. On
+    /// MariaDB the b-tree indexes go with the table (InnoDB refuses to
+    /// drop an index a foreign key needs), and so do the triggers.
     pub fn drop(&self, op: &mut Ops) -> Result<()> {
         let backend = op.backend();
-        for (index_name, _) in self.btree_indexes(backend).into_iter().rev() {
-            op.exec(drop_index(&index_name))?;
+        if backend != Backend::Mysql {
+            for (index_name, _) in self.btree_indexes(backend).into_iter().rev() {
+                op.exec(drop_index(&index_name))?;
+            }
         }
         self.drop_spatial_index(op)?;
         op.exec(Table::drop().table(self.name))
@@ -190,16 +194,37 @@ impl BimTable {
         let table = self.name;
         let shared = |(suffix, columns, predicate): &SharedIndex| {
             let name = format!("idx_{table}_{suffix}");
-            let mut statement = index(&name, table, columns);
-            match predicate {
-                None => {}
-                Some(Predicate::StatusActive) => {
+            let statement = match (predicate, backend) {
+                (None, _) => index(&name, table, columns),
+                // MariaDB has no partial indexes. The rows of
+                // `WHERE status = 'active'` are one range of an index
+                // that starts with status; those of `locked_by IS NOT
+                // NULL` one range of its last column, per (k…).
+                (Some(Predicate::StatusActive), Backend::Mysql) => {
+                    let full: Vec<&str> = std::iter::once("status")
+                        .chain(columns.iter().copied())
+                        .collect();
+                    index(&name, table, &full)
+                }
+                (Some(Predicate::Locked), Backend::Mysql) => {
+                    let full: Vec<&str> = columns
+                        .iter()
+                        .copied()
+                        .chain(std::iter::once("locked_by"))
+                        .collect();
+                    index(&name, table, &full)
+                }
+                (Some(Predicate::StatusActive), _) => {
+                    let mut statement = index(&name, table, columns);
                     statement.and_where(Expr::col("status").eq("active"));
+                    statement
                 }
-                Some(Predicate::Locked) => {
+                (Some(Predicate::Locked), _) => {
+                    let mut statement = index(&name, table, columns);
                     statement.and_where(Expr::col("locked_by").is_not_null());
+                    statement
                 }
-            }
+            };
             (name, statement)
         };
         let mut out: Vec<_> = SHARED_BEFORE_ROOM.iter().map(shared).collect();
@@ -220,7 +245,8 @@ impl BimTable {
     }
 
     /// `gist(geom)`: a GIST index on PostgreSQL; on SQLite an R*Tree kept
-    /// by triggers (see [`sqlite_spatial_index`]).
+    /// by triggers (see [`sqlite_spatial_index`]); on MariaDB a side table
+    /// with a SPATIAL index, kept by triggers (see [`mysql_spatial_index`]).
     fn create_spatial_index(&self, op: &mut Ops) -> Result<()> {
         let name = self.spatial_index_name();
         match op.backend() {
@@ -233,7 +259,12 @@ impl BimTable {
                 }
                 Ok(())
             }
-            Backend::Mysql => super::columns::not_on_mysql_yet(op),
+            Backend::Mysql => {
+                for statement in mysql_spatial_index(self.name, &name, self.geometry) {
+                    op.sql(statement)?;
+                }
+                Ok(())
+            }
         }
     }
 
@@ -247,9 +278,59 @@ impl BimTable {
                 }
                 Ok(())
             }
-            Backend::Mysql => super::columns::not_on_mysql_yet(op),
+            // The triggers are on the BIM table and go with it.
+            Backend::Mysql => op.sql(format!("DROP TABLE {name}")),
         }
     }
+}
+
+/// The MariaDB spatial index of `table.geom` (a geometry of type
+/// `geometry`), named `index`. Raw SQL: sea-query has no words for
+/// SPATIAL indexes, geometry types or triggers.
+///
+/// # Design
+///
+/// - MariaDB's SPATIAL index needs a NOT NULL column, and `geom` is
+///   nullable. So, as on SQLite, the index lives in a side table `index (id
+///   VARCHAR(64) PRIMARY KEY, geom T REF_SYSTEM_ID=4326 NOT NULL, SPATIAL
+///   INDEX index (geom))` holding one row per row of `table` whose `geom`
+///   is not NULL. A query finds ids with
+///   `SELECT id FROM idx_rooms_geom WHERE MBRIntersects(geom, @box)`, which
+///   uses the R-tree.
+/// - Its `id` references `table(id)` ON DELETE CASCADE ON UPDATE CASCADE:
+///   InnoDB itself removes the entry of a deleted row and follows a changed
+///   id, so no delete trigger is needed (InnoDB's cascades do not fire
+///   triggers, but none is needed for them).
+/// - Two triggers keep the geometry current, so any client that writes rows
+///   keeps the index right: AFTER INSERT adds the entry when `geom` is not
+///   NULL; AFTER UPDATE, when `geom` (or the id) changed, replaces it (and
+///   removes it when `geom` became NULL).
+/// - The side table has the same table options as the BIM tables, so its
+///   `id` compares exactly like theirs.
+pub(crate) fn mysql_spatial_index(table: &str, index: &str, geometry: &str) -> Vec<String> {
+    let add = format!(
+        "IF NEW.geom IS NOT NULL THEN INSERT INTO {index} (id, geom) VALUES (NEW.id, NEW.geom); END IF;"
+    );
+    vec![
+        format!(
+            "CREATE TABLE {index} (\
+             id VARCHAR(64) NOT NULL PRIMARY KEY, \
+             geom {geometry} REF_SYSTEM_ID=4326 NOT NULL, \
+             SPATIAL INDEX {index} (geom), \
+             CONSTRAINT {index}_id_fk FOREIGN KEY (id) REFERENCES {table} (id) \
+             ON DELETE CASCADE ON UPDATE CASCADE\
+             ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE={MYSQL_COLLATION}"
+        ),
+        format!(
+            "CREATE TRIGGER {index}_insert AFTER INSERT ON {table} FOR EACH ROW BEGIN {add} END"
+        ),
+        format!(
+            "CREATE TRIGGER {index}_update AFTER UPDATE ON {table} FOR EACH ROW BEGIN \
+             IF NOT (OLD.geom <=> NEW.geom) OR NOT (OLD.id <=> NEW.id) THEN \
+             DELETE FROM {index} WHERE id = NEW.id; {add} \
+             END IF; END"
+        ),
+    ]
 }
 
 /// The SQLite spatial index of `table.geom`, named `index`. Raw SQL: sea-query

@@ -9,8 +9,8 @@ pub mod m001_users_projects {
     use arx_migrate::sea_query::Table;
 
     use crate::columns::{
-        create_indexes, drop_indexes, fk, integer, serial_pk, timestamp_now, varchar_not_null,
-        OnDelete,
+        create_indexes, create_table, drop_indexes, fk, integer, serial_pk, timestamp_now,
+        varchar_not_null, OnDelete,
     };
 
     const PROJECT_INDEXES: &[(&str, &[&str])] = &[
@@ -20,29 +20,27 @@ pub mod m001_users_projects {
 
     /// Creates `users` and `projects`; on PostgreSQL first makes sure PostGIS
     /// is there (the later revisions need it), so that nothing is changed
-    /// when it is missing.
+    /// when it is missing. MariaDB's spatial types are built in.
     pub fn upgrade(op: &mut Ops) -> Result<()> {
-        crate::columns::not_on_mysql_yet(op)?;
+        let backend = op.backend();
         op.require_extension("postgis")?;
         op.exec(
-            Table::create()
-                .table("users")
+            create_table(backend, "users")
                 .col(serial_pk())
                 .col(varchar_not_null("email", 255).unique_key())
                 .col(varchar_not_null("username", 100).unique_key())
                 .col(varchar_not_null("password_hash", 255))
                 .col(varchar_not_null("role", 50).default("user"))
-                .col(timestamp_now("created_at"))
-                .col(timestamp_now("updated_at")),
+                .col(timestamp_now(backend, "created_at"))
+                .col(timestamp_now(backend, "updated_at")),
         )?;
         op.exec(
-            Table::create()
-                .table("projects")
+            create_table(backend, "projects")
                 .col(serial_pk())
                 .col(varchar_not_null("name", 255))
                 .col(integer("user_id"))
-                .col(timestamp_now("created_at"))
-                .col(timestamp_now("updated_at"))
+                .col(timestamp_now(backend, "created_at"))
+                .col(timestamp_now(backend, "updated_at"))
                 .foreign_key(&mut fk("projects", "user_id", "users", OnDelete::Cascade)),
         )?;
         create_indexes(op, "projects", PROJECT_INDEXES)
@@ -51,7 +49,6 @@ pub mod m001_users_projects {
     /// Drops what `upgrade` created; the PostGIS extension stays (other
     /// schemas of the database may use it).
     pub fn downgrade(op: &mut Ops) -> Result<()> {
-        crate::columns::not_on_mysql_yet(op)?;
         drop_indexes(op, PROJECT_INDEXES)?;
         op.exec(Table::drop().table("projects"))?;
         op.exec(Table::drop().table("users"))

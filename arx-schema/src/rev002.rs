@@ -9,8 +9,8 @@ pub mod m002_buildings_floors {
     use arx_migrate::sea_query::Table;
 
     use crate::columns::{
-        covering_index, create_indexes, drop_index, drop_indexes, fk, integer, serial_pk,
-        timestamp_now, varchar, varchar_not_null, OnDelete,
+        covering_index, create_indexes, create_table, drop_index_before_its_table, drop_indexes,
+        fk, integer, serial_pk, timestamp_now, varchar, varchar_not_null, OnDelete,
     };
 
     const BUILDING_INDEXES: &[(&str, &[&str])] = &[
@@ -27,17 +27,16 @@ pub mod m002_buildings_floors {
 
     /// Creates `buildings` and `floors` with their indexes.
     pub fn upgrade(op: &mut Ops) -> Result<()> {
-        crate::columns::not_on_mysql_yet(op)?;
+        let backend = op.backend();
         op.exec(
-            Table::create()
-                .table("buildings")
+            create_table(backend, "buildings")
                 .col(serial_pk())
                 .col(varchar_not_null("name", 255))
                 .col(varchar("address", 255))
                 .col(integer("owner_id"))
                 .col(integer("project_id"))
-                .col(timestamp_now("created_at"))
-                .col(timestamp_now("updated_at"))
+                .col(timestamp_now(backend, "created_at"))
+                .col(timestamp_now(backend, "updated_at"))
                 .foreign_key(&mut fk("buildings", "owner_id", "users", OnDelete::SetNull))
                 .foreign_key(&mut fk(
                     "buildings",
@@ -47,14 +46,13 @@ pub mod m002_buildings_floors {
                 )),
         )?;
         op.exec(
-            Table::create()
-                .table("floors")
+            create_table(backend, "floors")
                 .col(serial_pk())
                 .col(varchar_not_null("name", 255))
                 .col(integer("building_id"))
                 .col(varchar("svg_path", 255))
-                .col(timestamp_now("created_at"))
-                .col(timestamp_now("updated_at"))
+                .col(timestamp_now(backend, "created_at"))
+                .col(timestamp_now(backend, "updated_at"))
                 .foreign_key(&mut fk(
                     "floors",
                     "building_id",
@@ -65,7 +63,7 @@ pub mod m002_buildings_floors {
         create_indexes(op, "buildings", BUILDING_INDEXES)?;
         // covering (owner_id) include (name, address, created_at)
         op.exec(covering_index(
-            op.backend(),
+            backend,
             BUILDINGS_COVERING,
             "buildings",
             &["owner_id"],
@@ -74,11 +72,11 @@ pub mod m002_buildings_floors {
         create_indexes(op, "floors", FLOOR_INDEXES)
     }
 
-    /// Drops what `upgrade` created, in the reverse order.
+    /// Drops what `upgrade` created, in the reverse order (on MariaDB the
+    /// tables only: their indexes go with them).
     pub fn downgrade(op: &mut Ops) -> Result<()> {
-        crate::columns::not_on_mysql_yet(op)?;
         drop_indexes(op, FLOOR_INDEXES)?;
-        op.exec(drop_index(BUILDINGS_COVERING))?;
+        drop_index_before_its_table(op, BUILDINGS_COVERING)?;
         drop_indexes(op, BUILDING_INDEXES)?;
         op.exec(Table::drop().table("floors"))?;
         op.exec(Table::drop().table("buildings"))

@@ -28,13 +28,11 @@ pub mod m003_rooms {
 
     /// Creates `rooms`, its 19 indexes and its spatial index.
     pub fn upgrade(op: &mut Ops) -> Result<()> {
-        crate::columns::not_on_mysql_yet(op)?;
         create_all(op, TABLES)
     }
 
     /// Drops what `upgrade` created, in the reverse order.
     pub fn downgrade(op: &mut Ops) -> Result<()> {
-        crate::columns::not_on_mysql_yet(op)?;
         drop_all(op, TABLES)
     }
 }

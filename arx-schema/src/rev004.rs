@@ -41,13 +41,11 @@ pub mod m004_bim_objects {
 
     /// Creates `walls`, `doors` and `windows` with 19 indexes each.
     pub fn upgrade(op: &mut Ops) -> Result<()> {
-        crate::columns::not_on_mysql_yet(op)?;
         create_all(op, TABLES)
     }
 
     /// Drops what `upgrade` created, in the reverse order.
     pub fn downgrade(op: &mut Ops) -> Result<()> {
-        crate::columns::not_on_mysql_yet(op)?;
         drop_all(op, TABLES)
     }
 }

@@ -46,13 +46,11 @@ pub mod m005_devices_labels_zones {
 
     /// Creates `devices` (22 indexes), `labels` (18) and `zones` (17).
     pub fn upgrade(op: &mut Ops) -> Result<()> {
-        crate::columns::not_on_mysql_yet(op)?;
         create_all(op, TABLES)
     }
 
     /// Drops what `upgrade` created, in the reverse order.
     pub fn downgrade(op: &mut Ops) -> Result<()> {
-        crate::columns::not_on_mysql_yet(op)?;
         drop_all(op, TABLES)
     }
 }

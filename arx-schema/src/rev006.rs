@@ -9,9 +9,20 @@ pub mod m006_collaboration {
     use arx_migrate::sea_query::{Index, Table, TableCreateStatement};
 
     use crate::columns::{
-        bool_false, create_indexes, drop_indexes, fk, integer, jsonb, serial_pk, text,
-        text_not_null, timestamp, timestamp_now, varchar, varchar_not_null, OnDelete,
+        bool_false, create_table, create_text_indexes, drop_indexes, fk, integer, jsonb, serial_pk,
+        text, text_not_null, timestamp, timestamp_now, varchar, varchar_not_null, OnDelete,
     };
+
+    /// The `text` columns that have an index: `LONGTEXT` on MariaDB, indexed
+    /// by a prefix there.
+    const INDEXED_TEXT: &[&str] = &[
+        "object_type",
+        "object_id",
+        "action",
+        "make",
+        "model",
+        "type",
+    ];
 
     type Indexes = &'static [(&'static str, &'static [&'static str])];
 
@@ -124,31 +135,31 @@ pub mod m006_collaboration {
     /// The `CREATE TABLE` of `name` for `backend`.
     fn table(backend: Backend, name: &str) -> Result<TableCreateStatement> {
         use OnDelete::{Cascade, NoAction};
-        let mut t = Table::create();
-        t.table(name.to_string()).col(serial_pk());
+        let mut t = create_table(backend, name);
+        t.col(serial_pk());
         match name {
             "drawings" => t
                 .col(varchar_not_null("name", 255))
                 .col(integer("project_id"))
-                .col(text_not_null("svg"))
-                .col(timestamp_now("created_at"))
-                .col(timestamp_now("updated_at"))
+                .col(text_not_null(backend, "svg"))
+                .col(timestamp_now(backend, "created_at"))
+                .col(timestamp_now(backend, "updated_at"))
                 .foreign_key(&mut fk(name, "project_id", "projects", Cascade)),
             "comments" => t
                 .col(varchar_not_null("object_type", 50))
                 .col(varchar_not_null("object_id", 64))
                 .col(integer("user_id"))
-                .col(text_not_null("content"))
-                .col(timestamp_now("created_at"))
-                .col(timestamp_now("updated_at"))
+                .col(text_not_null(backend, "content"))
+                .col(timestamp_now(backend, "created_at"))
+                .col(timestamp_now(backend, "updated_at"))
                 .foreign_key(&mut fk(name, "user_id", "users", NoAction)),
             "assignments" => t
                 .col(varchar_not_null("object_type", 50))
                 .col(varchar_not_null("object_id", 64))
                 .col(integer("user_id"))
                 .col(varchar("status", 50))
-                .col(timestamp_now("assigned_at"))
-                .col(timestamp("released_at"))
+                .col(timestamp_now(backend, "assigned_at"))
+                .col(timestamp(backend, "released_at"))
                 .foreign_key(&mut fk(name, "user_id", "users", NoAction)),
             "object_history" => t
                 .col(varchar_not_null("object_type", 50))
@@ -156,21 +167,21 @@ pub mod m006_collaboration {
                 .col(integer("user_id"))
                 .col(varchar_not_null("change_type", 50))
                 .col(jsonb(backend, "change_data"))
-                .col(timestamp_now("changed_at"))
+                .col(timestamp_now(backend, "changed_at"))
                 .foreign_key(&mut fk(name, "user_id", "users", NoAction)),
             "categories" => t
                 .col(varchar_not_null("name", 100).unique_key())
                 .col(integer("building_id"))
-                .col(timestamp_now("created_at"))
-                .col(timestamp_now("updated_at"))
+                .col(timestamp_now(backend, "created_at"))
+                .col(timestamp_now(backend, "updated_at"))
                 .foreign_key(&mut fk(name, "building_id", "buildings", NoAction)),
             "user_category_permissions" => t
                 .col(integer("user_id"))
                 .col(integer("category_id"))
                 .col(integer("project_id"))
                 .col(bool_false(backend, "can_edit"))
-                .col(timestamp_now("created_at"))
-                .col(timestamp_now("updated_at"))
+                .col(timestamp_now(backend, "created_at"))
+                .col(timestamp_now(backend, "updated_at"))
                 .index(
                     Index::create()
                         .unique()
@@ -183,33 +194,33 @@ pub mod m006_collaboration {
                 .foreign_key(&mut fk(name, "project_id", "projects", Cascade)),
             "audit_logs" => t
                 .col(integer("user_id"))
-                .col(text("object_type"))
-                .col(text("object_id"))
-                .col(text("action"))
+                .col(text(backend, "object_type"))
+                .col(text(backend, "object_id"))
+                .col(text(backend, "action"))
                 .col(jsonb(backend, "payload"))
-                .col(timestamp_now("created_at"))
+                .col(timestamp_now(backend, "created_at"))
                 .foreign_key(&mut fk(name, "user_id", "users", NoAction)),
             "chat_messages" => t
                 .col(integer("building_id"))
                 .col(integer("user_id"))
-                .col(text_not_null("message"))
+                .col(text_not_null(backend, "message"))
                 .col(integer("audit_log_id"))
-                .col(timestamp_now("created_at"))
+                .col(timestamp_now(backend, "created_at"))
                 .foreign_key(&mut fk(name, "building_id", "buildings", Cascade))
                 .foreign_key(&mut fk(name, "user_id", "users", Cascade))
                 .foreign_key(&mut fk(name, "audit_log_id", "audit_logs", NoAction)),
             "catalog_items" => t
-                .col(text_not_null("make"))
-                .col(text_not_null("model"))
-                .col(text("serial_number"))
+                .col(text_not_null(backend, "make"))
+                .col(text_not_null(backend, "model"))
+                .col(text(backend, "serial_number"))
                 .col(integer("category_id"))
-                .col(text("type"))
+                .col(text(backend, "type"))
                 .col(jsonb(backend, "specs"))
-                .col(text("datasheet_url"))
+                .col(text(backend, "datasheet_url"))
                 .col(bool_false(backend, "approved"))
                 .col(integer("created_by"))
-                .col(timestamp_now("created_at"))
-                .col(timestamp_now("updated_at"))
+                .col(timestamp_now(backend, "created_at"))
+                .col(timestamp_now(backend, "updated_at"))
                 .foreign_key(&mut fk(name, "category_id", "categories", NoAction))
                 .foreign_key(&mut fk(name, "created_by", "users", NoAction)),
             other => {
@@ -223,17 +234,22 @@ pub mod m006_collaboration {
 
     /// Creates the nine tables and their 44 indexes.
     pub fn upgrade(op: &mut Ops) -> Result<()> {
-        crate::columns::not_on_mysql_yet(op)?;
         for (name, indexes) in TABLES {
             op.exec(table(op.backend(), name)?)?;
-            create_indexes(op, name, indexes)?;
+            // Only audit_logs and catalog_items index `text` columns; the
+            // other tables' columns of those names are varchar.
+            let long_text = match *name {
+                "audit_logs" | "catalog_items" => INDEXED_TEXT,
+                _ => &[],
+            };
+            create_text_indexes(op, name, indexes, long_text)?;
         }
         Ok(())
     }
 
-    /// Drops what `upgrade` created, in the reverse order.
+    /// Drops what `upgrade` created, in the reverse order (on MariaDB the
+    /// tables only, newest first: their indexes go with them).
     pub fn downgrade(op: &mut Ops) -> Result<()> {
-        crate::columns::not_on_mysql_yet(op)?;
         for (name, indexes) in TABLES.iter().rev() {
             drop_indexes(op, indexes)?;
             op.exec(Table::drop().table(name.to_string()))?;

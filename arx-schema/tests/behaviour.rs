@@ -1,13 +1,14 @@
-//! What the schema does with rows, on both backends: ON DELETE CASCADE and
+//! What the schema does with rows, on every backend: ON DELETE CASCADE and
 //! SET NULL, the JSON and GeoJSON checks (SQLite), the geometry type
-//! (PostgreSQL), the SQLite R*Tree kept by its triggers, and adopting a
-//! database that Alembic brought to `003`.
+//! (PostgreSQL, MariaDB), the SRID check and exact collation (MariaDB), the
+//! SQLite R*Tree and the MariaDB spatial side table kept by their triggers,
+//! and adopting a database that Alembic brought to `003`.
 
 mod common;
 
 use std::collections::BTreeMap;
 
-use arx_migrate::testing::{postgres_test_url, PgTestDatabase};
+use arx_migrate::testing::{mysql_test_url, postgres_test_url, MysqlTestDatabase, PgTestDatabase};
 use arx_migrate::{Backend, Connection};
 use common::*;
 
@@ -598,4 +599,312 @@ fn postgres_adopts_an_alembic_database_at_003() {
         &expected(6, Backend::Postgres),
         "adopted",
     );
+}
+
+#[test]
+fn mysql_adopts_an_alembic_database_at_003() {
+    let Some(db) = mysql_db("mysql_adopts_an_alembic_database_at_003") else {
+        return;
+    };
+    let mut conn = db.connect().unwrap();
+    adopt_003(&mut conn);
+    assert_schema_eq(
+        &mysql_schema(&mut conn),
+        &expected(6, Backend::Mysql),
+        "adopted",
+    );
+}
+
+// ---------------------------------------------------------------------------
+// MariaDB
+
+fn mysql_db(test: &str) -> Option<MysqlTestDatabase> {
+    mysql_test_url(test).map(|url| MysqlTestDatabase::create(&url).unwrap())
+}
+
+/// A migrated MariaDB database, or none when the tests have no server.
+fn mysql_at_head(test: &str) -> Option<(MysqlTestDatabase, arx_migrate::mysql::Conn)> {
+    let db = mysql_db(test)?;
+    let mut conn = db.connect().unwrap();
+    arx_schema::migrate_to_head(&mut conn).unwrap();
+    Some((db, conn))
+}
+
+#[test]
+fn mysql_on_delete_cascade_and_set_null() {
+    let Some((_db, mut conn)) = mysql_at_head("mysql_on_delete_cascade_and_set_null") else {
+        return;
+    };
+    on_delete_behaviour(&mut conn);
+}
+
+#[test]
+fn mysql_rejects_bad_json_the_wrong_geometry_type_and_srid() {
+    let Some((_db, mut conn)) =
+        mysql_at_head("mysql_rejects_bad_json_the_wrong_geometry_type_and_srid")
+    else {
+        return;
+    };
+    let c: &mut dyn Connection = &mut conn;
+    exec(
+        c,
+        "INSERT INTO object_history (object_type, object_id, change_type, change_data) VALUES ('room', 'r1', 'edit', '{\"a\": 1}')",
+    );
+    exec(
+        c,
+        "INSERT INTO object_history (object_type, object_id, change_type, change_data) VALUES ('room', 'r1', 'edit', NULL)",
+    );
+    let message = fails(
+        c,
+        "INSERT INTO object_history (object_type, object_id, change_type, change_data) VALUES ('room', 'r1', 'edit', '{bad')",
+    );
+    assert!(message.contains("CONSTRAINT"), "{message}");
+    fails(c, "INSERT INTO audit_logs (payload) VALUES ('[1, 2')");
+    fails(
+        c,
+        "INSERT INTO catalog_items (make, model, specs) VALUES ('m', 'n', '{')",
+    );
+
+    let g = |wkt: &str, srid: u32| format!("ST_GeomFromText('{wkt}', {srid})");
+    let square = "POLYGON((0 0, 1 0, 1 1, 0 1, 0 0))";
+    let insert = |table: &str, id: &str, geom: &str| {
+        format!("INSERT INTO {table} (id, geom) VALUES ('{id}', {geom})")
+    };
+    exec(c, &insert("rooms", "r1", &g(square, 4326)));
+    exec(c, &insert("rooms", "r2", "NULL"));
+    // MariaDB records the column's SRID but would store any: the CHECK
+    // refuses another SRID, and a geometry without one (SRID 0).
+    let message = fails(c, &insert("rooms", "r3", &g(square, 3857)));
+    assert!(message.contains("geom"), "{message}");
+    fails(
+        c,
+        &insert("rooms", "r4", &format!("ST_GeomFromText('{square}')")),
+    );
+    fails(c, "UPDATE rooms SET geom = ST_GeomFromText('POLYGON((0 0, 2 0, 2 2, 0 0))', 0) WHERE id = 'r1'");
+    // The column type refuses another geometry type.
+    fails(c, &insert("rooms", "r5", &g("POINT(1 2)", 4326)));
+    exec(c, &insert("doors", "d1", &g("POINT(1 2)", 4326)));
+    fails(c, &insert("doors", "d2", &g("LINESTRING(0 0, 1 1)", 4326)));
+    exec(c, &insert("walls", "w1", &g("LINESTRING(0 0, 1 1)", 4326)));
+    fails(c, &insert("walls", "w2", &g(square, 4326)));
+    exec(c, &insert("zones", "z1", &g(square, 4326)));
+    fails(c, &insert("labels", "l1", &g(square, 4326)));
+    fails(c, "INSERT INTO rooms (id) VALUES (NULL)");
+}
+
+#[test]
+fn mysql_compares_text_exactly() {
+    let Some((_db, mut conn)) = mysql_at_head("mysql_compares_text_exactly") else {
+        return;
+    };
+    let c: &mut dyn Connection = &mut conn;
+    exec(
+        c,
+        "INSERT INTO users (email, username, password_hash) VALUES ('a@x', 'a', 'h')",
+    );
+    // The default collations would call these duplicates of 'a@x' / 'a'.
+    exec(
+        c,
+        "INSERT INTO users (email, username, password_hash) VALUES ('A@X', 'A', 'h')",
+    );
+    exec(
+        c,
+        "INSERT INTO users (email, username, password_hash) VALUES ('a@x ', 'a ', 'h')",
+    );
+    fails(
+        c,
+        "INSERT INTO users (email, username, password_hash) VALUES ('a@x', 'b', 'h')",
+    );
+    assert_eq!(
+        count(c, "SELECT count(*) FROM users WHERE email = 'a@x'"),
+        1
+    );
+    // Timestamps keep microseconds; LONGTEXT holds more than TEXT's 64 KB.
+    assert_eq!(
+        count(
+            c,
+            "SELECT count(*) FROM users WHERE created_at LIKE '%.______'"
+        ),
+        3
+    );
+    exec(
+        c,
+        "INSERT INTO drawings (name, svg) VALUES ('big', REPEAT('x', 100000))",
+    );
+    assert_eq!(
+        count(c, "SELECT length(svg) FROM drawings WHERE name = 'big'"),
+        100000
+    );
+}
+
+/// The ids the side table `index` gives for the box (x0, y0)–(x1, y1),
+/// through its SPATIAL index.
+fn side_ids(c: &mut dyn Connection, index: &str, b: BBox) -> Vec<String> {
+    let [x0, x1, y0, y1] = b;
+    let rows = c
+        .query(&format!(
+            "SELECT id FROM {index} FORCE INDEX ({index}) WHERE MBRIntersects(geom, \
+             ST_GeomFromText('POLYGON(({x0} {y0}, {x1} {y0}, {x1} {y1}, {x0} {y1}, {x0} {y0}))', 4326)) \
+             ORDER BY id"
+        ))
+        .unwrap();
+    rows.into_iter().map(|r| r[0].clone().unwrap()).collect()
+}
+
+fn wkt_polygon(b: BBox) -> String {
+    let [x0, x1, y0, y1] = b;
+    format!(
+        "ST_GeomFromText('POLYGON(({x0} {y0}, {x1} {y0}, {x1} {y1}, {x0} {y1}, {x0} {y0}))', 4326)"
+    )
+}
+
+#[test]
+fn mysql_spatial_side_table_is_kept_by_its_triggers() {
+    let Some((_db, mut conn)) = mysql_at_head("mysql_spatial_side_table_is_kept_by_its_triggers")
+    else {
+        return;
+    };
+    let c: &mut dyn Connection = &mut conn;
+    let all = [-1000, 1000, -1000, 1000];
+    // Insert: rows with a geometry are indexed, rows without are not.
+    exec(
+        c,
+        &format!(
+            "INSERT INTO rooms (id, geom) VALUES ('a', {}), ('b', {}), ('n', NULL)",
+            wkt_polygon([0, 1, 0, 1]),
+            wkt_polygon([10, 11, 10, 11])
+        ),
+    );
+    assert_eq!(side_ids(c, "idx_rooms_geom", all), ["a", "b"]);
+    assert_eq!(side_ids(c, "idx_rooms_geom", [0, 2, 0, 2]), ["a"]);
+    assert_eq!(count(c, "SELECT count(*) FROM idx_rooms_geom"), 2);
+    // Update of geom: moved; to NULL: removed; from NULL: added.
+    exec(
+        c,
+        &format!(
+            "UPDATE rooms SET geom = {} WHERE id = 'a'",
+            wkt_polygon([20, 21, 20, 21])
+        ),
+    );
+    assert_eq!(
+        side_ids(c, "idx_rooms_geom", [0, 2, 0, 2]),
+        Vec::<String>::new()
+    );
+    assert_eq!(side_ids(c, "idx_rooms_geom", [19, 22, 19, 22]), ["a"]);
+    exec(c, "UPDATE rooms SET geom = NULL WHERE id = 'b'");
+    exec(
+        c,
+        &format!(
+            "UPDATE rooms SET geom = {} WHERE id = 'n'",
+            wkt_polygon([5, 6, 5, 6])
+        ),
+    );
+    assert_eq!(side_ids(c, "idx_rooms_geom", all), ["a", "n"]);
+    // An update that leaves geom alone keeps the entry.
+    exec(c, "UPDATE rooms SET name = 'kept' WHERE id = 'n'");
+    assert_eq!(side_ids(c, "idx_rooms_geom", [4, 7, 4, 7]), ["n"]);
+    // A changed id is followed (ON UPDATE CASCADE and the update trigger).
+    exec(c, "UPDATE rooms SET id = 'n2' WHERE id = 'n'");
+    assert_eq!(side_ids(c, "idx_rooms_geom", all), ["a", "n2"]);
+    // Delete: the entry goes (ON DELETE CASCADE), also through REPLACE.
+    exec(c, "DELETE FROM rooms WHERE id = 'a'");
+    assert_eq!(side_ids(c, "idx_rooms_geom", all), ["n2"]);
+    exec(
+        c,
+        &format!(
+            "REPLACE INTO rooms (id, geom) VALUES ('n2', {})",
+            wkt_polygon([30, 31, 30, 31])
+        ),
+    );
+    assert_eq!(side_ids(c, "idx_rooms_geom", [29, 32, 29, 32]), ["n2"]);
+    assert_eq!(count(c, "SELECT count(*) FROM idx_rooms_geom"), 1);
+    // Points and lines, in their own side tables.
+    exec(
+        c,
+        "INSERT INTO doors (id, geom) VALUES ('d', ST_GeomFromText('POINT(3 4)', 4326))",
+    );
+    exec(
+        c,
+        "INSERT INTO walls (id, geom) VALUES ('w', ST_GeomFromText('LINESTRING(0 0, 3 4)', 4326))",
+    );
+    assert_eq!(side_ids(c, "idx_doors_geom", [2, 5, 3, 5]), ["d"]);
+    assert_eq!(
+        side_ids(c, "idx_doors_geom", [0, 1, 0, 1]),
+        Vec::<String>::new()
+    );
+    assert_eq!(side_ids(c, "idx_walls_geom", [2, 5, 3, 5]), ["w"]);
+    // The BIM tables reference projects without ON DELETE: deleting the
+    // user whose project cascades into a room is refused, and the index is
+    // unchanged.
+    exec(
+        c,
+        "INSERT INTO users (id, email, username, password_hash) VALUES (1, 'a', 'a', 'h')",
+    );
+    exec(
+        c,
+        "INSERT INTO projects (id, name, user_id) VALUES (1, 'p', 1)",
+    );
+    exec(c, "UPDATE rooms SET project_id = 1 WHERE id = 'n2'");
+    fails(c, "DELETE FROM users WHERE id = 1");
+    assert_eq!(count(c, "SELECT count(*) FROM idx_rooms_geom"), 1);
+    // The side table agrees with the base table, row for row.
+    for table in ["rooms", "doors", "walls"] {
+        let differ = count(
+            c,
+            &format!(
+                "SELECT count(*) FROM {table} t LEFT JOIN idx_{table}_geom i ON i.id = t.id \
+                 WHERE NOT ((t.geom IS NULL AND i.id IS NULL) OR ST_Equals(t.geom, i.geom))"
+            ),
+        );
+        assert_eq!(differ, 0, "{table} and its side table");
+    }
+}
+
+/// On MariaDB a downgrade drops tables only (their indexes, triggers and
+/// checks go with them; InnoDB refuses to drop an index a foreign key
+/// needs), newest first: the reverse of the order the upgrade created them.
+#[test]
+fn mysql_downgrades_drop_tables_newest_first() {
+    let migrator = arx_schema::migrator().unwrap();
+    for rev in ["001", "002", "003", "004", "005", "006"] {
+        let migration = migrator.graph().get(rev).unwrap();
+        let up = arx_migrate::render(
+            &**migration,
+            Backend::Mysql,
+            arx_migrate::Direction::Upgrade,
+        )
+        .into_result()
+        .unwrap();
+        let down = arx_migrate::render(
+            &**migration,
+            Backend::Mysql,
+            arx_migrate::Direction::Downgrade,
+        )
+        .into_result()
+        .unwrap();
+        let created: Vec<String> = up
+            .iter()
+            .filter_map(|sql| sql.strip_prefix("CREATE TABLE "))
+            .map(|rest| {
+                rest.split([' ', '('])
+                    .next()
+                    .unwrap()
+                    .trim_matches('`')
+                    .to_string()
+            })
+            .collect();
+        let dropped: Vec<String> = down
+            .iter()
+            .map(|sql| {
+                let table = sql
+                    .strip_prefix("DROP TABLE ")
+                    .unwrap_or_else(|| panic!("{rev} downgrade runs {sql}"));
+                table.trim_matches('`').to_string()
+            })
+            .collect();
+        let mut newest_first = created.clone();
+        newest_first.reverse();
+        assert_eq!(dropped, newest_first, "revision {rev}");
+        assert!(!created.is_empty(), "revision {rev}");
+    }
 }

@@ -1,7 +1,8 @@
 //! Test support: the Arxos schema as `shared/arxos-schema.md` states it,
 //! written here from the spec (not from the migration code), and readers
-//! of the live schema from SQLite (`sqlite_master` and pragmas) and
-//! PostgreSQL (catalogs) into the same description.
+//! of the live schema from SQLite (`sqlite_master` and pragmas),
+//! PostgreSQL (catalogs) and MariaDB (`information_schema`) into the same
+//! description.
 
 #![allow(dead_code)]
 
@@ -42,7 +43,9 @@ pub struct Table {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexDesc {
     pub table: String,
-    /// `btree`, `gist` (PostgreSQL spatial) or `rtree` (SQLite spatial).
+    /// `btree`, `gist` (PostgreSQL spatial), `rtree` (SQLite spatial) or
+    /// `spatial` (MariaDB's side table). On MariaDB a column indexed by a
+    /// prefix is written `name(255)`.
     pub method: String,
     pub columns: Vec<String>,
     pub include: Vec<String>,
@@ -60,7 +63,7 @@ impl Schema {
     pub fn spatial_count(&self) -> usize {
         self.indexes
             .values()
-            .filter(|i| i.method == "gist" || i.method == "rtree")
+            .filter(|i| matches!(i.method.as_str(), "gist" | "rtree" | "spatial"))
             .count()
     }
     pub fn partial_count(&self) -> usize {
@@ -668,6 +671,7 @@ pub fn expected(rev: usize, backend: Backend) -> Schema {
             let (method, include, columns) = match (i.spatial, backend) {
                 (true, Backend::Postgres) => ("gist", vec![], i.columns),
                 (true, Backend::Sqlite) => ("rtree", vec![], i.columns),
+                (true, Backend::Mysql) => ("spatial", vec![], i.columns),
                 // SQLite has no INCLUDE: the spec says a plain index on (k…, c…).
                 (false, Backend::Sqlite) => (
                     "btree",
@@ -675,18 +679,47 @@ pub fn expected(rev: usize, backend: Backend) -> Schema {
                     i.columns.into_iter().chain(i.include).collect(),
                 ),
                 (false, Backend::Postgres) => ("btree", i.include, i.columns),
-                (_, Backend::Mysql) => panic!("the Arxos schema is not built for MySQL yet"),
+                // MariaDB: no INCLUDE, no partial indexes (the spec's
+                // MariaDB table), and LONGTEXT columns by a 255 prefix.
+                (false, Backend::Mysql) => {
+                    let mut columns: Vec<String> = i.columns.into_iter().chain(i.include).collect();
+                    match i.predicate {
+                        Some("status = 'active'") => columns.insert(0, "status".into()),
+                        Some("locked_by IS NOT NULL") => columns.push("locked_by".into()),
+                        Some(other) => panic!("no MariaDB form for predicate {other}"),
+                        None => {}
+                    }
+                    let table = &schema.tables[&i.table];
+                    let columns = columns
+                        .into_iter()
+                        .map(|c| {
+                            let long = table
+                                .columns
+                                .iter()
+                                .any(|d| d.name == c && d.ty == "longtext");
+                            if long {
+                                format!("{c}(255)")
+                            } else {
+                                c
+                            }
+                        })
+                        .collect();
+                    ("btree", vec![], columns)
+                }
             };
-            let predicate = i.predicate.map(|p| match backend {
-                Backend::Sqlite => p.to_string(),
-                Backend::Mysql => panic!("the Arxos schema is not built for MySQL yet"),
-                // How PostgreSQL deparses the two predicates of the spec.
-                Backend::Postgres => match p {
-                    "status = 'active'" => "((status)::text = 'active'::text)".to_string(),
-                    "locked_by IS NOT NULL" => "(locked_by IS NOT NULL)".to_string(),
-                    other => panic!("no PostgreSQL form for predicate {other}"),
-                },
-            });
+            let predicate =
+                i.predicate
+                    .filter(|_| backend != Backend::Mysql)
+                    .map(|p| match backend {
+                        Backend::Sqlite => p.to_string(),
+                        Backend::Mysql => unreachable!(),
+                        // How PostgreSQL deparses the two predicates of the spec.
+                        Backend::Postgres => match p {
+                            "status = 'active'" => "((status)::text = 'active'::text)".to_string(),
+                            "locked_by IS NOT NULL" => "(locked_by IS NOT NULL)".to_string(),
+                            other => panic!("no PostgreSQL form for predicate {other}"),
+                        },
+                    });
             let previous = schema.indexes.insert(
                 i.name.clone(),
                 IndexDesc {
@@ -705,6 +738,9 @@ pub fn expected(rev: usize, backend: Backend) -> Schema {
 
 /// Turns the spec's column words into the description for `backend`.
 fn spec_table(spec: &SpecTable, backend: Backend) -> Table {
+    if backend == Backend::Mysql {
+        return mysql_spec_table(spec);
+    }
     let pg = backend == Backend::Postgres;
     let mut table = Table::default();
     for words in &spec.columns {
@@ -834,6 +870,99 @@ fn spec_table(spec: &SpecTable, backend: Backend) -> Table {
         if let Some(check) = check {
             table.checks.insert(check);
         }
+        table.columns.push(Column {
+            name: name.to_string(),
+            ty,
+            not_null,
+            default,
+        });
+    }
+    for unique in &spec.uniques {
+        table
+            .uniques
+            .insert(unique.iter().map(|c| c.to_string()).collect());
+    }
+    table
+}
+
+/// The spec's column words on MariaDB, as `information_schema` shows them
+/// (the spec's "MariaDB" conventions table).
+fn mysql_spec_table(spec: &SpecTable) -> Table {
+    let mut table = Table::default();
+    for words in &spec.columns {
+        let (name, rest) = words.split_once(' ').expect("name and type");
+        let mut rest = rest.to_string();
+        if let Some(i) = rest.find("fk → ") {
+            let clause = rest[i + "fk → ".len()..].to_string();
+            rest.truncate(i);
+            rest = rest.trim().to_string();
+            let (target, action) = match clause.split_once(' ') {
+                Some((t, "cascade")) => (t.to_string(), "CASCADE"),
+                Some((t, "set null")) => (t.to_string(), "SET NULL"),
+                // No clause: InnoDB reports RESTRICT (its NO ACTION).
+                None => (clause.clone(), "RESTRICT"),
+                Some((_, other)) => panic!("unknown ON DELETE {other}"),
+            };
+            table.foreign_keys.insert((
+                name.to_string(),
+                target,
+                "id".to_string(),
+                action.to_string(),
+            ));
+        }
+        let mut take = |flag: &str| -> bool {
+            if let Some(i) = rest.find(flag) {
+                rest.replace_range(i..i + flag.len(), "");
+                rest = rest.split_whitespace().collect::<Vec<_>>().join(" ");
+                true
+            } else {
+                false
+            }
+        };
+        if take("UNIQUE") {
+            table.uniques.insert(vec![name.to_string()]);
+        }
+        let mut not_null = take("NOT NULL");
+        let mut default = None;
+        if let Some(i) = rest.find("DEFAULT ") {
+            default = Some(rest[i + "DEFAULT ".len()..].to_string());
+            rest.truncate(i);
+            rest = rest.trim().to_string();
+        }
+        let ty = match rest.as_str() {
+            "serial pk" => {
+                table.primary_key.push(name.to_string());
+                table.serial = true;
+                not_null = true;
+                "int(11)".to_string()
+            }
+            "varchar(64) pk" => {
+                table.primary_key.push(name.to_string());
+                not_null = true;
+                "varchar(64)".to_string()
+            }
+            "timestamp now" => {
+                default = Some("current_timestamp(6)".to_string());
+                "datetime(6)".to_string()
+            }
+            "timestamp" => "datetime(6)".to_string(),
+            "bool false" => {
+                default = Some("0".to_string());
+                "tinyint(1)".to_string()
+            }
+            "text" => "longtext".to_string(),
+            "integer" => "int(11)".to_string(),
+            "jsonb" => {
+                table.checks.insert(format!("json_valid(`{name}`)"));
+                "longtext".to_string()
+            }
+            other if other.starts_with("varchar(") => other.to_string(),
+            other if other.starts_with("geom(") => {
+                table.checks.insert(format!("srid(`{name}`) = 4326"));
+                other["geom(".len()..other.len() - 1].to_lowercase()
+            }
+            other => panic!("unknown spec type {other:?} in {words:?}"),
+        };
         table.columns.push(Column {
             name: name.to_string(),
             ty,
@@ -1307,4 +1436,310 @@ pub fn sqlite_db() -> (tempfile::TempDir, rusqlite::Connection) {
     let conn = rusqlite::Connection::open(dir.path().join("arx.db")).unwrap();
     conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
     (dir, conn)
+}
+
+// ---------------------------------------------------------------------------
+// MariaDB
+
+fn my_rows(conn: &mut dyn arx_migrate::Connection, sql: &str) -> Vec<Vec<Option<String>>> {
+    conn.query(sql).unwrap_or_else(|e| panic!("{sql}: {e:?}"))
+}
+
+/// The collation every Arxos table and text column has on MariaDB; JSON
+/// columns have MariaDB's own `utf8mb4_bin`.
+pub const MYSQL_COLLATION: &str = "utf8mb4_nopad_bin";
+
+/// Reads the schema of the connection's database from `information_schema`.
+///
+/// Besides the description, it asserts what the description does not hold:
+/// every table is InnoDB with [`MYSQL_COLLATION`] (and so is every text
+/// column but JSON ones), every geometry column has SRID 4326, and each
+/// spatial index is a side table `idx_<t>_geom` of the spec's shape, kept by
+/// exactly its two triggers on `<t>`. Nothing else (views, routines,
+/// other triggers) may exist.
+pub fn mysql_schema(conn: &mut dyn arx_migrate::Connection) -> Schema {
+    let mut schema = Schema::default();
+    let db = "TABLE_SCHEMA = DATABASE()";
+    let tables = my_rows(
+        conn,
+        &format!(
+            "SELECT TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_COLLATION FROM information_schema.TABLES \
+             WHERE {db} ORDER BY 1"
+        ),
+    );
+    let mut side_tables = BTreeSet::new();
+    for t in &tables {
+        let name = s(&t[0]);
+        if BOOKKEEPING.contains(&name.as_str()) {
+            continue;
+        }
+        assert_eq!(s(&t[1]), "BASE TABLE", "{name} is a table");
+        assert_eq!(s(&t[2]), "InnoDB", "{name}'s engine");
+        assert_eq!(s(&t[3]), MYSQL_COLLATION, "{name}'s collation");
+        if name.starts_with("idx_") && name.ends_with("_geom") {
+            side_tables.insert(name);
+        }
+    }
+    let geometry_srids: BTreeMap<(String, String), String> = my_rows(
+        conn,
+        "SELECT G_TABLE_NAME, G_GEOMETRY_COLUMN, SRID FROM information_schema.GEOMETRY_COLUMNS \
+         WHERE G_TABLE_SCHEMA = DATABASE()",
+    )
+    .into_iter()
+    .map(|r| ((s(&r[0]), s(&r[1])), s(&r[2])))
+    .collect();
+    for ((table, column), srid) in &geometry_srids {
+        assert_eq!(srid, "4326", "SRID of {table}.{column}");
+    }
+    let triggers = my_rows(
+        conn,
+        "SELECT TRIGGER_NAME, EVENT_MANIPULATION, EVENT_OBJECT_TABLE, ACTION_TIMING, ACTION_STATEMENT \
+         FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()",
+    );
+    let mut accounted_triggers = BTreeSet::new();
+    for side in &side_tables {
+        let columns = my_rows(
+            conn,
+            &format!(
+                "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS \
+                 WHERE {db} AND TABLE_NAME = '{side}' ORDER BY ORDINAL_POSITION"
+            ),
+        );
+        let shape: Vec<(String, String, String)> = columns
+            .iter()
+            .map(|r| (s(&r[0]), s(&r[1]), s(&r[2])))
+            .collect();
+        assert_eq!(shape.len(), 2, "side table {side}: {shape:?}");
+        assert_eq!(
+            shape[0],
+            ("id".into(), "varchar(64)".into(), "NO".into()),
+            "{side}"
+        );
+        assert_eq!(
+            (&shape[1].0, &shape[1].2),
+            (&"geom".to_string(), &"NO".to_string()),
+            "{side}"
+        );
+        let keys = my_rows(
+            conn,
+            &format!(
+                "SELECT INDEX_NAME, INDEX_TYPE, COLUMN_NAME FROM information_schema.STATISTICS \
+                 WHERE {db} AND TABLE_NAME = '{side}' ORDER BY INDEX_NAME, SEQ_IN_INDEX"
+            ),
+        );
+        let keys: BTreeSet<(String, String, String)> = keys
+            .iter()
+            .map(|r| (s(&r[0]), s(&r[1]), s(&r[2])))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("PRIMARY".to_string(), "BTREE".to_string(), "id".to_string()),
+                (side.clone(), "SPATIAL".to_string(), "geom".to_string()),
+            ]
+            .into_iter()
+            .collect(),
+            "indexes of {side}"
+        );
+        let fks = my_rows(
+            conn,
+            &format!(
+                "SELECT k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.DELETE_RULE, r.UPDATE_RULE \
+                 FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
+                 ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
+                 WHERE k.{db} AND k.TABLE_NAME = '{side}'"
+            ),
+        );
+        assert_eq!(fks.len(), 1, "{side} has one foreign key");
+        let table = s(&fks[0][1]);
+        assert_eq!(
+            (s(&fks[0][0]), s(&fks[0][2]), s(&fks[0][3]), s(&fks[0][4])),
+            ("id".into(), "id".into(), "CASCADE".into(), "CASCADE".into()),
+            "{side}'s foreign key"
+        );
+        assert_eq!(side, &format!("idx_{table}_geom"), "{side} indexes {table}");
+        // Its geometry type is the indexed column's.
+        let base_type = my_rows(
+            conn,
+            &format!(
+                "SELECT COLUMN_TYPE FROM information_schema.COLUMNS \
+                 WHERE {db} AND TABLE_NAME = '{table}' AND COLUMN_NAME = 'geom'"
+            ),
+        );
+        assert_eq!(s(&base_type[0][0]), shape[1].1, "geometry type of {side}");
+        let mine: BTreeMap<String, (String, String, String, String)> = triggers
+            .iter()
+            .filter(|r| s(&r[0]).starts_with(&format!("{side}_")))
+            .map(|r| (s(&r[0]), (s(&r[1]), s(&r[2]), s(&r[3]), s(&r[4]))))
+            .collect();
+        let kinds: BTreeSet<String> = mine.keys().cloned().collect();
+        assert_eq!(
+            kinds,
+            [format!("{side}_insert"), format!("{side}_update")]
+                .into_iter()
+                .collect(),
+            "triggers of {side}"
+        );
+        for (trigger, (event, on, timing, body)) in &mine {
+            assert_eq!(on, &table, "{trigger} is on {table}");
+            assert_eq!(timing, "AFTER", "{trigger}");
+            assert!(
+                trigger.ends_with(&format!("_{}", event.to_lowercase())),
+                "{trigger}: {event}"
+            );
+            assert!(
+                body.contains(&format!("INSERT INTO {side}")),
+                "{trigger}: {body}"
+            );
+        }
+        accounted_triggers.extend(kinds);
+        schema.indexes.insert(
+            side.clone(),
+            IndexDesc {
+                table,
+                method: "spatial".into(),
+                columns: vec!["geom".into()],
+                include: vec![],
+                predicate: None,
+            },
+        );
+    }
+    let unexplained: Vec<String> = triggers
+        .iter()
+        .map(|r| s(&r[0]))
+        .filter(|t| !accounted_triggers.contains(t))
+        .collect();
+    assert!(
+        unexplained.is_empty(),
+        "unexplained triggers: {unexplained:?}"
+    );
+    let routines = my_rows(
+        conn,
+        "SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()",
+    );
+    assert!(routines.is_empty(), "unexplained routines: {routines:?}");
+
+    for t in &tables {
+        let name = s(&t[0]);
+        if BOOKKEEPING.contains(&name.as_str()) || side_tables.contains(&name) {
+            continue;
+        }
+        let mut table = Table::default();
+        for c in my_rows(
+            conn,
+            &format!(
+                "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, COLLATION_NAME, DATA_TYPE \
+                 FROM information_schema.COLUMNS WHERE {db} AND TABLE_NAME = '{name}' ORDER BY ORDINAL_POSITION"
+            ),
+        ) {
+            let column = s(&c[0]);
+            if s(&c[4]).contains("auto_increment") {
+                table.serial = true;
+            }
+            if let Some(collation) = &c[5] {
+                let is_json = my_rows(
+                    conn,
+                    &format!(
+                        "SELECT 1 FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() \
+                         AND TABLE_NAME = '{name}' AND CHECK_CLAUSE = 'json_valid(`{column}`)'"
+                    ),
+                )
+                .len()
+                    == 1;
+                let want = if is_json { "utf8mb4_bin" } else { MYSQL_COLLATION };
+                assert_eq!(collation, want, "collation of {name}.{column}");
+            }
+            // MariaDB writes a NULL default as the word NULL.
+            let default = c[3].clone().filter(|d| d != "NULL");
+            table.columns.push(Column {
+                name: column,
+                ty: s(&c[1]),
+                not_null: s(&c[2]) == "NO",
+                default,
+            });
+        }
+        for fk in my_rows(
+            conn,
+            &format!(
+                "SELECT k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.DELETE_RULE \
+                 FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
+                 ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
+                 WHERE k.{db} AND k.TABLE_NAME = '{name}'"
+            ),
+        ) {
+            table
+                .foreign_keys
+                .insert((s(&fk[0]), s(&fk[1]), s(&fk[2]), s(&fk[3])));
+        }
+        for check in my_rows(
+            conn,
+            &format!(
+                "SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS \
+                 WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = '{name}'"
+            ),
+        ) {
+            table.checks.insert(s(&check[0]));
+        }
+        // Indexes: (name, non_unique, type) → columns (with prefixes).
+        let mut indexes: BTreeMap<String, (bool, String, Vec<String>)> = BTreeMap::new();
+        for i in my_rows(
+            conn,
+            &format!(
+                "SELECT INDEX_NAME, NON_UNIQUE, INDEX_TYPE, COLUMN_NAME, SUB_PART FROM information_schema.STATISTICS \
+                 WHERE {db} AND TABLE_NAME = '{name}' ORDER BY INDEX_NAME, SEQ_IN_INDEX"
+            ),
+        ) {
+            let column = match &i[4] {
+                Some(prefix) => format!("{}({prefix})", s(&i[3])),
+                None => s(&i[3]),
+            };
+            indexes
+                .entry(s(&i[0]))
+                .or_insert_with(|| (s(&i[1]) == "1", s(&i[2]), vec![]))
+                .2
+                .push(column);
+        }
+        for (index_name, (non_unique, kind, columns)) in indexes {
+            if index_name == "PRIMARY" {
+                table.primary_key = columns;
+            } else if !non_unique {
+                table.uniques.insert(columns);
+            } else {
+                schema.indexes.insert(
+                    index_name,
+                    IndexDesc {
+                        table: name.clone(),
+                        method: kind.to_lowercase(),
+                        columns,
+                        include: vec![],
+                        predicate: None,
+                    },
+                );
+            }
+        }
+        schema.tables.insert(name, table);
+    }
+    schema
+}
+
+/// What must remain on MariaDB at base: the bookkeeping tables, and no
+/// trigger, view or routine.
+pub fn assert_mysql_base(conn: &mut dyn arx_migrate::Connection) {
+    let names: BTreeSet<String> = my_rows(
+        conn,
+        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+    )
+    .iter()
+    .map(|r| s(&r[0]))
+    .collect();
+    assert_eq!(
+        names,
+        BOOKKEEPING.iter().map(|t| t.to_string()).collect(),
+        "tables left at base"
+    );
+    let triggers = my_rows(
+        conn,
+        "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()",
+    );
+    assert!(triggers.is_empty(), "triggers left: {triggers:?}");
 }
