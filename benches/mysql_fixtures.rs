@@ -37,7 +37,10 @@ fn main() {
     // The template, the first copy and the pool: once per process.
     let start = Instant::now();
     drop(fixture.database().unwrap());
-    println!("first fixture of the process (template migrated, first copy checked): {:.1} ms", start.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "first fixture of the process (template migrated, first copy checked): {:.1} ms",
+        start.elapsed().as_secs_f64() * 1e3
+    );
     let (mut migrate, mut copy, mut ready, mut rollback) = (vec![], vec![], vec![], vec![]);
     for _ in 0..rounds {
         let start = Instant::now();
@@ -64,7 +67,12 @@ fn main() {
         rollback.push(start.elapsed());
     }
     let base = median(migrate.clone());
-    for (name, samples) in [("migrate", migrate), ("copy", copy), ("ready", ready), ("rollback", rollback)] {
+    for (name, samples) in [
+        ("migrate", migrate),
+        ("copy", copy),
+        ("ready", ready),
+        ("rollback", rollback),
+    ] {
         let m = median(samples);
         println!(
             "{name:>8}: median {:8.2} ms  ({:.3} x migrate)",

@@ -34,6 +34,11 @@ pub(crate) fn token(server_url: &str) -> Result<String> {
     }
     let token = new_token();
     let mut conn = connect(server_url).map_err(|e| database_error("connecting", server_url, e))?;
+    // The server would end an idle session after `wait_timeout` (8 hours
+    // by default), and with it the lock: this one idles for the process's
+    // life.
+    conn.execute("SET SESSION wait_timeout = 31536000")
+        .map_err(|e| database_error("setting up the fixture owner session", server_url, e))?;
     let taken = scalar(
         &mut conn,
         &format!("SELECT GET_LOCK('{}', 0)", lock_name(&token)),
