@@ -86,3 +86,32 @@ fn a_second_rollback_test_sees_none_of_the_first(conn: &mut Conn) {
         .unwrap();
     assert_eq!(notes, 1);
 }
+
+/// The Arxos chain on MariaDB (JSON and geometry checks, spatial side
+/// tables kept by triggers): its copies are exact, so tests get copies.
+#[arx_migrate::test(migrator = arx_schema::migrator, at = "004")]
+fn the_arxos_chain_at_a_revision(conn: &mut Conn) {
+    assert_eq!(
+        conn.query_first::<String, _>("SELECT version_num FROM alembic_version")
+            .unwrap()
+            .unwrap(),
+        "004"
+    );
+    let server = arx_migrate::testing::mysql_test_url("the_arxos_chain_copies").unwrap();
+    let migrator = arx_schema::migrator().unwrap();
+    let db = arx_migrate::testing::MysqlFixture::new(&migrator, &server)
+        .at("004")
+        .database()
+        .unwrap();
+    assert!(db.is_copy(), "copies of the Arxos chain are exact");
+    let triggers: i64 = conn
+        .query_first(
+            "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()",
+        )
+        .unwrap()
+        .unwrap();
+    assert!(
+        triggers > 0,
+        "the spatial side tables' triggers were copied"
+    );
+}
