@@ -3,10 +3,10 @@
 //!
 //! - `migrate`: a database created and migrated on the spot
 //!   (`MysqlFixture::create`) — the baseline;
-//! - `copy`: taken from a pool kept at one ready copy while tests take
-//!   databases back to back (mostly copies made on the spot);
+//! - `copy`: a test that finds the pool empty (its one ready copy just
+//!   taken by another) and copies the template itself;
 //! - `ready`: taken after a pause the size of a short test, when the
-//!   background thread has a copy ready;
+//!   background thread has a copy ready (`PAUSE_MS`, default 5000);
 //! - `rollback`: a session on the shared database, an XA transaction
 //!   opened and rolled back.
 //!
@@ -32,6 +32,14 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(15);
+    // The pause stands for a test's own work, during which the background
+    // thread makes the next copy.
+    let pause = Duration::from_millis(
+        std::env::var("PAUSE_MS")
+            .ok()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(5000),
+    );
     let migrator = arx_schema::migrator().unwrap();
     let fixture = MysqlFixture::new(&migrator, &server).pool_size(1);
     // The template, the first copy and the pool: once per process.
@@ -48,13 +56,16 @@ fn main() {
         migrate.push(start.elapsed());
         drop(db);
 
+        // The pool's one ready copy goes to a first test; the next test,
+        // back to back, copies its own.
+        let first = fixture.database().unwrap();
         let start = Instant::now();
         let db = fixture.database().unwrap();
         copy.push(start.elapsed());
         assert!(db.is_copy());
-        drop(db);
+        drop((first, db));
 
-        std::thread::sleep(Duration::from_millis(1500));
+        std::thread::sleep(pause);
         let start = Instant::now();
         let db = fixture.database().unwrap();
         ready.push(start.elapsed());

@@ -50,7 +50,19 @@ ms() { echo "$1 * 1000 / 1" | bc; }
 
 # The chain's script, and one Alembic revision per Arxos revision with the
 # same statements (the version-table changes left to Alembic).
-"$ARXOS" --url "$SERVER/arx_bench_raw" upgrade head --sql >"$WORK/up.sql"
+"$ARXOS" --url "$SERVER/arx_bench_raw" upgrade head --sql >"$WORK/script.sql"
+# The client splits at every `;`: a trigger's body (BEGIN … END) is sent
+# whole between DELIMITER lines, as a hand-written script would.
+"$PYTHON" - "$WORK/script.sql" "$WORK/up.sql" <<'PY'
+import re, sys
+out = []
+for line in open(sys.argv[1]):
+    if re.match(r"CREATE (TRIGGER|PROCEDURE|FUNCTION)\b", line):
+        out.append("DELIMITER $$\n" + line.rstrip().rstrip(";") + "$$\nDELIMITER ;\n")
+    else:
+        out.append(line)
+open(sys.argv[2], "w").write("".join(out))
+PY
 mkdir -p "$WORK/alembic/versions"
 cat >"$WORK/alembic/env.py" <<'PY'
 from alembic import context
