@@ -313,7 +313,13 @@ pub struct WritingMigrationsGuide;
 pub struct CliGuide;
 
 /// The testing guide, `docs/testing.md`.
-#[cfg(all(doctest, feature = "sqlite", feature = "postgres", feature = "testing"))]
+#[cfg(all(
+    doctest,
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "mysql",
+    feature = "testing"
+))]
 #[doc = include_str!("../docs/testing.md")]
 pub struct TestingGuide;
 

@@ -130,3 +130,150 @@ fn url_errors_name_the_problem_and_not_the_password() {
     );
     assert!(!run.all().contains("hunter2"), "{}", run.all());
 }
+
+/// Databases named `<prefix>_<n>` on the server, dropped with the value.
+struct Tenants {
+    server: String,
+    names: Vec<String>,
+}
+
+impl Tenants {
+    fn create(server: &str, prefix: &str, count: usize) -> Tenants {
+        let mut admin = arx_migrate::mysql::Conn::new(server).unwrap();
+        let names: Vec<String> = (1..=count).map(|i| format!("{prefix}_{i:02}")).collect();
+        for name in &names {
+            admin
+                .query_drop(format!("DROP DATABASE IF EXISTS `{name}`"))
+                .unwrap();
+            admin
+                .query_drop(format!("CREATE DATABASE `{name}`"))
+                .unwrap();
+        }
+        Tenants {
+            server: server.to_string(),
+            names,
+        }
+    }
+
+    fn conn(&self, name: &str) -> arx_migrate::mysql::Conn {
+        let url = format!("{}/{name}", self.server.rsplit_once('/').unwrap().0);
+        arx_migrate::mysql::Conn::new(url.as_str()).unwrap()
+    }
+
+    fn version(&self, name: &str) -> Vec<String> {
+        self.conn(name)
+            .query("SELECT version_num FROM arx_migrate_version")
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Tenants {
+    fn drop(&mut self) {
+        if let Ok(opts) = mysql_opts(&self.server) {
+            if let Ok(mut admin) = arx_migrate::mysql::Conn::new(opts) {
+                for name in &self.names {
+                    let _ = admin.query_drop(format!("DROP DATABASE IF EXISTS `{name}`"));
+                }
+            }
+        }
+    }
+}
+
+use arx_migrate::mysql::prelude::Queryable;
+
+#[test]
+fn a_fleet_over_the_databases_matching_a_pattern() {
+    let Some(server) = mysql_test_url("a_fleet_over_the_databases_matching_a_pattern") else {
+        return;
+    };
+    let prefix = format!("fleet{}", std::process::id());
+    let tenants = Tenants::create(&server, &format!("{prefix}_shop"), 5);
+    // Not matched: another prefix.
+    let other = Tenants::create(&server, &format!("{prefix}_other"), 1);
+    // A table in the way of 002 in one tenant.
+    tenants
+        .conn(&tenants.names[3])
+        .query_drop("CREATE TABLE tags (legacy TEXT)")
+        .unwrap();
+    let pattern = format!("{prefix}_shop_*");
+    let run = cli(&[
+        "fleet",
+        "upgrade",
+        "head",
+        "--databases",
+        &pattern,
+        "--url",
+        &server,
+        "--jobs",
+        "3",
+        "--format",
+        "json",
+    ])
+    .fails(1);
+    let json = run.json();
+    assert_eq!(json["counts"]["total"], 5, "{json}");
+    assert_eq!(json["counts"]["migrated"], 4, "{json}");
+    let rows = json["targets"].as_array().unwrap();
+    let broken = rows
+        .iter()
+        .find(|row| row["target"] == tenants.names[3].as_str())
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(broken["outcome"], "failed");
+    let message = broken["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("002") && message.contains("tags"),
+        "{message}"
+    );
+    for (i, name) in tenants.names.iter().enumerate() {
+        let expected = if i == 3 { vec!["001"] } else { vec!["003"] };
+        assert_eq!(tenants.version(name), expected, "{name}");
+    }
+    assert!(other.version(&other.names[0]).is_empty(), "not matched");
+
+    // Fixed, a rerun migrates the broken one and skips the others.
+    tenants
+        .conn(&tenants.names[3])
+        .query_drop("DROP TABLE tags")
+        .unwrap();
+    let json = cli(&[
+        "fleet",
+        "upgrade",
+        "head",
+        "--schemas",
+        &pattern,
+        "--url",
+        &server,
+        "--format",
+        "json",
+    ])
+    .ok()
+    .json();
+    assert_eq!(json["counts"]["migrated"], 1, "{json}");
+    assert_eq!(json["counts"]["unchanged"], 4, "{json}");
+    let status = cli(&["fleet", "check", "--databases", &pattern, "--url", &server]).ok();
+    assert!(
+        status.stdout.contains(&tenants.names[0]),
+        "{}",
+        status.stdout
+    );
+
+    // No match says so.
+    let run = cli(&[
+        "fleet",
+        "status",
+        "--databases",
+        "nobody_here_*",
+        "--url",
+        &server,
+    ])
+    .fails(1);
+    assert!(
+        run.stderr.contains("no database on the server of"),
+        "{}",
+        run.stderr
+    );
+}
+
+fn mysql_opts(url: &str) -> Result<arx_migrate::mysql::Opts, arx_migrate::mysql::UrlError> {
+    arx_migrate::mysql::Opts::from_url(url)
+}

@@ -426,7 +426,14 @@ pub(crate) struct FleetArgs {
     pub(crate) urls: Option<PathBuf>,
     /// PostgreSQL: every schema of the database (--url, -s or
     /// $DATABASE_URL) whose name matches: `*` any characters, `?` one.
-    #[arg(long, global = true, value_name = "PATTERN")]
+    /// MariaDB/MySQL: every database of the server whose name matches
+    /// (also spelled --databases).
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATTERN",
+        visible_alias = "databases"
+    )]
     pub(crate) schemas: Option<String>,
     /// With --schemas: the schema holding the extensions (PostGIS), put on
     /// the search_path after each tenant's schema; `none` for none.

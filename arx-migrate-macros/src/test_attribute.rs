@@ -20,7 +20,35 @@ use syn::{
 /// as `arx_migrate::testing::TEST_PG_ENV`).
 const TEST_PG_ENV: &str = "ARX_MIGRATE_TEST_PG";
 
-const EXPECTED_SIGNATURE: &str = "fn name(conn: &mut rusqlite::Connection) (or `&mut postgres::Client`, `&mut postgres::Transaction<'_>`)";
+/// The environment variable naming the MariaDB/MySQL test server (the
+/// same as `arx_migrate::testing::TEST_MYSQL_ENV`).
+const TEST_MYSQL_ENV: &str = "ARX_MIGRATE_TEST_MYSQL";
+
+const EXPECTED_SIGNATURE: &str = "fn name(conn: &mut rusqlite::Connection) (or `&mut postgres::Client`, `&mut postgres::Transaction<'_>`, `&mut mysql::Conn`)";
+
+/// The server a test needs, if any.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Server {
+    Postgres,
+    Mysql,
+}
+
+impl Server {
+    /// The environment variable that names it.
+    fn variable(self) -> &'static str {
+        match self {
+            Server::Postgres => TEST_PG_ENV,
+            Server::Mysql => TEST_MYSQL_ENV,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Server::Postgres => "PostgreSQL",
+            Server::Mysql => "MariaDB/MySQL",
+        }
+    }
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Strategy {
@@ -182,24 +210,32 @@ fn argument_type(function: &ItemFn) -> syn::Result<&Type> {
     }
 }
 
-/// Whether the test needs PostgreSQL, as far as the tokens tell: the
-/// argument's type is named `Client` or `Transaction`, or a strategy is
-/// given. (The traits decide what runs; this decides only whether a build
-/// without a server marks the test ignored.)
-fn needs_postgres(ty: &Type, options: &Options) -> bool {
+/// Which server the test needs, as far as the tokens tell: MariaDB/MySQL
+/// when the argument's type is named `Conn`, PostgreSQL when it is named
+/// `Client` or `Transaction` or a strategy is given. (The traits decide
+/// what runs; this decides only whether a build without a server marks
+/// the test ignored.)
+fn needs_server(ty: &Type, options: &Options) -> Option<Server> {
     let last = match ty {
         Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
         _ => None,
     };
-    options.strategy.is_some() || matches!(last.as_deref(), Some("Client" | "Transaction"))
+    match last.as_deref() {
+        Some("Conn") => Some(Server::Mysql),
+        Some("Client" | "Transaction") => Some(Server::Postgres),
+        _ if options.strategy.is_some() => Some(Server::Postgres),
+        _ => None,
+    }
 }
 
-/// `#[ignore = …]` for a PostgreSQL test built without a server to run it
-/// on (and not under CI, where it must run and fail instead).
-fn ignore_without_server(function: &ItemFn, postgres: bool) -> TokenStream2 {
+/// `#[ignore = …]` for a PostgreSQL or MariaDB test built without a server
+/// to run it on (and not under CI, where it must run and fail instead).
+fn ignore_without_server(function: &ItemFn, server: Option<Server>) -> TokenStream2 {
     let reason = ignore_reason(
-        postgres,
-        std::env::var(TEST_PG_ENV).is_ok_and(|url| !url.trim().is_empty()),
+        server,
+        server.is_some_and(|server| {
+            std::env::var(server.variable()).is_ok_and(|url| !url.trim().is_empty())
+        }),
         std::env::var_os("CI").is_some(),
         function.attrs.iter().any(|a| a.path().is_ident("ignore")),
     );
@@ -209,17 +245,21 @@ fn ignore_without_server(function: &ItemFn, postgres: bool) -> TokenStream2 {
     }
 }
 
-/// Why a test is marked ignored at build time, if it is: a PostgreSQL
-/// test built without a server, outside CI, not ignored by its author.
+/// Why a test is marked ignored at build time, if it is: a PostgreSQL or
+/// MariaDB test built without a server, outside CI, not ignored by its
+/// author.
 fn ignore_reason(
-    postgres: bool,
+    server: Option<Server>,
     server_configured: bool,
     under_ci: bool,
     ignored_already: bool,
 ) -> Option<String> {
-    (postgres && !server_configured && !under_ci && !ignored_already).then(|| {
+    let server = server?;
+    (!server_configured && !under_ci && !ignored_already).then(|| {
         format!(
-            "needs PostgreSQL: set {TEST_PG_ENV} to a server URL (cargo then rebuilds the tests)"
+            "needs {}: set {} to a server URL (cargo then rebuilds the tests)",
+            server.name(),
+            server.variable()
         )
     })
 }
@@ -239,7 +279,7 @@ pub(crate) fn expand(args: TokenStream2, item: TokenStream2) -> syn::Result<Toke
         ));
     }
     let ty = argument_type(&function)?;
-    let ignore = ignore_without_server(&function, needs_postgres(ty, &options));
+    let ignore = ignore_without_server(&function, needs_server(ty, &options));
 
     let name = &function.sig.ident;
     let visibility = &function.vis;
@@ -308,6 +348,7 @@ pub(crate) fn expand(args: TokenStream2, item: TokenStream2) -> syn::Result<Toke
             // Read so that cargo rebuilds the test (and re-decides whether
             // it is ignored) when these change.
             const _: ::core::option::Option<&str> = ::core::option_env!("ARX_MIGRATE_TEST_PG");
+            const _: ::core::option::Option<&str> = ::core::option_env!("ARX_MIGRATE_TEST_MYSQL");
             const _: ::core::option::Option<&str> = ::core::option_env!("CI");
             #body()
         }
@@ -334,34 +375,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_postgres_tests_built_without_a_server_outside_ci_are_ignored() {
-        assert!(ignore_reason(true, false, false, false)
+    fn only_server_tests_built_without_a_server_outside_ci_are_ignored() {
+        let pg = Some(Server::Postgres);
+        assert!(ignore_reason(pg, false, false, false)
             .is_some_and(|reason| reason.contains(TEST_PG_ENV)));
-        assert_eq!(ignore_reason(false, false, false, false), None, "SQLite");
-        assert_eq!(ignore_reason(true, true, false, false), None, "server");
+        assert!(ignore_reason(Some(Server::Mysql), false, false, false)
+            .is_some_and(|reason| reason.contains(TEST_MYSQL_ENV)));
+        assert_eq!(ignore_reason(None, false, false, false), None, "SQLite");
+        assert_eq!(ignore_reason(pg, true, false, false), None, "server");
         assert_eq!(
-            ignore_reason(true, false, true, false),
+            ignore_reason(pg, false, true, false),
             None,
             "CI fails instead"
         );
         assert_eq!(
-            ignore_reason(true, false, false, true),
+            ignore_reason(pg, false, false, true),
             None,
             "ignored already"
         );
     }
 
-    fn needs(ty: &str, args: &str) -> bool {
+    fn needs(ty: &str, args: &str) -> Option<Server> {
         let ty: Type = syn::parse_str(ty).unwrap();
         let options = parse_options(args.parse().unwrap()).unwrap();
-        needs_postgres(&ty, &options)
+        needs_server(&ty, &options)
     }
 
     #[test]
-    fn the_argument_type_or_a_strategy_says_postgres() {
-        assert!(needs("postgres::Client", ""));
-        assert!(needs("Transaction<'_>", ""));
-        assert!(!needs("rusqlite::Connection", ""));
-        assert!(needs("MyAlias", "strategy = schema"));
+    fn the_argument_type_or_a_strategy_says_which_server() {
+        assert_eq!(needs("postgres::Client", ""), Some(Server::Postgres));
+        assert_eq!(needs("Transaction<'_>", ""), Some(Server::Postgres));
+        assert_eq!(needs("rusqlite::Connection", ""), None);
+        assert_eq!(
+            needs("MyAlias", "strategy = schema"),
+            Some(Server::Postgres)
+        );
+        assert_eq!(needs("mysql::Conn", ""), Some(Server::Mysql));
+        assert_eq!(needs("Conn", "strategy = rollback"), Some(Server::Mysql));
     }
 }

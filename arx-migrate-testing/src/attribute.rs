@@ -156,24 +156,25 @@ macro_rules! strategy {
 strategy!(
     /// No `strategy`: SQLite tests get an in-memory copy, a
     /// `&mut postgres::Transaction` a rolled-back transaction, a
-    /// `&mut postgres::Client` a schema of its own.
+    /// `&mut postgres::Client` a schema of its own, a `&mut mysql::Conn` a
+    /// database of its own.
     DefaultStrategy,
-    "#[arx_migrate::test] hands a test `&mut rusqlite::Connection`, `&mut postgres::Client` or `&mut postgres::Transaction<'_>`, not `&mut {Self}`"
+    "#[arx_migrate::test] hands a test `&mut rusqlite::Connection`, `&mut postgres::Client`, `&mut postgres::Transaction<'_>` or `&mut mysql::Conn`, not `&mut {Self}`"
 );
 strategy!(
     /// `strategy = rollback`.
     RollbackStrategy,
-    "`strategy = rollback` hands a test `&mut postgres::Transaction<'_>` (its nested transactions are savepoints, and the outer one is rolled back), not `&mut {Self}`; a test that needs a client of its own takes `strategy = schema`"
+    "`strategy = rollback` hands a test `&mut postgres::Transaction<'_>` (its nested transactions are savepoints, and the outer one is rolled back) or `&mut mysql::Conn` (in an XA transaction rolled back at the end), not `&mut {Self}`; a test that needs a client of its own takes `strategy = schema`"
 );
 strategy!(
     /// `strategy = schema`.
     SchemaStrategy,
-    "`strategy = schema` hands a PostgreSQL test `&mut postgres::Client` or `&mut postgres::Transaction<'_>`, not `&mut {Self}` (an SQLite test takes no strategy)"
+    "`strategy = schema` hands a PostgreSQL test `&mut postgres::Client` or `&mut postgres::Transaction<'_>`, and a MariaDB/MySQL test `&mut mysql::Conn`, not `&mut {Self}` (an SQLite test takes no strategy)"
 );
 strategy!(
     /// `strategy = database`.
     DatabaseStrategy,
-    "`strategy = database` hands a PostgreSQL test `&mut postgres::Client` or `&mut postgres::Transaction<'_>`, not `&mut {Self}` (an SQLite test takes no strategy)"
+    "`strategy = database` hands a PostgreSQL test `&mut postgres::Client` or `&mut postgres::Transaction<'_>`, and a MariaDB/MySQL test `&mut mysql::Conn`, not `&mut {Self}` (an SQLite test takes no strategy)"
 );
 
 #[cfg(feature = "sqlite")]
@@ -309,6 +310,77 @@ mod postgres_tests {
             own(spec, PgFixture::database, |client| {
                 in_transaction(spec, client, test)
             })
+        }
+    }
+}
+
+#[cfg(feature = "mysql")]
+mod mysql_tests {
+    use super::*;
+    use crate::{mysql_test_url, MysqlFixture};
+
+    /// The fixture options of a MariaDB/MySQL test; `None` when it is
+    /// skipped.
+    fn fixture(spec: &TestSpec) -> Option<MysqlFixture<'static>> {
+        let server = mysql_test_url(spec.name)?;
+        Some(MysqlFixture::new(spec.migrator(), &server).at(spec.target))
+    }
+
+    /// A database of its own (on MySQL a schema is a database).
+    fn own<R>(spec: &TestSpec, test: impl FnOnce(&mut mysql::Conn) -> R) -> Option<R> {
+        let fixture = fixture(spec)?;
+        let db = fixture.database().unwrap_or_else(|e| spec.fail(e));
+        let mut conn = db.connect().unwrap_or_else(|e| spec.fail(e));
+        Some(test(&mut conn))
+    }
+
+    fn rollback<R>(spec: &TestSpec, test: impl FnOnce(&mut mysql::Conn) -> R) -> Option<R> {
+        let fixture = fixture(spec)?;
+        let mut db = fixture.rollback().unwrap_or_else(|e| spec.fail(e));
+        // Also fails a test that ended the XA transaction.
+        let outcome = db
+            .with_transaction(test)
+            .unwrap_or_else(|error| panic!("{}: {error}", spec.name));
+        Some(outcome)
+    }
+
+    impl DefaultStrategy for mysql::Conn {
+        type Arg<'a> = mysql::Conn;
+        fn run<R>(
+            spec: &TestSpec,
+            test: impl for<'a, 'b> FnOnce(&'b mut mysql::Conn) -> R,
+        ) -> Option<R> {
+            own(spec, test)
+        }
+    }
+
+    impl RollbackStrategy for mysql::Conn {
+        type Arg<'a> = mysql::Conn;
+        fn run<R>(
+            spec: &TestSpec,
+            test: impl for<'a, 'b> FnOnce(&'b mut mysql::Conn) -> R,
+        ) -> Option<R> {
+            rollback(spec, test)
+        }
+    }
+
+    impl SchemaStrategy for mysql::Conn {
+        type Arg<'a> = mysql::Conn;
+        fn run<R>(
+            spec: &TestSpec,
+            test: impl for<'a, 'b> FnOnce(&'b mut mysql::Conn) -> R,
+        ) -> Option<R> {
+            own(spec, test)
+        }
+    }
+
+    impl DatabaseStrategy for mysql::Conn {
+        type Arg<'a> = mysql::Conn;
+        fn run<R>(
+            spec: &TestSpec,
+            test: impl for<'a, 'b> FnOnce(&'b mut mysql::Conn) -> R,
+        ) -> Option<R> {
+            own(spec, test)
         }
     }
 }

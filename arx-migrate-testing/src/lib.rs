@@ -57,7 +57,10 @@
 #![warn(missing_docs)]
 
 // Without a backend nothing runs tests; the options still compile.
-#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
 mod attribute;
 
 #[cfg(any(feature = "postgres", feature = "mysql"))]
@@ -78,7 +81,10 @@ pub use env::{mysql_test_url, TEST_MYSQL_ENV};
 #[cfg(feature = "postgres")]
 pub use env::{postgres_test_url, TEST_PG_ENV};
 #[cfg(feature = "mysql")]
-pub use mysql::MysqlTestDatabase;
+pub use mysql::{
+    fresh_mysql, fresh_mysql_at, reclaim_stale_mysql, MysqlFixture, MysqlPooledDatabase,
+    MysqlRollbackConnection, MysqlTestDatabase, DEFAULT_MYSQL_POOL_SIZE,
+};
 #[cfg(feature = "postgres")]
 pub use postgres::{
     drop_templates, fresh_postgres, fresh_postgres_at, reclaim_stale, rollback_postgres,

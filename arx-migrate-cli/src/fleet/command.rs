@@ -319,16 +319,24 @@ fn fleet_targets(ctx: &Context<'_>, args: &FleetArgs) -> Result<Fleet, CliError>
     Ok(fleet)
 }
 
-/// `--schemas PATTERN`: the matching schemas of one PostgreSQL database.
+/// `--schemas PATTERN`: the matching schemas of one PostgreSQL database,
+/// or the matching databases of one MariaDB/MySQL server.
 fn schema_targets(ctx: &Context<'_>, pattern: &str) -> Result<Fleet, CliError> {
     let database = ctx.database()?;
-    if database.parsed.backend() != Backend::Postgres {
+    let backend = database.parsed.backend();
+    if !matches!(backend, Backend::Postgres | Backend::Mysql) {
         return Err(CliError::usage(format!(
-            "--schemas is for PostgreSQL, and {} is not a PostgreSQL URL",
+            "--schemas is for PostgreSQL (schemas of one database) and MariaDB/MySQL (databases of one server), and {} is neither",
             database.shown()
         ))
-        .hint("give the database with --url postgres://…, -s SERVICE or $DATABASE_URL"));
+        .hint("give the database with --url postgres://… or mysql://…, -s SERVICE or $DATABASE_URL; for SQLite files, list them with --urls FILE"));
     }
+    // On MySQL a schema is a database: what the messages call them.
+    let what = if backend == Backend::Mysql {
+        "database on the server"
+    } else {
+        "schema"
+    };
     let program = ctx.program();
     let scrub = |e: arx_migrate_core::error::DbError| {
         CliError::from_core(arx_migrate_core::Error::Database(e), program)
@@ -342,7 +350,7 @@ fn schema_targets(ctx: &Context<'_>, pattern: &str) -> Result<Fleet, CliError> {
         return Err(CliError::new(
             "no_targets",
             format!(
-                "--schemas {pattern:?}: no schema of {} matches",
+                "--schemas {pattern:?}: no {what} of {} matches",
                 database.shown()
             ),
         )
@@ -449,14 +457,14 @@ fn service_targets(ctx: &Context<'_>, names: &[String]) -> Result<Fleet, CliErro
     })
 }
 
-/// The free connections of the first PostgreSQL target's server, if one
-/// can be read.
+/// The free connections of the first PostgreSQL or MariaDB/MySQL
+/// target's server, if one can be read.
 fn first_free(targets: &[Target]) -> Option<usize> {
     let database = targets.iter().find_map(|t| {
         t.database
             .as_ref()
             .ok()
-            .filter(|d| d.parsed.backend() == Backend::Postgres)
+            .filter(|d| matches!(d.parsed.backend(), Backend::Postgres | Backend::Mysql))
     })?;
     let mut connection = database.connect(false).ok()?;
     free_connections(&mut *connection).ok()

@@ -11,7 +11,7 @@
 //! the work: it opens the connections, so any pool, TLS setup or
 //! credentials it already has serve. [`matching_schemas`] and
 //! [`enter_schema`] make the tenant schemas of one PostgreSQL database
-//! targets.
+//! targets, or the databases of one MariaDB/MySQL server (`USE`).
 //!
 //! Each target is migrated by [`Migrator`](crate::Migrator) as one
 //! database would be: under its own lock (on PostgreSQL an advisory lock
@@ -130,5 +130,6 @@ pub use engine::run;
 pub use options::Options;
 pub use record::{Event, Outcome, Panicked, TargetOutcome, TargetResult};
 pub use schemas::{
-    default_jobs, enter_schema, free_connections, like_pattern, matching_schemas, MAX_DEFAULT_JOBS,
+    default_jobs, enter_schema, free_connections, glob_matches, like_pattern, matching_schemas,
+    MAX_DEFAULT_JOBS,
 };
