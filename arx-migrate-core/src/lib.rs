@@ -20,6 +20,7 @@ pub mod error;
 pub mod fleet;
 pub mod graph;
 mod heads;
+pub mod journal;
 pub mod lock;
 pub mod migration;
 pub mod ops;

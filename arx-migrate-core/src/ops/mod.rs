@@ -12,7 +12,7 @@
 //! alterations), `safe` (the forms that keep a busy PostgreSQL table
 //! usable: `NOT VALID`, validation, `NOT NULL` through a check),
 //! `concurrent_index` (a concurrent index build that leaves no INVALID
-//! index behind), `backfill` ([`Ops::backfill`]), `sqlite_batch` (queueing them per table on SQLite),
+//! index behind), `backfill` ([`Ops::backfill`]), `journaled` (a statement under the journal of half-applied revisions on MariaDB and MySQL), `sqlite_batch` (queueing them per table on SQLite),
 //! `sqlite_tokens`, `sqlite_ddl`, `sqlite_plan` and `sqlite_rebuild` (the
 //! SQLite table rebuild), and, in `crate::not_api::panic`, the net under the checks.
 
@@ -20,6 +20,7 @@ mod alter;
 mod backfill;
 mod concurrent_index;
 mod context;
+mod journaled;
 mod safe;
 mod sqlite_batch;
 mod sqlite_ddl;

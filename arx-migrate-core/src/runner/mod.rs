@@ -9,6 +9,7 @@
 mod apply;
 mod blocking;
 mod checksums;
+mod journaled;
 mod lock_retry;
 mod lock_wait;
 mod migrator;
@@ -279,9 +280,16 @@ impl Migrator {
             .collect();
         let edited = self.checksum_mismatches(connection.backend(), &state)?;
         let backfills = apply::backfills_of_interrupted(connection, &store, &state)?;
+        let half_applied = journaled::half_applied(connection, &store, &state.interrupted)?;
         let mut interrupted = interrupted_steps(&state);
         interrupted.retain(|step| !backfills.iter().any(|b| b.revision == step.revision));
+        interrupted.retain(|step| {
+            !half_applied
+                .iter()
+                .any(|h| h.revision == step.revision && h.direction == step.direction)
+        });
         Ok(Status {
+            half_applied,
             at_head: pending.is_empty(),
             pending,
             edited,

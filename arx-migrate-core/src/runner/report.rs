@@ -167,6 +167,11 @@ pub struct Status {
     /// Backfills of steps running now, or killed and waiting for an
     /// upgrade to resume them.
     pub backfills: Vec<BackfillState>,
+    /// Revisions applied (or reverted) only in part, on MariaDB and MySQL
+    /// where DDL commits by itself: an upgrade through the revision
+    /// resumes it at its first statement not applied; any other run
+    /// refuses until it is resumed or repaired.
+    pub half_applied: Vec<crate::journal::HalfApplied>,
 }
 
 impl Status {
@@ -175,6 +180,9 @@ impl Status {
     /// [`ChecksumPolicy::Error`]): no edited migration and no interrupted
     /// step. What a deploy gate asks.
     pub fn is_ready(&self) -> bool {
-        self.at_head && self.edited.is_empty() && self.interrupted.is_empty()
+        self.at_head
+            && self.edited.is_empty()
+            && self.interrupted.is_empty()
+            && self.half_applied.is_empty()
     }
 }
