@@ -153,8 +153,26 @@ pub(crate) enum Command {
         #[arg(long)]
         purge: bool,
     },
-    /// Accept the current checksums of edited migrations, listing what changed.
-    Repair,
+    /// Accept the current checksums of edited migrations, listing what
+    /// changed; or, with one of the options, settle a half-applied
+    /// revision (MariaDB, MySQL).
+    Repair {
+        /// Record the half-applied revision REV as applied (the version
+        /// table moves as if its step had finished) and clear its journal:
+        /// for when the rest of it was applied by hand.
+        #[arg(long, value_name = "REV", conflicts_with_all = ["roll_back", "forget"])]
+        mark_applied: Option<String>,
+        /// Undo the applied statements of the half-applied revision REV by
+        /// their reverses, newest first, and clear its journal; refused,
+        /// listing what to undo by hand, when one has no known reverse.
+        #[arg(long, value_name = "REV", conflicts_with = "forget")]
+        roll_back: Option<String>,
+        /// Clear the journal of the half-applied revision REV, the version
+        /// table staying where it is: for when its applied statements were
+        /// undone by hand.
+        #[arg(long, value_name = "REV")]
+        forget: Option<String>,
+    },
     /// Write a new migration (a module, or with --sql a .sql migration)
     /// revising the current head.
     Revision {
@@ -274,7 +292,7 @@ impl Command {
             Command::Upgrade(_) => "upgrade",
             Command::Downgrade(_) => "downgrade",
             Command::Stamp { .. } => "stamp",
-            Command::Repair => "repair",
+            Command::Repair { .. } => "repair",
             Command::Adopt => "adopt",
             Command::Revision { .. } => "revision",
             Command::Merge { .. } => "merge",
