@@ -297,7 +297,12 @@ impl Migrator {
         };
         // A half-applied step (MySQL) is resumed by a run that starts
         // with it, and stops any other.
-        super::journaled::refuse_past_half_applied(connection, store, &state.interrupted, &queue)?;
+        super::half_applied::refuse_past_half_applied(
+            connection,
+            store,
+            &state.interrupted,
+            &queue,
+        )?;
         // A resumed step must be the run's first: a run going elsewhere
         // (a downgrade, another branch) would leave it half done.
         if let Some((revision, direction)) = blocking(Some(&queue)) {
@@ -315,7 +320,7 @@ impl Migrator {
         // Which attempt at the current transaction this is (lock retries).
         let mut lock_attempt = 1;
         'transaction: while let Some(first) = queue.pop_front() {
-            let journalled = super::journaled::journals(connection.backend());
+            let journalled = super::half_applied::journals(connection.backend());
             if !first.migration.transactional() || journalled {
                 if let Some(moved) = self.moved_heads(connection, store, &heads)? {
                     heads = moved;
@@ -593,7 +598,7 @@ pub(super) fn resumable_steps(
     state: &crate::store::StoredState,
 ) -> Result<Vec<(String, crate::error::Direction)>> {
     // Every step is journalled there: a killed one resumes.
-    if super::journaled::journals(connection.backend()) {
+    if super::half_applied::journals(connection.backend()) {
         return Ok(state.interrupted.clone());
     }
     let backfills = backfills_of_interrupted(connection, store, state)?;

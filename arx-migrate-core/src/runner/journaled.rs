@@ -3,13 +3,13 @@
 //! its first statement not applied, and the repairs of a half-applied
 //! step (`repair --mark-applied`, `--roll-back`, `--forget`).
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::apply::RunEnv;
+use super::half_applied::half_applied;
 use super::migrator::Migrator;
 use super::report::StepReport;
-use crate::backend::{Backend, Connection};
+use crate::backend::Connection;
 use crate::direction::Direction;
 use crate::error::{Error, Result};
 use crate::graph::Step;
@@ -18,63 +18,6 @@ use crate::journal::{HalfApplied, HalfAppliedRepair, HalfAppliedReport};
 use crate::ops::{LiveSettings, Ops};
 use crate::store::{HistoryOperation, HistoryOutcome, StepRecord, Store};
 use crate::target::Target;
-
-/// Whether steps on `backend` are journalled statement by statement:
-/// where DDL commits implicitly, so that a step is not atomic.
-pub(super) fn journals(backend: Backend) -> bool {
-    backend == Backend::Mysql
-}
-
-/// The half-applied steps of a journalling backend: those with journal
-/// rows, and those a killed run marked as started before its first
-/// statement was journalled (nothing of them is applied).
-pub(super) fn half_applied(
-    connection: &mut dyn Connection,
-    store: &Store<'_>,
-    interrupted: &[(String, Direction)],
-) -> Result<Vec<HalfApplied>> {
-    if !journals(connection.backend()) {
-        return Ok(Vec::new());
-    }
-    let mut steps = store.journal_book().all(connection)?;
-    for (revision, direction) in interrupted {
-        if !steps
-            .iter()
-            .any(|s| &s.revision == revision && s.direction == *direction)
-        {
-            steps.push(HalfApplied {
-                revision: revision.clone(),
-                direction: *direction,
-                statements: Vec::new(),
-            });
-        }
-    }
-    Ok(steps)
-}
-
-/// Refuses a run whose steps go past a half-applied step without resuming
-/// it first: only a run whose first step is the same revision, the same
-/// way, carries it on.
-pub(super) fn refuse_past_half_applied(
-    connection: &mut dyn Connection,
-    store: &Store<'_>,
-    interrupted: &[(String, Direction)],
-    queue: &VecDeque<Step>,
-) -> Result<()> {
-    let Some(first) = queue.front() else {
-        return Ok(());
-    };
-    for step in half_applied(connection, store, interrupted)? {
-        if step.revision != first.revision() || step.direction != first.direction {
-            return Err(Error::HalfApplied {
-                summary: step.summary(),
-                revision: step.revision,
-                direction: step.direction,
-            });
-        }
-    }
-    Ok(())
-}
 
 impl Migrator {
     /// Runs a step statement by statement under its journal: marked as

@@ -9,6 +9,7 @@
 mod apply;
 mod blocking;
 mod checksums;
+mod half_applied;
 mod journaled;
 mod lock_retry;
 mod lock_wait;
@@ -280,7 +281,7 @@ impl Migrator {
             .collect();
         let edited = self.checksum_mismatches(connection.backend(), &state)?;
         let backfills = apply::backfills_of_interrupted(connection, &store, &state)?;
-        let half_applied = journaled::half_applied(connection, &store, &state.interrupted)?;
+        let half_applied = half_applied::half_applied(connection, &store, &state.interrupted)?;
         let mut interrupted = interrupted_steps(&state);
         interrupted.retain(|step| !backfills.iter().any(|b| b.revision == step.revision));
         interrupted.retain(|step| {
