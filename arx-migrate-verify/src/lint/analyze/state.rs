@@ -79,4 +79,8 @@ pub(crate) struct MigrationLint<'a> {
     pub unparsed: usize,
     /// Tables (and indexes) taken to exist without the model knowing them.
     pub assumed: BTreeSet<String>,
+    /// MariaDB/MySQL: the migration's DDL statements, in order.
+    pub(super) mysql_ddl: Vec<String>,
+    /// MariaDB/MySQL: how many data changes the migration makes.
+    pub(super) mysql_data_changes: usize,
 }
