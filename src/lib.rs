@@ -100,10 +100,11 @@
 pub use arx_migrate_core::{
     canonical_sql, migrate_to_head, render, render_script, Adopted, AlterColumn, Backend, Backfill,
     BackfillProgress, BackfillState, ChecksumChange, ChecksumPolicy, Connection, DataConnection,
-    DbError, DbErrorKind, Direction, Error, FnMigration, Heads, HistoryEntry, HistoryOperation,
-    HistoryOutcome, InterruptedStep, LinkedMigrations, LockHolder, LockRetry, LockRetryReport,
-    LockWait, Migration, MigrationSet, MigrationSource, Migrator, Ops, Param, PreparedRun,
-    Progress, Registry, Rendered, RepairReport, Report, Result, RevisionGraph, Row, RunSettings,
+    DbError, DbErrorKind, Direction, Error, FnMigration, HalfApplied, HalfAppliedRepair,
+    HalfAppliedReport, Heads, HistoryEntry, HistoryOperation, HistoryOutcome, InterruptedStep,
+    JournalEntry, JournalState, LinkedMigrations, LockHolder, LockRetry, LockRetryReport, LockWait,
+    Migration, MigrationSet, MigrationSource, Migrator, Ops, Param, PreparedRun, Progress,
+    Registry, Rendered, RepairReport, Report, Result, RevisionGraph, Row, RunSettings,
     SqlMigration, SqlScript, Statement, StatementFailure, Status, Step, StepReport, StoreConfig,
     Target, TransactionMode, Warning,
 };

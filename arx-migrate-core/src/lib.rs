@@ -40,6 +40,7 @@ pub use checksum::canonical_sql;
 pub use error::{DbError, DbErrorKind, Direction, Error, Result, StatementFailure};
 pub use graph::{RevisionGraph, Step};
 pub use heads::Heads;
+pub use journal::{HalfApplied, HalfAppliedRepair, HalfAppliedReport, JournalEntry, JournalState};
 pub use lock::{LockHolder, LockWait};
 pub use migration::{
     FnMigration, LinkedMigrations, Migration, MigrationSet, MigrationSource, Registry,
