@@ -310,6 +310,12 @@ pub struct CliGuide;
 #[doc = include_str!("../docs/testing.md")]
 pub struct TestingGuide;
 
+/// Half-applied revisions on MariaDB and MySQL,
+/// `docs/mysql-half-applied.md`.
+#[cfg(all(doctest, feature = "mysql"))]
+#[doc = include_str!("../docs/mysql-half-applied.md")]
+pub struct MysqlHalfAppliedGuide;
+
 /// `README.md`.
 #[cfg(all(doctest, feature = "sqlite", feature = "postgres", feature = "testing"))]
 #[doc = include_str!("../README.md")]

@@ -112,7 +112,7 @@ pub(crate) enum Command {
         #[arg(short, long)]
         verbose: bool,
         /// Exit with status 1 unless the database is at the code's head(s)
-        /// with no edited migration and no interrupted step.
+        /// with no edited migration and no interrupted or half-applied step.
         #[arg(long)]
         check_heads: bool,
     },
@@ -274,7 +274,7 @@ pub(crate) enum Command {
         #[arg(long)]
         all: bool,
         /// Exit with status 1 unless every database is at head with no
-        /// edited migration and no interrupted step (a deploy gate).
+        /// edited migration and no interrupted or half-applied step (a deploy gate).
         #[arg(long)]
         check: bool,
     },
