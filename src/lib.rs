@@ -310,6 +310,11 @@ pub struct CliGuide;
 #[doc = include_str!("../docs/testing.md")]
 pub struct TestingGuide;
 
+/// The MariaDB and MySQL chapter, `docs/mysql.md`.
+#[cfg(all(doctest, feature = "mysql"))]
+#[doc = include_str!("../docs/mysql.md")]
+pub struct MysqlGuide;
+
 /// Half-applied revisions on MariaDB and MySQL,
 /// `docs/mysql-half-applied.md`.
 #[cfg(all(doctest, feature = "mysql"))]

@@ -73,6 +73,16 @@ impl DbUrl {
             return Ok(DbUrl::Postgres(trimmed.to_string()));
         }
         if trimmed.starts_with("mysql://") || trimmed.starts_with("mariadb://") {
+            if !cfg!(feature = "mysql") {
+                return Err(CliError::new(
+                    "config",
+                    format!(
+                        "{} is a MariaDB/MySQL URL, and this program was built without MariaDB/MySQL support",
+                        abbreviate(&redact_url(trimmed), SHOWN_URL)
+                    ),
+                )
+                .hint("build the program with arx-migrate's cargo feature `mysql`"));
+            }
             mysql_url::check(trimmed).map_err(|p| {
                 CliError::new(
                     "config",
@@ -328,6 +338,20 @@ mod tests {
             DbUrl::parse("postgresql://u@h/d").unwrap().backend(),
             Backend::Postgres
         );
+        let error = DbUrl::parse("oracle://u:hunter2@h/d").unwrap_err();
+        assert!(!error.message.contains("hunter2"), "{error}");
+        assert!(DbUrl::parse("sqlite://").is_err());
+        assert!(DbUrl::parse("").unwrap_err().message.contains("empty"));
+        let error = DbUrl::parse(&format!("x{}", "y".repeat(100_000))).unwrap_err();
+        assert!(error.to_string().len() < 500, "{error}");
+        let error = DbUrl::parse("postgresql://u:hunter2@h:port/d").unwrap_err();
+        assert!(error.message.contains("port \"port\""), "{error}");
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+    }
+
+    #[cfg(feature = "mysql")]
+    #[test]
+    fn mysql_urls_name_their_backend() {
         assert_eq!(
             DbUrl::parse("mysql://u:pw@h:3306/d").unwrap().backend(),
             Backend::Mysql
@@ -339,14 +363,17 @@ mod tests {
         let error = DbUrl::parse("mysql://u:hunter2@h:port/d").unwrap_err();
         assert!(error.message.contains("port \"port\""), "{error}");
         assert!(!error.to_string().contains("hunter2"), "{error}");
-        let error = DbUrl::parse("oracle://u:hunter2@h/d").unwrap_err();
-        assert!(!error.message.contains("hunter2"), "{error}");
-        assert!(DbUrl::parse("sqlite://").is_err());
-        assert!(DbUrl::parse("").unwrap_err().message.contains("empty"));
-        let error = DbUrl::parse(&format!("x{}", "y".repeat(100_000))).unwrap_err();
-        assert!(error.to_string().len() < 500, "{error}");
-        let error = DbUrl::parse("postgresql://u:hunter2@h:port/d").unwrap_err();
-        assert!(error.message.contains("port \"port\""), "{error}");
+    }
+
+    /// Without the feature a MySQL URL is recognised and refused as such.
+    #[cfg(not(feature = "mysql"))]
+    #[test]
+    fn mysql_urls_need_the_feature() {
+        let error = DbUrl::parse("mysql://u:hunter2@h/d").unwrap_err();
+        assert!(
+            error.message.contains("without MariaDB/MySQL support"),
+            "{error}"
+        );
         assert!(!error.to_string().contains("hunter2"), "{error}");
     }
 

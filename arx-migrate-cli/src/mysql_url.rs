@@ -39,7 +39,7 @@ pub(crate) fn check(url: &str) -> Result<(), UrlProblem> {
     if let Some(port) = port {
         if !matches!(port.parse::<u16>(), Ok(1..)) {
             return Err(problem(format!(
-                "port {:?} is not a number from 1 to 65535",
+                "the port {:?} is not a number from 1 to 65535",
                 arx_migrate_core::not_api::text::abbreviate(port, 40)
             )));
         }

@@ -174,6 +174,24 @@ fn bound_values_round_trip_with_quotes_and_backslashes() {
 }
 
 #[test]
+fn an_error_after_the_first_result_is_not_lost() {
+    let Some(db) = database("an_error_after_the_first_result_is_not_lost") else {
+        return;
+    };
+    let mut conn = db.connect().unwrap();
+    // The second statement of a batch fails.
+    let error = Connection::execute(&mut conn, "SELECT 1; SELECT * FROM nowhere").unwrap_err();
+    assert!(conn.is_undefined_table(&error), "{error}");
+    let error = Connection::query(&mut conn, "SELECT 1; SELECT * FROM nowhere").unwrap_err();
+    assert!(conn.is_undefined_table(&error), "{error}");
+    // A SELECT ended by the statement timeout after sending its columns.
+    conn.query_drop("SET SESSION max_statement_time = 0.2")
+        .unwrap();
+    let error = Connection::execute(&mut conn, "SELECT SLEEP(3)").unwrap_err();
+    assert_eq!(error.kind(), DbErrorKind::StatementTimeout, "{error}");
+}
+
+#[test]
 fn the_run_lock_is_named_and_dies_with_its_connection() {
     let Some(db) = database("the_run_lock_is_named_and_dies_with_its_connection") else {
         return;
@@ -259,4 +277,143 @@ fn a_run_sets_its_session_and_puts_it_back() {
         .query_first("SELECT @@SESSION.sql_mode, @@SESSION.lock_wait_timeout")
         .unwrap();
     assert_eq!(after, Some(("ANSI_QUOTES".to_string(), 600)));
+}
+
+#[test]
+fn sea_query_statements_render_for_mysql_and_portable_alterations_refuse() {
+    let Some(db) =
+        database("sea_query_statements_render_for_mysql_and_portable_alterations_refuse")
+    else {
+        return;
+    };
+    use arx_migrate_core::sea_query::{ColumnDef, Index, Table};
+    let set = MigrationSet::new()
+        .with(FnMigration::new(
+            "001",
+            &[],
+            |op: &mut Ops| {
+                op.exec(
+                    Table::create()
+                        .table("notes")
+                        .col(ColumnDef::new("id").integer().not_null().primary_key())
+                        .col(ColumnDef::new("title").string_len(200).not_null()),
+                )?;
+                op.create_index(
+                    Index::create()
+                        .name("idx_notes_title")
+                        .table("notes")
+                        .col("title"),
+                )
+            },
+            |op: &mut Ops| op.exec(Table::drop().table("notes")),
+        ))
+        .with(FnMigration::new(
+            "002",
+            &["001"],
+            |op: &mut Ops| op.add_column("notes", ColumnDef::new("body").text()),
+            ok,
+        ));
+    let migrator = Migrator::new(set).unwrap();
+    let mut conn = db.connect().unwrap();
+    migrator.upgrade(&mut conn, "001").unwrap();
+    let indexes = count(
+        &mut conn,
+        "SELECT count(*) FROM information_schema.statistics \
+         WHERE table_schema = DATABASE() AND index_name = 'idx_notes_title'",
+    );
+    assert_eq!(indexes, 1);
+    let error = migrator.upgrade(&mut conn, "head").unwrap_err();
+    assert!(matches!(error, Error::Unsupported { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.contains("add_column") && message.contains("op.mysql"),
+        "{message}"
+    );
+    assert_eq!(migrator.current(&mut conn).unwrap(), ["001"]);
+    migrator.downgrade(&mut conn, "base").unwrap();
+    assert!(tables(&mut conn).is_empty());
+}
+
+#[test]
+fn timeouts_bound_a_statement_and_name_it() {
+    let Some(db) = database("timeouts_bound_a_statement_and_name_it") else {
+        return;
+    };
+    let set = MigrationSet::new()
+        .with(FnMigration::new(
+            "001",
+            &[],
+            |op: &mut Ops| op.sql("CREATE TABLE t001 (id INT NOT NULL PRIMARY KEY)"),
+            |op: &mut Ops| op.sql("DROP TABLE t001"),
+        ))
+        .with(FnMigration::new(
+            "002",
+            &["001"],
+            |op: &mut Ops| op.sql("ALTER TABLE t001 ADD COLUMN note LONGTEXT"),
+            |op: &mut Ops| op.sql("ALTER TABLE t001 DROP COLUMN note"),
+        ))
+        .with(FnMigration::new(
+            "003",
+            &["002"],
+            |op: &mut Ops| op.sql("SELECT SLEEP(5)"),
+            ok,
+        ));
+    let mut conn = db.connect().unwrap();
+    Migrator::new(set.clone())
+        .unwrap()
+        .upgrade(&mut conn, "001")
+        .unwrap();
+
+    // Another session's open transaction has read t001: the ALTER TABLE
+    // waits for its metadata lock, for lock_timeout at most.
+    let mut reader = db.connect().unwrap();
+    reader
+        .query_drop("START TRANSACTION; SELECT * FROM t001")
+        .unwrap();
+    let migrator = Migrator::new(set.clone())
+        .unwrap()
+        .lock_timeout(Duration::from_secs(1));
+    let error = migrator.upgrade(&mut conn, "head").unwrap_err();
+    let Error::Statement(failure) = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(failure.revision, "002");
+    assert_eq!(failure.source.kind(), DbErrorKind::LockTimeout, "{error}");
+    assert!(failure.statement.contains("ALTER TABLE t001"), "{error}");
+    reader.query_drop("COMMIT").unwrap();
+
+    // The statement timeout (MariaDB's max_statement_time) ends the
+    // SELECT SLEEP of 003 and names it.
+    let migrator = Migrator::new(set)
+        .unwrap()
+        .statement_timeout(Duration::from_millis(500));
+    let error = migrator.upgrade(&mut conn, "head").unwrap_err();
+    let Error::Statement(failure) = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(failure.revision, "003");
+    assert_eq!(
+        failure.source.kind(),
+        DbErrorKind::StatementTimeout,
+        "{error}"
+    );
+    assert_eq!(migrator.current(&mut conn).unwrap(), ["002"]);
+    // And the session has its own setting back.
+    let after: Option<f64> = conn
+        .query_first("SELECT @@SESSION.max_statement_time")
+        .unwrap();
+    assert_eq!(after, Some(0.0));
+}
+
+#[test]
+fn a_pooled_connection_migrates() {
+    let Some(db) = database("a_pooled_connection_migrates") else {
+        return;
+    };
+    let pool = arx_migrate_core::mysql::Pool::new(db.url()).unwrap();
+    let mut conn = pool.get_conn().unwrap();
+    let migrator = Migrator::new(chain()).unwrap();
+    migrator.upgrade(&mut conn, "head").unwrap();
+    assert_eq!(migrator.current(&mut conn).unwrap(), ["003"]);
+    assert_eq!(tables(&mut conn), names(&["001", "002", "003"]));
 }

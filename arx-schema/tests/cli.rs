@@ -236,7 +236,7 @@ fn failures_exit_1_without_the_password() {
     assert!(!run.stdout.contains("hunter2secret"), "{}", run.stdout);
     assert_eq!(run.json()["error"]["kind"], "no_database");
 
-    let run = arx_migrate(dir.path(), &["--url", "mysql://x/y", "current"], &[]).fails(1);
+    let run = arx_migrate(dir.path(), &["--url", "oracle://x/y", "current"], &[]).fails(1);
     assert!(
         run.stderr.contains("cannot tell which database"),
         "{}",

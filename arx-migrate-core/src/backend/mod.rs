@@ -241,3 +241,33 @@ pub trait Connection {
 }
 
 pub(crate) use crate::not_api::text::quote_literal;
+
+/// Opens a transaction again where a statement's implicit commit ended the
+/// one the runner opened (MySQL commits every DDL statement), so that what
+/// follows (a step's version and history rows) is written as one. On the
+/// other backends, and on MySQL while the transaction is still open (a
+/// step of data changes only), nothing happens.
+pub(crate) fn reopen_after_implicit_commit(connection: &mut dyn Connection) -> Result<(), DbError> {
+    match connection.backend() {
+        Backend::Sqlite | Backend::Postgres => Ok(()),
+        Backend::Mysql => {
+            // MariaDB says whether a transaction is open; MySQL 8 does not
+            // (ER_UNKNOWN_SYSTEM_VARIABLE, 1193): there a new transaction
+            // is opened, which commits the step's data changes first.
+            let open = match connection.query("SELECT @@in_transaction") {
+                Ok(rows) => rows
+                    .first()
+                    .and_then(|row| row.first().cloned().flatten())
+                    .is_some_and(|value| value == "1"),
+                Err(error) if error.code.as_deref() == Some("1193") => false,
+                Err(error) => return Err(error),
+            };
+            if open {
+                Ok(())
+            } else {
+                let begin = connection.begin_statement();
+                connection.execute(begin)
+            }
+        }
+    }
+}

@@ -191,6 +191,22 @@ fn text_value(value: Value) -> Option<String> {
     }
 }
 
+/// Reads every row of every result set, returning the first error. The
+/// driver's own `query_drop` and `exec_drop` discard what they drop,
+/// errors included: a statement that fails after its columns were sent (a
+/// `SELECT` ended by `max_statement_time`) or the second statement of a
+/// batch would pass for a success.
+fn drain<T: mysql::prelude::Protocol>(
+    mut result: mysql::QueryResult<'_, '_, '_, T>,
+) -> Result<(), mysql::Error> {
+    while let Some(set) = result.iter() {
+        for row in set {
+            row?;
+        }
+    }
+    Ok(())
+}
+
 /// The rows of every result set of `sql`, as text.
 fn text_rows(conn: &mut Conn, sql: &str) -> Result<Vec<Row>, mysql::Error> {
     let mut result = conn.query_iter(sql)?;
@@ -349,7 +365,7 @@ impl Connection for Conn {
     }
 
     fn execute(&mut self, sql: &str) -> Result<(), DbError> {
-        self.query_drop(sql).map_err(db_error)
+        self.query_iter(sql).and_then(drain).map_err(db_error)
     }
 
     fn query(&mut self, sql: &str) -> Result<Vec<Row>, DbError> {
@@ -358,7 +374,8 @@ impl Connection for Conn {
 
     fn execute_with(&mut self, sql: &str, params: &[Param<'_>]) -> Result<(), DbError> {
         let (sql, order) = question_marks(sql, params.len());
-        self.exec_drop(sql, bound_values(params, &order))
+        self.exec_iter(sql, bound_values(params, &order))
+            .and_then(drain)
             .map_err(db_error)
     }
 
@@ -383,7 +400,7 @@ impl Connection for Conn {
     }
 
     fn prepare_run(&mut self, settings: &RunSettings) -> Result<PreparedRun, DbError> {
-        let mariadb = is_mariadb(&self.server_version_text()?);
+        let mariadb = needs_dialect(self, settings)?;
         Connection::execute(self, &prepare_sql(settings, mariadb))?;
         // Statements go to the server one at a time on MySQL: each DDL
         // statement commits by itself, so which one failed must be known
@@ -395,7 +412,7 @@ impl Connection for Conn {
     }
 
     fn finish_run(&mut self, settings: &RunSettings) -> Result<(), DbError> {
-        let mariadb = is_mariadb(&self.server_version_text()?);
+        let mariadb = needs_dialect(self, settings)?;
         Connection::execute(self, &finish_sql(settings, mariadb))
     }
 
@@ -476,20 +493,18 @@ impl Connection for Conn {
     }
 }
 
-/// The server's version text (`10.11.6-MariaDB-0+deb12u1`), asked once
-/// per call: prepare and finish run once per run each.
-trait ServerVersion {
-    fn server_version_text(&mut self) -> Result<String, DbError>;
-}
-
-impl ServerVersion for Conn {
-    fn server_version_text(&mut self) -> Result<String, DbError> {
-        let rows = Connection::query(self, "SELECT VERSION()")?;
-        Ok(rows
-            .first()
-            .and_then(|row| row.first().cloned().flatten())
-            .unwrap_or_default())
+/// Whether the server is MariaDB, asked only where the run's settings
+/// differ between the two (the statement timeout), so that a run without
+/// one costs no extra round trip.
+fn needs_dialect(conn: &mut Conn, settings: &RunSettings) -> Result<bool, DbError> {
+    if settings.statement_timeout.is_none() {
+        return Ok(false);
     }
+    let rows = Connection::query(conn, "SELECT VERSION()")?;
+    Ok(rows
+        .first()
+        .and_then(|row| row.first().cloned().flatten())
+        .is_some_and(|version| is_mariadb(&version)))
 }
 
 /// A pooled connection is a [`Conn`] lent by a `mysql::Pool`.

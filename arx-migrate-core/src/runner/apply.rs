@@ -438,6 +438,9 @@ impl Migrator {
         };
         let (checksum, statements, _) = run_migration(connection, step, true, batch, live, None)?;
         let duration = started.elapsed();
+        // The version row and the history row move together, also where
+        // the step's DDL has committed the transaction (MySQL).
+        crate::backend::reopen_after_implicit_commit(connection).map_err(Error::Database)?;
         store.record_step(
             connection,
             heads_before,
