@@ -101,7 +101,8 @@ pub use arx_migrate_core::{
     canonical_sql, migrate_to_head, render, render_script, Adopted, AlterColumn, Backend, Backfill,
     BackfillProgress, BackfillState, ChecksumChange, ChecksumPolicy, Connection, DataConnection,
     DbError, DbErrorKind, Direction, Error, Expand, ExpandKind, ExpansionPhase, ExpansionState,
-    FnMigration, Heads, HistoryEntry, HistoryOperation, HistoryOutcome, InterruptedStep,
+    FnMigration, HalfApplied, HalfAppliedRepair, HalfAppliedReport, Heads, HistoryEntry,
+    HistoryOperation, HistoryOutcome, InterruptedStep, JournalEntry, JournalState,
     LinkedMigrations, LockHolder, LockRetry, LockRetryReport, LockWait, Migration, MigrationSet,
     MigrationSource, Migrator, Ops, Param, PreparedRun, Progress, Registry, Rendered, RepairReport,
     Report, Result, RevisionGraph, Row, RunSettings, SqlMigration, SqlScript, Statement,
@@ -332,6 +333,12 @@ pub struct MysqlGuide;
 #[cfg(all(doctest, feature = "sqlite", feature = "postgres", feature = "cli"))]
 #[doc = include_str!("../docs/observability.md")]
 pub struct ObservabilityGuide;
+
+/// Half-applied revisions on MariaDB and MySQL,
+/// `docs/mysql-half-applied.md`.
+#[cfg(all(doctest, feature = "mysql"))]
+#[doc = include_str!("../docs/mysql-half-applied.md")]
+pub struct MysqlHalfAppliedGuide;
 
 /// `README.md`.
 #[cfg(all(doctest, feature = "sqlite", feature = "postgres", feature = "testing"))]

@@ -159,7 +159,7 @@ pub(crate) enum Command {
         #[arg(short, long)]
         verbose: bool,
         /// Exit with status 1 unless the database is at the code's head(s)
-        /// with no edited migration and no interrupted step.
+        /// with no edited migration and no interrupted or half-applied step.
         #[arg(long)]
         check_heads: bool,
     },
@@ -200,8 +200,26 @@ pub(crate) enum Command {
         #[arg(long)]
         purge: bool,
     },
-    /// Accept the current checksums of edited migrations, listing what changed.
-    Repair,
+    /// Accept the current checksums of edited migrations, listing what
+    /// changed; or, with one of the options, settle a half-applied
+    /// revision (MariaDB, MySQL).
+    Repair {
+        /// Record the half-applied revision REV as applied (the version
+        /// table moves as if its step had finished) and clear its journal:
+        /// for when the rest of it was applied by hand.
+        #[arg(long, value_name = "REV", conflicts_with_all = ["roll_back", "forget"])]
+        mark_applied: Option<String>,
+        /// Undo the applied statements of the half-applied revision REV by
+        /// their reverses, newest first, and clear its journal; refused,
+        /// listing what to undo by hand, when one has no known reverse.
+        #[arg(long, value_name = "REV", conflicts_with = "forget")]
+        roll_back: Option<String>,
+        /// Clear the journal of the half-applied revision REV, the version
+        /// table staying where it is: for when its applied statements were
+        /// undone by hand.
+        #[arg(long, value_name = "REV")]
+        forget: Option<String>,
+    },
     /// Write a new migration (a module, or with --sql a .sql migration)
     /// revising the current head.
     Revision {
@@ -309,7 +327,7 @@ pub(crate) enum Command {
         #[arg(long)]
         all: bool,
         /// Exit with status 1 unless every database is at head with no
-        /// edited migration and no interrupted step (a deploy gate).
+        /// edited migration and no interrupted or half-applied step (a deploy gate).
         #[arg(long)]
         check: bool,
         /// With --check: first wait while a backfill is in progress, at
@@ -342,7 +360,7 @@ impl Command {
             Command::Upgrade(_) => "upgrade",
             Command::Downgrade(_) => "downgrade",
             Command::Stamp { .. } => "stamp",
-            Command::Repair => "repair",
+            Command::Repair { .. } => "repair",
             Command::Adopt => "adopt",
             Command::Revision { .. } => "revision",
             Command::Merge { .. } => "merge",

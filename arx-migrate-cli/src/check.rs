@@ -36,6 +36,14 @@ pub(crate) fn check(
     let status = migrator
         .status(&mut *connection)
         .map_err(|e| core(ctx, &database, e))?;
+    // A half-applied revision (MariaDB, MySQL) leaves the schema between
+    // two revisions: there is nothing to compare it with until it is
+    // resumed or repaired.
+    if let Some(done) =
+        super::half_applied::check_refusal(&status, &database.shown(), ctx.program())
+    {
+        return Ok(done);
+    }
     let actual =
         drift::snapshot(&migrator, &mut *connection).map_err(|e| core(ctx, &database, e))?;
     let (expected, scratch_use) = if status.heads.is_empty() {
@@ -68,6 +76,7 @@ pub(crate) fn check(
     value["scratch"] = json!(scratch_use);
     value["edited"] = edited_json(&status);
     value["interrupted"] = interrupted_json(&status);
+    value["half_applied"] = super::half_applied::status_json(&status);
     let mut done = Done::new(value);
     for line in report.to_text().lines() {
         done.line(line);

@@ -59,6 +59,7 @@ pub(crate) fn current(
         "pending": status.pending,
         "edited": edited_json(&status),
         "interrupted": interrupted_json(&status),
+        "half_applied": super::half_applied::status_json(&status),
         "revisions": tips.iter().map(|id| {
             let mut value = revision_json(graph, id, &heads);
             if verbose {
@@ -188,11 +189,14 @@ pub(crate) fn warning_lines(status: &Status, program: &str) -> Vec<String> {
             i.revision, i.direction
         )
     });
-    edited.chain(interrupted).collect()
+    edited
+        .chain(interrupted)
+        .chain(super::half_applied::warning_lines(status, program))
+        .collect()
 }
 
 /// What keeps a database from being ready for the code (not at head, an
-/// edited migration, an interrupted step), as the failure of a deploy
+/// edited migration, an interrupted or half-applied step), as the failure of a deploy
 /// gate; `None` when it is ready.
 pub(crate) fn not_ready(status: &Status, graph: &RevisionGraph, program: &str) -> Option<CliError> {
     if status.is_ready() {
@@ -233,7 +237,13 @@ pub(crate) fn not_ready(status: &Status, graph: &RevisionGraph, program: &str) -
             "inspect the database and clean up by hand, then acknowledge with `{program} repair`"
         ));
     }
-    let kind = if !status.at_head {
+    if let Some((problem, hint)) = super::half_applied::not_ready(status, program) {
+        problems.push(problem);
+        hints.push(hint);
+    }
+    let kind = if !status.half_applied.is_empty() {
+        "half_applied"
+    } else if !status.at_head {
         "not_at_head"
     } else if !status.edited.is_empty() {
         "checksum_mismatch"
@@ -247,6 +257,7 @@ pub(crate) fn not_ready(status: &Status, graph: &RevisionGraph, program: &str) -
                 "pending": status.pending,
                 "edited": edited_json(status),
                 "interrupted": interrupted_json(status),
+                "half_applied": super::half_applied::status_json(status),
             })),
     )
 }
@@ -454,6 +465,14 @@ pub(crate) fn status(
                         .collect();
                     problems.push_str(&format!("; INTERRUPTED: {}", steps.join(", ")));
                 }
+                for step in &status.half_applied {
+                    problems.push_str(&format!(
+                        "; HALF-APPLIED: {} ({}), stopped at statement {}",
+                        step.revision,
+                        step.direction,
+                        step.resumes_at()
+                    ));
+                }
                 for backfill in &status.backfills {
                     problems.push_str(&format!(
                         "; BACKFILL in progress (or killed: an upgrade resumes it): {backfill}"
@@ -476,6 +495,9 @@ pub(crate) fn status(
                         format!("; pending: {}", status.pending.join(", "))
                     }
                 ));
+                for line in super::half_applied::warning_lines(&status, ctx.program()) {
+                    done.line(format!("  {line}"));
+                }
                 rows.push(json!({
                     "service": database.service,
                     "url": database.shown(),
@@ -487,6 +509,7 @@ pub(crate) fn status(
                     "interrupted": interrupted_json(&status),
                     "backfills": backfills_json(&status),
                     "expansions": expansions_json(&status),
+                    "half_applied": super::half_applied::status_json(&status),
                     "ready": status.is_ready(),
                 }));
                 let still_filling = wait_for_backfills

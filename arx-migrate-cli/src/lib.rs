@@ -60,6 +60,7 @@ mod describe;
 mod env;
 mod error;
 mod fleet;
+mod half_applied;
 mod history;
 mod hook_command;
 mod hooks;
@@ -363,7 +364,24 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             args.range.as_deref(),
         ),
         Command::Stamp { targets, purge } => apply::stamp(ctx, targets, *purge),
-        Command::Repair => apply::repair(ctx),
+        Command::Repair {
+            mark_applied,
+            roll_back,
+            forget,
+        } => {
+            use arx_migrate_core::journal::HalfAppliedRepair;
+            let settle = [
+                (mark_applied, HalfAppliedRepair::MarkApplied),
+                (roll_back, HalfAppliedRepair::RollBack),
+                (forget, HalfAppliedRepair::Forget),
+            ]
+            .into_iter()
+            .find_map(|(revision, repair)| revision.as_deref().map(|r| (r, repair)));
+            match settle {
+                Some((revision, repair)) => half_applied::repair(ctx, revision, repair),
+                None => apply::repair(ctx),
+            }
+        }
         Command::Revision {
             message,
             rev_id,

@@ -213,6 +213,7 @@ fn list_rules() -> Done {
             Scope::Both => "both",
             Scope::Postgres => "postgres",
             Scope::Sqlite => "sqlite",
+            Scope::Mysql => "mysql",
         };
         let default = if rule.default_enabled { "on" } else { "off" };
         done.line(format!(

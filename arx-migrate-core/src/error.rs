@@ -280,6 +280,45 @@ pub enum Error {
         /// What it was doing.
         direction: Direction,
     },
+    /// A half-applied revision (MariaDB, MySQL) was edited: a statement an
+    /// earlier run applied is not what the migration has now.
+    #[error("revision {revision} ({direction}) is half-applied, and its statement {number}, applied by an earlier run, was edited since: it was `{}`, it is now `{}`. Put the statement back as it was so that the run can resume, or settle the revision with `arx-migrate repair --mark-applied {revision}` or `repair --roll-back {revision}`", text::abbreviate(&text::one_line(recorded), 200), text::abbreviate(&text::one_line(current), 200))]
+    JournalMismatch {
+        /// The revision.
+        revision: String,
+        /// What the half-applied step was doing.
+        direction: Direction,
+        /// The statement's number in the revision, counting from 1.
+        number: u32,
+        /// The statement the journal recorded as applied.
+        recorded: String,
+        /// The statement the migration has now.
+        current: String,
+    },
+    /// A run would go past a half-applied revision (MariaDB, MySQL): only
+    /// a run that resumes it, or `repair`, may.
+    #[error("revision {revision} ({direction}) is half-applied: {summary}. Only a run that {direction}s it can resume it; run `{direction}` through {revision} again (after fixing the failing statement), or settle it with `arx-migrate repair --mark-applied {revision}` or `repair --roll-back {revision}`")]
+    HalfApplied {
+        /// The revision.
+        revision: String,
+        /// What the half-applied step was doing.
+        direction: Direction,
+        /// Where it stands ([`HalfApplied::summary`](crate::journal::HalfApplied::summary)).
+        summary: String,
+    },
+    /// A half-applied revision cannot be repaired as asked; nothing was
+    /// changed.
+    #[error(
+        "cannot repair revision {revision} ({direction}) as asked, nothing was changed: {reason}"
+    )]
+    HalfAppliedRepair {
+        /// The revision.
+        revision: String,
+        /// What the half-applied step was doing.
+        direction: Direction,
+        /// Why, and what to do instead (the statements to undo by hand).
+        reason: String,
+    },
     /// A statement failed; boxed so that `Result<()>` stays small. Its
     /// [`source`](std::error::Error::source) is the database's error.
     #[error(transparent)]
@@ -518,6 +557,9 @@ impl Error {
             Error::UnknownDatabaseRevision { .. } => "unknown_database_revision",
             Error::ChecksumMismatch { .. } => "checksum_mismatch",
             Error::Interrupted { .. } => "interrupted",
+            Error::JournalMismatch { .. } => "journal_mismatch",
+            Error::HalfApplied { .. } => "half_applied",
+            Error::HalfAppliedRepair { .. } => "half_applied_repair",
             Error::Statement(_) | Error::Migration { .. } | Error::Alteration { .. } => {
                 "migration_failed"
             }
@@ -554,6 +596,9 @@ impl Error {
             | Error::InvalidRevisionId { revision, .. }
             | Error::ChecksumMismatch { revision, .. }
             | Error::Interrupted { revision, .. }
+            | Error::JournalMismatch { revision, .. }
+            | Error::HalfApplied { revision, .. }
+            | Error::HalfAppliedRepair { revision, .. }
             | Error::Migration { revision, .. }
             | Error::Alteration { revision, .. }
             | Error::NeedsConnection { revision } => {

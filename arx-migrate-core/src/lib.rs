@@ -21,6 +21,7 @@ mod expand;
 pub mod fleet;
 pub mod graph;
 mod heads;
+pub mod journal;
 pub mod lock;
 pub mod migration;
 pub mod observe;
@@ -42,6 +43,7 @@ pub use error::{DbError, DbErrorKind, Direction, Error, Result, StatementFailure
 pub use expand::{Expand, ExpandKind, ExpansionPhase, ExpansionState, EXPAND_TABLE};
 pub use graph::{RevisionGraph, Step};
 pub use heads::Heads;
+pub use journal::{HalfApplied, HalfAppliedRepair, HalfAppliedReport, JournalEntry, JournalState};
 pub use lock::{LockHolder, LockWait};
 pub use migration::{
     FnMigration, LinkedMigrations, Migration, MigrationSet, MigrationSource, Registry,

@@ -208,6 +208,15 @@ impl<'a> Store<'a> {
         }
     }
 
+    /// Where this migration set's journal of half-applied revisions is
+    /// kept (MariaDB and MySQL): next to the version table.
+    pub(crate) fn journal_book(&self) -> crate::journal::book::JournalBook {
+        crate::journal::book::JournalBook {
+            table: self.qualified(crate::journal::JOURNAL_TABLE),
+            version_table: self.config.version_table.clone(),
+        }
+    }
+
     /// The id of the `started` history row of an interrupted step, which
     /// a resumed step carries on.
     pub(crate) fn started_marker(

@@ -1246,3 +1246,161 @@ fn validation_after_the_add_in_a_non_transactional_migration_and_backfills_lint_
         Rule::ConstraintMissingNotValid.fix()
     );
 }
+
+/// MariaDB/MySQL: the base table in MySQL's words.
+fn mysql_base() -> FnMigration {
+    m(
+        "001",
+        None,
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, b INT, status VARCHAR(50))",
+        "DROP TABLE t",
+    )
+}
+
+#[test]
+fn several_ddl_statements_on_mysql_only() {
+    let two = || {
+        vec![
+            mysql_base(),
+            FnMigration::new(
+                "002",
+                &["001"],
+                |op| {
+                    op.sql("CREATE TABLE u (id INT NOT NULL PRIMARY KEY)")?;
+                    op.sql("ALTER TABLE u MODIFY id BIGINT NOT NULL")
+                },
+                |op| op.sql("DROP TABLE u"),
+            ),
+        ]
+    };
+    let report = assert_fires(Backend::Mysql, Rule::MysqlSeveralDdl, two());
+    let finding = report.of_rule(Rule::MysqlSeveralDdl).next().unwrap();
+    assert!(
+        finding.message.contains("2 DDL statements"),
+        "{}",
+        finding.message
+    );
+    // The MODIFY has no reverse; the CREATE TABLE has one.
+    assert!(
+        finding
+            .message
+            .contains("statement(s) 2 have no known reverse"),
+        "{}",
+        finding.message
+    );
+    assert!(finding.fix.contains("split"), "{}", finding.fix);
+    for backend in BOTH {
+        assert_quiet(backend, Rule::MysqlSeveralDdl, two());
+    }
+    // One DDL statement a revision: quiet.
+    assert_quiet(Backend::Mysql, Rule::MysqlSeveralDdl, vec![mysql_base()]);
+}
+
+#[test]
+fn ddl_with_data_changes_on_mysql() {
+    let mixed = vec![
+        mysql_base(),
+        FnMigration::new(
+            "002",
+            &["001"],
+            |op| {
+                op.sql("ALTER TABLE t ADD COLUMN c INT, ALGORITHM=INSTANT, LOCK=NONE")?;
+                op.sql("UPDATE t SET c = b WHERE c IS NULL")
+            },
+            |op| op.sql("ALTER TABLE t DROP COLUMN c, ALGORITHM=INSTANT, LOCK=NONE"),
+        ),
+    ];
+    assert_fires(Backend::Mysql, Rule::MysqlDdlWithDataChange, mixed);
+    let data_only = vec![
+        mysql_base(),
+        m(
+            "002",
+            Some("001"),
+            "UPDATE t SET b = 0 WHERE b IS NULL",
+            "UPDATE t SET b = NULL WHERE b = 0",
+        ),
+    ];
+    assert_quiet(Backend::Mysql, Rule::MysqlDdlWithDataChange, data_only);
+}
+
+#[test]
+fn alter_table_algorithm_on_mysql() {
+    let alter = |sql: &'static str| {
+        vec![
+            mysql_base(),
+            m(
+                "002",
+                Some("001"),
+                sql,
+                "ALTER TABLE t DROP COLUMN c, ALGORITHM=INSTANT, LOCK=NONE",
+            ),
+        ]
+    };
+    let report = assert_fires(
+        Backend::Mysql,
+        Rule::MysqlAlgorithmCopy,
+        alter("ALTER TABLE t ADD COLUMN c INT, ALGORITHM=COPY, LOCK=SHARED"),
+    );
+    assert_eq!(
+        report
+            .of_rule(Rule::MysqlAlgorithmCopy)
+            .next()
+            .unwrap()
+            .severity,
+        Severity::Error
+    );
+    let report = assert_fires(
+        Backend::Mysql,
+        Rule::MysqlAlterWithoutAlgorithm,
+        alter("ALTER TABLE t ADD COLUMN c INT"),
+    );
+    let finding = report
+        .of_rule(Rule::MysqlAlterWithoutAlgorithm)
+        .next()
+        .unwrap();
+    assert!(
+        finding.message.contains("neither ALGORITHM nor LOCK"),
+        "{}",
+        finding.message
+    );
+    assert!(finding.fix.contains("LOCK=NONE"), "{}", finding.fix);
+    assert_fires(
+        Backend::Mysql,
+        Rule::MysqlAlterWithoutAlgorithm,
+        alter("ALTER TABLE t ADD COLUMN c INT, ALGORITHM=INPLACE"),
+    );
+    for sql in [
+        "ALTER TABLE t ADD COLUMN c INT, ALGORITHM=INSTANT, LOCK=NONE",
+        "ALTER TABLE `t` ADD COLUMN c INT, ALGORITHM INPLACE, LOCK NONE",
+    ] {
+        assert_quiet(Backend::Mysql, Rule::MysqlAlterWithoutAlgorithm, alter(sql));
+        assert_quiet(Backend::Mysql, Rule::MysqlAlgorithmCopy, alter(sql));
+    }
+    // A table created in the same revision has no rows: plain forms are fine.
+    let fresh = vec![FnMigration::new(
+        "001",
+        &[],
+        |op| {
+            op.sql("CREATE TABLE t (id INT NOT NULL PRIMARY KEY)")?;
+            op.sql("ALTER TABLE t ADD COLUMN c INT")
+        },
+        |op| op.sql("DROP TABLE t"),
+    )];
+    assert_quiet(Backend::Mysql, Rule::MysqlAlterWithoutAlgorithm, fresh);
+    // Not a MySQL rule elsewhere.
+    for backend in BOTH {
+        assert_quiet(
+            backend,
+            Rule::MysqlAlterWithoutAlgorithm,
+            vec![
+                base(),
+                m(
+                    "002",
+                    Some("001"),
+                    "ALTER TABLE t ADD COLUMN c INTEGER",
+                    "ALTER TABLE t DROP COLUMN c",
+                ),
+            ],
+        );
+    }
+}

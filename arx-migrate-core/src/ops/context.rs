@@ -124,6 +124,12 @@ pub struct Ops<'a> {
     pub(super) runner: Option<RunnerContext>,
     /// How many backfills ran.
     pub(super) backfills_run: usize,
+    /// The journal of a half-applied revision (live, on MariaDB and
+    /// MySQL, where DDL commits by itself): see `journaled`.
+    pub(super) journal: Option<crate::journal::cursor::JournalCursor>,
+    /// The reverse the migration named for the statement it runs next
+    /// ([`Ops::mysql_reversible`]).
+    pub(super) next_reverse: Option<String>,
 }
 
 impl<'a> Ops<'a> {
@@ -150,6 +156,8 @@ impl<'a> Ops<'a> {
             progress: None,
             runner: None,
             backfills_run: 0,
+            journal: None,
+            next_reverse: None,
         }
     }
 
@@ -158,6 +166,23 @@ impl<'a> Ops<'a> {
         self.lock_retry = live.lock_retry.filter(|_| !self.in_transaction);
         self.progress = live.progress;
         self
+    }
+
+    /// Runs each statement under the journal of half-applied revisions:
+    /// skipped when an earlier run applied it unchanged, else run and
+    /// recorded.
+    pub(crate) fn with_journal(mut self, journal: crate::journal::cursor::JournalCursor) -> Self {
+        self.journal = Some(journal);
+        self
+    }
+
+    /// After the migration function returned: refuses when an earlier run
+    /// applied statements the function no longer has.
+    pub(crate) fn finish_journal(&self) -> Result<()> {
+        match &self.journal {
+            Some(journal) => journal.check_complete(),
+            None => Ok(()),
+        }
     }
 
     /// An `Ops` that records what a migration renders (lint, checksums,
@@ -197,6 +222,8 @@ impl<'a> Ops<'a> {
             progress: None,
             runner: None,
             backfills_run: 0,
+            journal: None,
+            next_reverse: None,
         }
     }
 
@@ -287,6 +314,41 @@ impl<'a> Ops<'a> {
         Ok(())
     }
 
+    /// Runs raw SQL on MariaDB and MySQL only, naming the statement that
+    /// undoes it; does nothing on other backends. When a run fails half
+    /// way through the revision, `arx-migrate repair --roll-back` runs
+    /// the reverses of the statements that were applied, newest first.
+    /// Statements whose text says what they create (`CREATE TABLE`,
+    /// `CREATE INDEX`, `ALTER TABLE … ADD COLUMN`) have their reverse
+    /// found without this; see the docs' "Half-applied revisions".
+    ///
+    /// ```
+    /// # extern crate arx_migrate_core as arx_migrate;
+    /// use arx_migrate::{render, Backend, Direction, FnMigration};
+    /// let m = FnMigration::new(
+    ///     "r1",
+    ///     &[],
+    ///     |op| op.mysql_reversible("ALTER TABLE notes RENAME COLUMN body TO text", "ALTER TABLE notes RENAME COLUMN text TO body"),
+    ///     |op| op.mysql("ALTER TABLE notes RENAME COLUMN text TO body"),
+    /// );
+    /// let sql = render(&m, Backend::Mysql, Direction::Upgrade).into_result()?;
+    /// assert_eq!(sql, ["ALTER TABLE notes RENAME COLUMN body TO text"]);
+    /// # Ok::<(), arx_migrate::Error>(())
+    /// ```
+    pub fn mysql_reversible(
+        &mut self,
+        sql: impl Into<String>,
+        reverse: impl Into<String>,
+    ) -> Result<()> {
+        if self.backend == Backend::Mysql {
+            self.next_reverse = Some(reverse.into());
+            let result = self.run(sql.into());
+            self.next_reverse = None;
+            result?;
+        }
+        Ok(())
+    }
+
     /// Runs raw SQL on SQLite only; does nothing on other backends.
     pub fn sqlite(&mut self, sql: impl Into<String>) -> Result<()> {
         if self.backend == Backend::Sqlite {
@@ -319,6 +381,13 @@ impl<'a> Ops<'a> {
     pub fn connection(&mut self) -> Result<DataConnection<'_>> {
         self.checksum.add_marker("data access");
         self.flush()?;
+        if self.journal.as_ref().is_some_and(|j| j.applied_ahead()) {
+            return Err(Error::Migration {
+                revision: self.revision.clone(),
+                direction: self.direction,
+                message: "an earlier run applied statements of this revision that come after its data access through op.connection(); that access is not journalled and would run a second time, so the revision cannot be resumed: settle it with `arx-migrate repair --mark-applied` or `--roll-back` (see the docs' \"Half-applied revisions\")".to_string(),
+            });
+        }
         match &mut self.sink {
             Sink::Live(connection) => Ok(connection.data()),
             Sink::Record(_) | Sink::Script(_) => Err(Error::NeedsConnection {
@@ -466,6 +535,16 @@ impl<'a> Ops<'a> {
     }
 
     pub(super) fn execute_one(&mut self, sql: String) -> Result<()> {
+        if self.journal.is_some() {
+            let reverse = self.next_reverse.take();
+            return self.execute_journaled(sql, reverse);
+        }
+        self.execute_with_retries(sql)
+    }
+
+    /// Runs one statement, retrying it when it times out waiting for a
+    /// lock (outside a transaction, under [`LockRetry`]).
+    pub(super) fn execute_with_retries(&mut self, sql: String) -> Result<()> {
         let mut attempt = 1;
         loop {
             let Sink::Live(connection) = &mut self.sink else {

@@ -13,9 +13,10 @@
 //! usable: `NOT VALID`, validation, `NOT NULL` through a check),
 //! `concurrent_index` (a concurrent index build that leaves no INVALID
 //! index behind), `backfill` ([`Ops::backfill`]), `expand` ([`Ops::expand`],
-//! [`Ops::contract`]), `mysql_alter` (the alterations on MariaDB and
-//! MySQL, with their ALGORITHM and LOCK clauses), `sqlite_batch` (queueing
-//! them per table on SQLite),
+//! [`Ops::contract`]), `journaled` (a statement under the journal of
+//! half-applied revisions on MariaDB and MySQL), `mysql_alter` (the
+//! alterations on MariaDB and MySQL, with their ALGORITHM and LOCK
+//! clauses), `sqlite_batch` (queueing them per table on SQLite),
 //! `sqlite_tokens`, `sqlite_ddl`, `sqlite_plan` and `sqlite_rebuild` (the
 //! SQLite table rebuild), and, in `crate::not_api::panic`, the net under the checks.
 
@@ -24,6 +25,7 @@ mod backfill;
 mod concurrent_index;
 mod context;
 mod expand;
+mod journaled;
 mod mysql_alter;
 mod safe;
 mod sqlite_batch;

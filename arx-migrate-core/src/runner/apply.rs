@@ -327,6 +327,14 @@ impl Migrator {
             Some(planned) if planned.from == heads => planned.steps.into(),
             _ => self.plan_request(request, &heads)?.into(),
         };
+        // A half-applied step (MySQL) is resumed by a run that starts
+        // with it, and stops any other.
+        super::half_applied::refuse_past_half_applied(
+            connection,
+            store,
+            &state.interrupted,
+            &queue,
+        )?;
         // A resumed step must be the run's first: a run going elsewhere
         // (a downgrade, another branch) would leave it half done.
         if let Some((revision, direction)) = blocking(Some(&queue)) {
@@ -344,7 +352,8 @@ impl Migrator {
         // Which attempt at the current transaction this is (lock retries).
         let mut lock_attempt = 1;
         'transaction: while let Some(first) = queue.pop_front() {
-            if !first.migration.transactional() {
+            let journalled = super::half_applied::journals(connection.backend());
+            if !first.migration.transactional() || journalled {
                 if let Some(moved) = self.moved_heads(connection, store, &heads)? {
                     heads = moved;
                     queue = self.plan_request(run.request, &heads)?.into();
@@ -353,8 +362,11 @@ impl Migrator {
                 run.ensure_tables(connection)?;
                 run.env.step_starting(&first)?;
                 let resuming = resumable.contains(&(first.revision().to_string(), first.direction));
-                let step_report =
-                    self.apply_alone(connection, run.env, store, &first, &heads, resuming)?;
+                let step_report = if journalled {
+                    self.apply_journaled(connection, run.env, store, &first, &heads, resuming)?
+                } else {
+                    self.apply_alone(connection, run.env, store, &first, &heads, resuming)?
+                };
                 heads = Heads::from(first.heads_after.clone());
                 run.committed(vec![step_report], &mut report);
                 continue;
@@ -630,6 +642,10 @@ pub(super) fn resumable_steps(
     store: &Store<'_>,
     state: &crate::store::StoredState,
 ) -> Result<Vec<(String, crate::error::Direction)>> {
+    // Every step is journalled there: a killed one resumes.
+    if super::half_applied::journals(connection.backend()) {
+        return Ok(state.interrupted.clone());
+    }
     let backfills = backfills_of_interrupted(connection, store, state)?;
     let expansions = expansion_revisions(connection, store, state)?;
     Ok(state

@@ -9,6 +9,8 @@
 mod apply;
 mod blocking;
 mod checksums;
+mod half_applied;
+mod journaled;
 mod lock_retry;
 mod lock_wait;
 mod migrator;
@@ -297,13 +299,20 @@ impl Migrator {
         let edited = self.checksum_mismatches(connection.backend(), &state)?;
         let backfills = apply::backfills_of_interrupted(connection, &store, &state)?;
         let resumed = apply::expansion_revisions(connection, &store, &state)?;
+        let half_applied = half_applied::half_applied(connection, &store, &state.interrupted)?;
         let mut interrupted = interrupted_steps(&state);
         interrupted.retain(|step| {
             !backfills.iter().any(|b| b.revision == step.revision)
                 && !resumed.contains(&step.revision)
         });
+        interrupted.retain(|step| {
+            !half_applied
+                .iter()
+                .any(|h| h.revision == step.revision && h.direction == step.direction)
+        });
         let expansions = expansions(connection, &store)?;
         Ok(Status {
+            half_applied,
             at_head: pending.is_empty(),
             pending,
             edited,

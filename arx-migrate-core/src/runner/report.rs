@@ -191,6 +191,11 @@ pub struct Status {
     /// their contract, or still expanding (the backfill running, or
     /// killed).
     pub expansions: Vec<crate::expand::ExpansionState>,
+    /// Revisions applied (or reverted) only in part, on MariaDB and MySQL
+    /// where DDL commits by itself: an upgrade through the revision
+    /// resumes it at its first statement not applied; any other run
+    /// refuses until it is resumed or repaired.
+    pub half_applied: Vec<crate::journal::HalfApplied>,
 }
 
 impl Status {
@@ -199,6 +204,9 @@ impl Status {
     /// [`ChecksumPolicy::Error`]): no edited migration and no interrupted
     /// step. What a deploy gate asks.
     pub fn is_ready(&self) -> bool {
-        self.at_head && self.edited.is_empty() && self.interrupted.is_empty()
+        self.at_head
+            && self.edited.is_empty()
+            && self.interrupted.is_empty()
+            && self.half_applied.is_empty()
     }
 }

@@ -54,6 +54,8 @@ pub enum Scope {
     Postgres,
     /// SQLite only.
     Sqlite,
+    /// MariaDB and MySQL only.
+    Mysql,
 }
 
 impl Scope {
@@ -63,15 +65,17 @@ impl Scope {
             Scope::Both => true,
             Scope::Postgres => backend == Backend::Postgres,
             Scope::Sqlite => backend == Backend::Sqlite,
+            Scope::Mysql => backend == Backend::Mysql,
         }
     }
 
-    /// `both`, `postgres` or `sqlite`.
+    /// `both`, `postgres`, `sqlite` or `mysql`.
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Both => "both",
             Scope::Postgres => "postgres",
             Scope::Sqlite => "sqlite",
+            Scope::Mysql => "mysql",
         }
     }
 }
@@ -160,6 +164,14 @@ pub enum Rule {
     BanCharField,
     /// Style: in a non-transactional migration, statements without `IF [NOT] EXISTS`.
     PreferRobustStmts,
+    /// MariaDB/MySQL: a revision with several DDL statements, each committed by itself.
+    MysqlSeveralDdl,
+    /// MariaDB/MySQL: a revision that mixes DDL with data changes (INSERT, UPDATE, DELETE).
+    MysqlDdlWithDataChange,
+    /// MariaDB/MySQL: `ALTER TABLE ... ALGORITHM=COPY` on an existing table.
+    MysqlAlgorithmCopy,
+    /// MariaDB/MySQL: `ALTER TABLE` of an existing table without an `ALGORITHM` and a `LOCK` clause.
+    MysqlAlterWithoutAlgorithm,
     /// A statement the SQL parser cannot read; not checked.
     UnparsedStatement,
     /// The migration could not be rendered for the backend.
@@ -170,7 +182,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in the order of the documentation.
-    pub const ALL: [Rule; 43] = [
+    pub const ALL: [Rule; 47] = [
         Rule::DropTable,
         Rule::DropColumn,
         Rule::AlterColumnType,
@@ -211,6 +223,10 @@ impl Rule {
         Rule::PreferTimestamptz,
         Rule::BanCharField,
         Rule::PreferRobustStmts,
+        Rule::MysqlSeveralDdl,
+        Rule::MysqlDdlWithDataChange,
+        Rule::MysqlAlgorithmCopy,
+        Rule::MysqlAlterWithoutAlgorithm,
         Rule::UnparsedStatement,
         Rule::RenderFailed,
         Rule::InvalidAllow,
@@ -261,6 +277,10 @@ impl Rule {
             Rule::PreferTimestamptz => "prefer-timestamptz",
             Rule::BanCharField => "ban-char-field",
             Rule::PreferRobustStmts => "prefer-robust-stmts",
+            Rule::MysqlSeveralDdl => "mysql-several-ddl",
+            Rule::MysqlDdlWithDataChange => "mysql-ddl-with-data-change",
+            Rule::MysqlAlgorithmCopy => "mysql-algorithm-copy",
+            Rule::MysqlAlterWithoutAlgorithm => "mysql-alter-without-algorithm",
             Rule::UnparsedStatement => "unparsed-statement",
             Rule::RenderFailed => "render-failed",
             Rule::InvalidAllow => "invalid-allow",
@@ -310,6 +330,10 @@ impl Rule {
             Rule::PreferTimestamptz => Severity::Warning,
             Rule::BanCharField => Severity::Warning,
             Rule::PreferRobustStmts => Severity::Warning,
+            Rule::MysqlSeveralDdl => Severity::Warning,
+            Rule::MysqlDdlWithDataChange => Severity::Warning,
+            Rule::MysqlAlgorithmCopy => Severity::Error,
+            Rule::MysqlAlterWithoutAlgorithm => Severity::Warning,
             Rule::UnparsedStatement => Severity::Info,
             Rule::RenderFailed => Severity::Error,
             Rule::InvalidAllow => Severity::Error,
@@ -359,6 +383,10 @@ impl Rule {
             Rule::PreferTimestamptz => Scope::Postgres,
             Rule::BanCharField => Scope::Postgres,
             Rule::PreferRobustStmts => Scope::Both,
+            Rule::MysqlSeveralDdl => Scope::Mysql,
+            Rule::MysqlDdlWithDataChange => Scope::Mysql,
+            Rule::MysqlAlgorithmCopy => Scope::Mysql,
+            Rule::MysqlAlterWithoutAlgorithm => Scope::Mysql,
             Rule::UnparsedStatement => Scope::Both,
             Rule::RenderFailed => Scope::Both,
             Rule::InvalidAllow => Scope::Both,
@@ -408,6 +436,10 @@ impl Rule {
             Rule::PreferTimestamptz => false,
             Rule::BanCharField => false,
             Rule::PreferRobustStmts => false,
+            Rule::MysqlSeveralDdl => true,
+            Rule::MysqlDdlWithDataChange => true,
+            Rule::MysqlAlgorithmCopy => true,
+            Rule::MysqlAlterWithoutAlgorithm => true,
             Rule::UnparsedStatement => true,
             Rule::RenderFailed => true,
             Rule::InvalidAllow => true,
@@ -457,6 +489,10 @@ impl Rule {
             Rule::PreferTimestamptz => &[],
             Rule::BanCharField => &[],
             Rule::PreferRobustStmts => &[],
+            Rule::MysqlSeveralDdl => &[],
+            Rule::MysqlDdlWithDataChange => &[],
+            Rule::MysqlAlgorithmCopy => &[],
+            Rule::MysqlAlterWithoutAlgorithm => &[],
             Rule::UnparsedStatement => &[],
             Rule::RenderFailed => &[],
             Rule::InvalidAllow => &[],
@@ -506,6 +542,10 @@ impl Rule {
             Rule::PreferTimestamptz => "timestamp without time zone drops the UTC offset, so times from different zones compare wrongly",
             Rule::BanCharField => "char(n) pads values with blanks and is slower than text or varchar",
             Rule::PreferRobustStmts => "a non-transactional migration that fails part way cannot be run again if its statements are not idempotent",
+            Rule::MysqlSeveralDdl => "MariaDB and MySQL commit each DDL statement by itself: a revision of several DDL statements that fails half way stays half-applied (the run journals each statement and resumes, but until it is fixed or repaired every run stops, and `repair --roll-back` needs a reverse for each applied statement)",
+            Rule::MysqlDdlWithDataChange => "a data change commits with the DDL around it on MariaDB and MySQL and has no reverse: a revision that fails after it cannot be rolled back by `repair --roll-back`, and its rows stay changed",
+            Rule::MysqlAlgorithmCopy => "ALGORITHM=COPY rebuilds the whole table into a copy and blocks writes to it for as long as the copy takes, which grows with the table",
+            Rule::MysqlAlterWithoutAlgorithm => "without ALGORITHM and LOCK the server silently picks the algorithm, and for some changes that is a table copy that blocks writes to a large table",
             Rule::UnparsedStatement => "the SQL parser cannot read this statement, so lint did not check it",
             Rule::RenderFailed => "the migration could not be rendered for this backend, so it fails when run",
             Rule::InvalidAllow => "an allow must name a known rule and give a reason; a typo would otherwise allow nothing, silently",
@@ -555,6 +595,10 @@ impl Rule {
             Rule::PreferTimestamptz => "use timestamptz",
             Rule::BanCharField => "use text (or varchar)",
             Rule::PreferRobustStmts => "use CREATE ... IF NOT EXISTS, DROP ... IF EXISTS, ADD COLUMN IF NOT EXISTS",
+            Rule::MysqlSeveralDdl => "split the revision into one revision per DDL statement, or keep to statements whose reverse is known (CREATE TABLE, CREATE INDEX, ADD COLUMN) and name the others' with op.mysql_reversible(sql, reverse)",
+            Rule::MysqlDdlWithDataChange => "move the data change into a revision of its own (before or after the DDL)",
+            Rule::MysqlAlgorithmCopy => "use ALGORITHM=INSTANT or ALGORITHM=INPLACE with LOCK=NONE where the server can make the change that way (it refuses when it cannot), or an online schema change tool (gh-ost, pt-online-schema-change) for the change that needs a copy",
+            Rule::MysqlAlterWithoutAlgorithm => "end the statement with `, ALGORITHM=INSTANT` (or `ALGORITHM=INPLACE`) and `, LOCK=NONE`: the server then refuses a change it cannot make without a copy or a lock, instead of making it",
             Rule::UnparsedStatement => "review the statement by hand; lint does not track its effect on the schema",
             Rule::RenderFailed => "fix the migration so that it renders for this backend (on SQLite rebuild the table instead of altering it)",
             Rule::InvalidAllow => "write allows as \"rule-id: reason\" with a rule id from `lint --rules`",

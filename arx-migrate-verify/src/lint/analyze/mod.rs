@@ -6,12 +6,14 @@
 //! TABLE`), [`drop`], [`data`] (`TRUNCATE`, `DELETE`, `UPDATE`, `VACUUM`),
 //! [`transaction`] (`BEGIN`/`COMMIT`, `CONCURRENTLY`, `lock_timeout`),
 //! [`types`] (type changes and the style rules on types), [`sqlite`] (what
-//! SQLite's `ALTER TABLE` cannot do).
+//! SQLite's `ALTER TABLE` cannot do), [`mysql`] (implicit commits and
+//! table copies on MariaDB and MySQL).
 
 mod alter;
 mod create;
 mod data;
 mod drop;
+mod mysql;
 pub(crate) mod names;
 mod sqlite;
 mod state;
@@ -58,6 +60,8 @@ impl<'a> MigrationLint<'a> {
             unparsed: 0,
             assumed: BTreeSet::new(),
             restored: Vec::new(),
+            mysql_ddl: Vec::new(),
+            mysql_data_changes: 0,
         }
     }
 
@@ -238,6 +242,7 @@ impl<'a> MigrationLint<'a> {
             }
         }
         self.here = None;
+        self.mysql_end();
         if self.upgrade() {
             for fk in std::mem::take(&mut self.pending_fks) {
                 if model.tables.get(&fk.table).is_some_and(|t| t.columns_known)
@@ -278,6 +283,7 @@ impl<'a> MigrationLint<'a> {
     }
 
     fn statement(&mut self, model: &mut Model, statement: &Statement) {
+        self.mysql_statement(&statement.sql);
         match &statement.parsed {
             Parsed::Ast(ast) => self.parsed(model, ast, statement),
             Parsed::Unparsed { error, words } => {

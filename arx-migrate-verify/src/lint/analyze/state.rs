@@ -84,4 +84,8 @@ pub(crate) struct MigrationLint<'a> {
     /// Columns (table, column) a contract's downgrade adds back: they take
     /// the definition they had before the contract.
     pub restored: Vec<(String, String)>,
+    /// MariaDB/MySQL: the migration's DDL statements, in order.
+    pub(super) mysql_ddl: Vec<String>,
+    /// MariaDB/MySQL: how many data changes the migration makes.
+    pub(super) mysql_data_changes: usize,
 }
