@@ -50,7 +50,7 @@ pub use runner::{
     migrate_to_head, ChecksumChange, ChecksumPolicy, InterruptedStep, LockRetry, LockRetryReport,
     Migrator, Progress, RepairReport, Report, Status, StepReport, TransactionMode, Warning,
 };
-pub use store::{HistoryEntry, HistoryOperation, HistoryOutcome, StoreConfig};
+pub use store::{HistoryEntry, HistoryOperation, HistoryOutcome, StepSizes, StoreConfig};
 pub use takeover::Adopted;
 pub use target::Target;
 

@@ -11,7 +11,8 @@
 //! that keep sea-query from panicking), `alter` (the portable
 //! alterations), `safe` (the forms that keep a busy PostgreSQL table
 //! usable: `NOT VALID`, validation, `NOT NULL` through a check),
-//! `concurrent_index` (a concurrent index build that leaves no INVALID
+//! `touched` (which table a statement changes, for the history's size
+//! columns), `concurrent_index` (a concurrent index build that leaves no INVALID
 //! index behind), `backfill` ([`Ops::backfill`]), `sqlite_batch` (queueing them per table on SQLite),
 //! `sqlite_tokens`, `sqlite_ddl`, `sqlite_plan` and `sqlite_rebuild` (the
 //! SQLite table rebuild), and, in `crate::not_api::panic`, the net under the checks.
@@ -27,6 +28,7 @@ mod sqlite_plan;
 mod sqlite_rebuild;
 mod sqlite_tokens;
 mod statement;
+mod touched;
 
 pub use alter::AlterColumn;
 pub use context::Ops;

@@ -14,7 +14,7 @@ use crate::heads::Heads;
 use crate::lock::{lock_key, LockHolder};
 use crate::migration::Migration;
 use crate::ops::{LiveSettings, Ops, RunnerContext};
-use crate::store::{HistoryOutcome, StepRecord, Store};
+use crate::store::{HistoryOutcome, StepRecord, StepSizes, Store};
 use crate::transaction::Transaction;
 
 use super::migrator::{Migrator, Request};
@@ -303,6 +303,11 @@ impl Migrator {
                 direction: *direction,
             });
         }
+        // The bookkeeping's own migration (the size columns), only when
+        // there is a step to record: the no-op path stays one query.
+        if !queue.is_empty() && state.has_history_table {
+            env.in_transaction(connection, |connection| store.upgrade_history(connection))?;
+        }
         let mut run = Run {
             store,
             request,
@@ -424,8 +429,10 @@ impl Migrator {
             lock_retry: None,
             progress: None,
         };
-        let (checksum, statements, _) = run_migration(connection, step, true, batch, live, None)?;
+        let database_before = database_size(connection);
+        let ran = run_migration(connection, step, true, batch, live, None)?;
         let duration = started.elapsed();
+        let sizes = ran.sizes(connection, database_before);
         store.record_step(
             connection,
             heads_before,
@@ -433,14 +440,15 @@ impl Migrator {
             &StepRecord {
                 revision: step.revision(),
                 operation: step.direction.into(),
-                checksum: Some(&checksum),
+                checksum: Some(&ran.checksum),
                 started_at,
                 duration: Some(duration),
                 outcome: HistoryOutcome::Ok,
                 message: None,
+                sizes: Some(&sizes),
             },
         )?;
-        Ok(step_report(step, duration, statements))
+        Ok(step_report(step, duration, ran.statements))
     }
 
     /// Runs a non-transactional step: marked as started first (committed),
@@ -475,9 +483,11 @@ impl Migrator {
                     duration: None,
                     outcome: HistoryOutcome::Started,
                     message: None,
+                    sizes: None,
                 },
             )?,
         };
+        let database_before = database_size(connection);
         let book = store.backfill_book();
         let runner = RunnerContext { book: book.clone() };
         let live = LiveSettings {
@@ -485,8 +495,15 @@ impl Migrator {
             progress: Some(&mut *env.progress),
         };
         match run_migration(connection, step, false, false, live, Some(runner)) {
-            Ok((checksum, statements, backfills)) => {
+            Ok(ran) => {
                 let duration = started.elapsed();
+                let sizes = ran.sizes(connection, database_before);
+                let Ran {
+                    checksum,
+                    statements,
+                    backfills,
+                    ..
+                } = ran;
                 env.in_transaction(connection, |connection| {
                     store.set_heads(connection, heads_before, &step.heads_after)?;
                     if backfills > 0 || resuming {
@@ -500,6 +517,7 @@ impl Migrator {
                         duration,
                         Some(&checksum),
                         None,
+                        Some(&sizes),
                     )
                 })?;
                 Ok(step_report(step, duration, statements))
@@ -513,6 +531,7 @@ impl Migrator {
                     started.elapsed(),
                     None,
                     Some(&error.to_string()),
+                    None,
                 );
                 Err(error)
             }
@@ -542,6 +561,7 @@ impl Migrator {
                     duration: None,
                     outcome: HistoryOutcome::Failed,
                     message: Some(error.to_string()),
+                    sizes: None,
                 },
             )
         });
@@ -551,8 +571,52 @@ impl Migrator {
     }
 }
 
+/// What running a migration function left to record.
+struct Ran {
+    checksum: String,
+    statements: usize,
+    backfills: usize,
+    /// The one table it changed, with that table's size before.
+    table: Option<((Option<String>, String), Option<i64>)>,
+}
+
+impl Ran {
+    /// The step's sizes, measured now that it ran.
+    fn sizes(&self, connection: &mut dyn Connection, database_before: Option<i64>) -> StepSizes {
+        let mut sizes = StepSizes {
+            database_before,
+            database_after: database_size(connection),
+            ..StepSizes::default()
+        };
+        if let Some(((schema, table), before)) = &self.table {
+            sizes.table = Some(match schema {
+                Some(schema) => format!("{schema}.{table}"),
+                None => table.clone(),
+            });
+            sizes.table_before = *before;
+            sizes.table_after = connection
+                .relation_size(schema.as_deref(), table)
+                .unwrap_or_else(|error| {
+                    tracing::debug!(%error, table, "could not read the table's size");
+                    None
+                });
+        }
+        sizes
+    }
+}
+
+/// The database's size for the history row; a failure to read it is
+/// logged and left out, never the step's failure.
+fn database_size(connection: &mut dyn Connection) -> Option<i64> {
+    connection.database_size().unwrap_or_else(|error| {
+        tracing::debug!(%error, "could not read the database's size");
+        None
+    })
+}
+
 /// Runs the migration function through a live [`Ops`]; a panic in it is an
-/// error, not a crash. Returns the checksum and the statement count.
+/// error, not a crash. Returns the checksum, the statement count and the
+/// table it changed.
 /// `batch`: whether its statements may travel to the server together.
 fn run_migration<'a>(
     connection: &'a mut dyn Connection,
@@ -561,7 +625,7 @@ fn run_migration<'a>(
     batch: bool,
     live: LiveSettings<'a>,
     runner: Option<RunnerContext>,
-) -> Result<(String, usize, usize)> {
+) -> Result<Ran> {
     let migration: &Arc<dyn Migration> = &step.migration;
     let revision = migration.revision().to_string();
     let mut ops = Ops::live(connection, &revision, step.direction, in_transaction, batch)
@@ -571,11 +635,14 @@ fn run_migration<'a>(
     }
     crate::render::invoke(migration.as_ref(), &mut ops)?;
     ops.flush()?;
-    Ok((
-        ops.finish_checksum(),
-        ops.statements_run(),
-        ops.backfills_run(),
-    ))
+    Ok(Ran {
+        checksum: ops.finish_checksum(),
+        statements: ops.statements_run(),
+        backfills: ops.backfills_run(),
+        table: ops
+            .touched_table()
+            .map(|(table, before)| (table.clone(), before)),
+    })
 }
 
 /// The interrupted steps an upgrade resumes: those killed in a backfill

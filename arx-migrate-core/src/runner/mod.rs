@@ -463,6 +463,7 @@ impl Migrator {
                             duration: Some(Duration::ZERO),
                             outcome: HistoryOutcome::Ok,
                             message: Some(format!("stamped from [{}]", before.join(", "))),
+                            sizes: None,
                         },
                     )?;
                 }
@@ -500,6 +501,7 @@ impl Migrator {
                             duration: Some(Duration::ZERO),
                             outcome: HistoryOutcome::Ok,
                             message: Some(format!("checksum was {}", change.recorded)),
+                            sizes: None,
                         },
                     )?;
                 }
