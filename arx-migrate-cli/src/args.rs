@@ -139,6 +139,10 @@ pub(crate) enum Command {
         /// `current`).
         #[arg(short = 'r', long = "rev-range", value_name = "A:B")]
         range: Option<String>,
+        /// Instead, figures from the history table: per revision its runs,
+        /// median and longest duration and size change; and the slowest steps.
+        #[arg(long, conflicts_with_all = ["verbose", "range"])]
+        stats: bool,
     },
     /// Show the code's head revision(s).
     Heads,

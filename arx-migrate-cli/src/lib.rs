@@ -305,7 +305,10 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             verbose,
             check_heads,
         } => inspect::current(ctx, *verbose, *check_heads),
-        Command::History { verbose, range } => history::history(ctx, *verbose, range.as_deref()),
+        Command::History { stats: true, .. } => history::stats(ctx),
+        Command::History { verbose, range, .. } => {
+            history::history(ctx, *verbose, range.as_deref())
+        }
         Command::Heads => inspect::heads(ctx),
         Command::Branches => inspect::branches(ctx),
         Command::Show { rev } => inspect::show(ctx, rev),

@@ -20,6 +20,7 @@ pub mod error;
 pub mod fleet;
 pub mod graph;
 mod heads;
+pub mod history_stats;
 pub mod lock;
 pub mod migration;
 pub mod ops;
@@ -39,6 +40,7 @@ pub use checksum::canonical_sql;
 pub use error::{DbError, DbErrorKind, Direction, Error, Result, StatementFailure};
 pub use graph::{RevisionGraph, Step};
 pub use heads::Heads;
+pub use history_stats::{history_stats, HistoryStats, RevisionStats, SlowStep};
 pub use lock::{LockHolder, LockWait};
 pub use migration::{
     FnMigration, LinkedMigrations, Migration, MigrationSet, MigrationSource, Registry,
