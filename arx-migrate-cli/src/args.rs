@@ -229,6 +229,14 @@ pub(crate) enum Command {
     /// Take over a database that sqlx or refinery migrated: stamp the
     /// revision whose id is the version that tool applied last.
     Adopt,
+    /// Print the PostgreSQL privileges the chain's statements need, as
+    /// GRANT statements for a role, with notes on what a grant cannot give
+    /// (extensions only a superuser creates). Needs no database.
+    Grants {
+        /// The migration role to grant to.
+        #[arg(long, value_name = "NAME", default_value = "arx_migrator")]
+        role: String,
+    },
     /// Lint the migrations (or .sql files) without a database: destructive
     /// steps, locks on busy tables, statements that fail, leaky downgrades, ….
     Lint(LintArgs),
@@ -310,6 +318,7 @@ impl Command {
             Command::Revision { .. } => "revision",
             Command::Merge { .. } => "merge",
             Command::Lint { .. } => "lint",
+            Command::Grants { .. } => "grants",
             Command::Check { .. } => "check",
             Command::Validate { .. } => "validate",
             Command::Status { .. } => "status",

@@ -56,6 +56,7 @@ mod describe;
 mod env;
 mod error;
 mod fleet;
+mod grants;
 mod history;
 mod inspect;
 mod lint;
@@ -371,6 +372,7 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             wait_for_backfills,
         } => inspect::status(ctx, *all, *check, *wait_for_backfills),
         Command::Lint(args) => lint::lint(ctx, args),
+        Command::Grants { role } => grants::grants(ctx, role),
         Command::Check {
             scratch_url,
             strict,
