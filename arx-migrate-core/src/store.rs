@@ -592,12 +592,15 @@ impl<'a> Store<'a> {
         &self,
         connection: &mut dyn Connection,
         id: i64,
-        outcome: HistoryOutcome,
-        duration: Duration,
-        checksum: Option<&str>,
-        message: Option<&str>,
-        sizes: Option<&StepSizes>,
+        finished: &Finished<'_>,
     ) -> Result<()> {
+        let Finished {
+            outcome,
+            duration,
+            checksum,
+            message,
+            sizes,
+        } = *finished;
         let mut params = vec![
             Param::Text(Some(outcome.as_str())),
             Param::Integer(Some(whole_millis(duration))),
@@ -725,6 +728,16 @@ impl<'a> Store<'a> {
             })
             .collect()
     }
+}
+
+/// How a started step ended, for [`Store::finish_record`].
+#[derive(Clone, Copy)]
+pub(crate) struct Finished<'a> {
+    pub(crate) outcome: HistoryOutcome,
+    pub(crate) duration: Duration,
+    pub(crate) checksum: Option<&'a str>,
+    pub(crate) message: Option<&'a str>,
+    pub(crate) sizes: Option<&'a StepSizes>,
 }
 
 /// A history row to write.
@@ -955,11 +968,13 @@ mod tests {
             .finish_record(
                 &mut connection,
                 id,
-                HistoryOutcome::Failed,
-                Duration::ZERO,
-                None,
-                Some(message),
-                None,
+                &Finished {
+                    outcome: HistoryOutcome::Failed,
+                    duration: Duration::ZERO,
+                    checksum: None,
+                    message: Some(message),
+                    sizes: None,
+                },
             )
             .unwrap();
         store.acknowledge_interrupted(&mut connection).unwrap();

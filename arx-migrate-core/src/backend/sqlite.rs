@@ -218,6 +218,13 @@ impl Connection for rusqlite::Connection {
     }
 }
 
+/// The first column of the first row, as an integer.
+fn first_integer(rows: &[Row]) -> Option<i64> {
+    rows.first()
+        .and_then(|row| row.first().cloned().flatten())
+        .and_then(|value| value.parse().ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,11 +264,4 @@ mod tests {
         assert_eq!(busy.kind(), DbErrorKind::LockTimeout, "{busy}");
         Connection::execute(&mut holder, "ROLLBACK").unwrap();
     }
-}
-
-/// The first column of the first row, as an integer.
-fn first_integer(rows: &[Row]) -> Option<i64> {
-    rows.first()
-        .and_then(|row| row.first().cloned().flatten())
-        .and_then(|value| value.parse().ok())
 }

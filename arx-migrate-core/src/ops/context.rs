@@ -516,7 +516,7 @@ impl<'a> Ops<'a> {
     }
 
     /// The one table the step changed, with its size before, or `None`.
-    pub(crate) fn touched_table(&self) -> Option<(&(Option<String>, String), Option<i64>)> {
+    pub(crate) fn touched_table(&self) -> Option<super::touched::Measured> {
         self.touched.single()
     }
 

@@ -34,6 +34,7 @@ pub use alter::AlterColumn;
 pub use context::Ops;
 pub(crate) use context::{LiveSettings, RunnerContext};
 pub use statement::Statement;
+pub(crate) use touched::Measured;
 
 /// Quotes an identifier for any backend (`"name"`, inner quotes doubled).
 pub use crate::not_api::text::quote_ident;

@@ -25,12 +25,18 @@ pub(crate) enum Touch {
     Unknown,
 }
 
+/// A table as `(schema, name)`.
+pub(crate) type TableName = (Option<String>, String);
+
+/// A table with its size before the step, where it was measured.
+pub(crate) type Measured = (TableName, Option<i64>);
+
 /// The tables a step's statements touched, in the order first met.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TouchedTables {
     /// Each table with its size (bytes, indexes included) before the
     /// step's first statement on it, where it was measured.
-    pub(crate) tables: Vec<((Option<String>, String), Option<i64>)>,
+    pub(crate) tables: Vec<Measured>,
     /// A statement that may touch anything was run.
     pub(crate) unknown: bool,
 }
@@ -38,9 +44,9 @@ pub(crate) struct TouchedTables {
 impl TouchedTables {
     /// The one table the step touched, with its size before, or `None`
     /// when it touched none, several or some it cannot name.
-    pub(crate) fn single(&self) -> Option<(&(Option<String>, String), Option<i64>)> {
+    pub(crate) fn single(&self) -> Option<Measured> {
         match (self.unknown, self.tables.as_slice()) {
-            (false, [(table, before)]) => Some((table, *before)),
+            (false, [one]) => Some(one.clone()),
             _ => None,
         }
     }
@@ -52,7 +58,7 @@ impl TouchedTables {
     }
 
     /// Whether `table` was met already.
-    pub(crate) fn contains(&self, table: &(Option<String>, String)) -> bool {
+    pub(crate) fn contains(&self, table: &TableName) -> bool {
         self.tables.iter().any(|(seen, _)| seen == table)
     }
 }

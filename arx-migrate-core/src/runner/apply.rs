@@ -14,7 +14,7 @@ use crate::heads::Heads;
 use crate::lock::{lock_key, LockHolder};
 use crate::migration::Migration;
 use crate::ops::{LiveSettings, Ops, RunnerContext};
-use crate::store::{HistoryOutcome, StepRecord, StepSizes, Store};
+use crate::store::{Finished, HistoryOutcome, StepRecord, StepSizes, Store};
 use crate::transaction::Transaction;
 
 use super::migrator::{Migrator, Request};
@@ -513,25 +513,30 @@ impl Migrator {
                     store.finish_record(
                         connection,
                         marker,
-                        HistoryOutcome::Ok,
-                        duration,
-                        Some(&checksum),
-                        None,
-                        Some(&sizes),
+                        &Finished {
+                            outcome: HistoryOutcome::Ok,
+                            duration,
+                            checksum: Some(&checksum),
+                            message: None,
+                            sizes: Some(&sizes),
+                        },
                     )
                 })?;
                 Ok(step_report(step, duration, statements))
             }
             Err(error) => {
                 let error = outside_transaction_hint(error);
+                let message = error.to_string();
                 let _ = store.finish_record(
                     connection,
                     marker,
-                    HistoryOutcome::Failed,
-                    started.elapsed(),
-                    None,
-                    Some(&error.to_string()),
-                    None,
+                    &Finished {
+                        outcome: HistoryOutcome::Failed,
+                        duration: started.elapsed(),
+                        checksum: None,
+                        message: Some(&message),
+                        sizes: None,
+                    },
                 );
                 Err(error)
             }
@@ -577,7 +582,7 @@ struct Ran {
     statements: usize,
     backfills: usize,
     /// The one table it changed, with that table's size before.
-    table: Option<((Option<String>, String), Option<i64>)>,
+    table: Option<crate::ops::Measured>,
 }
 
 impl Ran {
@@ -639,9 +644,7 @@ fn run_migration<'a>(
         checksum: ops.finish_checksum(),
         statements: ops.statements_run(),
         backfills: ops.backfills_run(),
-        table: ops
-            .touched_table()
-            .map(|(table, before)| (table.clone(), before)),
+        table: ops.touched_table(),
     })
 }
 
