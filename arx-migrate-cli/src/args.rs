@@ -270,6 +270,12 @@ pub(crate) enum Command {
         /// (also: ARX_MIGRATE_NO_SCRATCH_CACHE=1).
         #[arg(long)]
         no_scratch_cache: bool,
+        /// PostgreSQL: run the round trip as this role (`SET ROLE` after
+        /// the scratch database is made), given the extensions and schema
+        /// privileges it has in the --url database; the first statement it
+        /// cannot run fails the upgrade step, named.
+        #[arg(long, value_name = "ROLE")]
+        as_role: Option<String>,
     },
     /// Work on many databases or schemas at once: `fleet status`,
     /// `fleet upgrade TARGET`, `fleet downgrade TARGET`, `fleet check`, over

@@ -383,9 +383,14 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             *strict,
             ctx.scratch_cache(*no_scratch_cache),
         ),
-        Command::Validate { no_scratch_cache } => {
-            validate::validate(ctx, ctx.scratch_cache(*no_scratch_cache))
-        }
+        Command::Validate {
+            no_scratch_cache,
+            as_role,
+        } => validate::validate(
+            ctx,
+            ctx.scratch_cache(*no_scratch_cache),
+            as_role.as_deref(),
+        ),
         Command::Fleet(args) => fleet::command::fleet(ctx, args),
     }
 }
