@@ -98,16 +98,16 @@
 // other modules, and its `not_api` helpers for the sibling crates, are
 // not re-exported.
 pub use arx_migrate_core::{
-    canonical_sql, migrate_to_head, render, render_script, Adopted, AlterColumn, Backend, Backfill,
-    BackfillProgress, BackfillState, ChecksumChange, ChecksumPolicy, Connection, DataConnection,
-    DbError, DbErrorKind, Direction, Error, Expand, ExpandKind, ExpansionPhase, ExpansionState,
-    FnMigration, HalfApplied, HalfAppliedRepair, HalfAppliedReport, Heads, HistoryEntry,
-    HistoryOperation, HistoryOutcome, InterruptedStep, JournalEntry, JournalState,
-    LinkedMigrations, LockHolder, LockRetry, LockRetryReport, LockWait, Migration, MigrationSet,
-    MigrationSource, Migrator, Ops, Param, PreparedRun, Progress, Registry, Rendered, RepairReport,
-    Report, Result, RevisionGraph, Row, RunSettings, SqlMigration, SqlScript, Statement,
-    StatementFailure, Status, Step, StepReport, StepStart, StoreConfig, Target, TransactionMode,
-    Warning,
+    canonical_sql, history_stats, migrate_to_head, render, render_script, Adopted, AlterColumn,
+    Backend, Backfill, BackfillProgress, BackfillState, ChecksumChange, ChecksumPolicy, Connection,
+    DataConnection, DbError, DbErrorKind, Direction, Error, Expand, ExpandKind, ExpansionPhase,
+    ExpansionState, FnMigration, HalfApplied, HalfAppliedRepair, HalfAppliedReport, Heads,
+    HistoryEntry, HistoryOperation, HistoryOutcome, HistoryStats, InterruptedStep, JournalEntry,
+    JournalState, LinkedMigrations, LockHolder, LockRetry, LockRetryReport, LockWait, Migration,
+    MigrationSet, MigrationSource, Migrator, Ops, Param, PreparedRun, Progress, Registry, Rendered,
+    RepairReport, Report, Result, RevisionGraph, RevisionStats, Row, RunSettings, SlowStep,
+    SqlMigration, SqlScript, Statement, StatementFailure, Status, Step, StepReport, StepSizes,
+    StepStart, StoreConfig, Target, TransactionMode, Warning,
 };
 pub use arx_migrate_macros::migration;
 

@@ -172,6 +172,10 @@ pub(crate) enum Command {
         /// `current`).
         #[arg(short = 'r', long = "rev-range", value_name = "A:B")]
         range: Option<String>,
+        /// Instead, figures from the history table: per revision its runs,
+        /// median and longest duration and size change; and the slowest steps.
+        #[arg(long, conflicts_with_all = ["verbose", "range"])]
+        stats: bool,
     },
     /// Show the code's head revision(s).
     Heads,
@@ -282,6 +286,14 @@ pub(crate) enum Command {
     /// Take over a database that sqlx or refinery migrated: stamp the
     /// revision whose id is the version that tool applied last.
     Adopt,
+    /// Print the PostgreSQL privileges the chain's statements need, as
+    /// GRANT statements for a role, with notes on what a grant cannot give
+    /// (extensions only a superuser creates). Needs no database.
+    Grants {
+        /// The migration role to grant to.
+        #[arg(long, value_name = "NAME", default_value = "arx_migrator")]
+        role: String,
+    },
     /// Lint the migrations (or .sql files) without a database: destructive
     /// steps, locks on busy tables, statements that fail, leaky downgrades, ….
     Lint(LintArgs),
@@ -315,6 +327,12 @@ pub(crate) enum Command {
         /// (also: ARX_MIGRATE_NO_SCRATCH_CACHE=1).
         #[arg(long)]
         no_scratch_cache: bool,
+        /// PostgreSQL: run the round trip as this role (`SET ROLE` after
+        /// the scratch database is made), given the extensions and schema
+        /// privileges it has in the --url database; the first statement it
+        /// cannot run fails the upgrade step, named.
+        #[arg(long, value_name = "ROLE")]
+        as_role: Option<String>,
     },
     /// Work on many databases or schemas at once: `fleet status`,
     /// `fleet upgrade TARGET`, `fleet downgrade TARGET`, `fleet check`, over
@@ -365,6 +383,7 @@ impl Command {
             Command::Revision { .. } => "revision",
             Command::Merge { .. } => "merge",
             Command::Lint { .. } => "lint",
+            Command::Grants { .. } => "grants",
             Command::Check { .. } => "check",
             Command::Validate { .. } => "validate",
             Command::Status { .. } => "status",

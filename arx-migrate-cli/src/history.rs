@@ -1,12 +1,14 @@
 //! `history [--verbose] [-r A:B]`: the revisions newest first, one branch
 //! at a time, as Alembic lists them; and the history table's rows that
-//! `--verbose` (and `current --verbose`) adds to each.
+//! `--verbose` (and `current --verbose`) adds to each; `--stats`, the
+//! figures over those rows.
 
 use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
 use arx_migrate_core::graph::RevisionGraph;
+use arx_migrate_core::history_stats::{history_stats, HistoryStats};
 use arx_migrate_core::store::HistoryEntry;
 use arx_migrate_core::Target;
 
@@ -27,7 +29,130 @@ pub(crate) fn entry_json(entry: &HistoryEntry) -> Value {
         "outcome": entry.outcome.as_str(),
         "checksum": entry.checksum,
         "message": entry.message,
+        "database_size_before": entry.sizes.database_before,
+        "database_size_after": entry.sizes.database_after,
+        "table": entry.sizes.table,
+        "table_size_before": entry.sizes.table_before,
+        "table_size_after": entry.sizes.table_after,
     })
+}
+
+/// How many of the slowest steps `history --stats` lists.
+pub(crate) const SLOWEST: usize = 5;
+
+/// `history --stats`: figures over this database's history table.
+pub(crate) fn stats(ctx: &Context<'_>) -> Result<Done, CliError> {
+    let database = ctx.database()?;
+    let migrator = ctx.migrator(&database)?;
+    let (mut connection, _) = read_current(ctx, &database, &migrator)?;
+    let entries = migrator
+        .history(&mut *connection)
+        .map_err(|e| core(ctx, &database, e))?;
+    let stats = history_stats([(None, entries.as_slice())], SLOWEST);
+    Ok(stats_output(&stats))
+}
+
+/// The text and JSON of `history --stats` and `fleet history --stats`.
+pub(crate) fn stats_output(stats: &HistoryStats) -> Done {
+    let mut done = Done::new(json!({
+        "command": "history",
+        "targets": stats.targets,
+        "revisions": stats.revisions.iter().map(|r| json!({
+            "revision": r.revision,
+            "runs": r.runs,
+            "failures": r.failures,
+            "p50_ms": r.p50_ms,
+            "max_ms": r.max_ms,
+            "size_delta_bytes": r.size_delta,
+            "table": r.table,
+            "table_delta_bytes": r.table_delta,
+        })).collect::<Vec<_>>(),
+        "slowest": stats.slowest.iter().map(|s| json!({
+            "target": s.target,
+            "revision": s.revision,
+            "operation": s.operation.as_str(),
+            "outcome": s.outcome.as_str(),
+            "started_at": s.started_at,
+            "duration_ms": s.duration_ms,
+            "executed_by": s.executed_by,
+        })).collect::<Vec<_>>(),
+    }));
+    if stats.revisions.is_empty() {
+        done.line("no step has run here yet (the history table is empty)");
+        return done;
+    }
+    let ms = |v: Option<i64>| v.map_or("-".to_string(), |v| format!("{v} ms"));
+    let rows: Vec<[String; 7]> = stats
+        .revisions
+        .iter()
+        .map(|r| {
+            [
+                r.revision.clone(),
+                r.runs.to_string(),
+                r.failures.to_string(),
+                ms(r.p50_ms),
+                ms(r.max_ms),
+                r.size_delta.map_or("-".to_string(), bytes),
+                match (&r.table, r.table_delta) {
+                    (Some(table), Some(delta)) => format!("{table} {}", bytes(delta)),
+                    _ => "-".to_string(),
+                },
+            ]
+        })
+        .collect();
+    let header = [
+        "revision", "runs", "failed", "p50", "max", "size Δ", "table Δ",
+    ]
+    .map(String::from);
+    let widths: Vec<usize> = (0..7)
+        .map(|i| {
+            std::iter::once(&header)
+                .chain(&rows)
+                .map(|row| row[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in std::iter::once(&header).chain(&rows) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        done.line(cells.join("  ").trim_end().to_string());
+    }
+    done.line("");
+    done.line(format!("slowest {} steps:", stats.slowest.len()));
+    for step in &stats.slowest {
+        let target = step
+            .target
+            .as_deref()
+            .map(|t| format!("{t}: "))
+            .unwrap_or_default();
+        done.line(format!(
+            "  {target}{} {} {} {} ms at {} by {}",
+            step.operation,
+            step.revision,
+            step.outcome,
+            step.duration_ms,
+            step.started_at,
+            step.executed_by.as_deref().unwrap_or("?"),
+        ));
+    }
+    done
+}
+
+/// `+1.5 MiB`, `-12 KiB`, `+0 B`.
+fn bytes(delta: i64) -> String {
+    let sign = if delta < 0 { "-" } else { "+" };
+    let size = delta.unsigned_abs() as f64;
+    if size >= 1024.0 * 1024.0 {
+        format!("{sign}{:.1} MiB", size / 1024.0 / 1024.0)
+    } else if size >= 1024.0 {
+        format!("{sign}{:.0} KiB", size / 1024.0)
+    } else {
+        format!("{sign}{size} B")
+    }
 }
 
 /// A history-table row as text: `upgrade ok at … by …, took 3 ms`.

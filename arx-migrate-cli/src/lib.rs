@@ -60,6 +60,7 @@ mod describe;
 mod env;
 mod error;
 mod fleet;
+mod grants;
 mod half_applied;
 mod history;
 mod hook_command;
@@ -345,7 +346,10 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             verbose,
             check_heads,
         } => inspect::current(ctx, *verbose, *check_heads),
-        Command::History { verbose, range } => history::history(ctx, *verbose, range.as_deref()),
+        Command::History { stats: true, .. } => history::stats(ctx),
+        Command::History { verbose, range, .. } => {
+            history::history(ctx, *verbose, range.as_deref())
+        }
         Command::Heads => inspect::heads(ctx),
         Command::Branches => inspect::branches(ctx),
         Command::Show { rev } => inspect::show(ctx, rev),
@@ -440,6 +444,7 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             ..
         } => inspect::status(ctx, *all, *check, *wait_for_backfills),
         Command::Lint(args) => lint::lint(ctx, args),
+        Command::Grants { role } => grants::grants(ctx, role),
         Command::Check {
             scratch_url,
             strict,
@@ -450,9 +455,14 @@ fn dispatch(ctx: &Context<'_>, command: &Command) -> Result<Done, CliError> {
             *strict,
             ctx.scratch_cache(*no_scratch_cache),
         ),
-        Command::Validate { no_scratch_cache } => {
-            validate::validate(ctx, ctx.scratch_cache(*no_scratch_cache))
-        }
+        Command::Validate {
+            no_scratch_cache,
+            as_role,
+        } => validate::validate(
+            ctx,
+            ctx.scratch_cache(*no_scratch_cache),
+            as_role.as_deref(),
+        ),
         Command::Fleet(args) => match &args.action {
             args::FleetAction::Status(watch) if watch.watch => watch::watch(
                 ctx,

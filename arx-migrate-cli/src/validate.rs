@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use arx_migrate_core::backend::Backend;
+use arx_migrate_core::ops::quote_ident;
 use arx_migrate_verify::check::ScratchSource;
 use arx_migrate_verify::validate as gate;
 
@@ -13,8 +14,73 @@ use super::error::CliError;
 use super::output::Done;
 use super::session::core;
 
+/// What the scratch database needs so that `role` stands there as it
+/// stands in the database at `--url`: the extensions installed there
+/// (created by the DBA, as a superuser) and the role's privileges on its
+/// schemas.
+fn role_setup(
+    ctx: &Context<'_>,
+    database: &crate::context::Database,
+    migrator: &arx_migrate_core::Migrator,
+    role: &str,
+) -> Result<gate::AsRole, CliError> {
+    let (mut connection, _) = super::session::read_current(ctx, database, migrator)?;
+    let failed = |e| core(ctx, database, arx_migrate_core::Error::Database(e));
+    let mut prepare = Vec::new();
+    let extensions = connection
+        .query("SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY oid")
+        .map_err(failed)?;
+    for name in extensions
+        .into_iter()
+        .filter_map(|r| r.into_iter().next().flatten())
+    {
+        prepare.push(format!(
+            "CREATE EXTENSION IF NOT EXISTS {}",
+            quote_ident(&name)
+        ));
+    }
+    let schemas = connection
+        .query_with(
+            "SELECT nspname::text, has_schema_privilege($1, oid, 'USAGE')::text, has_schema_privilege($1, oid, 'CREATE')::text \
+             FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'",
+            &[arx_migrate_core::Param::Text(Some(role))],
+        )
+        .map_err(failed)?;
+    for row in schemas {
+        let [Some(schema), Some(usage), Some(create)] =
+            <[Option<String>; 3]>::try_from(row).unwrap_or([None, None, None])
+        else {
+            continue;
+        };
+        let schema = quote_ident(&schema);
+        let role = quote_ident(role);
+        // The scratch database's `public` starts with PUBLIC's defaults;
+        // only what the role has at --url may stay.
+        prepare.push(format!("CREATE SCHEMA IF NOT EXISTS {schema}"));
+        prepare.push(format!("REVOKE ALL ON SCHEMA {schema} FROM PUBLIC"));
+        let granted: Vec<&str> = [("USAGE", usage == "true"), ("CREATE", create == "true")]
+            .into_iter()
+            .filter_map(|(privilege, has)| has.then_some(privilege))
+            .collect();
+        if !granted.is_empty() {
+            prepare.push(format!(
+                "GRANT {} ON SCHEMA {schema} TO {role}",
+                granted.join(", ")
+            ));
+        }
+    }
+    Ok(gate::AsRole {
+        role: role.to_string(),
+        prepare,
+    })
+}
+
 /// `validate [--no-scratch-cache]`.
-pub(crate) fn validate(ctx: &Context<'_>, scratch_cache: bool) -> Result<Done, CliError> {
+pub(crate) fn validate(
+    ctx: &Context<'_>,
+    scratch_cache: bool,
+    as_role: Option<&str>,
+) -> Result<Done, CliError> {
     let database = ctx.database()?;
     let url_backend = database.parsed.backend();
     let backend = ctx.backend_option()?.unwrap_or(url_backend);
@@ -28,7 +94,18 @@ pub(crate) fn validate(ctx: &Context<'_>, scratch_cache: bool) -> Result<Done, C
         .map(|source| source.cached(scratch_cache))
         .map_err(|e| core(ctx, &database, e))?;
     let lint_config = super::lint::config(ctx)?;
-    let report = gate::validate_with(&migrator, &scratch, &lint_config)
+    let as_role = match as_role {
+        Some(role) if backend == Backend::Postgres => {
+            Some(role_setup(ctx, &database, &migrator, role)?)
+        }
+        Some(_) => {
+            return Err(CliError::usage(
+                "validate --as-role runs on PostgreSQL only (SQLite has no roles)",
+            ))
+        }
+        None => None,
+    };
+    let report = gate::validate_as(&migrator, &scratch, &lint_config, as_role.as_ref())
         .map_err(|e| core(ctx, &database, e))?;
     let mut value = serde_json::to_value(&report).unwrap_or(Value::Null);
     value["command"] = json!("validate");

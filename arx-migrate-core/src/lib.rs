@@ -21,6 +21,7 @@ mod expand;
 pub mod fleet;
 pub mod graph;
 mod heads;
+pub mod history_stats;
 pub mod journal;
 pub mod lock;
 pub mod migration;
@@ -43,6 +44,7 @@ pub use error::{DbError, DbErrorKind, Direction, Error, Result, StatementFailure
 pub use expand::{Expand, ExpandKind, ExpansionPhase, ExpansionState, EXPAND_TABLE};
 pub use graph::{RevisionGraph, Step};
 pub use heads::Heads;
+pub use history_stats::{history_stats, HistoryStats, RevisionStats, SlowStep};
 pub use journal::{HalfApplied, HalfAppliedRepair, HalfAppliedReport, JournalEntry, JournalState};
 pub use lock::{LockHolder, LockWait};
 pub use migration::{
@@ -56,7 +58,7 @@ pub use runner::{
     Migrator, Progress, RepairReport, Report, Status, StepReport, StepStart, TransactionMode,
     Warning,
 };
-pub use store::{HistoryEntry, HistoryOperation, HistoryOutcome, StoreConfig};
+pub use store::{HistoryEntry, HistoryOperation, HistoryOutcome, StepSizes, StoreConfig};
 pub use takeover::Adopted;
 pub use target::Target;
 

@@ -158,7 +158,58 @@ pub struct HistoryEntry {
     pub outcome: HistoryOutcome,
     /// The error, for failed steps.
     pub message: Option<String>,
+    /// What the step did to the database's size, where it was measured.
+    pub sizes: StepSizes,
 }
+
+/// The sizes a step's history row records (bytes), each `None` where it
+/// was not measured: rows written before the columns existed, stamps,
+/// failures, or a backend that cannot tell.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepSizes {
+    /// The whole database before the step (`pg_database_size`, SQLite's
+    /// `page_count × page_size`).
+    pub database_before: Option<i64>,
+    /// The whole database after the step.
+    pub database_after: Option<i64>,
+    /// The one table the step changed, when it changed exactly one (see
+    /// the guide's "Size tracking"), as `schema.table` or `table`.
+    pub table: Option<String>,
+    /// That table's size with its indexes before the step (0 when the
+    /// step created it).
+    pub table_before: Option<i64>,
+    /// That table's size with its indexes after the step (0 when the step
+    /// dropped it).
+    pub table_after: Option<i64>,
+}
+
+impl StepSizes {
+    /// How much the database grew (negative: shrank), where both sizes
+    /// were measured.
+    pub fn database_delta(&self) -> Option<i64> {
+        Some(self.database_after? - self.database_before?)
+    }
+
+    /// How much the step's table grew, where both sizes were measured.
+    pub fn table_delta(&self) -> Option<i64> {
+        Some(self.table_after? - self.table_before?)
+    }
+
+    /// Whether anything was measured.
+    pub fn is_measured(&self) -> bool {
+        self.database_before.is_some() || self.database_after.is_some()
+    }
+}
+
+/// The history table's size columns, added to an older history table by
+/// [`Store::upgrade_history`], in the order `StepSizes` holds them.
+const SIZE_COLUMNS: [(&str, &str); 5] = [
+    ("database_size_before", "BIGINT"),
+    ("database_size_after", "BIGINT"),
+    ("table_name", "VARCHAR(255)"),
+    ("table_size_before", "BIGINT"),
+    ("table_size_after", "BIGINT"),
+];
 
 pub(crate) struct Store<'a> {
     pub(crate) config: &'a StoreConfig,
@@ -379,10 +430,70 @@ impl<'a> Store<'a> {
              executed_by VARCHAR(255), \
              program VARCHAR(255), \
              outcome VARCHAR(16) NOT NULL, \
-             message {message}){table_options}",
-            self.history_table()
+             message {message}, {}){table_options}",
+            self.history_table(),
+            SIZE_COLUMNS
+                .iter()
+                .map(|(name, ty)| format!("{name} {ty}"))
+                .collect::<Vec<_>>()
+                .join(", "),
         ));
         statements
+    }
+
+    /// The history table's column names (lower case); empty when the
+    /// table does not exist.
+    fn history_columns(&self, connection: &mut dyn Connection) -> Result<Vec<String>> {
+        let (sql, name) = match self.backend {
+            Backend::Sqlite => (
+                "SELECT name FROM pragma_table_info($1)",
+                self.config.history_table.clone(),
+            ),
+            Backend::Postgres => (
+                "SELECT attname::text FROM pg_attribute \
+                 WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped",
+                self.history_table(),
+            ),
+            Backend::Mysql => (
+                "SELECT column_name FROM information_schema.columns \
+                 WHERE table_schema = DATABASE() AND table_name = $1",
+                self.config.history_table.clone(),
+            ),
+        };
+        let rows = connection
+            .query_with(sql, &[Param::Text(Some(&name))])
+            .map_err(|e| self.store_error(&self.config.history_table, sql, e))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| row.into_iter().next().flatten())
+            .map(|name| name.to_lowercase())
+            .collect())
+    }
+
+    /// Brings a history table written by an earlier version up to this
+    /// one's columns (the size columns), keeping its rows: the
+    /// bookkeeping's own migration. Run before the first step of a run
+    /// (never on the no-op path), in a writing transaction so that two
+    /// runners on SQLite do not both add a column.
+    pub(crate) fn upgrade_history(&self, connection: &mut dyn Connection) -> Result<()> {
+        let columns = self.history_columns(connection)?;
+        if columns.is_empty() {
+            return Ok(());
+        }
+        for (name, ty) in SIZE_COLUMNS {
+            if columns.iter().any(|column| column == name) {
+                continue;
+            }
+            let sql = format!(
+                "ALTER TABLE {} ADD COLUMN {name} {ty}",
+                self.history_table()
+            );
+            tracing::info!(table = %self.config.history_table, column = name, "adding a column to the history table");
+            connection
+                .execute(&sql)
+                .map_err(|e| self.store_error(&self.config.history_table, &sql, e))?;
+        }
+        Ok(())
     }
 
     /// Replaces the version rows `before` with `after`.
@@ -506,24 +617,37 @@ impl<'a> Store<'a> {
             Backend::Postgres => "CAST($5 AS TIMESTAMPTZ)",
             Backend::Mysql => "STR_TO_DATE($5, '%Y-%m-%dT%H:%i:%s.%fZ')",
         };
+        let mut params = vec![
+            Param::Text(Some(&self.config.version_table)),
+            Param::Text(Some(record.revision)),
+            Param::Text(Some(record.operation.as_str())),
+            Param::Text(record.checksum),
+            Param::Text(Some(&provenance.started_at)),
+            Param::Integer(record.duration.map(whole_millis)),
+            Param::Text(Some(&provenance.executed_by)),
+            Param::Text(Some(&provenance.program)),
+            Param::Text(Some(record.outcome.as_str())),
+            Param::Text(record.message.as_deref()),
+        ];
+        // The size columns are named only when there are sizes: a stamp
+        // or a failure also writes to a history table that an older
+        // version created and no step has upgraded yet.
+        let mut columns = String::new();
+        let mut values = String::new();
+        if let Some(sizes) = record.sizes.filter(|sizes| sizes.is_measured()) {
+            for ((name, _), param) in SIZE_COLUMNS.iter().zip(size_params(sizes)) {
+                params.push(param);
+                columns.push_str(&format!(", {name}"));
+                values.push_str(&format!(", ${}", params.len()));
+            }
+        }
         Bound {
             sql: format!(
-                "INSERT INTO {} (version_table, revision, operation, checksum, started_at, duration_ms, executed_by, program, outcome, message) \
-                 VALUES ($1, $2, $3, $4, {started_at}, $6, $7, $8, $9, $10)",
+                "INSERT INTO {} (version_table, revision, operation, checksum, started_at, duration_ms, executed_by, program, outcome, message{columns}) \
+                 VALUES ($1, $2, $3, $4, {started_at}, $6, $7, $8, $9, $10{values})",
                 self.history_table(),
             ),
-            params: vec![
-                Param::Text(Some(&self.config.version_table)),
-                Param::Text(Some(record.revision)),
-                Param::Text(Some(record.operation.as_str())),
-                Param::Text(record.checksum),
-                Param::Text(Some(&provenance.started_at)),
-                Param::Integer(record.duration.map(whole_millis)),
-                Param::Text(Some(&provenance.executed_by)),
-                Param::Text(Some(&provenance.program)),
-                Param::Text(Some(record.outcome.as_str())),
-                Param::Text(record.message.as_deref()),
-            ],
+            params,
         }
     }
 
@@ -532,23 +656,35 @@ impl<'a> Store<'a> {
         &self,
         connection: &mut dyn Connection,
         id: i64,
-        outcome: HistoryOutcome,
-        duration: Duration,
-        checksum: Option<&str>,
-        message: Option<&str>,
+        finished: &Finished<'_>,
     ) -> Result<()> {
+        let Finished {
+            outcome,
+            duration,
+            checksum,
+            message,
+            sizes,
+        } = *finished;
+        let mut params = vec![
+            Param::Text(Some(outcome.as_str())),
+            Param::Integer(Some(whole_millis(duration))),
+            Param::Text(checksum),
+            Param::Text(message),
+            Param::Integer(Some(id)),
+        ];
+        let mut sets = String::new();
+        if let Some(sizes) = sizes.filter(|sizes| sizes.is_measured()) {
+            for ((name, _), param) in SIZE_COLUMNS.iter().zip(size_params(sizes)) {
+                params.push(param);
+                sets.push_str(&format!(", {name} = ${}", params.len()));
+            }
+        }
         Bound {
             sql: format!(
-                "UPDATE {} SET outcome = $1, duration_ms = $2, checksum = COALESCE($3, checksum), message = $4 WHERE id = $5",
+                "UPDATE {} SET outcome = $1, duration_ms = $2, checksum = COALESCE($3, checksum), message = $4{sets} WHERE id = $5",
                 self.history_table(),
             ),
-            params: vec![
-                Param::Text(Some(outcome.as_str())),
-                Param::Integer(Some(whole_millis(duration))),
-                Param::Text(checksum),
-                Param::Text(message),
-                Param::Integer(Some(id)),
-            ],
+            params,
         }
         .run(connection, |sql, e| {
             self.store_error(&self.config.history_table, sql, e)
@@ -584,8 +720,24 @@ impl<'a> Store<'a> {
                 "CONCAT(LEFT(DATE_FORMAT(started_at, '%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z')"
             }
         };
+        // A history table that no step has upgraded yet lacks the size
+        // columns: they read as NULL.
+        let columns = self.history_columns(connection)?;
+        if columns.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sizes = SIZE_COLUMNS
+            .iter()
+            .map(|(name, _)| {
+                if columns.iter().any(|column| column == name) {
+                    format!(", {name}")
+                } else {
+                    ", NULL".to_string()
+                }
+            })
+            .collect::<String>();
         let sql = format!(
-            "SELECT id, revision, operation, checksum, {started_at}, duration_ms, executed_by, program, outcome, message \
+            "SELECT id, revision, operation, checksum, {started_at}, duration_ms, executed_by, program, outcome, message{sizes} \
              FROM {} WHERE version_table = {} ORDER BY id",
             self.history_table(),
             self.literal(&self.config.version_table),
@@ -632,10 +784,27 @@ impl<'a> Store<'a> {
                             .ok_or_else(|| unreadable("outcome", &outcome))?
                     },
                     message: next(),
+                    sizes: StepSizes {
+                        database_before: next().and_then(|v| v.parse().ok()),
+                        database_after: next().and_then(|v| v.parse().ok()),
+                        table: next(),
+                        table_before: next().and_then(|v| v.parse().ok()),
+                        table_after: next().and_then(|v| v.parse().ok()),
+                    },
                 })
             })
             .collect()
     }
+}
+
+/// How a started step ended, for [`Store::finish_record`].
+#[derive(Clone, Copy)]
+pub(crate) struct Finished<'a> {
+    pub(crate) outcome: HistoryOutcome,
+    pub(crate) duration: Duration,
+    pub(crate) checksum: Option<&'a str>,
+    pub(crate) message: Option<&'a str>,
+    pub(crate) sizes: Option<&'a StepSizes>,
 }
 
 /// A history row to write.
@@ -647,6 +816,18 @@ pub(crate) struct StepRecord<'a> {
     pub(crate) duration: Option<Duration>,
     pub(crate) outcome: HistoryOutcome,
     pub(crate) message: Option<String>,
+    pub(crate) sizes: Option<&'a StepSizes>,
+}
+
+/// The size columns' values, in [`SIZE_COLUMNS`]' order.
+fn size_params(sizes: &StepSizes) -> [Param<'_>; 5] {
+    [
+        Param::Integer(sizes.database_before),
+        Param::Integer(sizes.database_after),
+        Param::Text(sizes.table.as_deref()),
+        Param::Integer(sizes.table_before),
+        Param::Integer(sizes.table_after),
+    ]
 }
 
 fn parse_state(rows: Vec<crate::backend::Row>) -> StoredState {
@@ -854,6 +1035,7 @@ mod tests {
             duration: Some(Duration::from_millis(3)),
             outcome: HistoryOutcome::Ok,
             message: Some(message.to_string()),
+            sizes: None,
         };
         store
             .record_step(&mut connection, &[], &[revision.to_string()], &record)
@@ -863,10 +1045,13 @@ mod tests {
             .finish_record(
                 &mut connection,
                 id,
-                HistoryOutcome::Failed,
-                Duration::ZERO,
-                None,
-                Some(message),
+                &Finished {
+                    outcome: HistoryOutcome::Failed,
+                    duration: Duration::ZERO,
+                    checksum: None,
+                    message: Some(message),
+                    sizes: None,
+                },
             )
             .unwrap();
         store.acknowledge_interrupted(&mut connection).unwrap();

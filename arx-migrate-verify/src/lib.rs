@@ -6,6 +6,8 @@
 //! - [`check`]: introspects a live database (tables, views, triggers,
 //!   functions, sequences, virtual tables) and compares it with the schema
 //!   the migrations produce, replayed on a scratch database.
+//! - [`grants`]: the privileges a chain's statements need on PostgreSQL.
+//! - [`superuser`]: which PostgreSQL statements need a superuser.
 //! - [`validate`]: the CI gate that runs the whole round trip on a scratch
 //!   database.
 //!
@@ -16,5 +18,7 @@
 
 pub mod autogen;
 pub mod check;
+pub mod grants;
 pub mod lint;
+pub mod superuser;
 pub mod validate;

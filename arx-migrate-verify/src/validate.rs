@@ -452,9 +452,53 @@ pub fn validate_with(
     scratch: &ScratchSource,
     lint_config: &lint::LintConfig,
 ) -> Result<ValidateReport> {
+    validate_as(migrator, scratch, lint_config, None)
+}
+
+/// Who runs `validate`'s round trip on PostgreSQL, when it is not the
+/// connecting user: see [`validate_as`].
+#[derive(Debug, Clone)]
+pub struct AsRole {
+    /// The role to `SET ROLE` to.
+    pub role: String,
+    /// Statements the connecting user runs first in the scratch database,
+    /// to give it what the DBA gave the real one (the role's schema
+    /// privileges, extensions created beforehand).
+    pub prepare: Vec<String>,
+}
+
+/// [`validate_with`], with the upgrade, downgrade and upgrade again run as
+/// `as_role` (PostgreSQL): the scratch database is created and prepared
+/// by the connecting user, then the session does `SET ROLE`. A statement
+/// the role cannot run fails the upgrade step, naming the revision, the
+/// statement and the server's "permission denied" message.
+pub fn validate_as(
+    migrator: &Migrator,
+    scratch: &ScratchSource,
+    lint_config: &lint::LintConfig,
+    as_role: Option<&AsRole>,
+) -> Result<ValidateReport> {
     let backend = scratch.backend();
     let mut database = ScratchDatabase::create(scratch)?;
     let connection = database.connection()?;
+    if let Some(as_role) = as_role {
+        if backend != arx_migrate_core::Backend::Postgres {
+            return Err(Error::Config(
+                "validate --as-role runs on PostgreSQL only (SQLite has no roles)".into(),
+            ));
+        }
+        for statement in as_role.prepare.iter().cloned().chain([format!(
+            "SET ROLE {}",
+            arx_migrate_core::ops::quote_ident(&as_role.role)
+        )]) {
+            connection.execute(&statement).map_err(|source| {
+                Error::Config(format!(
+                    "validate --as-role {}: preparing the scratch database failed at `{statement}`: {source}",
+                    as_role.role
+                ))
+            })?;
+        }
+    }
     let chain = Chain { migrator };
     let mut validation = Validation {
         migrator,

@@ -3,7 +3,10 @@
 use arx_migrate::migration;
 
 /// Initial users and projects
-#[migration(rev = "001")]
+#[migration(
+    rev = "001",
+    allow = ["needs-superuser: PostGIS is not a trusted extension; the DBA creates it before the first run as a superuser (docs/cli.md, \"The Arxos migration role\"), and IF NOT EXISTS then passes for the migration role"]
+)]
 pub mod m001_users_projects {
     use arx_migrate::prelude::*;
     use arx_migrate::sea_query::Table;

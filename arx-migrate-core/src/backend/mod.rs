@@ -233,6 +233,22 @@ pub trait Connection {
         Ok(None)
     }
 
+    /// The size of the whole database in bytes, for the history table's
+    /// size columns; `Ok(None)` where the backend cannot tell. Read only
+    /// when a step runs, never on the no-op startup path.
+    fn database_size(&mut self) -> Result<Option<i64>, DbError> {
+        Ok(None)
+    }
+
+    /// The size in bytes of `table` with its indexes (and, on PostgreSQL,
+    /// its TOAST data); `Ok(Some(0))` when the table does not exist,
+    /// `Ok(None)` where the backend cannot tell. Names are unquoted;
+    /// `schema` `None` is the one unqualified names resolve to.
+    fn relation_size(&mut self, schema: Option<&str>, table: &str) -> Result<Option<i64>, DbError> {
+        let _ = (schema, table);
+        Ok(None)
+    }
+
     /// The schema that unqualified names resolve to (`main` on SQLite).
     fn current_schema(&mut self) -> Result<String, DbError>;
 

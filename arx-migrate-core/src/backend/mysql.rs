@@ -399,6 +399,30 @@ impl Connection for Conn {
         "START TRANSACTION"
     }
 
+    fn database_size(&mut self) -> Result<Option<i64>, DbError> {
+        // InnoDB's own figures (pages allocated to data and indexes), as
+        // information_schema reports them: refreshed with the table's
+        // statistics, so a step's change may show only after the server
+        // recomputes them (`innodb_stats_auto_recalc`).
+        let rows = Connection::query(
+            self,
+            "SELECT CAST(COALESCE(SUM(data_length + index_length), 0) AS CHAR) \
+             FROM information_schema.tables WHERE table_schema = DATABASE()",
+        )?;
+        Ok(first_integer(&rows))
+    }
+
+    fn relation_size(&mut self, schema: Option<&str>, table: &str) -> Result<Option<i64>, DbError> {
+        // A table that does not exist (yet, or any more) is size 0.
+        let rows = self.query_with(
+            "SELECT CAST(COALESCE(SUM(data_length + index_length), 0) AS CHAR) \
+             FROM information_schema.tables \
+             WHERE table_schema = COALESCE($1, DATABASE()) AND table_name = $2",
+            &[Param::Text(schema), Param::Text(Some(table))],
+        )?;
+        Ok(first_integer(&rows))
+    }
+
     fn prepare_run(&mut self, settings: &RunSettings) -> Result<PreparedRun, DbError> {
         let mariadb = needs_dialect(self, settings)?;
         Connection::execute(self, &prepare_sql(settings, mariadb))?;
@@ -530,6 +554,12 @@ impl Connection for PooledConn {
     fn begin_statement(&self) -> &'static str {
         Connection::begin_statement(self.as_ref())
     }
+    fn database_size(&mut self) -> Result<Option<i64>, DbError> {
+        Connection::database_size(self.as_mut())
+    }
+    fn relation_size(&mut self, schema: Option<&str>, table: &str) -> Result<Option<i64>, DbError> {
+        Connection::relation_size(self.as_mut(), schema, table)
+    }
     fn prepare_run(&mut self, settings: &RunSettings) -> Result<PreparedRun, DbError> {
         Connection::prepare_run(self.as_mut(), settings)
     }
@@ -618,4 +648,11 @@ mod tests {
         assert!(mysql.contains("max_execution_time = 250"), "{mysql}");
         assert!(finish_sql(&settings, true).contains("max_statement_time = @arx"));
     }
+}
+
+/// The first column of the first row, as an integer.
+fn first_integer(rows: &[Row]) -> Option<i64> {
+    rows.first()
+        .and_then(|row| row.first().cloned().flatten())
+        .and_then(|value| value.parse().ok())
 }

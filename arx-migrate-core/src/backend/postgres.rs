@@ -351,6 +351,27 @@ impl Connection for Client {
         Connection::query(self, &format!("SELECT pg_advisory_unlock({key})")).map(|_| ())
     }
 
+    fn database_size(&mut self) -> Result<Option<i64>, DbError> {
+        let rows = Connection::query(self, "SELECT pg_database_size(current_database())")?;
+        Ok(first_integer(&rows))
+    }
+
+    fn relation_size(&mut self, schema: Option<&str>, table: &str) -> Result<Option<i64>, DbError> {
+        // to_regclass is NULL for a table that does not exist (yet, or
+        // any more): that is size 0, not an error. The name goes in
+        // quoted, so that no spelling of it makes to_regclass raise.
+        use crate::not_api::text::quote_ident;
+        let name = match schema {
+            Some(schema) => format!("{}.{}", quote_ident(schema), quote_ident(table)),
+            None => quote_ident(table),
+        };
+        let rows = self.query_with(
+            "SELECT coalesce(pg_total_relation_size(to_regclass($1)), 0)",
+            &[Param::Text(Some(&name))],
+        )?;
+        Ok(first_integer(&rows))
+    }
+
     fn current_schema(&mut self) -> Result<String, DbError> {
         let rows = Connection::query(self, "SELECT current_schema()")?;
         rows.first()
@@ -366,4 +387,11 @@ impl Connection for Client {
     fn data(&mut self) -> DataConnection<'_> {
         DataConnection::Postgres(self)
     }
+}
+
+/// The first column of the first row, as an integer.
+fn first_integer(rows: &[Row]) -> Option<i64> {
+    rows.first()
+        .and_then(|row| row.first().cloned().flatten())
+        .and_then(|value| value.parse().ok())
 }

@@ -187,9 +187,42 @@ impl Connection for rusqlite::Connection {
         Ok("main".to_string())
     }
 
+    fn database_size(&mut self) -> Result<Option<i64>, DbError> {
+        let rows = Connection::query(
+            self,
+            "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+        )?;
+        Ok(first_integer(&rows))
+    }
+
+    fn relation_size(&mut self, schema: Option<&str>, table: &str) -> Result<Option<i64>, DbError> {
+        // The dbstat virtual table is compiled into the bundled SQLite
+        // (SQLITE_ENABLE_DBSTAT_VTAB); a system SQLite without it cannot
+        // tell, which is `None`, not an error. Indexes (autoindexes
+        // included) carry their table's name in `tbl_name`.
+        let schema = schema.unwrap_or("main");
+        let sql = format!(
+            "SELECT coalesce(sum(pgsize), 0) FROM dbstat($1) \
+             WHERE name IN (SELECT name FROM {}.sqlite_schema WHERE tbl_name = $2 COLLATE NOCASE)",
+            crate::not_api::text::quote_ident(schema)
+        );
+        match self.query_with(&sql, &[Param::Text(Some(schema)), Param::Text(Some(table))]) {
+            Ok(rows) => Ok(first_integer(&rows)),
+            Err(error) if error.message.contains("no such table: dbstat") => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
     fn data(&mut self) -> DataConnection<'_> {
         DataConnection::Sqlite(self)
     }
+}
+
+/// The first column of the first row, as an integer.
+fn first_integer(rows: &[Row]) -> Option<i64> {
+    rows.first()
+        .and_then(|row| row.first().cloned().flatten())
+        .and_then(|value| value.parse().ok())
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use super::sqlite_rebuild::TableChange;
 use super::sqlite_tokens::{Kind, Tokens};
 use super::statement::Statement;
+use super::touched::{touched_table, Touch, TouchedTables};
 use crate::backend::{Backend, Connection, DataConnection};
 use crate::checksum::ChecksumBuilder;
 use crate::error::{Direction, Error, Result, StatementFailure};
@@ -130,6 +131,8 @@ pub struct Ops<'a> {
     /// The reverse the migration named for the statement it runs next
     /// ([`Ops::mysql_reversible`]).
     pub(super) next_reverse: Option<String>,
+    /// The tables the statements changed, for the history's size columns.
+    pub(super) touched: TouchedTables,
 }
 
 impl<'a> Ops<'a> {
@@ -158,6 +161,7 @@ impl<'a> Ops<'a> {
             backfills_run: 0,
             journal: None,
             next_reverse: None,
+            touched: TouchedTables::default(),
         }
     }
 
@@ -224,6 +228,7 @@ impl<'a> Ops<'a> {
             backfills_run: 0,
             journal: None,
             next_reverse: None,
+            touched: TouchedTables::default(),
         }
     }
 
@@ -398,6 +403,7 @@ impl<'a> Ops<'a> {
 
     pub(super) fn run(&mut self, sql: String) -> Result<()> {
         self.flush_tables_named_in(&sql, None)?;
+        self.note_touch(touched_table(&sql));
         if let Some(table) = created_table(&sql) {
             self.created_tables.insert(table);
         }
@@ -620,6 +626,39 @@ impl<'a> Ops<'a> {
 
     pub(crate) fn finish_checksum(&self) -> String {
         self.checksum.clone().finish()
+    }
+
+    /// Remembers the table a statement changes; live, while the step
+    /// may still touch one table only, measures its size before the
+    /// statement runs. A measurement that fails is logged and left out:
+    /// it never fails the step.
+    pub(super) fn note_touch(&mut self, touch: Touch) {
+        let table = match touch {
+            Touch::Nothing => return,
+            Touch::Unknown => {
+                self.touched.unknown = true;
+                return;
+            }
+            Touch::Table(schema, name) => (schema, name),
+        };
+        if !self.touched.still_single() || self.touched.contains(&table) {
+            return;
+        }
+        let before = match &mut self.sink {
+            Sink::Live(connection) => connection
+                .relation_size(table.0.as_deref(), &table.1)
+                .unwrap_or_else(|error| {
+                    tracing::debug!(%error, table = %table.1, "could not read the table's size");
+                    None
+                }),
+            Sink::Record(_) | Sink::Script(_) => None,
+        };
+        self.touched.tables.push((table, before));
+    }
+
+    /// The one table the step changed, with its size before, or `None`.
+    pub(crate) fn touched_table(&self) -> Option<super::touched::Measured> {
+        self.touched.single()
     }
 
     pub(crate) fn statements_run(&self) -> usize {

@@ -11,6 +11,8 @@
 //! that keep sea-query from panicking), `alter` (the portable
 //! alterations), `safe` (the forms that keep a busy PostgreSQL table
 //! usable: `NOT VALID`, validation, `NOT NULL` through a check),
+//! `touched` (which table a statement changes, for the history's size
+//! columns),
 //! `concurrent_index` (a concurrent index build that leaves no INVALID
 //! index behind), `backfill` ([`Ops::backfill`]), `expand` ([`Ops::expand`],
 //! [`Ops::contract`]), `journaled` (a statement under the journal of
@@ -34,11 +36,13 @@ mod sqlite_plan;
 mod sqlite_rebuild;
 mod sqlite_tokens;
 mod statement;
+mod touched;
 
 pub use alter::AlterColumn;
 pub use context::Ops;
 pub(crate) use context::{LiveSettings, RunnerContext};
 pub use statement::Statement;
+pub(crate) use touched::Measured;
 
 /// Quotes an identifier for any backend (`"name"`, inner quotes doubled).
 pub use crate::not_api::text::quote_ident;

@@ -90,6 +90,7 @@ impl Ops<'_> {
         let pending = match position {
             Some(i) => &mut self.tables[i],
             None => {
+                self.note_touch(super::touched::Touch::Table(None, table.to_string()));
                 self.tables.push(PendingTable {
                     table: table.to_string(),
                     changes: Vec::new(),

@@ -14,7 +14,7 @@ use crate::heads::Heads;
 use crate::lock::{lock_key, LockHolder};
 use crate::migration::Migration;
 use crate::ops::{LiveSettings, Ops, RunnerContext};
-use crate::store::{HistoryOutcome, StepRecord, Store};
+use crate::store::{Finished, HistoryOutcome, StepRecord, StepSizes, Store};
 use crate::transaction::Transaction;
 
 use super::migrator::{Migrator, Request};
@@ -343,6 +343,11 @@ impl Migrator {
                 direction: *direction,
             });
         }
+        // The bookkeeping's own migration (the size columns), only when
+        // there is a step to record: the no-op path stays one query.
+        if !queue.is_empty() && state.has_history_table {
+            env.in_transaction(connection, |connection| store.upgrade_history(connection))?;
+        }
         let mut run = Run {
             store,
             request,
@@ -475,11 +480,13 @@ impl Migrator {
             lock_retry: None,
             progress: None,
         };
-        let (checksum, statements, _) = run_migration(connection, step, true, batch, live, None)?;
+        let database_before = database_size(connection);
+        let ran = run_migration(connection, step, true, batch, live, None)?;
         let duration = started.elapsed();
         // The version row and the history row move together, also where
         // the step's DDL has committed the transaction (MySQL).
         crate::backend::reopen_after_implicit_commit(connection).map_err(Error::Database)?;
+        let sizes = ran.sizes(connection, database_before);
         store.record_step(
             connection,
             heads_before,
@@ -487,14 +494,15 @@ impl Migrator {
             &StepRecord {
                 revision: step.revision(),
                 operation: step.direction.into(),
-                checksum: Some(&checksum),
+                checksum: Some(&ran.checksum),
                 started_at,
                 duration: Some(duration),
                 outcome: HistoryOutcome::Ok,
                 message: None,
+                sizes: Some(&sizes),
             },
         )?;
-        Ok(step_report(step, duration, statements))
+        Ok(step_report(step, duration, ran.statements))
     }
 
     /// Runs a non-transactional step: marked as started first (committed),
@@ -529,9 +537,11 @@ impl Migrator {
                     duration: None,
                     outcome: HistoryOutcome::Started,
                     message: None,
+                    sizes: None,
                 },
             )?,
         };
+        let database_before = database_size(connection);
         let book = store.backfill_book();
         let runner = RunnerContext {
             book: book.clone(),
@@ -542,8 +552,15 @@ impl Migrator {
             progress: Some(&mut *env.progress),
         };
         match run_migration(connection, step, false, false, live, Some(runner)) {
-            Ok((checksum, statements, backfills)) => {
+            Ok(ran) => {
                 let duration = started.elapsed();
+                let sizes = ran.sizes(connection, database_before);
+                let Ran {
+                    checksum,
+                    statements,
+                    backfills,
+                    ..
+                } = ran;
                 env.in_transaction(connection, |connection| {
                     store.set_heads(connection, heads_before, &step.heads_after)?;
                     if backfills > 0 || resuming {
@@ -553,23 +570,30 @@ impl Migrator {
                     store.finish_record(
                         connection,
                         marker,
-                        HistoryOutcome::Ok,
-                        duration,
-                        Some(&checksum),
-                        None,
+                        &Finished {
+                            outcome: HistoryOutcome::Ok,
+                            duration,
+                            checksum: Some(&checksum),
+                            message: None,
+                            sizes: Some(&sizes),
+                        },
                     )
                 })?;
                 Ok(step_report(step, duration, statements))
             }
             Err(error) => {
                 let error = outside_transaction_hint(error);
+                let message = error.to_string();
                 let _ = store.finish_record(
                     connection,
                     marker,
-                    HistoryOutcome::Failed,
-                    started.elapsed(),
-                    None,
-                    Some(&error.to_string()),
+                    &Finished {
+                        outcome: HistoryOutcome::Failed,
+                        duration: started.elapsed(),
+                        checksum: None,
+                        message: Some(&message),
+                        sizes: None,
+                    },
                 );
                 Err(error)
             }
@@ -599,6 +623,7 @@ impl Migrator {
                     duration: None,
                     outcome: HistoryOutcome::Failed,
                     message: Some(error.to_string()),
+                    sizes: None,
                 },
             )
         });
@@ -608,8 +633,62 @@ impl Migrator {
     }
 }
 
+/// What running a migration function left to record.
+struct Ran {
+    checksum: String,
+    statements: usize,
+    backfills: usize,
+    /// The one table it changed, with that table's size before.
+    table: Option<crate::ops::Measured>,
+}
+
+impl Ran {
+    /// The step's sizes, measured now that it ran.
+    fn sizes(&self, connection: &mut dyn Connection, database_before: Option<i64>) -> StepSizes {
+        step_sizes(connection, database_before, self.table.as_ref())
+    }
+}
+
+/// A step's sizes, measured now that it ran: the database's, and the one
+/// table it changed (with that table's size before), where it changed one.
+pub(super) fn step_sizes(
+    connection: &mut dyn Connection,
+    database_before: Option<i64>,
+    table: Option<&crate::ops::Measured>,
+) -> StepSizes {
+    let mut sizes = StepSizes {
+        database_before,
+        database_after: database_size(connection),
+        ..StepSizes::default()
+    };
+    if let Some(((schema, table), before)) = table {
+        sizes.table = Some(match schema {
+            Some(schema) => format!("{schema}.{table}"),
+            None => table.clone(),
+        });
+        sizes.table_before = *before;
+        sizes.table_after = connection
+            .relation_size(schema.as_deref(), table)
+            .unwrap_or_else(|error| {
+                tracing::debug!(%error, table, "could not read the table's size");
+                None
+            });
+    }
+    sizes
+}
+
+/// The database's size for the history row; a failure to read it is
+/// logged and left out, never the step's failure.
+pub(super) fn database_size(connection: &mut dyn Connection) -> Option<i64> {
+    connection.database_size().unwrap_or_else(|error| {
+        tracing::debug!(%error, "could not read the database's size");
+        None
+    })
+}
+
 /// Runs the migration function through a live [`Ops`]; a panic in it is an
-/// error, not a crash. Returns the checksum and the statement count.
+/// error, not a crash. Returns the checksum, the statement count and the
+/// table it changed.
 /// `batch`: whether its statements may travel to the server together.
 fn run_migration<'a>(
     connection: &'a mut dyn Connection,
@@ -618,7 +697,7 @@ fn run_migration<'a>(
     batch: bool,
     live: LiveSettings<'a>,
     runner: Option<RunnerContext>,
-) -> Result<(String, usize, usize)> {
+) -> Result<Ran> {
     let migration: &Arc<dyn Migration> = &step.migration;
     let revision = migration.revision().to_string();
     let mut ops = Ops::live(connection, &revision, step.direction, in_transaction, batch)
@@ -628,11 +707,12 @@ fn run_migration<'a>(
     }
     crate::render::invoke(migration.as_ref(), &mut ops)?;
     ops.flush()?;
-    Ok((
-        ops.finish_checksum(),
-        ops.statements_run(),
-        ops.backfills_run(),
-    ))
+    Ok(Ran {
+        checksum: ops.finish_checksum(),
+        statements: ops.statements_run(),
+        backfills: ops.backfills_run(),
+        table: ops.touched_table(),
+    })
 }
 
 /// The interrupted steps an upgrade resumes: those killed in a backfill

@@ -16,7 +16,7 @@ use crate::graph::Step;
 use crate::journal::cursor::JournalCursor;
 use crate::journal::{HalfApplied, HalfAppliedRepair, HalfAppliedReport};
 use crate::ops::{LiveSettings, Ops};
-use crate::store::{HistoryOperation, HistoryOutcome, StepRecord, Store};
+use crate::store::{Finished, HistoryOperation, HistoryOutcome, StepRecord, Store};
 use crate::target::Target;
 
 impl Migrator {
@@ -65,9 +65,11 @@ impl Migrator {
                     duration: None,
                     outcome: HistoryOutcome::Started,
                     message: resuming.then(|| "resumed a half-applied step".to_string()),
+                    sizes: None,
                 },
             )?,
         };
+        let database_before = super::apply::database_size(connection);
         let cursor = JournalCursor::new(book.clone(), step.revision(), step.direction, recorded);
         // Lock retries are PostgreSQL's; nothing here reports progress.
         let live = LiveSettings {
@@ -82,21 +84,31 @@ impl Migrator {
             crate::render::invoke(step.migration.as_ref(), &mut ops)
                 .and_then(|()| ops.flush())
                 .and_then(|()| ops.finish_journal())
-                .map(|()| (ops.finish_checksum(), ops.statements_run()))
+                .map(|()| {
+                    (
+                        ops.finish_checksum(),
+                        ops.statements_run(),
+                        ops.touched_table(),
+                    )
+                })
         };
         match outcome {
-            Ok((checksum, statements)) => {
+            Ok((checksum, statements, touched)) => {
                 let duration = started.elapsed();
+                let sizes = super::apply::step_sizes(connection, database_before, touched.as_ref());
                 env.in_transaction(connection, |connection| {
                     store.set_heads(connection, heads_before, &step.heads_after)?;
                     book.forget(connection, step.revision(), step.direction)?;
                     store.finish_record(
                         connection,
                         marker,
-                        HistoryOutcome::Ok,
-                        duration,
-                        Some(&checksum),
-                        None,
+                        &Finished {
+                            outcome: HistoryOutcome::Ok,
+                            duration,
+                            checksum: Some(&checksum),
+                            message: None,
+                            sizes: Some(&sizes),
+                        },
                     )
                 })?;
                 Ok(StepReport {
@@ -109,13 +121,17 @@ impl Migrator {
             }
             Err(error) => {
                 let error = half_applied_hint(error);
+                let message = error.to_string();
                 let _ = store.finish_record(
                     connection,
                     marker,
-                    HistoryOutcome::Failed,
-                    started.elapsed(),
-                    None,
-                    Some(&error.to_string()),
+                    &Finished {
+                        outcome: HistoryOutcome::Failed,
+                        duration: started.elapsed(),
+                        checksum: None,
+                        message: Some(&message),
+                        sizes: None,
+                    },
                 );
                 Err(error)
             }
@@ -235,7 +251,17 @@ impl Migrator {
                 store.set_heads(connection, &heads, &after)?;
                 book.forget(connection, &step.revision, step.direction)?;
                 if let Some(marker) = store.started_marker(connection, &step.revision, step.direction.into())? {
-                    store.finish_record(connection, marker, HistoryOutcome::Interrupted, Duration::ZERO, None, Some(&message))?;
+                    store.finish_record(
+                        connection,
+                        marker,
+                        &Finished {
+                            outcome: HistoryOutcome::Interrupted,
+                            duration: Duration::ZERO,
+                            checksum: None,
+                            message: Some(&message),
+                            sizes: None,
+                        },
+                    )?;
                 }
                 store.record(
                     connection,
@@ -247,6 +273,7 @@ impl Migrator {
                         duration: Some(Duration::ZERO),
                         outcome: HistoryOutcome::Ok,
                         message: Some(message.clone()),
+                        sizes: None,
                     },
                 )
                 .map(|_| ())

@@ -498,6 +498,7 @@ impl Migrator {
                             duration: Some(Duration::ZERO),
                             outcome: HistoryOutcome::Ok,
                             message: Some(format!("stamped from [{}]", before.join(", "))),
+                            sizes: None,
                         },
                     )?;
                 }
@@ -535,6 +536,7 @@ impl Migrator {
                             duration: Some(Duration::ZERO),
                             outcome: HistoryOutcome::Ok,
                             message: Some(format!("checksum was {}", change.recorded)),
+                            sizes: None,
                         },
                     )?;
                 }

@@ -209,6 +209,21 @@ impl Connection for Counting<'_> {
     fn current_schema(&mut self) -> std::result::Result<String, DbError> {
         self.inner.current_schema()
     }
+    // Size reads count as queries: the no-op path must make none.
+    fn database_size(&mut self) -> std::result::Result<Option<i64>, DbError> {
+        self.queries.fetch_add(1, Ordering::SeqCst);
+        self.log.push("-- database_size".to_string());
+        self.inner.database_size()
+    }
+    fn relation_size(
+        &mut self,
+        schema: Option<&str>,
+        table: &str,
+    ) -> std::result::Result<Option<i64>, DbError> {
+        self.queries.fetch_add(1, Ordering::SeqCst);
+        self.log.push(format!("-- relation_size {table}"));
+        self.inner.relation_size(schema, table)
+    }
     fn data(&mut self) -> arx_migrate_core::DataConnection<'_> {
         self.inner.data()
     }

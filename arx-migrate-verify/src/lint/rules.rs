@@ -148,6 +148,8 @@ pub enum Rule {
     BanDropDatabase,
     /// PostgreSQL: `CREATE EXTENSION` without `IF NOT EXISTS`.
     ExtensionWithoutIfNotExists,
+    /// PostgreSQL: a statement only a superuser may run (an untrusted extension, `ALTER SYSTEM`, an untrusted language, …).
+    NeedsSuperuser,
     /// SQLite: an `ALTER TABLE` SQLite cannot run (ALTER COLUMN, ADD/DROP CONSTRAINT, ADD COLUMN with a key or a non-constant default, DROP COLUMN of a key or an indexed column).
     SqliteUnsupportedAlter,
     /// A downgrade that does not undo its upgrade.
@@ -182,7 +184,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in the order of the documentation.
-    pub const ALL: [Rule; 47] = [
+    pub const ALL: [Rule; 48] = [
         Rule::DropTable,
         Rule::DropColumn,
         Rule::AlterColumnType,
@@ -215,6 +217,7 @@ impl Rule {
         Rule::VacuumFull,
         Rule::BanDropDatabase,
         Rule::ExtensionWithoutIfNotExists,
+        Rule::NeedsSuperuser,
         Rule::SqliteUnsupportedAlter,
         Rule::DowngradeMismatch,
         Rule::PreferBigInt,
@@ -269,6 +272,7 @@ impl Rule {
             Rule::VacuumFull => "vacuum-full",
             Rule::BanDropDatabase => "ban-drop-database",
             Rule::ExtensionWithoutIfNotExists => "extension-without-if-not-exists",
+            Rule::NeedsSuperuser => "needs-superuser",
             Rule::SqliteUnsupportedAlter => "sqlite-unsupported-alter",
             Rule::DowngradeMismatch => "downgrade-mismatch",
             Rule::PreferBigInt => "prefer-big-int",
@@ -322,6 +326,7 @@ impl Rule {
             Rule::VacuumFull => Severity::Error,
             Rule::BanDropDatabase => Severity::Error,
             Rule::ExtensionWithoutIfNotExists => Severity::Warning,
+            Rule::NeedsSuperuser => Severity::Warning,
             Rule::SqliteUnsupportedAlter => Severity::Error,
             Rule::DowngradeMismatch => Severity::Error,
             Rule::PreferBigInt => Severity::Warning,
@@ -375,6 +380,7 @@ impl Rule {
             Rule::VacuumFull => Scope::Postgres,
             Rule::BanDropDatabase => Scope::Both,
             Rule::ExtensionWithoutIfNotExists => Scope::Postgres,
+            Rule::NeedsSuperuser => Scope::Postgres,
             Rule::SqliteUnsupportedAlter => Scope::Sqlite,
             Rule::DowngradeMismatch => Scope::Both,
             Rule::PreferBigInt => Scope::Postgres,
@@ -428,6 +434,7 @@ impl Rule {
             Rule::VacuumFull => true,
             Rule::BanDropDatabase => true,
             Rule::ExtensionWithoutIfNotExists => true,
+            Rule::NeedsSuperuser => true,
             Rule::SqliteUnsupportedAlter => true,
             Rule::DowngradeMismatch => true,
             Rule::PreferBigInt => false,
@@ -481,6 +488,7 @@ impl Rule {
             Rule::VacuumFull => &[],
             Rule::BanDropDatabase => &[],
             Rule::ExtensionWithoutIfNotExists => &[],
+            Rule::NeedsSuperuser => &[],
             Rule::SqliteUnsupportedAlter => &[],
             Rule::DowngradeMismatch => &[],
             Rule::PreferBigInt => &["prefer-bigint-over-int", "prefer-bigint-over-smallint"],
@@ -534,6 +542,7 @@ impl Rule {
             Rule::VacuumFull => "VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock, and cannot run inside a transaction",
             Rule::BanDropDatabase => "dropping a database destroys everything in it",
             Rule::ExtensionWithoutIfNotExists => "CREATE EXTENSION fails where the extension is already installed (by an administrator, or in the template database)",
+            Rule::NeedsSuperuser => "a least-privilege migration role cannot run it: the migration fails in production where it passed as a superuser in CI",
             Rule::SqliteUnsupportedAlter => "SQLite's ALTER TABLE can only rename a table, rename, add or drop a column (with limits), so the migration fails",
             Rule::DowngradeMismatch => "the downgrade does not bring the schema back to what it was before the upgrade",
             Rule::PreferBigInt => "32-bit keys and counters run out (2^31), and widening them later rewrites the table",
@@ -587,6 +596,7 @@ impl Rule {
             Rule::VacuumFull => "use plain VACUUM outside migrations, or pg_repack",
             Rule::BanDropDatabase => "never drop a database from a migration",
             Rule::ExtensionWithoutIfNotExists => "write CREATE EXTENSION IF NOT EXISTS (Ops::require_extension does)",
+            Rule::NeedsSuperuser => "have the DBA run it once before migrating (for an extension: CREATE EXTENSION as a superuser; the migration's IF NOT EXISTS then passes), and allow the rule with that reason; `arx-migrate grants` lists it",
             Rule::SqliteUnsupportedAlter => "rebuild the table (create the new table, copy the rows, drop the old one, rename it), as Ops does for portable alterations",
             Rule::DowngradeMismatch => "make the downgrade the exact reverse of the upgrade",
             Rule::PreferBigInt => "use bigint (or bigint GENERATED ... AS IDENTITY)",

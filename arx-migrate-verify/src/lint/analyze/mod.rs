@@ -284,6 +284,11 @@ impl<'a> MigrationLint<'a> {
 
     fn statement(&mut self, model: &mut Model, statement: &Statement) {
         self.mysql_statement(&statement.sql);
+        if self.settings.backend == arx_migrate_core::backend::Backend::Postgres {
+            if let Some(reason) = crate::superuser::superuser_reason(&statement.sql) {
+                self.find(Rule::NeedsSuperuser, reason);
+            }
+        }
         match &statement.parsed {
             Parsed::Ast(ast) => self.parsed(model, ast, statement),
             Parsed::Unparsed { error, words } => {
