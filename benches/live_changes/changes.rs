@@ -5,7 +5,9 @@
 use std::time::{Duration, Instant};
 
 use arx_migrate::sea_query::{ColumnDef, ForeignKey, Index};
-use arx_migrate::{Backfill, FnMigration, LockRetry, MigrationSet, Migrator, Ops, Progress};
+use arx_migrate::{
+    Backfill, Expand, FnMigration, LockRetry, MigrationSet, Migrator, Ops, Progress,
+};
 use postgres::error::SqlState;
 
 type BoxError = Box<dyn std::error::Error>;
@@ -110,18 +112,6 @@ pub struct Made {
 pub fn applies(change: Change, variant: Variant) -> bool {
     variant != Variant::CallsHandBatches
         || matches!(change, Change::NotNullBackfill | Change::Rename)
-}
-
-/// Why a variant of the change cannot run yet, if it cannot.
-pub fn pending(change: Change, variant: Variant) -> Option<&'static str> {
-    match (change, variant) {
-        // Plug the expand/contract calls of branch i22-expand in here (and
-        // in `through_calls`) once they are on this branch's base.
-        (Change::Rename, Variant::Calls | Variant::CallsHandBatches) => Some(
-            "pending: the expand/contract calls (branch i22-expand) are not on this branch's base",
-        ),
-        _ => None,
-    }
 }
 
 /// Makes `change` the `variant` way on the database of `client` (at
@@ -369,45 +359,35 @@ fn calls_migrator(change: Change, hand_batches: bool) -> Result<Migrator, BoxErr
             },
             |op| op.drop_index("items_qty_idx"),
         ),
-        // Once i22-expand's `Ops::expand`/`contract` are on the base (and
-        // `Expand` is imported), this arm becomes the following, and
-        // `pending` returns `None` for the rename (BENCHMARKS.md §11 was
-        // measured so, with i22-expand merged locally):
-        //
-        // (Change::Rename, _) => {
-        //     let renamed = move || {
-        //         let change = Expand::rename_column("items", "note", "remark");
-        //         if hand_batches {
-        //             change.batch_size(HAND_BATCH as u64, HAND_BATCH as u64, HAND_BATCH as u64)
-        //         } else {
-        //             change
-        //         }
-        //     };
-        //     let migrations = MigrationSet::new()
-        //         .with(
-        //             FnMigration::new(
-        //                 EXPAND_REVISION,
-        //                 &[],
-        //                 move |op| op.expand(&renamed()),
-        //                 move |op| op.undo_expand(&renamed()),
-        //             )
-        //             .non_transactional(),
-        //         )
-        //         .with(
-        //             FnMigration::new(
-        //                 "002",
-        //                 &[EXPAND_REVISION],
-        //                 move |op| op.contract(&renamed()),
-        //                 move |op| op.undo_contract(&renamed()),
-        //             )
-        //             .non_transactional(),
-        //         );
-        //     return retrying(Migrator::new(migrations)?);
-        // }
         (Change::Rename, _) => {
-            return Err(pending(change, Variant::Calls)
-                .unwrap_or("no calls for this change")
-                .into())
+            let renamed = move || {
+                let change = Expand::rename_column("items", "note", "remark");
+                if hand_batches {
+                    change.batch_size(HAND_BATCH as u64, HAND_BATCH as u64, HAND_BATCH as u64)
+                } else {
+                    change
+                }
+            };
+            let migrations = MigrationSet::new()
+                .with(
+                    FnMigration::new(
+                        EXPAND_REVISION,
+                        &[],
+                        move |op| op.expand(&renamed()),
+                        move |op| op.undo_expand(&renamed()),
+                    )
+                    .non_transactional(),
+                )
+                .with(
+                    FnMigration::new(
+                        "002",
+                        &[EXPAND_REVISION],
+                        move |op| op.contract(&renamed()),
+                        move |op| op.undo_contract(&renamed()),
+                    )
+                    .non_transactional(),
+                );
+            return retrying(Migrator::new(migrations)?);
         }
     };
     let migrations = MigrationSet::new()
