@@ -3,7 +3,11 @@
 use arx_migrate::migration;
 
 /// Add buildings and floors
-#[migration(rev = "002", down_rev = "001")]
+#[migration(
+    rev = "002",
+    down_rev = "001",
+    allow = ["mysql-several-ddl: the spec makes each Arxos step one revision; on MariaDB each DDL statement is journalled, so a half-applied revision resumes or is repaired (docs/mysql-half-applied.md)"]
+)]
 pub mod m002_buildings_floors {
     use arx_migrate::prelude::*;
     use arx_migrate::sea_query::Table;

@@ -3,7 +3,11 @@
 use arx_migrate::migration;
 
 /// Create rooms schema with spatial geometry
-#[migration(rev = "003", down_rev = "002")]
+#[migration(
+    rev = "003",
+    down_rev = "002",
+    allow = ["mysql-several-ddl: the spec makes each Arxos step one revision; on MariaDB each DDL statement is journalled, so a half-applied revision resumes or is repaired (docs/mysql-half-applied.md)"]
+)]
 pub mod m003_rooms {
     use arx_migrate::prelude::*;
 

@@ -3,7 +3,11 @@
 use arx_migrate::migration;
 
 /// Add BIM objects (walls, doors, windows)
-#[migration(rev = "004", down_rev = "003")]
+#[migration(
+    rev = "004",
+    down_rev = "003",
+    allow = ["mysql-several-ddl: the spec makes each Arxos step one revision; on MariaDB each DDL statement is journalled, so a half-applied revision resumes or is repaired (docs/mysql-half-applied.md)"]
+)]
 pub mod m004_bim_objects {
     use arx_migrate::prelude::*;
 

@@ -3,7 +3,11 @@
 use arx_migrate::migration;
 
 /// Add devices, labels, and zones
-#[migration(rev = "005", down_rev = "004")]
+#[migration(
+    rev = "005",
+    down_rev = "004",
+    allow = ["mysql-several-ddl: the spec makes each Arxos step one revision; on MariaDB each DDL statement is journalled, so a half-applied revision resumes or is repaired (docs/mysql-half-applied.md)"]
+)]
 pub mod m005_devices_labels_zones {
     use arx_migrate::prelude::*;
 

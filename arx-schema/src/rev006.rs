@@ -3,7 +3,11 @@
 use arx_migrate::migration;
 
 /// Add collaboration and management tables
-#[migration(rev = "006", down_rev = "005")]
+#[migration(
+    rev = "006",
+    down_rev = "005",
+    allow = ["mysql-several-ddl: the spec makes each Arxos step one revision; on MariaDB each DDL statement is journalled, so a half-applied revision resumes or is repaired (docs/mysql-half-applied.md)"]
+)]
 pub mod m006_collaboration {
     use arx_migrate::prelude::*;
     use arx_migrate::sea_query::{Index, Table, TableCreateStatement};

@@ -39,10 +39,18 @@ use arx_migrate_core::error::{Error, Result};
 use arx_migrate_core::runner::Migrator;
 
 /// The tables introspection leaves out for this migrator: its version and
-/// history tables.
+/// history tables, and the bookkeeping of backfills, expand/contract
+/// changes and (MariaDB, MySQL) the journal of half-applied revisions,
+/// which the runner creates when first needed and keeps.
 pub fn bookkeeping_tables(migrator: &Migrator) -> Vec<String> {
     let store = migrator.store_config();
-    vec![store.version_table.clone(), store.history_table.clone()]
+    vec![
+        store.version_table.clone(),
+        store.history_table.clone(),
+        arx_migrate_core::BACKFILL_TABLE.to_string(),
+        arx_migrate_core::EXPAND_TABLE.to_string(),
+        arx_migrate_core::journal::JOURNAL_TABLE.to_string(),
+    ]
 }
 
 /// Reads the schema of `connection` without the migrator's bookkeeping.

@@ -984,6 +984,14 @@ fn mysql_spec_table(spec: &SpecTable) -> Table {
 /// The bookkeeping tables, never part of the compared schema.
 pub const BOOKKEEPING: [&str; 2] = ["alembic_version", "arx_migrate_history"];
 
+/// On MariaDB also the journal of half-applied revisions, which every run
+/// there keeps.
+pub const MYSQL_BOOKKEEPING: [&str; 3] = [
+    "alembic_version",
+    "arx_migrate_history",
+    "arx_migrate_journal",
+];
+
 fn sqlite_strings(conn: &rusqlite::Connection, sql: &str) -> Vec<Vec<Option<String>>> {
     let mut stmt = conn.prepare(sql).unwrap();
     let n = stmt.column_count();
@@ -1470,7 +1478,7 @@ pub fn mysql_schema(conn: &mut dyn arx_migrate::Connection) -> Schema {
     let mut side_tables = BTreeSet::new();
     for t in &tables {
         let name = s(&t[0]);
-        if BOOKKEEPING.contains(&name.as_str()) {
+        if MYSQL_BOOKKEEPING.contains(&name.as_str()) {
             continue;
         }
         assert_eq!(s(&t[1]), "BASE TABLE", "{name} is a table");
@@ -1621,7 +1629,7 @@ pub fn mysql_schema(conn: &mut dyn arx_migrate::Connection) -> Schema {
 
     for t in &tables {
         let name = s(&t[0]);
-        if BOOKKEEPING.contains(&name.as_str()) || side_tables.contains(&name) {
+        if MYSQL_BOOKKEEPING.contains(&name.as_str()) || side_tables.contains(&name) {
             continue;
         }
         let mut table = Table::default();
@@ -1734,7 +1742,7 @@ pub fn assert_mysql_base(conn: &mut dyn arx_migrate::Connection) {
     .collect();
     assert_eq!(
         names,
-        BOOKKEEPING.iter().map(|t| t.to_string()).collect(),
+        MYSQL_BOOKKEEPING.iter().map(|t| t.to_string()).collect(),
         "tables left at base"
     );
     let triggers = my_rows(
