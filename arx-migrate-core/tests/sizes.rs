@@ -21,7 +21,7 @@ fn chain() -> MigrationSet {
                     Backend::Mysql => "VARCHAR(600)",
                     Backend::Sqlite | Backend::Postgres => "TEXT",
                 };
-                op.sql(&format!(
+                op.sql(format!(
                     "CREATE TABLE notes (id INTEGER PRIMARY KEY, body {body})"
                 ))?;
                 op.sql("CREATE INDEX notes_body ON notes (body)")

@@ -586,6 +586,13 @@ impl Connection for PooledConn {
     }
 }
 
+/// The first column of the first row, as an integer.
+fn first_integer(rows: &[Row]) -> Option<i64> {
+    rows.first()
+        .and_then(|row| row.first().cloned().flatten())
+        .and_then(|value| value.parse().ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -648,11 +655,4 @@ mod tests {
         assert!(mysql.contains("max_execution_time = 250"), "{mysql}");
         assert!(finish_sql(&settings, true).contains("max_statement_time = @arx"));
     }
-}
-
-/// The first column of the first row, as an integer.
-fn first_integer(rows: &[Row]) -> Option<i64> {
-    rows.first()
-        .and_then(|row| row.first().cloned().flatten())
-        .and_then(|value| value.parse().ok())
 }
