@@ -543,6 +543,38 @@ impl<'a> Store<'a> {
             .collect()
     }
 
+    /// The id of a step's `started` history row: when `resuming`, the one
+    /// the interrupted run left (if any), which the step carries on; else a
+    /// new row saying `message`.
+    pub(crate) fn start_step(
+        &self,
+        connection: &mut dyn Connection,
+        revision: &str,
+        operation: HistoryOperation,
+        started_at: SystemTime,
+        resuming: bool,
+        message: Option<String>,
+    ) -> Result<i64> {
+        if resuming {
+            if let Some(marker) = self.started_marker(connection, revision, operation)? {
+                return Ok(marker);
+            }
+        }
+        self.record(
+            connection,
+            &StepRecord {
+                revision,
+                operation,
+                checksum: None,
+                started_at,
+                duration: None,
+                outcome: HistoryOutcome::Started,
+                message,
+                sizes: None,
+            },
+        )
+    }
+
     /// Appends a history row and returns its id.
     pub(crate) fn record(
         &self,

@@ -520,27 +520,14 @@ impl Migrator {
     ) -> Result<StepReport> {
         let started_at = SystemTime::now();
         let started = Instant::now();
-        let earlier = if resuming {
-            store.started_marker(connection, step.revision(), step.direction.into())?
-        } else {
-            None
-        };
-        let marker = match earlier {
-            Some(marker) => marker,
-            None => store.record(
-                connection,
-                &StepRecord {
-                    revision: step.revision(),
-                    operation: step.direction.into(),
-                    checksum: None,
-                    started_at,
-                    duration: None,
-                    outcome: HistoryOutcome::Started,
-                    message: None,
-                    sizes: None,
-                },
-            )?,
-        };
+        let marker = store.start_step(
+            connection,
+            step.revision(),
+            step.direction.into(),
+            started_at,
+            resuming,
+            None,
+        )?;
         let database_before = database_size(connection);
         let book = store.backfill_book();
         let runner = RunnerContext {

@@ -48,27 +48,14 @@ impl Migrator {
                 "resuming a half-applied step"
             );
         }
-        let earlier = if interrupted {
-            store.started_marker(connection, step.revision(), step.direction.into())?
-        } else {
-            None
-        };
-        let marker = match earlier {
-            Some(marker) => marker,
-            None => store.record(
-                connection,
-                &StepRecord {
-                    revision: step.revision(),
-                    operation: step.direction.into(),
-                    checksum: None,
-                    started_at,
-                    duration: None,
-                    outcome: HistoryOutcome::Started,
-                    message: resuming.then(|| "resumed a half-applied step".to_string()),
-                    sizes: None,
-                },
-            )?,
-        };
+        let marker = store.start_step(
+            connection,
+            step.revision(),
+            step.direction.into(),
+            started_at,
+            interrupted,
+            resuming.then(|| "resumed a half-applied step".to_string()),
+        )?;
         let database_before = super::apply::database_size(connection);
         let cursor = JournalCursor::new(book.clone(), step.revision(), step.direction, recorded);
         // Lock retries are PostgreSQL's; nothing here reports progress.
